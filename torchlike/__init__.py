@@ -1,0 +1,162 @@
+"""torchlike: PyTorch's API and semantics over JAX.
+
+``import torchlike as torch`` and write PyTorch.  Layers:
+
+* ``_dtype``, ``_device``: torch dtypes/devices over numpy/JAX ones.
+* ``_views``: storage shared by views, strided layouts.
+* ``_registry``: the op registry and the dispatcher (one declaration per op).
+* ``_ops_*``: the op declarations.
+* ``_tensor``: the Tensor class; methods come from the registry.
+* ``autograd``: graph nodes, the backward engine, grad modes, functional API.
+"""
+from __future__ import annotations
+
+import builtins as _builtins
+import os as _os
+
+import jax as _jax
+
+# 64-bit dtypes must be real (int64 indices, float64 tensors).  torchlike never
+# makes float64 a default: every array it creates has an explicit dtype.
+if _os.environ.get("TORCHLIKE_X64", "1") != "0":
+    _jax.config.update("jax_enable_x64", True)
+
+from . import _dtype  # noqa: E402
+from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, complex128, dtype,  # noqa: E402,A004
+                     float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
+                     result_type, set_default_dtype, uint8)
+from ._device import device  # noqa: E402
+from . import _registry  # noqa: E402
+from ._tensor import Size, Tensor  # noqa: E402
+from . import _ops_pointwise, _ops_reduce, _ops_views, _ops_misc, _indexing  # noqa: E402,F401
+from . import _creation, _random  # noqa: E402
+from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,  # noqa: E402
+                        full_like, linspace, logspace, ones, ones_like, tensor, zeros, zeros_like)
+from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,  # noqa: E402
+                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like, randn,
+                      randn_like, randperm, seed, set_rng_state)
+from . import autograd  # noqa: E402
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ._printing import get_printoptions, set_printoptions  # noqa: E402
+from . import return_types  # noqa: E402
+
+for _alias, _dt in _ALIASES.items():
+    globals()[_alias] = _dt
+chalf = complex64
+strided = "torch.strided"
+__version__ = "2.13.0"
+
+# ---- install the registry's functions and methods ---------------------------
+globals().update({k: v for k, v in _registry.FUNCTIONS.items() if not k.startswith("_")})
+for _name, _fn in _registry.METHODS.items():
+    if not hasattr(Tensor, _name) or _name in ("real", "imag"):
+        if _name not in ("real", "imag"):
+            setattr(Tensor, _name, _fn)
+for _name, _fn in _creation._new_methods().items():
+    setattr(Tensor, _name, _fn)
+for _name, _fn in _random.INPLACE_SAMPLERS.items():
+    setattr(Tensor, _name, _fn)
+Tensor.index_put_ = _indexing.index_put_
+Tensor.index_put = _indexing.index_put
+autograd.Variable = Tensor
+
+
+def _reflected(name):
+    fn = _registry.FUNCTIONS[name]
+    return lambda self, other: fn(other, self)
+
+
+def _binary(name):
+    fn = _registry.FUNCTIONS[name]
+
+    def op(self, other):
+        if not isinstance(other, (Tensor, _builtins.int, _builtins.float, _builtins.complex, _builtins.bool)) \
+                and not hasattr(other, "__index__"):
+            return NotImplemented
+        return fn(self, other)
+    return op
+
+
+_OPERATORS = {
+    "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div", "__floordiv__": "floor_divide",
+    "__mod__": "remainder", "__pow__": "pow", "__matmul__": "matmul", "__and__": "bitwise_and",
+    "__or__": "bitwise_or", "__xor__": "bitwise_xor", "__lshift__": "bitwise_left_shift",
+    "__rshift__": "bitwise_right_shift", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le",
+    "__gt__": "gt", "__ge__": "ge",
+}
+for _dunder, _name in _OPERATORS.items():
+    setattr(Tensor, _dunder, _binary(_name))
+# commutative: PyTorch calls self.op(other), so the tensor stays the first input
+for _dunder, _name in {"__radd__": "add", "__rmul__": "mul", "__rand__": "bitwise_and", "__ror__": "bitwise_or",
+                       "__rxor__": "bitwise_xor"}.items():
+    setattr(Tensor, _dunder, _binary(_name))
+for _dunder, _name in {"__rpow__": "pow", "__rfloordiv__": "floor_divide", "__rmod__": "remainder",
+                       "__rmatmul__": "matmul"}.items():
+    setattr(Tensor, _dunder, _reflected(_name))
+# other / self is reciprocal(self) * other in PyTorch (grad_fn MulBackward0)
+Tensor.__rtruediv__ = lambda self, other: _registry.FUNCTIONS["mul"](_registry.FUNCTIONS["reciprocal"](self), other)
+Tensor.__rsub__ = lambda self, other: _registry.FUNCTIONS["rsub"](self, other)
+for _dunder, _name in {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_", "__itruediv__": "div_",
+                       "__ifloordiv__": "floor_divide_", "__imod__": "remainder_", "__ipow__": "pow_",
+                       "__iand__": "bitwise_and_", "__ior__": "bitwise_or_", "__ixor__": "bitwise_xor_",
+                       "__ilshift__": "bitwise_left_shift_", "__irshift__": "bitwise_right_shift_"}.items():
+    setattr(Tensor, _dunder, _registry.METHODS[_name])
+Tensor.__neg__ = _registry.METHODS["neg"]
+Tensor.__pos__ = _registry.METHODS["positive"]
+Tensor.__abs__ = _registry.METHODS["abs"]
+Tensor.__invert__ = lambda self: (_registry.METHODS["logical_not"](self) if self.dtype is bool
+                                  else _registry.METHODS["bitwise_not"](self))
+Tensor.__hash__ = object.__hash__
+
+is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
+numel = lambda input: input.numel()  # noqa: E731
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def clone(input, *, memory_format=None):
+    return input.clone()
+
+
+def detach(input):
+    return input.detach()
+
+
+def _cuda_available():
+    from ._device import _jax_devices
+    return len(_jax_devices("cuda")) > 0
+
+
+class _Cuda:
+    """torch.cuda: true only when JAX sees a GPU."""
+
+    @staticmethod
+    def is_available():
+        return _cuda_available()
+
+    @staticmethod
+    def device_count():
+        from ._device import _jax_devices
+        return len(_jax_devices("cuda"))
+
+    @staticmethod
+    def manual_seed(seed):
+        manual_seed(seed)
+
+    @staticmethod
+    def manual_seed_all(seed):
+        manual_seed(seed)
+
+    @staticmethod
+    def synchronize(device=None):
+        pass
+
+
+cuda = _Cuda()

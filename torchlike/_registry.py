@@ -1,0 +1,609 @@
+"""The op registry: every op is declared once, everything else is derived.
+
+``defop("sin(Tensor self)", jnp.sin, dtype="float", grad="SinBackward0")``
+declares an op by its torch signature and its JAX implementation.  From that
+one declaration the registry generates:
+
+* the function ``torchlike.sin`` (with ``out=``),
+* the method ``Tensor.sin`` and, when ``inplace=True``, ``Tensor.sin_``,
+* the grad_fn class ``SinBackward0``, whose gradient is JAX's vjp of the
+  implementation.
+
+Signature types: ``Tensor`` (a tensor or a Python scalar, which is wrapped and
+takes part in type promotion as PyTorch's wrapped scalars do), ``Tensor?``,
+``Tensor[]`` (a list of tensors), and static types (``int``, ``int[]``,
+``float``, ``bool``, ``Scalar``, ``ScalarType?``, ``str``, ``any``) that are
+passed to the implementation as Python values and key its compiled cache.
+``*int[] size`` accepts both ``f(2, 3)`` and ``f((2, 3))``.
+
+Dispatch (``call``): look up the compiled forward for (op, static arguments,
+computation dtypes) - compiled once by ``jax.jit``, which also keys on shapes -
+run it on the input arrays, wrap the outputs, and when grad mode is on and an
+input requires grad, record an ``OpNode`` holding the inputs.  The backward of
+that node is the ``jax.vjp`` of the same implementation, also compiled once
+per key.
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import itertools
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _dtype as D
+from ._views import Storage
+from .autograd import grad_mode
+from .autograd.graph import OpNode, node_class
+
+FUNCTIONS = {}      # torchlike.<name>
+METHODS = {}        # Tensor.<name>
+OPS = {}            # op name -> Op
+RETURN_TYPES = {}   # torch.return_types.<name>
+
+_seq = itertools.count()
+
+
+class Op:
+    """One declared op.  ``impl(*arrays, *statics)`` is pure JAX."""
+
+    def __init__(self, name, impl, grad, dtype_rule, saves, view, returns, varargs, differentiable):
+        self.name = name
+        self.impl = impl
+        self.grad = grad
+        self.dtype_rule = dtype_rule
+        self.saves = saves
+        self.view = view
+        self.returns = returns
+        self.varargs = varargs
+        self.differentiable = differentiable
+        self.edge_kinds = None
+        self._fwd = {}
+        self._bwd = {}
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+    # -- compiled functions --------------------------------------------------
+    def pure(self, key):
+        """The implementation with the statics bound and inputs cast to the computation dtypes."""
+        statics, casts = key
+        impl, varargs = self.impl, self.varargs
+
+        def f(*arrays):
+            cast = [a if c is None or a is None or a.dtype == c else a.astype(c)
+                    for a, c in zip(arrays, casts)]
+            if varargs:
+                return impl(cast, *statics)
+            return impl(*cast, *statics)
+        return f
+
+    def forward(self, key):
+        fn = self._fwd.get(key)
+        if fn is None:
+            fn = self._fwd[key] = jax.jit(self.pure(key))
+        return fn
+
+    def vjp(self, key, mask, diff_outs):
+        """Compiled ``(arrays, cotangents) -> grads of the inputs in mask``."""
+        k = (key, mask, diff_outs)
+        fn = self._bwd.get(k)
+        if fn is None:
+            fn = self._bwd[k] = jax.jit(vjp_function(self.pure(key), mask, diff_outs))
+        return fn
+
+
+def vjp_function(f, mask, diff_outs):
+    """``(arrays, cts) -> grads`` for the inputs flagged in ``mask`` of ``f``."""
+    def bwd(arrays, cts):
+        diff = [a for a, m in zip(arrays, mask) if m]
+
+        def g(*d):
+            it = iter(d)
+            full = [next(it) if m else a for a, m in zip(arrays, mask)]
+            out = f(*full)
+            if diff_outs is None:
+                return out
+            return tuple(out[i] for i in diff_outs)
+        _, pullback = jax.vjp(g, *diff)
+        return pullback(cts)
+    return bwd
+
+
+# ---- dtype rules ---------------------------------------------------------
+
+def _promoted(args):
+    dims = zeros = scal = None
+    for a in args:
+        if a is None:
+            continue
+        if type(a) is _Tensor or isinstance(a, _Tensor):
+            d = a._dtype
+            if a._ndim():
+                dims = d if dims is None else D.promote_types(dims, d)
+            else:
+                zeros = d if zeros is None else D.promote_types(zeros, d)
+        else:
+            d = D.scalar_dtype(a)
+            scal = d if scal is None else D.promote_types(scal, d)
+    return D._combine(D._combine(dims, zeros), scal)
+
+
+def rule_promote(args, statics=None):
+    return _promoted(args)
+
+
+def rule_float(args, statics=None):
+    d = _promoted(args)
+    return d if d.category >= D.FLOAT else D.get_default_dtype()
+
+
+def rule_keep(args, statics=None):
+    return None
+
+
+def rule_int(args, statics=None):
+    d = _promoted(args)
+    if d.category > D.INT:
+        raise RuntimeError(f'"{_op_name_hint()}" not implemented for \'{_type_word(d)}\'')
+    return d
+
+
+def rule_first(args, statics=None):
+    """Cast every tensor argument to the first one's dtype (index, where-like ops)."""
+    return args[0]._dtype
+
+
+_current_op = [None]
+
+
+def _op_name_hint():
+    return _current_op[0] or "op"
+
+
+DTYPE_RULES = {"promote": rule_promote, "float": rule_float, "keep": rule_keep, "int": rule_int,
+               "first": rule_first}
+
+_TYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+               "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _type_word(d):
+    return _TYPE_WORDS[d.name]
+
+
+# ---- dispatch ------------------------------------------------------------
+
+_Tensor = None      # set by _tensor.py (avoids an import cycle)
+_state = grad_mode.state
+
+
+def _as_static(x):
+    return x
+
+
+def op_key(op, args, statics):
+    """The compiled-cache key: statics and the dtype each input is cast to."""
+    try:
+        comp = op.dtype_rule(args, statics)
+    except TypeError as e:
+        raise TypeError(f"{op.name}(): {e}") from None
+    if isinstance(comp, tuple):
+        casts = tuple(None if c is None else c.np for c in comp)
+    else:
+        c = None if comp is None else comp.np
+        casts = (c,) * len(args)
+    return (statics, casts)
+
+
+def call(op, args, statics, out=None):
+    """Run ``op`` on ``args`` (tensor positions) and ``statics``; record autograd."""
+    T = _Tensor
+    key = op_key(op, args, statics)
+    arrays = []
+    needs_grad = False
+    for a in args:
+        if isinstance(a, T):
+            arrays.append(a._arr())
+            if a._requires_grad:
+                needs_grad = True
+        else:
+            arrays.append(a)
+    try:
+        fn = op.forward(key)
+        result = fn(*arrays)
+    except TypeError as e:
+        raise TypeError(f"{op.name}(): {e}") from None
+    except (ValueError, IndexError) as e:
+        raise _translate(op, e) from None
+    needs_grad = needs_grad and _state.enabled and op.differentiable
+    if out is not None:
+        return _write_out(op, out, result, needs_grad)
+    if type(result) is tuple or type(result) is list:
+        outs = tuple(T._wrap(r) for r in result)
+    else:
+        outs = (T._wrap(result),)
+    if op.view is not None:
+        _make_views(op, args[0], outs, statics)
+    if needs_grad:
+        record(op, key, args, arrays, outs, statics)
+    if op.returns is not None:
+        return op.returns(*outs)
+    if len(outs) == 1 and type(result) is not tuple and type(result) is not list:
+        return outs[0]
+    return outs
+
+
+def _translate(op, e):
+    msg = str(e)
+    if "Incompatible shapes for broadcasting" in msg or "broadcast" in msg:
+        return RuntimeError(f"{op.name}(): the shapes of the operands are not broadcastable: {msg}")
+    return RuntimeError(f"{op.name}(): {msg}")
+
+
+def _make_views(op, base, outs, statics):
+    """Point view outputs at ``base``'s storage with their strided layout."""
+    parent = base._layout()
+    for i, t in enumerate(outs):
+        layout = op.view(parent, statics, t.shape, i)
+        if layout is None:
+            continue
+        t._become_view_of(base, layout)
+
+
+def record(op, key, args, arrays, outs, statics):
+    """Attach an OpNode to ``outs`` for the differentiable inputs in ``args``."""
+    T = _Tensor
+    grad = op.grad
+    name = grad if type(grad) is str else grad(args, statics)
+    node = node_class(name)()
+    node._seq = next(_seq)
+    edges = []
+    mask = []
+    for a, kind in zip(args, op.edge_kinds or itertools.repeat(0)):
+        is_t = isinstance(a, T)
+        if kind == 2 or (kind == 1 and not is_t):
+            mask.append(False)
+            continue
+        if is_t and a._requires_grad:
+            edges.append(a._edge())
+            mask.append(True)
+        else:
+            edges.append((None, 0))
+            mask.append(False)
+    node.next_functions = tuple(edges)
+    node._op = op
+    node._key = key
+    node._arrays = arrays
+    node._mask = tuple(mask)
+    node._inputs = args
+    node._out_meta = tuple((o._arr().shape, o._arr().dtype) for o in outs)
+    node._saved = _saved_versions(op, args, outs)
+    diff = []
+    for i, o in enumerate(outs):
+        if o._dtype.category >= D.FLOAT:
+            o._requires_grad = True
+            o._grad_fn = node
+            o._output_nr = i
+            diff.append(i)
+    node._diff_outs = tuple(diff)
+    return node
+
+
+def _saved_versions(op, args, outs):
+    saves = op.saves
+    if not saves:
+        return ()
+    T = _Tensor
+    saved = []
+    for s in saves:
+        if s == "result":
+            t = outs[0]
+        elif s == "all":
+            saved.extend((a, a._vc[0]) for a in args if isinstance(a, T))
+            continue
+        else:
+            if s >= len(args):
+                continue
+            t = args[s]
+        if isinstance(t, T):
+            saved.append((t, t._vc[0]))
+    return tuple(saved)
+
+
+def _write_out(op, out, result, needs_grad):
+    """The ``out=`` form: write the result into the given tensor(s) and return them."""
+    T = _Tensor
+    if needs_grad:
+        raise RuntimeError(f"{op.name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    results = result if isinstance(result, (tuple, list)) else (result,)
+    targets = out if isinstance(out, (tuple, list)) else (out,)
+    if len(targets) != len(results):
+        raise TypeError(f"{op.name}(): expected {len(results)} out tensors, got {len(targets)}")
+    for t, r in zip(targets, results):
+        if not isinstance(t, T):
+            raise TypeError(f"{op.name}(): argument 'out' must be Tensor, not {type(t).__name__}")
+        rd = D.from_numpy_dtype(r.dtype)
+        if not D.can_cast(rd, t._dtype):
+            raise RuntimeError(f"result type {_type_word(rd)} can't be cast to the desired output type "
+                               f"{_type_word(t._dtype)}")
+        if tuple(t.shape) != tuple(r.shape):
+            t._resize_to(r.shape)
+        t._assign(r.astype(t._dtype.np))
+    if op.returns is not None:
+        return op.returns(*targets)
+    return out
+
+
+# ---- declarations --------------------------------------------------------
+
+_PARAM = re.compile(r"^\s*(\*?)([A-Za-z_\[\]?]+)\s+(\w+)\s*(?:=\s*(.+?))?\s*$")
+
+
+def _parse(sig):
+    m = re.match(r"^\s*(\w+)\((.*)\)\s*$", sig)
+    name, body = m.group(1), m.group(2)
+    params = []
+    kwonly = False
+    for part in _split(body):
+        if part.strip() == "*":
+            kwonly = True
+            continue
+        pm = _PARAM.match(part)
+        if pm is None:
+            raise ValueError(f"bad parameter {part!r} in {sig}")
+        star, typ, pname, default = pm.groups()
+        params.append(dict(star=bool(star), type=typ, name=pname, default=default, kwonly=kwonly))
+    return name, params
+
+
+def _split(body):
+    parts, depth, cur = [], 0, ""
+    for ch in body:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return parts
+
+
+def _ints(x):
+    """Normalise an int-list argument to a tuple (accepting an int, a list, torch.Size, 0-dim tensors)."""
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return tuple(builtins.int(v) for v in x)
+    return (builtins.int(x),)
+
+
+def _size(args):
+    """``*int[] size`` arguments: f(2, 3) or f((2, 3)) or f([2, 3]) or f(torch.Size)."""
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = args[0]
+    return tuple(builtins.int(v) for v in args)
+
+
+def _int(x):
+    return None if x is None else x.__index__()
+
+
+def _scalar(x):
+    if isinstance(x, _Tensor):
+        return x.item()
+    return x
+
+
+def _dtype_arg(x):
+    if x is None or isinstance(x, D.dtype):
+        return x
+    raise TypeError(f"dtype must be torch.dtype, not {type(x).__name__}")
+
+
+# how a tensor parameter appears in next_functions: 0 always (a Python scalar
+# there is a wrapped tensor: (None, 0)), 1 only when a Tensor is passed, 2 never
+# (indices, masks, conditions: not differentiable).
+_EDGE_KIND = {"Tensor": 0, "Tensor[]": 0, "Tensor?": 1, "Index": 2, "Index?": 2}
+
+_STATIC_CONVERT = {"int[]": "_ints", "int[]?": "_ints", "int": "_int", "int?": "_int",
+                   "Scalar": "_scalar", "Scalar?": "_scalar", "ScalarType?": "_dtype_arg"}
+
+
+def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, function=True,
+          inplace=False, out=True, view=None, returns=None, aliases=(), method_aliases=(),
+          differentiable=True, method_only=False):
+    """Declare one op (see the module docstring).  Returns the Op."""
+    name, params = _parse(sig)
+    tensor_ps = [p for p in params if p["type"] in _EDGE_KIND]
+    static_ps = [p for p in params if p["type"] not in _EDGE_KIND]
+    varargs = any(p["type"] == "Tensor[]" for p in params)
+    if returns is not None:
+        returns = _return_type(name, returns)
+    if grad is None:
+        grad = "".join(w.capitalize() for w in name.split("_")) + "Backward0"
+    rule = DTYPE_RULES[dtype] if isinstance(dtype, str) else dtype
+    if any(_EDGE_KIND[p["type"]] == 2 for p in tensor_ps):
+        rule = _skip_indices(rule, [_EDGE_KIND[p["type"]] != 2 for p in tensor_ps])
+    op = Op(name, impl, grad, rule,
+            _saves_indices(saves, tensor_ps), view, returns, varargs, differentiable)
+    op.edge_kinds = None if varargs else tuple(_EDGE_KIND[p["type"]] for p in tensor_ps)
+    OPS[name] = op
+
+    sig_parts, lines = [], []
+    ns = {"_call": call, "_call_inplace": None, "OP": op, "_ints": _ints, "_size": _size,
+          "_int": _int, "_scalar": _scalar, "_dtype_arg": _dtype_arg}
+    seen_kw = False
+    for p in params:
+        piece = ("*" if p["star"] else "") + p["name"]
+        if p["kwonly"] and not seen_kw and not p["star"]:
+            sig_parts.append("*")
+            seen_kw = True
+        if p["default"] is not None:
+            ns["_d_" + p["name"]] = eval(p["default"], {"True": True, "False": False, "None": None})
+            piece += "=_d_" + p["name"]
+        sig_parts.append(piece)
+        if p["star"]:
+            seen_kw = True
+            lines.append(f"    {p['name']} = _size({p['name']})")
+        elif p["type"] in _STATIC_CONVERT:
+            lines.append(f"    {p['name']} = {_STATIC_CONVERT[p['type']]}({p['name']})")
+    if varargs:
+        tensors = tensor_ps[0]["name"]
+        targs = f"tuple({tensors})"
+    else:
+        targs = "(" + "".join(p["name"] + ", " for p in tensor_ps) + ")"
+    sargs = "(" + "".join(p["name"] + ", " for p in static_ps) + ")"
+    body = "\n".join(lines)
+    out_sig = list(sig_parts)
+    if out:
+        if not seen_kw:
+            out_sig.append("*")
+        out_sig.append("out=None")
+    src = (f"def {name}({', '.join(out_sig)}):\n{body}\n"
+           f"    return _call(OP, {targs}, {sargs}, {'out' if out else 'None'})\n")
+    exec(src, ns)
+    fn = ns[name]
+    fn.__doc__ = f"torch.{name}: {sig}"
+    fn.__qualname__ = name
+    if function and not method_only:
+        FUNCTIONS[name] = fn
+        for a in aliases:
+            FUNCTIONS[a] = fn
+    if method:
+        msrc = (f"def {name}({', '.join(sig_parts)}):\n{body}\n"
+                f"    return _call(OP, {targs}, {sargs}, None)\n")
+        exec(msrc, ns)
+        m = ns[name]
+        m.__qualname__ = "Tensor." + name
+        m.__doc__ = fn.__doc__
+        METHODS[name] = m
+        for a in tuple(aliases) + tuple(method_aliases):
+            METHODS[a] = m
+    if inplace:
+        isrc = (f"def {name}_({', '.join(sig_parts)}):\n{body}\n"
+                f"    return _call_inplace(OP, {targs}, {sargs})\n")
+        ns["_call_inplace"] = call_inplace
+        exec(isrc, ns)
+        m = ns[name + "_"]
+        m.__qualname__ = f"Tensor.{name}_"
+        METHODS[name + "_"] = m
+        for a in aliases:
+            METHODS[a + "_"] = m
+    return op
+
+
+def _skip_indices(rule, promoted):
+    """Index/mask arguments keep their dtype and take no part in promotion."""
+    pos = [i for i, p in enumerate(promoted) if p]
+
+    def wrapped(args, statics=None):
+        d = rule([args[i] for i in pos], statics)
+        if isinstance(d, tuple):
+            it = iter(d)
+            return tuple(next(it) if p else None for p in promoted)
+        return tuple(d if p else None for p in promoted)
+    return wrapped
+
+
+def _saves_indices(saves, tensor_ps):
+    if saves in (None, (), "none"):
+        return ()
+    if saves == "all":
+        return ("all",)
+    names = [p["name"] for p in tensor_ps]
+    return tuple(s if s == "result" else names.index(s) for s in (saves if isinstance(saves, tuple) else (saves,)))
+
+
+def _return_type(name, fields):
+    cls = RETURN_TYPES.get(name)
+    if cls is None:
+        base = collections.namedtuple(name, fields)
+
+        def __repr__(self):
+            inner = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+            return f"torch.return_types.{name}(\n{inner})"
+        cls = type(name, (base,), {"__repr__": __repr__, "__slots__": (),
+                                    "__module__": "torch.return_types"})
+        RETURN_TYPES[name] = cls
+    return cls
+
+
+# ---- in-place ------------------------------------------------------------
+
+def check_inplace(t):
+    """PyTorch's errors for in-place writes on leaves that require grad."""
+    if _state.enabled:
+        if t._requires_grad and t._grad_fn is None:
+            if t._base is not None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        base = t._base
+        if base is not None and base._requires_grad and base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def call_inplace(op, args, statics):
+    """``t.op_(...)``: compute out of place, write into ``t``, rebase ``t``'s history."""
+    t = args[0]
+    if not isinstance(t, _Tensor):
+        raise TypeError(f"{op.name}_(): self must be a Tensor")
+    check_inplace(t)
+    T = _Tensor
+    needs_grad = _state.enabled and any(isinstance(a, T) and a._requires_grad for a in args)
+    if needs_grad and t._base is not None:
+        return _inplace_on_view(op, t, args, statics)
+    with grad_mode.set_grad_enabled(needs_grad):
+        r = call(op, args, statics)
+    if isinstance(r, tuple):
+        r = r[0]
+    _check_cast(r._dtype, t._dtype)
+    if tuple(r.shape) != tuple(t.shape):
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    t._assign(r._arr())
+    if needs_grad:
+        node = r._grad_fn
+        t._grad_fn = node
+        t._output_nr = 0
+        t._requires_grad = True
+        t._hist_gen += 1
+        if node._saved:
+            node._saved = tuple((t, t._vc[0]) if s is t or s is r else (s, v) for s, v in node._saved)
+    return t
+
+
+def _check_cast(src, dst):
+    if not D.can_cast(src, dst):
+        raise RuntimeError(f"result type {_type_word(src)} can't be cast to the desired output type {_type_word(dst)}")
+
+
+def _inplace_on_view(op, t, args, statics):
+    """In-place on a view of a tensor with history: the base gets CopySlices."""
+    from . import _ops_views
+    base = t._base
+    layout = t._layout()
+    with grad_mode.no_grad():
+        r = call(op, args, statics)
+    if isinstance(r, tuple):
+        r = r[0]
+    _check_cast(r._dtype, t._dtype)
+    if tuple(r.shape) != tuple(t.shape):
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    new_base = _ops_views.copy_slices(base, layout, op, op_key(op, args, statics), args)
+    base._assign(new_base._arr())
+    base._grad_fn = new_base._grad_fn
+    base._output_nr = 0
+    base._requires_grad = True
+    base._hist_gen += 1
+    t._refresh_view_grad()
+    return t

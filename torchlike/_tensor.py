@@ -1,0 +1,635 @@
+"""The Tensor: a JAX array plus PyTorch's autograd and aliasing state.
+
+Data lives in a :class:`~torchlike._views.Storage` (shared by views); the
+autograd state is ``requires_grad``, ``grad_fn``/``output_nr`` (non-leaves) or
+an ``AccumulateGrad`` node (leaves), ``grad``, and a version counter shared by
+every alias.  Ops are not written here: their functions and methods come from
+the registry (``_registry.METHODS``) and are installed on the class at import.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _dtype as D
+from . import _registry as R
+from . import _views as V
+from ._device import device as _device_cls, device_of
+from .autograd import grad_mode
+from .autograd.graph import AccumulateGrad, _register
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints that prints as ``torch.Size([2, 3])``."""
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def numel(self):
+        return math.prod(self)
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+    "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+    "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
+    "by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 "
+    "for more information.")
+
+
+class Tensor:
+    """A PyTorch-style tensor over a ``jax.Array``."""
+    __slots__ = ("_storage", "_view", "_cache", "_cache_gen", "_vc", "_dtype", "_requires_grad",
+                 "_grad_fn", "_output_nr", "_grad", "_acc", "_leaf_hooks", "_retains_grad",
+                 "_base", "_bgen", "_hist_gen", "__weakref__", "__dict__")
+
+    # ---- construction ------------------------------------------------------
+    @classmethod
+    def _wrap(cls, array, requires_grad=False):
+        """A new root tensor owning ``array`` (no copy)."""
+        t = object.__new__(cls)
+        t._storage = V.Storage(array)
+        t._view = None
+        t._cache = None
+        t._cache_gen = -1
+        t._vc = [0]
+        t._dtype = D._BY_NP[array.dtype]
+        t._requires_grad = requires_grad
+        t._grad_fn = None
+        t._output_nr = 0
+        t._grad = None
+        t._acc = None
+        t._leaf_hooks = None
+        t._retains_grad = False
+        t._base = None
+        t._bgen = 0
+        t._hist_gen = 0
+        return t
+
+    def __new__(cls, *args, **kwargs):
+        from ._creation import _legacy_new
+        return _legacy_new(cls, *args, **kwargs)
+
+    def _arr(self):
+        """The current value as a JAX array."""
+        if self._view is None:
+            return self._storage.array
+        st = self._storage
+        if self._cache_gen != st.gen:
+            self._cache = V.read(st.array, self._view)
+            self._cache_gen = st.gen
+        return self._cache
+
+    def _ndim(self):
+        return self._arr().ndim
+
+    def _layout(self):
+        if self._view is not None:
+            return self._view
+        shape = self._storage.array.shape
+        return (shape, V.contiguous_strides(shape), 0)
+
+    def _become_view_of(self, base, layout):
+        value = self._arr()
+        self._storage = base._storage
+        self._view = layout
+        self._cache = value
+        self._cache_gen = base._storage.gen
+        self._vc = base._vc
+        root = base._base if base._base is not None else base
+        self._base = root
+        self._bgen = root._hist_gen
+
+    def _assign(self, array):
+        """Write ``array`` (same shape) into this tensor's elements, through the storage."""
+        st = self._storage
+        if array.dtype != self._dtype.np:
+            array = array.astype(self._dtype.np)
+        if self._view is None:
+            if array.shape != st.array.shape:
+                array = jnp.broadcast_to(array, st.array.shape)
+            st.array = array
+        else:
+            st.array = V.write(st.array, self._view, array)
+            self._cache = jnp.broadcast_to(array, self._view[0])
+        st.gen += 1
+        self._cache_gen = st.gen
+        self._vc[0] += 1
+
+    def _resize_to(self, shape):
+        self._storage = V.Storage(jnp.zeros(shape, self._dtype.np))
+        self._view = None
+        self._base = None
+
+    # ---- autograd state ----------------------------------------------------
+    def _accumulator(self):
+        acc = self._acc
+        if acc is None:
+            acc = self._acc = AccumulateGrad(self)
+            acc._seq = next(R._seq)
+        return acc
+
+    def _edge(self):
+        if self._base is not None and self._bgen != self._base._hist_gen:
+            self._refresh_view_grad()
+        fn = self._grad_fn
+        if fn is not None:
+            return (fn, self._output_nr)
+        if self._requires_grad:
+            return (self._accumulator(), 0)
+        return (None, 0)
+
+    def _refresh_view_grad(self):
+        """After the base's history was rewritten, this view's grad_fn reads from the new base."""
+        base = self._base
+        self._bgen = base._hist_gen
+        if not base._requires_grad or not grad_mode.state.enabled:
+            return
+        from . import _ops_views
+        node = _ops_views.as_strided_node(base, self._layout(), self)
+        self._grad_fn = node
+        self._output_nr = 0
+        self._requires_grad = True
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if not isinstance(value, builtins.bool):
+            raise TypeError(f"requires_grad must be a bool, not {type(value).__name__}")
+        if self._grad_fn is not None:
+            if not value:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
+                                   "use a computed variable in a subgraph that doesn't require differentiation "
+                                   "use var_no_grad = var.detach().")
+            return
+        if value and self._dtype.category < D.FLOAT:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        if self._base is not None and self._bgen != self._base._hist_gen:
+            self._refresh_view_grad()
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._dtype is not self._dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed; may return a new grad."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        fn = self.grad_fn
+        if fn is None:
+            return _register(self, "_leaf_hooks", hook)
+        if fn._tensor_prehooks is None:
+            fn._tensor_prehooks = {}
+        holder = fn._tensor_prehooks.setdefault(self._output_nr, _HookList())
+        return _register(holder, "hooks", hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        t = Tensor._wrap(self._arr())
+        t._storage, t._view, t._cache, t._cache_gen = self._storage, self._view, self._cache, self._cache_gen
+        t._vc = self._vc
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
+                               "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is "
+                               "set as True, gradients are views of DDP buckets, and hence detach_() cannot "
+                               "be called on these gradients. To fix this error, please refer to the "
+                               "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        t = self.detach()
+        t._vc = [self._vc[0]]
+        return t
+
+    @data.setter
+    def data(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(other).__name__}")
+        self._storage, self._view = other._storage, other._view
+        self._cache, self._cache_gen = other._cache, other._cache_gen
+        self._dtype = other._dtype
+
+    @property
+    def _is_view_flag(self):
+        return self._base is not None
+
+    def _is_view(self):
+        return self._base is not None
+
+    # ---- metadata ----------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._arr().shape)
+
+    def size(self, dim=None):
+        shape = self._arr().shape
+        if dim is None:
+            return Size(shape)
+        return shape[_wrap_dim(dim, len(shape))]
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def device(self):
+        return device_of(self._arr())
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    def get_device(self):
+        d = self.device
+        return -1 if d.type == "cpu" else d.index
+
+    @property
+    def ndim(self):
+        return self._arr().ndim
+
+    def dim(self):
+        return self._arr().ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return math.prod(self._arr().shape)
+
+    nelement = numel
+
+    def element_size(self):
+        return self._dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self._dtype.itemsize
+
+    def stride(self, dim=None):
+        strides = self._layout()[1]
+        return strides if dim is None else strides[_wrap_dim(dim, len(strides))]
+
+    def storage_offset(self):
+        return self._layout()[2]
+
+    def is_contiguous(self, memory_format=None):
+        shape, strides, _ = self._layout()
+        return V.is_contiguous(shape, strides)
+
+    def data_ptr(self):
+        return id(self._storage) * 64 + self._layout()[2] * self._dtype.itemsize
+
+    def untyped_storage(self):
+        return self._storage
+
+    def is_floating_point(self):
+        return self._dtype.category == D.FLOAT
+
+    def is_complex(self):
+        return self._dtype.category == D.COMPLEX
+
+    def is_signed(self):
+        return self._dtype.is_signed
+
+    @property
+    def is_sparse(self):
+        return False
+
+    @property
+    def is_quantized(self):
+        return False
+
+    @property
+    def is_meta(self):
+        return False
+
+    @property
+    def layout(self):
+        from . import strided
+        return strided
+
+    def __len__(self):
+        shape = self._arr().shape
+        if not shape:
+            raise TypeError("len() of a 0-d tensor")
+        return shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    # ---- conversion to Python / numpy --------------------------------------
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self._arr().reshape(()).item()
+
+    def tolist(self):
+        return np.asarray(self._arr()).tolist()
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return np.array(self._arr())
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        a = np.asarray(self._arr())
+        return a if dtype is None else a.astype(dtype)
+
+    def jax(self):
+        """The value as a ``jax.Array`` (no copy)."""
+        return self._arr()
+
+    def _scalar_check(self, what):
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+
+    def __bool__(self):
+        n = self.numel()
+        if n != 1:
+            if n == 0:
+                raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return builtins.bool(self.item())
+
+    def __float__(self):
+        self._scalar_check("float")
+        return builtins.float(self.item().real if self.is_complex() else self.item())
+
+    def __int__(self):
+        self._scalar_check("int")
+        return builtins.int(self.item())
+
+    def __complex__(self):
+        return builtins.complex(self.item())
+
+    def __index__(self):
+        if self._dtype.category != D.INT or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    def __format__(self, spec):
+        if self.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    # ---- printing ----------------------------------------------------------
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import format_tensor
+        arr = self._arr()
+        values = np.asarray(arr)
+        fn = self.grad_fn
+        dev = self.device
+        return format_tensor(values, dtype_name=self._dtype.name,
+                             default_float_name=D.get_default_dtype().name,
+                             device=None if dev.type == "cpu" else str(dev),
+                             requires_grad=self._requires_grad and fn is None,
+                             grad_fn_name=None if fn is None else fn.name())
+
+    __str__ = __repr__
+
+    # ---- dtype / device conversion -----------------------------------------
+    def to(self, *args, **kwargs):
+        from ._creation import parse_to
+        dtype, dev, copy = parse_to(self, *args, **kwargs)
+        return self._to(dtype, dev, copy)
+
+    def _to(self, dtype=None, dev=None, copy=False):
+        from ._ops_misc import to_copy
+        same_dtype = dtype is None or dtype is self._dtype
+        same_dev = dev is None or dev == self.device
+        if same_dtype and same_dev and not copy:
+            return self
+        return to_copy(self, dtype or self._dtype, dev)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        if dtype is None:
+            return "torch." + R._type_word(self._dtype) + "Tensor"
+        if isinstance(dtype, str):
+            dtype = _TYPE_NAMES[dtype]
+        return self._to(dtype)
+
+    def type_as(self, other):
+        return self._to(other.dtype)
+
+    def float(self, memory_format=None):
+        return self._to(D.float32)
+
+    def double(self, memory_format=None):
+        return self._to(D.float64)
+
+    def half(self, memory_format=None):
+        return self._to(D.float16)
+
+    def bfloat16(self, memory_format=None):
+        return self._to(D.bfloat16)
+
+    def long(self, memory_format=None):
+        return self._to(D.int64)
+
+    def int(self, memory_format=None):
+        return self._to(D.int32)
+
+    def short(self, memory_format=None):
+        return self._to(D.int16)
+
+    def char(self, memory_format=None):
+        return self._to(D.int8)
+
+    def byte(self, memory_format=None):
+        return self._to(D.uint8)
+
+    def bool(self, memory_format=None):
+        return self._to(D.bool)
+
+    def cfloat(self):
+        return self._to(D.complex64)
+
+    def cdouble(self):
+        return self._to(D.complex128)
+
+    def cpu(self, memory_format=None):
+        return self._to(dev=_device_cls("cpu"))
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        return self._to(dev=_device_cls("cuda" if device is None else device if isinstance(device, (str, _device_cls)) else f"cuda:{device}"))
+
+    # ---- operators ---------------------------------------------------------
+    def __getitem__(self, index):
+        from ._indexing import getitem
+        return getitem(self, index)
+
+    def __setitem__(self, index, value):
+        from ._indexing import setitem
+        setitem(self, index, value)
+
+    @property
+    def T(self):
+        n = self.ndim
+        if n > 2:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                          "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                          "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+                          "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
+        return self.permute(*range(n - 1, -1, -1))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def mH(self):
+        return self.mT.conj() if self.is_complex() else self.mT
+
+    @property
+    def H(self):
+        return self.T.conj() if self.is_complex() else self.T
+
+    @property
+    def real(self):
+        return R.FUNCTIONS["real"](self)
+
+    @property
+    def imag(self):
+        return R.FUNCTIONS["imag"](self)
+
+
+class _HookList:
+    __slots__ = ("hooks",)
+
+    def __init__(self):
+        self.hooks = None
+
+
+def _wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+_TYPE_NAMES = {f"torch.{w}Tensor": getattr(D, n) for n, w in R._TYPE_WORDS.items()}
+
+
+def _tree_flatten(t):
+    return (t._arr(),), t._requires_grad
+
+
+def _tree_unflatten(requires_grad, children):
+    t = Tensor._wrap_any(children[0])
+    return t
+
+
+@classmethod
+def _wrap_any(cls, x):
+    """Wrap anything JAX hands back through a pytree (arrays, tracers, or placeholders)."""
+    t = object.__new__(cls)
+    t._storage = V.Storage(x)
+    t._view = None
+    t._cache = None
+    t._cache_gen = -1
+    t._vc = [0]
+    dt = getattr(x, "dtype", None)
+    t._dtype = D._BY_NP.get(np.dtype(dt), D.float32) if dt is not None and dt != jax.dtypes.float0 else D.float32
+    t._requires_grad = False
+    t._grad_fn = None
+    t._output_nr = 0
+    t._grad = None
+    t._acc = None
+    t._leaf_hooks = None
+    t._retains_grad = False
+    t._base = None
+    t._bgen = 0
+    t._hist_gen = 0
+    return t
+
+
+Tensor._wrap_any = _wrap_any
+jax.tree_util.register_pytree_node(Tensor, _tree_flatten, _tree_unflatten)
+R._Tensor = Tensor

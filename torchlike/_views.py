@@ -1,0 +1,145 @@
+"""Storage and strided views.
+
+A JAX array cannot be written in place, so torchlike keeps PyTorch's storage
+model itself: every tensor points at a :class:`Storage` holding one JAX array
+(the data of the tensor that created it, the *root*).  A view records
+``(shape, strides, offset)`` into the root's flattened elements, exactly as
+PyTorch's strided tensors do.  Reading a view whose storage was written since
+it last looked gathers its elements; writing through a view scatters them back
+into the root array.  So a write through any alias is seen through every other.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import numpy as np
+
+
+class Storage:
+    """The shared buffer of a root tensor and all its views.
+
+    ``gen`` counts writes, so that views know when their cached values are stale.
+    """
+    __slots__ = ("array", "gen", "__weakref__")
+
+    def __init__(self, array):
+        self.array = array
+        self.gen = 0
+
+
+def contiguous_strides(shape):
+    strides, acc = [], 1
+    for n in reversed(shape):
+        strides.append(acc)
+        acc *= max(n, 1)
+    return tuple(reversed(strides))
+
+
+def is_contiguous(shape, strides):
+    expected = 1
+    for n, s in zip(reversed(shape), reversed(strides)):
+        if n != 1 and s != expected:
+            return False
+        expected *= n
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _flat_index(shape, strides, offset):
+    idx = np.full(shape, offset, dtype=np.int64)
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        sh = [1] * len(shape)
+        sh[d] = n
+        idx = idx + (np.arange(n, dtype=np.int64) * s).reshape(sh)
+    return idx
+
+
+def _is_whole(root_shape, shape, strides, offset):
+    return offset == 0 and math.prod(shape) == math.prod(root_shape) and is_contiguous(shape, strides)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reader(root_shape, shape, strides, offset):
+    if _is_whole(root_shape, shape, strides, offset):
+        return jax.jit(lambda a: a.reshape(shape))
+    idx = _flat_index(shape, strides, offset)
+    return jax.jit(lambda a: a.reshape(-1)[idx])
+
+
+@functools.lru_cache(maxsize=4096)
+def _writer(root_shape, shape, strides, offset):
+    if _is_whole(root_shape, shape, strides, offset):
+        return jax.jit(lambda a, v: v.astype(a.dtype).reshape(root_shape))
+    idx = _flat_index(shape, strides, offset)
+    return jax.jit(lambda a, v: a.reshape(-1).at[idx].set(
+        jax.numpy.broadcast_to(v.astype(a.dtype), shape)).reshape(root_shape))
+
+
+def read(root_array, view):
+    """The elements of ``view = (shape, strides, offset)`` of a root array."""
+    return _reader(root_array.shape, *view)(root_array)
+
+
+def write(root_array, view, values):
+    """A new root array with the elements of ``view`` replaced by ``values``."""
+    return _writer(root_array.shape, *view)(root_array, values)
+
+
+def gather_fn(root_shape, view):
+    """Pure JAX function root -> view elements (used as the as_strided op)."""
+    shape, strides, offset = view
+    if _is_whole(root_shape, shape, strides, offset):
+        return lambda a: a.reshape(shape)
+    idx = _flat_index(shape, strides, offset)
+    return lambda a: a.reshape(-1)[idx]
+
+
+def scatter_fn(root_shape, view):
+    """Pure JAX function (root, values) -> root with the view's elements replaced."""
+    shape, strides, offset = view
+    idx = _flat_index(shape, strides, offset)
+    return lambda a, v: a.reshape(-1).at[idx].set(
+        jax.numpy.broadcast_to(v.astype(a.dtype), shape).reshape(-1)).reshape(root_shape)
+
+
+# ---- how each view op maps (shape, strides, offset) -------------------------
+
+def view_shape(shape, strides, offset, new_shape):
+    """Strides for viewing ``shape/strides`` as ``new_shape``, or None when impossible.
+
+    Groups of source dimensions that are contiguous among themselves can be
+    re-split freely; a target dimension spanning two such groups cannot be a view.
+    """
+    new_shape = tuple(new_shape)
+    if math.prod(shape) == 0:
+        return new_shape, contiguous_strides(new_shape), offset
+    src = [(n, s) for n, s in zip(shape, strides) if n != 1]
+    tgt = [k for k, n in enumerate(new_shape) if n != 1]
+    res = list(contiguous_strides(new_shape))  # size-1 dims keep these
+    i = j = 0
+    while i < len(src):
+        total, inner = src[i]
+        i += 1
+        tdims, tprod = [], 1
+        while not (tdims and tprod == total):
+            if tprod < total:
+                if j >= len(tgt):
+                    return None
+                tdims.append(tgt[j])
+                tprod *= new_shape[tgt[j]]
+                j += 1
+            else:
+                if i >= len(src) or inner != src[i][0] * src[i][1]:
+                    return None
+                total *= src[i][0]
+                inner = src[i][1]
+                i += 1
+        stride = inner
+        for k in reversed(tdims):
+            res[k] = stride
+            stride *= new_shape[k]
+    if j != len(tgt):
+        return None
+    return new_shape, tuple(res), offset

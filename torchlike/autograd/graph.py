@@ -1,0 +1,111 @@
+"""Autograd graph nodes.
+
+A :class:`Node` is one recorded operation.  Its class is named as PyTorch
+names it (``SinBackward0``); ``next_functions`` holds one ``(node, output_nr)``
+edge per differentiable input, ``(None, 0)`` where the input needs no grad.
+Leaves that require grad end in an :class:`AccumulateGrad` node.
+
+The node's gradient formula is not written here: an op node keeps the op, its
+static arguments and the input arrays, and asks the op for the vector-Jacobian
+product, which JAX derives from the op's implementation (see ``_registry``).
+"""
+from __future__ import annotations
+
+import itertools
+
+_node_classes = {}
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, store, key):
+        self._store, self.id = store, key
+
+    def remove(self):
+        self._store.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _register(store_owner, attr, fn):
+    store = getattr(store_owner, attr)
+    if store is None:
+        store = {}
+        setattr(store_owner, attr, store)
+    key = next(_hook_ids)
+    store[key] = fn
+    return RemovableHandle(store, key)
+
+
+class Node:
+    """Base of every grad_fn object."""
+    __slots__ = ("next_functions", "_hooks", "_prehooks", "_tensor_prehooks",
+                 "_retain", "_metadata", "_freed", "_seq", "__weakref__")
+
+    def __init__(self, next_functions=()):
+        self.next_functions = next_functions
+        self._hooks = self._prehooks = self._tensor_prehooks = self._retain = None
+        self._metadata = None
+        self._freed = False
+
+    def name(self):
+        return type(self).__name__
+
+    @property
+    def metadata(self):
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node computes; may return new grad_inputs."""
+        return _register(self, "_hooks", fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node computes; may return new grad_outputs."""
+        return _register(self, "_prehooks", fn)
+
+    def __call__(self, *grads):
+        from .engine import apply_node
+        return apply_node(self, list(grads), create_graph=False)
+
+    def _release(self):
+        """Free what backward needs (called after a backward without retain_graph)."""
+        self._freed = True
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+
+class AccumulateGrad(Node):
+    """Sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__(())
+        self.variable = variable
+
+
+class OpNode(Node):
+    """A node recorded by the op registry: gradients come from the op's JAX vjp."""
+    __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs")
+
+    def _release(self):
+        self._freed = True
+        self._arrays = None
+        self._inputs = None
+
+
+def node_class(name, base=OpNode):
+    """The Node subclass named ``name`` (created once, shared by every op with that name)."""
+    cls = _node_classes.get((name, base))
+    if cls is None:
+        cls = type(name, (base,), {"__slots__": ()})
+        _node_classes[(name, base)] = cls
+    return cls
