@@ -14,6 +14,8 @@ from __future__ import annotations
 import builtins as _builtins
 import os as _os
 
+import numpy as _np
+
 import jax as _jax
 
 # 64-bit dtypes must be real (int64 indices, float64 tensors).  torchlike never
@@ -71,8 +73,8 @@ def _binary(name):
     fn = _registry.FUNCTIONS[name]
 
     def op(self, other):
-        if not isinstance(other, (Tensor, _builtins.int, _builtins.float, _builtins.complex, _builtins.bool)) \
-                and not hasattr(other, "__index__"):
+        if not isinstance(other, (Tensor, _builtins.int, _builtins.float, _builtins.complex, _builtins.bool,
+                                  _np.generic)) and not hasattr(other, "__index__"):
             return NotImplemented
         return fn(self, other)
     return op

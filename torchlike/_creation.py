@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 
 import jax
@@ -146,16 +147,26 @@ def _out(t, out):
     return out
 
 
-zeros = _filled(jnp.zeros)
-ones = _filled(jnp.ones)
-empty = _filled(jnp.zeros)
+@functools.lru_cache(maxsize=1024)
+def _filler(shape, np_dtype):
+    """A compiled ``value -> full(shape, value)``: an eager jnp.full costs ~100 us, this ~5 us."""
+    return jax.jit(lambda v: jnp.full(shape, v, np_dtype))
+
+
+def fill(shape, value, np_dtype):
+    return _filler(tuple(shape), np.dtype(np_dtype))(value)
+
+
+zeros = _filled(lambda size, dt: fill(size, 0, dt))
+ones = _filled(lambda size, dt: fill(size, 1, dt))
+empty = zeros
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     size = _check_size(_size((size,)) if not isinstance(size, (list, tuple)) else tuple(size))
     if dtype is None:
         dtype = D.scalar_dtype(fill_value) if not isinstance(fill_value, _tensor_cls()) else fill_value.dtype
-    return _out(_finish(jnp.full(size, fill_value, dtype.np), dtype, device, requires_grad), out)
+    return _out(_finish(fill(size, fill_value, dtype.np), dtype, device, requires_grad), out)
 
 
 def _like(fn):
@@ -214,7 +225,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     end = end.item() if isinstance(end, _tensor_cls()) else end
     dtype = _dt(dtype)
     arr = _linspace_values(start, end, steps, dtype)
-    return _out(_finish(jnp.asarray(arr), dtype, device, requires_grad), out)
+    return _out(_finish(jax.device_put(arr), dtype, device, requires_grad), out)
 
 
 def _linspace_values(start, end, steps, dtype):
@@ -238,7 +249,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     dtype = _dt(dtype)
     exps = _linspace_values(start, end, steps, D.float64 if dtype is D.float64 else D.float32)
     arr = np.power(np.asarray(base, exps.dtype), exps).astype(dtype.np)
-    return _out(_finish(jnp.asarray(arr), dtype, device, requires_grad), out)
+    return _out(_finish(jax.device_put(arr), dtype, device, requires_grad), out)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):

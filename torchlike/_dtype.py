@@ -110,31 +110,46 @@ def default_complex():
 
 
 def promote_types(a, b):
-    """The smallest dtype both ``a`` and ``b`` cast to (torch.promote_types)."""
+    """The smallest dtype both ``a`` and ``b`` cast to (torch.promote_types).
+
+    Unlike numpy, an integer never widens a floating or complex type
+    (int64 + float32 -> float32), and float16 + bfloat16 -> float32.
+    """
     if a is b:
         return a
+    if a.category != b.category:
+        lo, hi = (a, b) if a.category < b.category else (b, a)
+        if lo.category != FLOAT:          # bool or an integer: the other side wins
+            return hi
+        # a floating type with a complex one keeps the wider precision
+        return complex128 if lo is float64 or hi is complex128 else complex64
+    if a.category == INT:
+        if a is uint8 or b is uint8:
+            other = b if a is uint8 else a
+            return int16 if other is int8 else other
+        return a if a.itemsize > b.itemsize else b
     if {a, b} == {float16, bfloat16}:
         return float32
-    if a.category == COMPLEX or b.category == COMPLEX:
-        # torch keeps the precision of the float operand: complex64 + float64 -> complex128
-        real = promote_types(a.to_real(), b.to_real())
-        return complex128 if real is float64 else complex64
-    if a is bfloat16 or b is bfloat16:
-        other = b if a is bfloat16 else a
-        return bfloat16 if other.category <= INT else other if other is not float16 else float32
-    return _BY_NP[np.promote_types(a.np, b.np)]
+    return a if a.itemsize > b.itemsize else b
 
 
 def scalar_dtype(value):
-    """The dtype a wrapped Python scalar stands for in promotion."""
+    """The dtype a wrapped Python scalar stands for in promotion.
+
+    numpy scalars follow PyTorch's argument parsing: numpy integers act as
+    Python ints, ``np.float64``/``np.complex128`` (subclasses of float and
+    complex) as Python floats/complexes, and the other numpy scalars
+    (``np.bool_``, ``np.float16/32``, ``np.complex64``) are read through
+    ``__float__``, i.e. as Python floats.
+    """
     t = type(value)
-    if t is builtins.bool or t is np.bool_:
+    if t is builtins.bool:
         return bool
     if t is builtins.int or isinstance(value, np.integer):
         return int64
-    if t is builtins.float or isinstance(value, np.floating):
+    if isinstance(value, builtins.float) or isinstance(value, (np.floating, np.bool_, np.complex64)):
         return _default[0]
-    if t is builtins.complex or isinstance(value, np.complexfloating):
+    if isinstance(value, builtins.complex):
         return default_complex()
     raise TypeError(f"unsupported scalar type {t.__name__}")
 

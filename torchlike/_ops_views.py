@@ -11,7 +11,7 @@ import math
 import jax.numpy as jnp
 
 from . import _views as V
-from ._registry import Op, call, defop, op_key
+from ._registry import FUNCTIONS, METHODS, Op, call, defop, op_key
 from .autograd import grad_mode
 
 
@@ -77,12 +77,18 @@ def _lay_squeeze(parent, statics, out_shape, i):
 
 
 def _lay_expand(parent, statics, out_shape, i):
+    """Expanded dimensions get stride 0; a new leading dimension of size 1 gets the
+    stride a contiguous layout would give it (PyTorch's choice)."""
     shape, strides, off = parent
     out_shape = tuple(out_shape)
     lead = len(out_shape) - len(shape)
-    st = [0] * lead
-    for n, s, m in zip(shape, strides, out_shape[lead:]):
-        st.append(s if n == m else 0)
+    st = [0] * len(out_shape)
+    for k in range(len(out_shape) - 1, -1, -1):
+        if k >= lead:
+            n, s = shape[k - lead], strides[k - lead]
+        else:
+            n, s = 1, (out_shape[k + 1] * st[k + 1] if k + 1 < len(out_shape) else 0)
+        st[k] = s if n == out_shape[k] else 0
     return out_shape, tuple(st), off
 
 
@@ -351,19 +357,57 @@ def _flat_shape(shape, start, end):
 
 
 # ---- as_strided and CopySlices --------------------------------------------
-def _as_strided(a, size, stride, offset):
-    return V.gather_fn(a.shape, (size, stride, offset))(a)
+# ``as_strided`` addresses the *storage*, not its input's elements: its size,
+# strides and offset are absolute.  The op therefore receives the root array as
+# a second (non-differentiable) input and the input's own layout as a static;
+# the input's elements are scattered over the root before gathering, so the
+# gradient flows to the input for every element it covers.
+
+def _as_strided_impl(x, root, size, stride, offset, in_layout):
+    if in_layout is None:           # x is the whole root, laid out contiguously
+        return V.gather_fn(x.shape, (size, stride, offset))(x)
+    flat = root.reshape(-1).at[V._flat_index(*in_layout).reshape(-1)].set(x.reshape(-1))
+    return flat[V._flat_index(size, stride, offset)]
 
 
-_AS_STRIDED = defop("as_strided(Tensor self, int[] size, int[] stride, int storage_offset=0)", _as_strided,
-                    dtype="keep", saves=(), out=False,
-                    view=lambda parent, statics, out_shape, i: statics)
+_AS_STRIDED = Op("as_strided", _as_strided_impl, "AsStridedBackward0", lambda a, s=None: None, (),
+                 lambda parent, statics, out_shape, i: statics[:3], None, False, True)
+_AS_STRIDED.edge_kinds = (0, 2)
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """torch.as_strided: a view of ``input``'s storage with the given absolute layout."""
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    layout = input._layout()
+    offset = layout[2] if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    root = input._storage.array
+    n_storage = math.prod(root.shape)
+    need = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if need > n_storage:
+        item = input._dtype.itemsize
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {item} requiring a storage size of {need * item} are out of bounds for "
+                           f"storage of size {n_storage * item}")
+    whole = input._view is None
+    return call(_AS_STRIDED, (input, None if whole else root),
+                (size, stride, offset, None if whole else layout))
 
 
 def as_strided_node(base, layout, view):
     """A fresh AsStridedBackward0 node reading ``layout`` from ``base`` (used after CopySlices)."""
-    r = call(_AS_STRIDED, (base,), tuple(layout))
+    r = as_strided(base, *layout)
     return r._grad_fn
+
+
+FUNCTIONS["as_strided"] = METHODS["as_strided"] = as_strided
 
 
 _copy_slices_ops = {}

@@ -26,19 +26,24 @@ The behaviour reproduced here was established by observing PyTorch:
   numbers format real and imaginary parts with separate formatters; the real
   part is padded, the imaginary part is not and carries an explicit sign.
 * **Layout.**  Rows of a 1-D slice wrap so that ``(linewidth - indent) //
-  (width + 2)`` elements fit on a line, where ``indent`` is the length of the
-  prefix plus one per nesting level (complex widths count real + imaginary +
-  1).  Nested dimensions are separated by ``ndim - 1`` newlines.
+  (width + 2)`` elements fit on a line (at least one), where ``indent`` is the
+  length of the prefix plus one per nesting level; a complex column is
+  ``real width + imaginary width + 1`` wide.  Nested dimensions are separated
+  by ``ndim - 1`` newlines.
 * **Summarisation.**  Above ``threshold`` elements, every dimension longer than
   ``2 * edgeitems`` shows only its first and last ``edgeitems`` entries around
-  ``...``; the column width is then computed from the shown entries only.
+  ``...``; the column width is then computed from the shown entries only.  With
+  ``edgeitems == 0`` a summarised tensor prints as ``[...]``.
 * **Suffixes**, in order: ``device=``, ``size=`` (empty tensors whose shape is
-  not ``(0,)``, and every non-empty tensor while ``edgeitems == 0``),
-  ``dtype=`` (omitted for the default float dtype, its complex counterpart,
-  int64 and bool, but for empty tensors omitted only for the default float
-  dtype), then ``grad_fn=<...>`` or else ``requires_grad=True``.  Each suffix
-  goes on a new line, aligned under the body, when appending it (plus ``", "``)
-  to the current last line would exceed ``linewidth``.
+  not ``(0,)``, and every non-empty tensor, 0-dim included, while
+  ``edgeitems == 0``), ``dtype=`` (omitted for the default float dtype, its
+  complex counterpart, int64 and bool, but for empty tensors omitted only for
+  the default float dtype), then ``grad_fn=<...>`` or else
+  ``requires_grad=True``.  A suffix stays on the current line only if that
+  line, extended by ``", "``, the suffix and its closing ``,`` or ``)``, stays
+  shorter than ``linewidth``; otherwise it starts a new line indented like the
+  body.  Torch counts a line that starts with a wrapped suffix two characters
+  short, so such lines may reach ``linewidth + 1``.
 """
 
 from __future__ import annotations
@@ -219,7 +224,8 @@ def _shown_values(data: np.ndarray, summarize: bool) -> np.ndarray:
     return data[np.ix_(*keep)].ravel()
 
 
-def _tensor_str(data: np.ndarray, indent: int, summarize: bool, formatter) -> str:
+def _tensor_str(data: np.ndarray, indent: int, summarize: bool,
+                formatter: _Formatter | _ComplexFormatter) -> str:
     if data.ndim == 0:
         return formatter.format(data.item())
     shown = _shown(data.shape[0], summarize)

@@ -200,17 +200,39 @@ def op_key(op, args, statics):
     return (statics, casts)
 
 
+_SCALAR_TYPES = (builtins.int, builtins.float, builtins.bool, builtins.complex)
+_constants = {}
+
+
+def _constant(value, np_dtype):
+    """A device array for a Python scalar operand, cached: a compiled call with an array
+    argument is ~2 us cheaper than with a Python scalar, and loops reuse the same constants."""
+    k = (type(value), value, np_dtype, str(value) if type(value) is builtins.float else None)
+    c = _constants.get(k)
+    if c is None:
+        try:
+            c = jax.device_put(np.asarray(value, dtype=np_dtype))
+        except OverflowError:
+            raise RuntimeError(f"value cannot be converted to type {np.dtype(np_dtype).name} without overflow") from None
+        if len(_constants) > 4096:
+            _constants.clear()
+        _constants[k] = c
+    return c
+
+
 def call(op, args, statics, out=None):
     """Run ``op`` on ``args`` (tensor positions) and ``statics``; record autograd."""
     T = _Tensor
     key = op_key(op, args, statics)
     arrays = []
     needs_grad = False
-    for a in args:
+    for a, cast in zip(args, key[1]):
         if isinstance(a, T):
             arrays.append(a._arr())
             if a._requires_grad:
                 needs_grad = True
+        elif cast is not None and type(a) in _SCALAR_TYPES:
+            arrays.append(_constant(a, cast))
         else:
             arrays.append(a)
     try:
@@ -261,14 +283,16 @@ def record(op, key, args, arrays, outs, statics):
     grad = op.grad
     name = grad if type(grad) is str else grad(args, statics)
     node = node_class(name)()
-    node._seq = next(_seq)
     edges = []
     mask = []
+    edge_pos = []
     for a, kind in zip(args, op.edge_kinds or itertools.repeat(0)):
         is_t = isinstance(a, T)
         if kind == 2 or (kind == 1 and not is_t):
             mask.append(False)
+            edge_pos.append(None)
             continue
+        edge_pos.append(len(edges))
         if is_t and a._requires_grad:
             edges.append(a._edge())
             mask.append(True)
@@ -276,10 +300,12 @@ def record(op, key, args, arrays, outs, statics):
             edges.append((None, 0))
             mask.append(False)
     node.next_functions = tuple(edges)
+    node._seq = next(_seq)   # after the inputs' AccumulateGrad nodes exist: seq order is topological
     node._op = op
     node._key = key
     node._arrays = arrays
     node._mask = tuple(mask)
+    node._edge_pos = tuple(edge_pos)
     node._inputs = args
     node._out_meta = tuple((o._arr().shape, o._arr().dtype) for o in outs)
     node._saved = _saved_versions(op, args, outs)
@@ -328,6 +354,7 @@ def _write_out(op, out, result, needs_grad):
     for t, r in zip(targets, results):
         if not isinstance(t, T):
             raise TypeError(f"{op.name}(): argument 'out' must be Tensor, not {type(t).__name__}")
+        check_no_overlap(t)
         rd = D.from_numpy_dtype(r.dtype)
         if not D.can_cast(rd, t._dtype):
             raise RuntimeError(f"result type {_type_word(rd)} can't be cast to the desired output type "
@@ -541,8 +568,20 @@ def _return_type(name, fields):
 
 # ---- in-place ------------------------------------------------------------
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
+
+
+def check_no_overlap(t):
+    """A write target whose elements share memory (an expanded view) is refused, as PyTorch does."""
+    view = t._view
+    if view is not None and any(s == 0 and n > 1 for n, s in zip(view[0], view[1])):
+        raise RuntimeError(_OVERLAP)
+
+
 def check_inplace(t):
-    """PyTorch's errors for in-place writes on leaves that require grad."""
+    """PyTorch's errors for in-place writes on leaves that require grad, and on overlapping targets."""
+    check_no_overlap(t)
     if _state.enabled:
         if t._requires_grad and t._grad_fn is None:
             if t._base is not None:

@@ -51,6 +51,8 @@ _NONLEAF_GRAD_WARNING = (
 
 class Tensor:
     """A PyTorch-style tensor over a ``jax.Array``."""
+    # numpy defers binary operators to us (np.float32(2) * t is a Tensor), as with torch
+    __array_priority__ = 1000
     __slots__ = ("_storage", "_view", "_cache", "_cache_gen", "_vc", "_dtype", "_requires_grad",
                  "_grad_fn", "_output_nr", "_grad", "_acc", "_leaf_hooks", "_retains_grad",
                  "_base", "_bgen", "_hist_gen", "__weakref__", "__dict__")
@@ -268,7 +270,7 @@ class Tensor:
     @property
     def data(self):
         t = self.detach()
-        t._vc = [self._vc[0]]
+        t._vc = [0]         # .data has its own version counter
         return t
 
     @data.setter

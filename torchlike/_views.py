@@ -107,39 +107,40 @@ def scatter_fn(root_shape, view):
 # ---- how each view op maps (shape, strides, offset) -------------------------
 
 def view_shape(shape, strides, offset, new_shape):
-    """Strides for viewing ``shape/strides`` as ``new_shape``, or None when impossible.
+    """The layout of ``shape/strides`` viewed as ``new_shape``, or None when impossible.
 
-    Groups of source dimensions that are contiguous among themselves can be
-    re-split freely; a target dimension spanning two such groups cannot be a view.
+    The source dimensions split, from the right, into chunks that are contiguous
+    among themselves (size-1 dimensions never break a chunk).  The target
+    dimensions are matched to the chunks from the right; each chunk is re-split
+    contiguously.  A target dimension spanning two chunks cannot be a view.
+    Size-1 target dimensions are absorbed into the chunk to their right, with
+    the stride a contiguous layout would give them, as PyTorch does.
     """
     new_shape = tuple(new_shape)
     if math.prod(shape) == 0:
+        if tuple(shape) == new_shape:
+            return new_shape, tuple(strides), offset
         return new_shape, contiguous_strides(new_shape), offset
-    src = [(n, s) for n, s in zip(shape, strides) if n != 1]
-    tgt = [k for k, n in enumerate(new_shape) if n != 1]
-    res = list(contiguous_strides(new_shape))  # size-1 dims keep these
-    i = j = 0
-    while i < len(src):
-        total, inner = src[i]
-        i += 1
-        tdims, tprod = [], 1
-        while not (tdims and tprod == total):
-            if tprod < total:
-                if j >= len(tgt):
-                    return None
-                tdims.append(tgt[j])
-                tprod *= new_shape[tgt[j]]
-                j += 1
-            else:
-                if i >= len(src) or inner != src[i][0] * src[i][1]:
-                    return None
-                total *= src[i][0]
-                inner = src[i][1]
-                i += 1
-        stride = inner
-        for k in reversed(tdims):
-            res[k] = stride
-            stride *= new_shape[k]
-    if j != len(tgt):
+    if not shape:
+        return new_shape, contiguous_strides(new_shape), offset
+    res = [0] * len(new_shape)
+    v = len(new_shape) - 1
+    base = strides[-1]          # stride of the innermost element of the current chunk
+    chunk = 1                   # elements of the current chunk so far
+    for d in range(len(shape) - 1, -1, -1):
+        chunk *= shape[d]
+        ends = d == 0 or (shape[d - 1] != 1 and strides[d - 1] != chunk * base)
+        if not ends:
+            continue
+        got = 1
+        while v >= 0 and (got < chunk or new_shape[v] == 1):
+            res[v] = got * base
+            got *= new_shape[v]
+            v -= 1
+        if got != chunk:
+            return None
+        if d > 0:
+            base, chunk = strides[d - 1], 1
+    if v != -1:
         return None
     return new_shape, tuple(res), offset

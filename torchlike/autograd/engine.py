@@ -13,7 +13,7 @@ import heapq
 
 import jax.numpy as jnp
 
-from . import grad_mode
+from . import _fused, grad_mode
 from .graph import AccumulateGrad, OpNode
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -145,6 +145,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     restricts accumulation to the AccumulateGrad nodes in that set.
     """
     from .._tensor import Tensor
+    if not create_graph:
+        nodes = _fused.collect(roots)
+        if nodes is not None:
+            accs, caps = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED)
+            for node, g in accs.items():
+                _accumulate(node, Tensor._wrap(g), False, accumulate, accumulate_only)
+            return {slot: Tensor._wrap(g) for slot, g in caps.items()} if capture is not None else None
     buffers = {}
     heap = []
     seen = set()

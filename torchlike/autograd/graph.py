@@ -94,7 +94,7 @@ class AccumulateGrad(Node):
 
 class OpNode(Node):
     """A node recorded by the op registry: gradients come from the op's JAX vjp."""
-    __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs")
+    __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs", "_edge_pos")
 
     def _release(self):
         self._freed = True

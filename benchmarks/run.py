@@ -1,0 +1,187 @@
+"""Speed of torchlike against PyTorch eager and raw JAX, measured in one process.
+
+Usage: python benchmarks/run.py [--quick] [--markdown]
+
+Every case runs the same computation three ways - PyTorch eager, torchlike,
+and hand-written JAX (jitted where noted) - alternating between them; the time
+reported is the minimum over repeats of the mean per call (robust against a
+busy machine).  Ratios > 1 mean torchlike is slower.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import torchlike  # noqa: E402
+
+
+def timeit(fn, number, repeat):
+    fn()
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best * 1e6  # microseconds
+
+
+def _block(x):
+    return x.block_until_ready() if hasattr(x, "block_until_ready") else x
+
+
+# ---- cases: each returns {label: callable} ---------------------------------------
+def case_op_dispatch():
+    x_np = np.random.default_rng(0).random((16, 16), np.float32)
+    xt, xl, xj = torch.tensor(x_np), torchlike.tensor(x_np), jnp.asarray(x_np)
+    jsin = jax.jit(jnp.sin)
+    return {"torch": lambda: torch.sin(xt), "torchlike": lambda: _block(torchlike.sin(xl)._arr()),
+            "jax eager": lambda: _block(jnp.sin(xj)), "jax jit": lambda: _block(jsin(xj))}
+
+
+def case_seed():
+    def run(T):
+        a = T.linspace(0., 2. * math.pi, steps=25, requires_grad=True)
+        b = T.sin(a)
+        c = 2 * b
+        d = c + 1
+        out = d.sum()
+        out.backward()
+        return a.grad
+
+    a_j = jnp.linspace(0., 2. * math.pi, 25, dtype=jnp.float32)
+    g = jax.grad(lambda a: jnp.sum(2 * jnp.sin(a) + 1))
+    gj = jax.jit(g)
+    return {"torch": lambda: run(torch), "torchlike": lambda: _block(run(torchlike)._arr()),
+            "jax eager": lambda: _block(g(a_j)), "jax jit": lambda: _block(gj(a_j))}
+
+
+def case_chain(n=40):
+    x_np = np.random.default_rng(0).random((16, 16), np.float32)
+
+    def run(T):
+        a = T.tensor(x_np, requires_grad=True)
+        y = a
+        for _ in range(n):
+            y = y.sin()
+        y.sum().backward()
+        return a.grad
+
+    def f(a):
+        for _ in range(n):
+            a = jnp.sin(a)
+        return jnp.sum(a)
+    xj = jnp.asarray(x_np)
+    g, gj = jax.grad(f), jax.jit(jax.grad(f))
+    return {"torch": lambda: run(torch), "torchlike": lambda: _block(run(torchlike)._arr()),
+            "jax eager": lambda: _block(g(xj)), "jax jit": lambda: _block(gj(xj))}
+
+
+def case_mlp(d_in, hidden, d_out, batch=16, lr=1e-4):
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((batch, d_in), np.float32)
+    y_np = rng.standard_normal((batch, d_out), np.float32)
+    w1_np = rng.standard_normal((d_in, hidden), np.float32) * 0.1
+    w2_np = rng.standard_normal((hidden, d_out), np.float32) * 0.1
+
+    def setup(T):
+        w1 = T.tensor(w1_np, requires_grad=True)
+        w2 = T.tensor(w2_np, requires_grad=True)
+        x, y = T.tensor(x_np), T.tensor(y_np)
+
+        def step():
+            nonlocal w1, w2
+            pred = x.mm(w1).clamp(min=0).mm(w2)
+            loss = (y - pred).pow(2).sum()
+            loss.backward()
+            with T.no_grad():
+                w1 -= lr * w1.grad
+                w2 -= lr * w2.grad
+                w1.grad = None
+                w2.grad = None
+            return loss
+        return step
+
+    def loss_j(params, x, y):
+        w1, w2 = params
+        pred = jnp.maximum(x @ w1, 0) @ w2
+        return jnp.sum((y - pred) ** 2)
+
+    def step_j(params, x, y):
+        grads = jax.grad(loss_j)(params, x, y)
+        return tuple(p - lr * g for p, g in zip(params, grads))
+    params = [(jnp.asarray(w1_np), jnp.asarray(w2_np))]
+    xj, yj = jnp.asarray(x_np), jnp.asarray(y_np)
+    step_jit = jax.jit(step_j)
+
+    def eager():
+        params[0] = step_j(params[0], xj, yj)
+        return _block(params[0][0])
+
+    def jitted():
+        params[0] = step_jit(params[0], xj, yj)
+        return _block(params[0][0])
+    tl = setup(torchlike)
+    return {"torch": setup(torch), "torchlike": lambda: _block(tl()._arr()), "jax eager": eager, "jax jit": jitted}
+
+
+def case_matmul(n=1024):
+    a_np = np.random.default_rng(0).random((n, n), np.float32)
+    at, al, aj = torch.tensor(a_np), torchlike.tensor(a_np), jnp.asarray(a_np)
+    mm = jax.jit(jnp.matmul)
+    return {"torch": lambda: at @ at, "torchlike": lambda: _block((al @ al)._arr()),
+            "jax eager": lambda: _block(aj @ aj), "jax jit": lambda: _block(mm(aj, aj))}
+
+
+CASES = [
+    ("one op (sin) on 16x16", case_op_dispatch, 2000),
+    ("seed loop: linspace, sin, *2, +1, sum, backward", case_seed, 300),
+    ("40-op sin chain fwd+bwd on 16x16", lambda: case_chain(40), 50),
+    ("MLP step 64-32-4, batch 16, SGD by hand", lambda: case_mlp(64, 32, 4), 100),
+    ("MLP step 1000-100-10, batch 16, SGD by hand", lambda: case_mlp(1000, 100, 10), 100),
+    ("matmul 1024x1024 (facade overhead)", case_matmul, 5),
+]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer repeats")
+    p.add_argument("--markdown", action="store_true", help="print a markdown table")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    repeat = 3 if args.quick else 7
+    rows = []
+    for name, make, number in CASES:
+        fns = make()
+        times = {k: timeit(f, max(1, number // (4 if args.quick else 1)), repeat) for k, f in fns.items()}
+        rows.append((name, times))
+        print(f"{name}: " + ", ".join(f"{k} {v:.1f} us" for k, v in times.items())
+              + f" | torchlike/torch {times['torchlike'] / times['torch']:.2f}x"
+              + f", torchlike/jax-eager {times['torchlike'] / times['jax eager']:.2f}x", flush=True)
+    if args.markdown:
+        print()
+        print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
+              f"Python {platform.python_version()}, torch {torch.__version__} (1 thread), jax {jax.__version__}, "
+              f"backend {jax.default_backend()}; {time.strftime('%Y-%m-%d')}")
+        print()
+        print("| case | torch (us) | torchlike (us) | jax eager (us) | jax jit (us) | torchlike / torch | torchlike / jax eager |")
+        print("|---|---|---|---|---|---|---|")
+        for name, t in rows:
+            print(f"| {name} | {t['torch']:.1f} | {t['torchlike']:.1f} | {t['jax eager']:.1f} | {t['jax jit']:.1f} | "
+                  f"{t['torchlike'] / t['torch']:.2f} | {t['torchlike'] / t['jax eager']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Backward of a whole graph as one compiled XLA program.
+
+A training loop records the same graph every step, so the engine can trace
+the complete backward pass once - every node's vjp, the summing of
+cotangents, the routing to leaves - compile it with ``jax.jit``, and reuse it
+while the graph's *structure* (ops, static arguments, dtypes, shapes, wiring)
+stays the same.  One compiled call then replaces one call per node.
+
+Graphs with anything the compiled program cannot do (hooks, retained grads,
+custom Functions, create_graph) run on the node-by-node engine instead.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .graph import AccumulateGrad, OpNode
+
+_programs = {}
+MAX_PROGRAMS = 512
+
+
+def collect(roots):
+    """Reachable nodes in execution order, or None if the graph can't be fused."""
+    nodes = []
+    seen = set()
+    stack = [n for n, _ in roots if n is not None]
+    while stack:
+        n = stack.pop()
+        i = id(n)
+        if i in seen:
+            continue
+        seen.add(i)
+        if n._hooks or n._prehooks or n._tensor_prehooks or n._retain:
+            return None
+        cls = type(n)
+        if isinstance(n, AccumulateGrad):
+            if n.variable._leaf_hooks:
+                return None
+        elif not isinstance(n, OpNode):
+            return None
+        nodes.append(n)
+        for nxt, _ in n.next_functions:
+            if nxt is not None:
+                stack.append(nxt)
+    nodes.sort(key=lambda n: -n._seq)
+    return nodes
+
+
+def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
+    """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array})."""
+    index = {id(n): i for i, n in enumerate(nodes)}
+    plan = []
+    arrays = []
+    for n in nodes:
+        if type(n) is AccumulateGrad or isinstance(n, AccumulateGrad):
+            plan.append(None)
+            continue
+        if n._freed:
+            raise RuntimeError(freed_error)
+        for t, version in n._saved:
+            if t._vc[0] != version:
+                from .engine import check_saved
+                check_saved(n)
+        edges = tuple(None if nxt is None else (index[id(nxt)], nr) for nxt, nr in n.next_functions)
+        plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, edges, n._edge_pos))
+        arrays.append(n._arrays)
+    root_sig = tuple((index[id(n)], nr) for n, nr in roots if n is not None)
+    cap_sig = () if not capture else tuple(sorted((index[i], nr, slot) for (i, nr), slot in capture.items()
+                                                  if i in index))
+    sig = (tuple(plan), root_sig, cap_sig)
+    fn = _programs.get(sig)
+    if fn is None:
+        if len(_programs) > MAX_PROGRAMS:
+            _programs.clear()
+        fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig))
+    cts = tuple(g._arr() for (n, _), g in zip(roots, root_grads) if n is not None)
+    acc_grads, captured = fn(tuple(arrays), cts)
+    if not retain_graph:
+        for n, p in zip(nodes, plan):
+            if p is not None:
+                n._release()
+    accs = {}
+    it = iter(acc_grads)
+    for n, p in zip(nodes, plan):
+        if p is None:
+            g = next(it)
+            if g is not None:
+                accs[n] = g
+    caps = {slot: g for (_, _, slot), g in zip(cap_sig, captured) if g is not None}
+    return accs, caps
+
+
+def _build(plan, root_sig, cap_sig):
+    from .._registry import vjp_function
+    vjps = [None if p is None else vjp_function(p[0].pure(p[1]), p[2], p[3] if len(p[4]) > 1 else None)
+            for p in plan]
+    caps_at = {}
+    for idx, nr, slot in cap_sig:
+        caps_at.setdefault(idx, []).append((nr, slot))
+
+    def program(all_arrays, root_cts):
+        bufs = [dict() for _ in plan]
+        for (idx, nr), ct in zip(root_sig, root_cts):
+            b = bufs[idx]
+            b[nr] = ct if nr not in b else b[nr] + ct
+        acc_out = []
+        captured = {}
+        it = iter(all_arrays)
+        for i, p in enumerate(plan):
+            b = bufs[i]
+            for nr, slot in caps_at.get(i, ()):
+                captured[slot] = b.get(nr)
+            if p is None:
+                acc_out.append(b.get(0))
+                continue
+            arrays = next(it)
+            if not b:
+                continue
+            op, key, mask, diff_outs, out_meta, edges, edge_pos = p
+            cts = []
+            for j in diff_outs:
+                shape, dtype = out_meta[j]
+                g = b.get(j)
+                if g is None:
+                    g = jnp.zeros(shape, dtype)
+                elif g.dtype != dtype:
+                    g = g.astype(dtype)
+                cts.append(g)
+            grads = vjps[i](arrays, tuple(cts) if len(out_meta) > 1 else cts[0])
+            git = iter(grads)
+            for m, e in zip(mask, edge_pos):
+                if not m:
+                    continue
+                g = next(git)
+                target = edges[e]
+                if target is None:
+                    continue
+                tb = bufs[target[0]]
+                nr = target[1]
+                tb[nr] = g if nr not in tb else tb[nr] + g
+        return tuple(acc_out), tuple(captured.get(slot) for _, _, slot in cap_sig)
+    return program
