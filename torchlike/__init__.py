@@ -26,7 +26,7 @@ if _os.environ.get("TORCHLIKE_X64", "1") != "0":
 from . import _dtype  # noqa: E402
 from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, complex128, dtype,  # noqa: E402,A004
                      float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
-                     result_type, set_default_dtype, uint8)
+                     result_type, set_default_dtype, uint8, uint16, uint32, uint64)
 from ._device import device  # noqa: E402
 from . import _registry  # noqa: E402
 from ._tensor import Size, Tensor  # noqa: E402

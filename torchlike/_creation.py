@@ -117,9 +117,7 @@ def from_numpy(ndarray):
 def _dt(dtype, default=None):
     if dtype is None:
         return default or D.get_default_dtype()
-    if not isinstance(dtype, D.dtype):
-        raise TypeError(f"dtype must be torch.dtype, not {type(dtype).__name__}")
-    return dtype
+    return D.as_dtype(dtype)
 
 
 def _check_size(size):
@@ -224,8 +222,16 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     start = start.item() if isinstance(start, _tensor_cls()) else start
     end = end.item() if isinstance(end, _tensor_cls()) else end
     dtype = _dt(dtype)
-    arr = _linspace_values(start, end, steps, dtype)
-    return _out(_finish(jax.device_put(arr), dtype, device, requires_grad), out)
+    arr = _linspace_array(start, end, steps, dtype) if steps <= 65536 else \
+        jax.device_put(_linspace_values(start, end, steps, dtype))
+    return _out(_finish(arr, dtype, device, requires_grad), out)
+
+
+@functools.lru_cache(maxsize=256)
+def _linspace_array(start, end, steps, dtype):
+    """Device array of linspace values, cached: JAX arrays are immutable (writes to a tensor
+    replace its storage's array), so equal calls can share one buffer and skip the transfer."""
+    return jax.device_put(_linspace_values(start, end, steps, dtype))
 
 
 def _linspace_values(start, end, steps, dtype):

@@ -24,12 +24,18 @@ class dtype:
     """A torch dtype: ``torchlike.float32`` etc.  Compared by identity."""
     __slots__ = ("name", "np", "itemsize", "category", "is_signed", "_aliases")
 
-    def __init__(self, name, np_dtype, category):
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("cannot create 'torch.dtype' instances")
+
+    @classmethod
+    def _make(cls, name, np_dtype, category):
+        self = object.__new__(cls)
         self.name = name
         self.np = np.dtype(np_dtype)
         self.itemsize = self.np.itemsize
         self.category = category
-        self.is_signed = name not in ("uint8", "bool")
+        self.is_signed = not name.startswith("uint") and name != "bool"
+        return self
 
     @property
     def is_floating_point(self):
@@ -40,11 +46,20 @@ class dtype:
         return self.category == COMPLEX
 
     def to_real(self):
+        """The real counterpart of a complex dtype (other dtypes are returned as they are)."""
         return {complex64: float32, complex128: float64}.get(self, self)
 
     def to_complex(self):
-        return {float64: complex128, float32: complex64, float16: complex64,
-                bfloat16: complex64}.get(self, self)
+        """The complex dtype with this floating type's precision (float16 -> complex64: no complex32)."""
+        if self.category == COMPLEX:
+            return self
+        if self.category != FLOAT:
+            raise RuntimeError(f"Unknown Complex ScalarType for {WORDS[self.name]}")
+        return complex128 if self is float64 else complex64
+
+    @property
+    def abbr(self):
+        return _ABBR[self.name]
 
     def __repr__(self):
         return "torch." + self.name
@@ -53,21 +68,36 @@ class dtype:
         return (_by_name, (self.name,))
 
 
-float16 = dtype("float16", np.float16, FLOAT)
-bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, FLOAT)
-float32 = dtype("float32", np.float32, FLOAT)
-float64 = dtype("float64", np.float64, FLOAT)
-complex64 = dtype("complex64", np.complex64, COMPLEX)
-complex128 = dtype("complex128", np.complex128, COMPLEX)
-uint8 = dtype("uint8", np.uint8, INT)
-int8 = dtype("int8", np.int8, INT)
-int16 = dtype("int16", np.int16, INT)
-int32 = dtype("int32", np.int32, INT)
-int64 = dtype("int64", np.int64, INT)
-bool = dtype("bool", np.bool_, BOOL)  # noqa: A001  (torch.bool)
+# torch's scalar-type words (``torch.FloatTensor``, error messages) and dtype abbreviations
+WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+         "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+         "complex64": "ComplexFloat", "complex128": "ComplexDouble", "uint16": "UInt16", "uint32": "UInt32",
+         "uint64": "UInt64"}
+_WORDS = WORDS
+_ABBR = {"float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16", "int64": "i64", "int32": "i32",
+         "int16": "i16", "int8": "i8", "uint8": "u8", "bool": "b8", "complex64": "c64", "complex128": "c128",
+         "uint16": "u16", "uint32": "u32", "uint64": "u64"}
+
+float16 = dtype._make("float16", np.float16, FLOAT)
+bfloat16 = dtype._make("bfloat16", ml_dtypes.bfloat16, FLOAT)
+float32 = dtype._make("float32", np.float32, FLOAT)
+float64 = dtype._make("float64", np.float64, FLOAT)
+complex64 = dtype._make("complex64", np.complex64, COMPLEX)
+complex128 = dtype._make("complex128", np.complex128, COMPLEX)
+uint8 = dtype._make("uint8", np.uint8, INT)
+int8 = dtype._make("int8", np.int8, INT)
+int16 = dtype._make("int16", np.int16, INT)
+int32 = dtype._make("int32", np.int32, INT)
+int64 = dtype._make("int64", np.int64, INT)
+bool = dtype._make("bool", np.bool_, BOOL)  # noqa: A001  (torch.bool)
+# torch's "shell" unsigned types: storage, conversion and a few ops; no promotion with other integers
+uint16 = dtype._make("uint16", np.uint16, INT)
+uint32 = dtype._make("uint32", np.uint32, INT)
+uint64 = dtype._make("uint64", np.uint64, INT)
+_SHELL = (uint16, uint32, uint64)
 
 ALL = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
-       float64, complex64, complex128)
+       float64, complex64, complex128, uint16, uint32, uint64)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 
@@ -75,6 +105,22 @@ _BY_NAME = {d.name: d for d in ALL}
 ALIASES = {"half": float16, "float": float32, "double": float64,
            "cfloat": complex64, "cdouble": complex128, "short": int16,
            "int": int32, "long": int64, "complex32": complex64}
+
+
+_PY_TYPES = {builtins.bool: bool, builtins.int: int64, builtins.float: float64, builtins.complex: complex128}
+
+
+def as_dtype(x, fn=None, arg="dtype"):
+    """``x`` as a torch dtype: a dtype, or one of the Python types torch accepts
+    (``float`` -> float64, ``int`` -> int64, ``bool``, ``complex`` -> complex128).
+    Anything else (numpy dtypes, strings) is a TypeError, as in torch."""
+    if isinstance(x, dtype):
+        return x
+    d = _PY_TYPES.get(x) if isinstance(x, type) else None
+    if d is None:
+        where = f"{fn}(): " if fn else ""
+        raise TypeError(f"{where}argument '{arg}' must be torch.dtype, not {type(x).__name__}")
+    return d
 
 
 def _by_name(name):
@@ -87,8 +133,17 @@ def from_numpy_dtype(np_dtype):
         return _BY_NP[np.dtype(np_dtype)]
     except (KeyError, TypeError):
         raise TypeError(
-            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
-            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool.") from None
+            f"can't convert np.ndarray of type {_np_type_name(np_dtype)}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+            "uint8, and bool.") from None
+
+
+def _np_type_name(np_dtype):
+    try:
+        t = np.dtype(np_dtype).type
+    except TypeError:
+        return str(np_dtype)
+    return f"{t.__module__}.{t.__name__}"
 
 
 _state = threading.local()
@@ -100,13 +155,19 @@ def get_default_dtype():
 
 
 def set_default_dtype(d):
-    if not isinstance(d, dtype) or d.category != FLOAT or d not in (float32, float64, float16, bfloat16):
-        raise TypeError(f"only floating-point types are supported as the default type")
+    """Set the dtype of Python floats and of float constructors (float32, float64, float16 or bfloat16)."""
+    if not isinstance(d, dtype) or d.category != FLOAT:
+        raise TypeError("invalid dtype object: only floating-point types are supported as the default type")
     _default[0] = d
 
 
 def default_complex():
-    return complex128 if _default[0] is float64 else complex64
+    """The dtype of Python complex numbers: complex128 when the default is float64, else complex64
+    (torch uses complex32 for a float16 default, a dtype torchlike lacks, and has none for bfloat16)."""
+    d = _default[0]
+    if d is bfloat16:
+        raise RuntimeError("invalid default scalar type for complex")
+    return complex128 if d is float64 else complex64
 
 
 def promote_types(a, b):
@@ -115,8 +176,13 @@ def promote_types(a, b):
     Unlike numpy, an integer never widens a floating or complex type
     (int64 + float32 -> float32), and float16 + bfloat16 -> float32.
     """
+    a = as_dtype(a, "promote_types", "type1")
+    b = as_dtype(b, "promote_types", "type2")
     if a is b:
         return a
+    if (a in _SHELL or b in _SHELL) and FLOAT not in (a.category, b.category):
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                           f"{WORDS[a.name]} and {WORDS[b.name]}")
     if a.category != b.category:
         lo, hi = (a, b) if a.category < b.category else (b, a)
         if lo.category != FLOAT:          # bool or an integer: the other side wins
@@ -175,18 +241,26 @@ def promote_tiers(dim_dtypes, zero_dtypes, scalar_dtypes):
     return _combine(_combine(tiers[0], tiers[1]), tiers[2])
 
 
-def result_type(*operands):
-    """torch.result_type over Tensors and Python scalars."""
+def result_type(tensor, other):
+    """torch.result_type(tensor, other): the dtype an arithmetic op on the two would compute in.
+
+    Each argument is a Tensor or a Python/numpy scalar."""
     from ._tensor import Tensor
     dims, zeros, scalars = [], [], []
-    for x in operands:
+    for x in (tensor, other):
         if isinstance(x, Tensor):
             (dims if x.ndim else zeros).append(x.dtype)
         else:
-            scalars.append(scalar_dtype(x))
+            try:
+                scalars.append(scalar_dtype(x))
+            except TypeError:
+                raise TypeError(f"result_type() received an invalid combination of arguments - got "
+                                f"({type(tensor).__name__}, {type(other).__name__})") from None
     return promote_tiers(dims, zeros, scalars)
 
 
 def can_cast(from_, to):
     """torch.can_cast: casting never lowers the category."""
+    from_ = as_dtype(from_, "can_cast", "from_")
+    to = as_dtype(to, "can_cast", "to")
     return from_.category <= to.category

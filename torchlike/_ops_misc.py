@@ -62,6 +62,7 @@ _FILL = defop("fill(Tensor self, Tensor value)", lambda x, v: jnp.full_like(x, v
               dtype="keep", saves=(), out=False, method=False, function=False)
 _ZERO = defop("zero(Tensor self)", jnp.zeros_like, dtype="keep", saves=(), out=False, method=False,
               function=False)
+_FILL.overlap_ok = _ZERO.overlap_ok = True
 
 
 def fill_(self, value):

@@ -61,6 +61,7 @@ class Op:
         self.varargs = varargs
         self.differentiable = differentiable
         self.edge_kinds = None
+        self.overlap_ok = False     # in-place form may write an expanded view (fill_, zero_)
         self._fwd = {}
         self._bwd = {}
 
@@ -167,9 +168,7 @@ def _op_name_hint():
 DTYPE_RULES = {"promote": rule_promote, "float": rule_float, "keep": rule_keep, "int": rule_int,
                "first": rule_first}
 
-_TYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-               "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_TYPE_WORDS = D.WORDS   # "Float", "Long", ... (torch.FloatTensor, error messages)
 
 
 def _type_word(d):
@@ -579,9 +578,10 @@ def check_no_overlap(t):
         raise RuntimeError(_OVERLAP)
 
 
-def check_inplace(t):
+def check_inplace(t, overlap_ok=False):
     """PyTorch's errors for in-place writes on leaves that require grad, and on overlapping targets."""
-    check_no_overlap(t)
+    if not overlap_ok:
+        check_no_overlap(t)
     if _state.enabled:
         if t._requires_grad and t._grad_fn is None:
             if t._base is not None:
@@ -597,7 +597,7 @@ def call_inplace(op, args, statics):
     t = args[0]
     if not isinstance(t, _Tensor):
         raise TypeError(f"{op.name}_(): self must be a Tensor")
-    check_inplace(t)
+    check_inplace(t, op.overlap_ok)
     T = _Tensor
     needs_grad = _state.enabled and any(isinstance(a, T) and a._requires_grad for a in args)
     if needs_grad and t._base is not None:

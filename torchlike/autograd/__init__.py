@@ -27,7 +27,11 @@ def _make_grads(outputs, grad_outputs, is_grads_batched=False):
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not out.is_floating_point() and not out.is_complex():
                 raise RuntimeError(f"grad can be computed only for real floating point or complex outputs, got {out.dtype}")
-            grads.append(ones_like(out))
+            if out.ndim == 0:   # the usual loss.backward(): a cached device constant, no fill
+                from .._registry import _constant
+                grads.append(Tensor._wrap(_constant(1, out.dtype.np)))
+            else:
+                grads.append(ones_like(out))
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")

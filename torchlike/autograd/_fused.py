@@ -56,7 +56,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
         if type(n) is AccumulateGrad or isinstance(n, AccumulateGrad):
             plan.append(None)
             continue
-        if n._freed:
+        if n._freed and not n._revive():
             raise RuntimeError(freed_error)
         for t, version in n._saved:
             if t._vc[0] != version:

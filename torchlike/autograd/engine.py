@@ -1,15 +1,30 @@
 """The backward engine: run the recorded graph in reverse.
 
-Nodes are executed in decreasing creation order (``_seq``), which is a valid
-reverse topological order because a node is always created after the nodes of
-its inputs.  Gradients flowing into a node are summed per output; hooks run
-where PyTorch runs them (tensor hooks and prehooks before the node, node hooks
-after).  With ``create_graph=True`` each node's vector-Jacobian product is
-itself dispatched as a recorded op, so the gradients have a graph of their own.
+``run_backward(roots, grads, ...)`` is PyTorch's engine in miniature:
+
+1. **Plan.**  Walk the graph from the roots and count, for every node, the
+   edges that reach it from nodes that will run (its dependencies).  When the
+   caller names targets (``autograd.grad`` inputs, ``backward(inputs=...)``),
+   only the nodes on a path to a target run, as in PyTorch.
+2. **Run.**  A node becomes ready when all its dependencies have delivered
+   their gradients (summed per output).  Ready nodes run in decreasing creation
+   order (``_seq``), except AccumulateGrad nodes, which run as soon as they are
+   ready: PyTorch's priority order, which decides the order hooks fire in.
+3. **Per node**, in PyTorch's order: tensor hooks (``Tensor.register_hook``,
+   then ``retain_grad``), node prehooks, the gradient computation, node hooks,
+   release of the saved values (unless ``retain_graph``), routing of the
+   results to the next nodes.
+
+An op node's gradient is JAX's vjp of the op (compiled once per op, static
+arguments and dtypes).  With ``create_graph=True`` that vjp is itself
+dispatched as a recorded op, so gradients carry a graph of their own.  Graphs
+without hooks or custom Functions go through ``_fused`` (the whole backward as
+one compiled program) instead of node by node.
 """
 from __future__ import annotations
 
 import heapq
+import warnings
 
 import jax.numpy as jnp
 
@@ -21,6 +36,10 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
           "or if you need to access saved tensors after calling backward.")
 
+_ACC_FIRST = 1 << 62    # heap-key offset that puts AccumulateGrad nodes ahead of every other ready node
+
+
+# ---- saved tensors -------------------------------------------------------------
 
 def _tensor_type(t):
     from .._registry import _type_word
@@ -28,14 +47,11 @@ def _tensor_type(t):
 
 
 def check_saved(node):
+    """PyTorch's error when a tensor the node saved was modified in place after it was saved."""
     for t, version in node._saved:
-        if t._vc[0] != version:
+        if t._vc[0] != version and _really_saved(node, t):
             fn = t._grad_fn
-            if fn is None:
-                what = ""
-            else:
-                name = fn.name()
-                what = f", which is output {t._output_nr} of {name}"
+            what = "" if fn is None else f", which is output {t._output_nr} of {fn.name()}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
                 f"[{_tensor_type(t)} {list(t.shape)}]{what}, is at version {t._vc[0]}; expected version {version} "
@@ -43,66 +59,109 @@ def check_saved(node):
                 "with torch.autograd.set_detect_anomaly(True).")
 
 
+_uses_cache = {}
+
+
+def _really_saved(node, t):
+    """Does the gradient of ``node`` read ``t``?
+
+    An op declared with ``saves="all"`` records every tensor argument; PyTorch
+    saves only what the formula for the inputs that require grad reads (``a * b``
+    saves ``b`` when only ``a`` requires grad).  JAX tells us exactly that: the
+    inputs its vjp still uses after dead-code elimination.  Computed on this rare
+    path only (a version mismatch), and cached.
+    """
+    op = getattr(node, "_op", None)
+    inputs = getattr(node, "_inputs", None)
+    if op is None or inputs is None or "all" not in op.saves:
+        return True
+    positions = [i for i, a in enumerate(inputs) if a is t]
+    if not positions:
+        return True         # saved as the result
+    multi = len(node._out_meta) > 1
+    key = (op, node._key, node._mask, node._diff_outs if multi else None,
+           tuple((getattr(a, "shape", None), getattr(a, "dtype", None)) for a in node._arrays))
+    used = _uses_cache.get(key)
+    if used is None:
+        used = _uses_cache[key] = _vjp_uses(node, multi)
+    return any(used[i] for i in positions)
+
+
+def _vjp_uses(node, multi):
+    import jax
+    from .._registry import vjp_function
+    try:
+        from jax._src.interpreters.partial_eval import dce_jaxpr
+    except ImportError:     # pragma: no cover - private API moved: be conservative
+        return [True] * len(node._arrays)
+    diff_outs = node._diff_outs if multi else None
+    fn = vjp_function(node._op.pure(node._key), node._mask, diff_outs)
+    cts = tuple(jnp.zeros(*node._out_meta[i]) for i in node._diff_outs)
+    arrays = tuple(node._arrays)
+    try:
+        closed = jax.make_jaxpr(lambda arrs, c: fn(arrs, c))(arrays, cts if multi else cts[0])
+        _, used = dce_jaxpr(closed.jaxpr, [True] * len(closed.jaxpr.outvars))
+    except Exception:       # noqa: BLE001 - anything unexpected: treat every input as read
+        return [True] * len(arrays)
+    # the flat jaxpr inputs are the array arguments (leaves) followed by the cotangents
+    out, k = [], 0
+    for a in arrays:
+        n = len(jax.tree_util.tree_leaves(a))
+        out.append(any(used[k:k + n]))
+        k += n
+    return out
+
+
+# ---- one node ------------------------------------------------------------------
+
 def apply_node(node, grads, create_graph):
-    """Gradients for ``node``'s inputs given gradients for its outputs (None = zero)."""
+    """Gradients for ``node``'s inputs (one per edge, None where no gradient) given its output gradients."""
     from .._tensor import Tensor
-    if node._freed:
+    if node._freed and not node._revive():
         raise RuntimeError(_FREED)
-    check_saved(node)
-    op = node._op
+    saved = node._saved
+    if saved:
+        for t, version in saved:
+            if t._vc[0] != version:
+                check_saved(node)
+                break
+    out_meta = node._out_meta
+    multi = len(out_meta) > 1
     cts = []
     for i in node._diff_outs:
         g = grads[i] if i < len(grads) else None
-        shape, dtype = node._out_meta[i]
+        shape, dtype = out_meta[i]
         if g is None:
             g = Tensor._wrap(jnp.zeros(shape, dtype))
         elif g._dtype.np != dtype:
             g = g._to(_dtype_of(dtype))
         cts.append(g)
+    out = [None] * len(node.next_functions)
     if not cts:
-        return [None] * len(node.next_functions)
+        return out
     if create_graph:
         from .._registry import call
         bop = _backward_op(node)
-        inputs = tuple(_saved_input(a, edge) if m else a for a, m, edge in
-                       zip(node._arrays, node._mask, _edges_aligned(node)))
-        outs = call(bop, inputs + tuple(cts), ())
-        if not isinstance(outs, tuple):
-            outs = (outs,)
-        res = iter(outs)
+        edges = node.next_functions
+        inputs = tuple(_saved_input(a, edges[e]) if m else a
+                       for a, m, e in zip(node._arrays, node._mask, node._edge_pos))
+        res = call(bop, inputs + tuple(cts), ())
+        if not isinstance(res, tuple):
+            res = (res,)
     else:
-        fn = op.vjp(node._key, node._mask, node._diff_outs if len(node._out_meta) > 1 else None)
-        ct_arrays = tuple(c._arr() for c in cts) if len(node._out_meta) > 1 else cts[0]._arr()
-        res = iter(Tensor._wrap(a) for a in fn(node._arrays, ct_arrays))
-    out = []
-    for m, kind in _mask_kinds(node):
-        if kind == "skip":
-            continue
-        out.append(next(res) if m else None)
+        fn = node._op.vjp(node._key, node._mask, node._diff_outs if multi else None)
+        ct_arrays = tuple(c._arr() for c in cts) if multi else cts[0]._arr()
+        res = [Tensor._wrap(a) for a in fn(node._arrays, ct_arrays)]
+    it = iter(res)
+    for m, e in zip(node._mask, node._edge_pos):
+        if m:
+            out[e] = next(it)
     return out
 
 
 def _dtype_of(np_dtype):
     from .. import _dtype as D
     return D._BY_NP[np_dtype]
-
-
-def _mask_kinds(node):
-    """(mask, 'edge'|'skip') per input: inputs without an edge are skipped in the result."""
-    op = node._op
-    kinds = op.edge_kinds
-    out = []
-    for i, m in enumerate(node._mask):
-        k = 0 if kinds is None else kinds[i]
-        a = node._inputs[i]
-        has_edge = not (k == 2 or (k == 1 and not hasattr(a, "_arr")))
-        out.append((m, "edge" if has_edge else "skip"))
-    return out
-
-
-def _edges_aligned(node):
-    it = iter(node.next_functions)
-    return [next(it) if kind == "edge" else None for _, kind in _mask_kinds(node)]
 
 
 def _saved_input(array, edge):
@@ -118,12 +177,12 @@ def _backward_op(node):
     """The vjp of ``node``'s op as an op of its own (for create_graph)."""
     from .._registry import Op, vjp_function
     op = node._op
-    key = (node._key, node._mask, node._diff_outs if len(node._out_meta) > 1 else None)
+    multi = len(node._out_meta) > 1
+    key = (node._key, node._mask, node._diff_outs if multi else None)
     cache = op.__dict__.setdefault("_bwd_ops", {})
     bop = cache.get(key)
     if bop is None:
         n_in = len(node._mask)
-        multi = len(node._out_meta) > 1
         vjp = vjp_function(op.pure(node._key), node._mask, node._diff_outs if multi else None)
 
         def impl(*arrays):
@@ -136,95 +195,133 @@ def _backward_op(node):
     return bop
 
 
+# ---- the graph -----------------------------------------------------------------
+
+def _plan(roots, execute_targets, capture_targets):
+    """``(deps, visit)``: per node id the number of incoming edges from running nodes, and the ids of the
+    nodes to visit (None: every reachable node runs).
+
+    A visited node gets its tensor hooks and captures; it *runs* (prehooks,
+    gradient, hooks) when it is an execute target or lies above any target.
+    """
+    deps = {}
+    stack = [n for n, _ in roots if n is not None]
+    seen = set()
+    if execute_targets is None and capture_targets is None:
+        get = deps.get
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            for nxt, _ in n.next_functions:
+                if nxt is not None:
+                    k = id(nxt)
+                    deps[k] = get(k, 0) + 1
+                    stack.append(nxt)
+        return deps, None, None
+    parents = {}
+    nodes = {}
+    while stack:
+        n = stack.pop()
+        if id(n) in nodes:
+            continue
+        nodes[id(n)] = n
+        for nxt, _ in n.next_functions:
+            if nxt is not None:
+                parents.setdefault(id(nxt), []).append(n)
+                stack.append(nxt)
+    runs = set()
+    frontier = []
+    for k in (execute_targets or ()):
+        if k in nodes and k not in runs:
+            runs.add(k)
+            frontier.append(k)
+    for k in (capture_targets or ()):
+        if k in nodes:
+            frontier.append(k)
+    while frontier:
+        k = frontier.pop()
+        for p in parents.get(k, ()):
+            if id(p) not in runs:
+                runs.add(id(p))
+                frontier.append(id(p))
+    visit = runs | {k for k in (capture_targets or ()) if k in nodes}
+    for k in runs:
+        for nxt, _ in nodes[k].next_functions:
+            if nxt is not None and id(nxt) in visit:
+                deps[id(nxt)] = deps.get(id(nxt), 0) + 1
+    return deps, visit, runs
+
+
 def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True,
                  accumulate_only=None, allow_unused=True):
     """Backpropagate from ``roots`` (edges) seeded with ``root_grads`` (Tensors).
 
-    ``capture`` maps ``(node, output_nr)`` to a slot; captured gradients are
-    returned (for ``autograd.grad``) instead of accumulated.  ``accumulate_only``
-    restricts accumulation to the AccumulateGrad nodes in that set.
+    ``capture`` maps ``(id(node), output_nr)`` to a slot: the gradient flowing
+    into that edge is returned in that slot (``autograd.grad``), and only the
+    nodes between the roots and the captured edges run.  ``accumulate_only``, a
+    set of nodes, likewise limits the run to the nodes above them
+    (``backward(inputs=...)``); those nodes run.
     """
     from .._tensor import Tensor
-    if not create_graph:
+    if not create_graph and capture is None and accumulate_only is None:
         nodes = _fused.collect(roots)
         if nodes is not None:
             accs, caps = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED)
             for node, g in accs.items():
                 _accumulate(node, Tensor._wrap(g), False, accumulate, accumulate_only)
             return {slot: Tensor._wrap(g) for slot, g in caps.items()} if capture is not None else None
+
+    capture_at = None
+    if capture is not None:
+        capture_at = {}
+        for (nid, nr), slot in capture.items():
+            capture_at.setdefault(nid, []).append((nr, slot))
+    execute_targets = None if accumulate_only is None else {id(n) for n in accumulate_only}
+    deps, visit, runs = _plan(roots, execute_targets, capture_at)
+
     buffers = {}
     heap = []
-    seen = set()
-
-    def push(node):
-        if node is not None and id(node) not in seen:
-            seen.add(id(node))
-            heapq.heappush(heap, (-node._seq, id(node), node))
-
-    # count dependencies so a node runs only after all its consumers
-    deps = {}
-    stack = [n for n, _ in roots if n is not None]
-    visited = set()
-    while stack:
-        n = stack.pop()
-        if id(n) in visited:
-            continue
-        visited.add(id(n))
-        for nxt, _ in n.next_functions:
-            if nxt is not None:
-                deps[id(nxt)] = deps.get(id(nxt), 0) + 1
-                stack.append(nxt)
     for (node, nr), g in zip(roots, root_grads):
-        if node is None:
+        if node is None or (visit is not None and id(node) not in visit):
             continue
-        buf = buffers.setdefault(node, {})
-        buf[nr] = g if nr not in buf else buf[nr] + g
-        if deps.get(id(node), 0) == 0:
-            push(node)
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * _n_outputs(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    for node in buffers:
+        if not deps.get(id(node)):
+            heapq.heappush(heap, (_priority(node), id(node), node))
+
     captured = {} if capture is not None else None
-    ctx = grad_mode.enable_grad() if create_graph else grad_mode.no_grad()
-    with ctx:
+    with grad_mode.set_grad_enabled(create_graph):
         while heap:
-            _, _, node = heapq.heappop(heap)
-            grads = buffers.pop(node, {})
-            n_out = _n_outputs(node)
-            glist = [grads.get(i) for i in range(n_out)]
-            # tensor hooks / retain_grad on the tensors this node produced
-            if node._tensor_prehooks:
-                for nr, holder in node._tensor_prehooks.items():
-                    if holder.hooks and glist[nr] is not None:
-                        for hook in list(holder.hooks.values()):
-                            r = hook(glist[nr])
-                            if r is not None:
-                                glist[nr] = r
-            if node._retain:
-                for nr, t in node._retain.items():
-                    t_ = t()
-                    if t_ is not None and glist[nr] is not None:
-                        g = glist[nr] if create_graph else glist[nr].detach()
-                        t_._grad = g if t_._grad is None else t_._grad + g
-            if capture is not None:
-                for nr in range(n_out):
-                    slot = capture.get((id(node), nr))
-                    if slot is not None and glist[nr] is not None:
-                        captured[slot] = glist[nr]
+            node = heapq.heappop(heap)[2]
+            glist = buffers.pop(node)
+            executes = runs is None or id(node) in runs
+            if capture_at is not None and executes:
+                _capture(node, glist, capture_at, captured)       # PyTorch captures before the tensor hooks here
+            glist = _tensor_hooks(node, glist, create_graph)
+            if capture_at is not None and not executes:
+                _capture(node, glist, capture_at, captured)
+            if not executes:
+                continue
             if node._prehooks:
-                for hook in list(node._prehooks.values()):
+                for hook in tuple(node._prehooks.values()):
                     r = hook(tuple(glist))
                     if r is not None:
                         glist = list(r)
-            if isinstance(node, AccumulateGrad):
-                _accumulate(node, glist[0], create_graph, accumulate, accumulate_only)
-                if node._hooks:
-                    for hook in list(node._hooks.values()):
-                        hook((), tuple(glist))
-                continue
-            if all(g is None for g in glist):
-                in_grads = [None] * len(node.next_functions)
-            else:
+            if node._runs_first:
+                if accumulate:
+                    _accumulate(node, glist[0], create_graph, True, None)
+                in_grads = ()
+            elif any(g is not None for g in glist):
                 in_grads = _apply(node, glist, create_graph)
+            else:
+                in_grads = [None] * len(node.next_functions)
             if node._hooks:
-                for hook in list(node._hooks.values()):
+                for hook in tuple(node._hooks.values()):
                     r = hook(tuple(in_grads), tuple(glist))
                     if r is not None:
                         in_grads = list(r)
@@ -233,13 +330,74 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             for (nxt, nr), g in zip(node.next_functions, in_grads):
                 if nxt is None:
                     continue
-                deps[id(nxt)] -= 1
+                k = id(nxt)
+                if visit is not None and k not in visit:
+                    continue
                 if g is not None:
-                    buf = buffers.setdefault(nxt, {})
-                    buf[nr] = g if nr not in buf else buf[nr] + g
-                if deps[id(nxt)] == 0:
-                    push(nxt)
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * _n_outputs(nxt)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = deps[k] - 1
+                deps[k] = left
+                if left == 0:
+                    if nxt not in buffers:
+                        buffers[nxt] = [None] * _n_outputs(nxt)
+                    heapq.heappush(heap, (_priority(nxt), k, nxt))
     return captured
+
+
+def _priority(node):
+    return -node._seq - _ACC_FIRST if node._runs_first else -node._seq
+
+
+def _capture(node, glist, capture_at, captured):
+    for nr, slot in capture_at.get(id(node), ()):
+        g = glist[nr]
+        if g is not None:
+            captured[slot] = g
+
+
+def _tensor_hooks(node, glist, create_graph):
+    """Hooks registered on the tensors this node produced (leaf hooks for AccumulateGrad), then retain_grad."""
+    if node._runs_first:
+        hooks = node.variable._leaf_hooks
+        if hooks and glist[0] is not None:
+            g = glist[0]
+            for hook in tuple(hooks.values()):
+                r = hook(g)
+                if r is not None:
+                    g = r
+            glist[0] = g
+        return glist
+    pre = node._tensor_prehooks
+    if pre:
+        for nr, holder in pre.items():
+            g = glist[nr]
+            if holder.hooks and g is not None:
+                for hook in tuple(holder.hooks.values()):
+                    r = hook(g)
+                    if r is not None:
+                        g = r
+                glist[nr] = g
+    if node._retain:
+        for nr, ref in tuple(node._retain.items()):
+            t = ref()
+            g = glist[nr]
+            if t is None or t._grad_fn is not node or t._output_nr != nr:
+                continue            # gone, or modified in place since (its retain moved with it)
+            if g is not None:
+                if t._grad is None:
+                    t._grad = g.clone() if create_graph else _fresh(g)
+                else:
+                    t._grad = t._grad + g
+    return glist
+
+
+def _fresh(g):
+    """A new tensor over ``g``'s value with no history (JAX arrays are immutable: no copy needed)."""
+    from .._tensor import Tensor
+    return Tensor._wrap(g._arr())
 
 
 def _apply(node, glist, create_graph):
@@ -254,21 +412,30 @@ def _n_outputs(node):
 
 
 def _accumulate(node, g, create_graph, accumulate, only):
+    """AccumulateGrad: ``variable.grad = g`` the first time, then ``+= g`` (in place, as PyTorch)."""
     if g is None or not accumulate or (only is not None and node not in only):
         return
     t = node.variable
-    if t._leaf_hooks:
-        for hook in list(t._leaf_hooks.values()):
-            r = hook(g)
-            if r is not None:
-                g = r
-    if not create_graph:
-        g = g.detach()
-    if t._grad is None:
-        if not create_graph and g._base is not None:
-            g = g.clone()
-        t._grad = g
-    elif create_graph:
-        t._grad = t._grad + g
+    old = t._grad
+    if create_graph:
+        if old is None:
+            from .._creation import empty_like
+            t._grad = empty_like(g, requires_grad=False).copy_(g) if g._requires_grad else _fresh(g)
+        else:
+            t._grad = old + g
+        return
+    if old is None:
+        t._grad = _fresh(g)
     else:
-        t._grad = t._grad + g
+        a = g._arr()
+        if a.dtype != old._dtype.np:
+            a = a.astype(old._dtype.np)
+        old._assign(old._arr() + a)
+
+
+def warn_create_graph():
+    warnings.warn(
+        "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+        "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
+        "avoid this. If you have to use this function, make sure to reset the .grad fields of your parameters "
+        "to None after use to break the cycle and avoid the leak.", UserWarning, stacklevel=4)

@@ -14,6 +14,10 @@ from __future__ import annotations
 import itertools
 
 _node_classes = {}
+
+# C++-side node classes whose ``name()`` PyTorch spells with their namespace
+_QUALIFIED = {"AccumulateGrad": "torch::autograd::AccumulateGrad", "CopySlices": "torch::autograd::CopySlices",
+              "GraphRoot": "torch::autograd::GraphRoot", "Error": "torch::autograd::Error"}
 _hook_ids = itertools.count()
 
 
@@ -54,8 +58,12 @@ class Node:
         self._metadata = None
         self._freed = False
 
+    # AccumulateGrad nodes run as soon as they are ready (PyTorch gives them the highest priority)
+    _runs_first = False
+
     def name(self):
-        return type(self).__name__
+        n = type(self).__name__
+        return _QUALIFIED.get(n, n)
 
     @property
     def metadata(self):
@@ -79,6 +87,10 @@ class Node:
         """Free what backward needs (called after a backward without retain_graph)."""
         self._freed = True
 
+    def _revive(self):
+        """After ``_release``: can the node run again?  (Only if it saved no tensors.)"""
+        return False
+
     def __repr__(self):
         return f"<{type(self).__name__} object at {hex(id(self))}>"
 
@@ -86,10 +98,14 @@ class Node:
 class AccumulateGrad(Node):
     """Sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
     __slots__ = ("variable",)
+    _runs_first = True
 
     def __init__(self, variable):
         super().__init__(())
         self.variable = variable
+
+    def _release(self):
+        pass      # saves nothing: a leaf keeps accumulating on every backward
 
 
 class OpNode(Node):
@@ -97,9 +113,35 @@ class OpNode(Node):
     __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs", "_edge_pos")
 
     def _release(self):
+        """Drop the saved input arrays.  A node that saved no tensors (``add``, views, ``sum``) keeps
+        only their shapes: PyTorch lets such a node run again, and its gradient ignores the values."""
         self._freed = True
-        self._arrays = None
+        arrays = self._arrays
+        if arrays is None or type(arrays) is _Shapes:
+            return
+        self._arrays = None if self._saved else _Shapes(arrays)
         self._inputs = None
+
+    def _revive(self):
+        arrays = self._arrays
+        if type(arrays) is not _Shapes:
+            return False
+        self._arrays = arrays.zeros()
+        self._freed = False
+        return True
+
+
+class _Shapes(tuple):
+    """Shapes and dtypes of a released node's inputs (non-array inputs kept as they are)."""
+    __slots__ = ()
+
+    def __new__(cls, arrays):
+        return tuple.__new__(cls, ((a.shape, a.dtype) if hasattr(a, "dtype") and hasattr(a, "shape") else (None, a)
+                                   for a in arrays))
+
+    def zeros(self):
+        import jax.numpy as jnp
+        return tuple(v if s is None else jnp.zeros(s, v) for s, v in self)
 
 
 def node_class(name, base=OpNode):
