@@ -112,6 +112,14 @@ Tensor.__invert__ = lambda self: (_registry.METHODS["logical_not"](self) if self
 Tensor.__hash__ = object.__hash__
 
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
+
+
+def from_jax(array, requires_grad=False):
+    """A Tensor over a ``jax.Array`` without copying (the inverse of ``Tensor.jax()``)."""
+    t = Tensor._wrap(_jax.numpy.asarray(array))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 numel = lambda input: input.numel()  # noqa: E731
 
 
