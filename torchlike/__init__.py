@@ -170,3 +170,4 @@ class _Cuda:
 
 
 cuda = _Cuda()
+from . import func  # noqa: E402,F401

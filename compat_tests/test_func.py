@@ -1,0 +1,74 @@
+"""torch.func transforms, compared with PyTorch's torch.func."""
+import numpy as np
+import pytest
+
+from harness import data, same
+
+X = data(3, seed=11)
+M = data(4, 3, seed=12)
+
+
+def _f(T):
+    return lambda t: (t.sin() * 2).sum()
+
+
+def test_grad():
+    same(lambda T: T.func.grad(lambda t: (t.sin() * 2).sum())(T.tensor(X)))
+
+
+def test_grad_argnums_and_aux():
+    def f(T):
+        def loss(a, b):
+            return (a * b).sum(), a.exp()
+        return T.func.grad(loss, argnums=(0, 1), has_aux=True)(T.tensor(X), T.tensor(X[::-1].copy()))
+    same(f)
+
+
+def test_grad_and_value():
+    same(lambda T: T.func.grad_and_value(lambda t: (t ** 3).sum())(T.tensor(X)))
+
+
+def test_grad_non_scalar_raises():
+    same(lambda T: T.func.grad(lambda t: t.sin())(T.tensor(X)))
+
+
+def test_vjp():
+    def f(T):
+        out, fn = T.func.vjp(lambda t: t.exp() * 3, T.tensor(X))
+        return out, fn(T.ones(3))
+    same(f)
+
+
+def test_jvp():
+    same(lambda T: T.func.jvp(lambda t: t.exp(), (T.tensor(X),), (T.ones(3),)))
+
+
+@pytest.mark.parametrize("name", ["jacrev", "jacfwd"])
+def test_jacobians(name):
+    same(lambda T: getattr(T.func, name)(lambda t: t.sin() * t)(T.tensor(X)))
+
+
+def test_jacrev_two_args():
+    same(lambda T: T.func.jacrev(lambda a, b: a * b.exp(), argnums=(0, 1))(T.tensor(X), T.tensor(X)))
+
+
+def test_hessian():
+    same(lambda T: T.func.hessian(lambda t: (t ** 3).sum() + t.prod())(T.tensor(X)))
+
+
+def test_vmap_in_dims_out_dims():
+    same(lambda T: T.func.vmap(lambda a, b: a * b, in_dims=(0, None), out_dims=1)(T.tensor(M), T.tensor(X)))
+
+
+def test_per_sample_grads_vmap_of_grad():
+    w = data(3, seed=13)
+
+    def f(T):
+        def loss(w, x):
+            return (w * x).sin().sum()
+        return T.func.vmap(T.func.grad(loss), in_dims=(None, 0))(T.tensor(w), T.tensor(M))
+    same(f)
+
+
+def test_nested_vmap():
+    same(lambda T: T.func.vmap(T.func.vmap(lambda t: t.exp().sum()))(T.tensor(data(2, 4, 3, seed=14))))

@@ -1,0 +1,170 @@
+"""torch.func (functorch) over JAX's transforms.
+
+Each transform runs the user's function on Tensors that wrap JAX tracers,
+with the autograd tape out of the way, and lets JAX differentiate/vectorise
+it.  Arguments may be Tensors or nested tuples/lists/dicts of Tensors.
+"""
+from __future__ import annotations
+
+import functools
+
+import jax
+
+from ._tensor import Tensor
+from .autograd import grad_mode
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
+
+
+def _is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def _arrays(tree):
+    return jax.tree_util.tree_map(lambda t: t._arr() if isinstance(t, Tensor) else t, tree, is_leaf=_is_tensor)
+
+
+def _tensors(tree):
+    return jax.tree_util.tree_map(lambda a: Tensor._wrap_any(a) if hasattr(a, "dtype") and hasattr(a, "shape")
+                                  else a, tree)
+
+
+def _lift(func):
+    """func over Tensors -> func over arrays (outputs converted back to arrays)."""
+    def f(*arrays, **kwargs):
+        with grad_mode.no_grad():
+            out = func(*_tensors(arrays), **kwargs)
+        return _arrays(out)
+    return f
+
+
+def _scalar_out(func, has_aux):
+    def f(*arrays, **kwargs):
+        out = _lift(func)(*arrays, **kwargs)
+        if has_aux:
+            if not isinstance(out, tuple) or len(out) != 2:
+                raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
+                                   "(output, aux) if has_aux is True")
+            val, aux = out
+        else:
+            val, aux = out, None
+        if not hasattr(val, "shape") or val.size != 1:
+            raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
+                               f"with {len(getattr(val, 'shape', ()))} dims. Maybe you wanted to use the vjp or "
+                               "jacrev APIs instead?")
+        return val.reshape(()), aux
+    return f
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """``(grad, value)`` of a scalar function w.r.t. the arguments in ``argnums``."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        f = _scalar_out(func, has_aux)
+        (value, aux), g = jax.value_and_grad(f, argnums=argnums, has_aux=True)(*_arrays(args), **kwargs)
+        g, value = _tensors(g), _tensors(value)
+        if has_aux:
+            return g, (value, _tensors(aux))
+        return g, value
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """Gradient of a scalar function w.r.t. the arguments in ``argnums``."""
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
+        if has_aux:
+            return g, value[1]
+        return g
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    """``(output, vjp_fn)``; ``vjp_fn(cotangents)`` returns a tuple with one entry per primal."""
+    f = _lift(func)
+    if has_aux:
+        out, pull, aux = jax.vjp(f, *_arrays(primals), has_aux=True)
+    else:
+        out, pull = jax.vjp(f, *_arrays(primals))
+
+    def vjp_fn(*cts):
+        ct = cts[0] if len(cts) == 1 else cts
+        return _tensors(pull(_arrays(ct)))
+    if has_aux:
+        return _tensors(out), vjp_fn, _tensors(aux)
+    return _tensors(out), vjp_fn
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(output, jvp_out)`` of ``func`` at ``primals`` along ``tangents``."""
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to "
+                           "call f(*primals).")
+    f = _lift(func)
+    if has_aux:
+        out, tan, aux = jax.jvp(f, _arrays(primals), _arrays(tangents), has_aux=True)
+        return _tensors(out), _tensors(tan), _tensors(aux)
+    out, tan = jax.jvp(f, _arrays(primals), _arrays(tangents))
+    return _tensors(out), _tensors(tan)
+
+
+def _jac(transform):
+    def jac(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+        @functools.wraps(func)
+        def wrapper(*args):
+            r = transform(_lift(func), argnums=argnums, has_aux=has_aux)(*_arrays(args))
+            return _tensors(r)
+        return wrapper
+    return jac
+
+
+jacrev = _jac(jax.jacrev)
+jacfwd = _jac(jax.jacfwd)
+
+
+def hessian(func, argnums=0):
+    """Second derivatives (``jacfwd(jacrev(func))``), as torch.func.hessian."""
+    @functools.wraps(func)
+    def wrapper(*args):
+        return _tensors(jax.hessian(_lift(func), argnums=argnums)(*_arrays(args)))
+    return wrapper
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """Vectorise ``func`` over a batch dimension of its Tensor arguments."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        f = jax.vmap(_lift(func), in_axes=in_dims if not isinstance(in_dims, list) else tuple(in_dims),
+                     out_axes=out_dims)
+        return _tensors(f(*_arrays(args), **kwargs))
+    return wrapper
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True,
+                    strict=False):
+    """Call ``module`` with its parameters and buffers replaced by the given tensors."""
+    if isinstance(parameter_and_buffer_dicts, (list, tuple)):
+        merged = {}
+        for d in parameter_and_buffer_dicts:
+            merged.update(d)
+        parameter_and_buffer_dicts = merged
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    kwargs = kwargs or {}
+    saved = {}
+    try:
+        for name, value in parameter_and_buffer_dicts.items():
+            owner, _, attr = name.rpartition(".")
+            sub = module.get_submodule(owner) if owner else module
+            store = sub._parameters if attr in sub._parameters else sub._buffers
+            saved[name] = (store, attr, store[attr])
+            store[attr] = value
+        return module(*args, **kwargs)
+    finally:
+        for store, attr, old in saved.values():
+            store[attr] = old
