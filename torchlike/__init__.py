@@ -171,3 +171,4 @@ class _Cuda:
 
 cuda = _Cuda()
 from . import func  # noqa: E402,F401
+from ._compile import compile  # noqa: E402,F401,A001

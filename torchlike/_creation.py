@@ -1,18 +1,30 @@
-"""Tensor constructors: ``tensor``, ``zeros``, ``arange``, ``linspace``, ... and ``Tensor.to`` parsing."""
+"""Tensor constructors: ``tensor``, ``zeros``, ``arange``, ``linspace``, ... and ``Tensor.to`` parsing.
+
+Every constructor follows PyTorch's contract: the dtype it infers, the sizes it
+accepts (varargs, a tuple/list or a ``torch.Size``), its errors, and for the
+range factories the exact values (``linspace``/``logspace`` are computed with
+PyTorch's formulas, bit for bit in float32 and float64).
+
+numpy memory cannot be shared with immutable JAX arrays: ``from_numpy`` and
+``as_tensor`` copy the array (keeping its strides); a later write to the numpy
+array is not seen by the tensor (docs/differences.md).
+"""
 from __future__ import annotations
 
 import builtins
+import collections.abc
 import functools
 import math
+import operator
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
-from ._device import device as _device_cls, to_jax
-from ._registry import _size
-from .autograd import grad_mode
+from . import _views as V
+from ._device import as_device, default_device, device as _device_cls, to_jax
 
 
 def _tensor_cls():
@@ -23,95 +35,22 @@ def _tensor_cls():
 def _finish(array, dtype=None, device=None, requires_grad=False):
     """Wrap a freshly built array, placing it on ``device`` and checking requires_grad."""
     T = _tensor_cls()
+    if device is None:
+        device = default_device()
     if device is not None:
-        dev = device if isinstance(device, _device_cls) else _device_cls(device)
+        dev = as_device(device)
         if dev.type != "cpu" or jax.default_backend() != "cpu":
             array = jax.device_put(array, to_jax(dev))
     t = T._wrap(array)
     if requires_grad:
-        if t._dtype.category < D.FLOAT:
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        _check_requires_grad(t._dtype)
         t._requires_grad = True
     return t
 
 
-def _infer_dtype(data):
-    """torch.tensor's dtype inference over nested Python data."""
-    kind = D.BOOL
-    stack = [data]
-    T = _tensor_cls()
-    found_tensor = None
-    while stack:
-        x = stack.pop()
-        if isinstance(x, T):
-            found_tensor = x.dtype if found_tensor is None else D.promote_types(found_tensor, x.dtype)
-        elif isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, np.ndarray):
-            found_tensor = D.from_numpy_dtype(x.dtype)
-        elif isinstance(x, (builtins.bool, np.bool_)):
-            pass
-        elif isinstance(x, (builtins.int, np.integer)):
-            kind = max(kind, D.INT)
-        elif isinstance(x, (builtins.float, np.floating)):
-            kind = max(kind, D.FLOAT)
-        elif isinstance(x, (builtins.complex, np.complexfloating)):
-            kind = max(kind, D.COMPLEX)
-        else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    if found_tensor is not None and kind == D.BOOL:
-        return found_tensor
-    base = {D.BOOL: D.bool, D.INT: D.int64, D.FLOAT: D.get_default_dtype(), D.COMPLEX: D.default_complex()}[kind]
-    return base if found_tensor is None else D.promote_types(base, found_tensor)
-
-
-def _to_numpy(data, dtype):
-    T = _tensor_cls()
-    if isinstance(data, T):
-        return np.asarray(data._arr()).astype(dtype.np)
-    if isinstance(data, (list, tuple)):
-        items = [_to_numpy(x, dtype) if isinstance(x, (list, tuple, T, np.ndarray)) else x for x in data]
-        try:
-            return np.array(items, dtype=dtype.np)
-        except ValueError as e:
-            raise ValueError(f"expected sequence of length {len(data[0]) if hasattr(data[0], '__len__') else 1} at dim 1 (got {len(data[-1]) if hasattr(data[-1], '__len__') else 1})") from None
-    if isinstance(data, float) and dtype.category == D.INT and not math.isfinite(data):
-        raise RuntimeError("value cannot be converted to type int64 without overflow")
-    return np.asarray(data, dtype=dtype.np)
-
-
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """A new tensor holding a copy of ``data`` (nested lists, scalars, numpy arrays, tensors)."""
-    T = _tensor_cls()
-    if isinstance(data, T):
-        import warnings
-        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
-                      "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
-                      UserWarning, stacklevel=2)
-    if dtype is None:
-        dtype = _infer_dtype(data)
-    arr = _to_numpy(data, dtype)
-    return _finish(jnp.asarray(arr, dtype=dtype.np), dtype, device, requires_grad)
-
-
-def as_tensor(data, dtype=None, device=None):
-    T = _tensor_cls()
-    if isinstance(data, T):
-        return data._to(dtype, None if device is None else _device_cls(device) if not isinstance(device, _device_cls) else device)
-    if isinstance(data, np.ndarray) and dtype is None:
-        return from_numpy(data)
-    return tensor(data, dtype=dtype, device=device)
-
-
-asarray = as_tensor
-
-
-def from_numpy(ndarray):
-    """A tensor with the array's values (a copy: JAX arrays cannot alias numpy memory; see docs/differences.md)."""
-    if not isinstance(ndarray, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    D.from_numpy_dtype(ndarray.dtype)
-    return _finish(jnp.asarray(ndarray))
+def _check_requires_grad(dtype):
+    if dtype.category < D.FLOAT:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 
 def _dt(dtype, default=None):
@@ -120,93 +59,504 @@ def _dt(dtype, default=None):
     return D.as_dtype(dtype)
 
 
-def _check_size(size):
+# ---- sizes ---------------------------------------------------------------------
+
+def _parse_size(args, name, size_kw=None):
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``, ``f(torch.Size([2, 3]))`` or ``f(size=...)`` -> (2, 3)."""
+    if size_kw is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        args = (size_kw,)
+    if not args:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = args[0]
+    try:
+        return tuple(operator.index(s) for s in args)
+    except TypeError:
+        bad = next(s for s in args if not hasattr(s, "__index__"))
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(bad).__name__}") from None
+
+
+def _check_size(size, dtype=None):
     for s in size:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    n = math.prod(size) * (dtype.itemsize if dtype is not None else 1)
+    if n >= 2 ** 63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
     return size
-
-
-def _filled(fill):
-    def f(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
-          memory_format=None):
-        size = _check_size(_size(size))
-        d = _dt(dtype)
-        t = _finish(fill(size, d.np), d, device, requires_grad)
-        return _out(t, out)
-    return f
 
 
 def _out(t, out):
     if out is None:
         return t
-    out._resize_to(t.shape) if tuple(out.shape) != tuple(t.shape) else None
+    if tuple(out.shape) != tuple(t.shape):
+        out._resize_to(t.shape)
     out._assign(t._arr())
     return out
 
 
-@functools.lru_cache(maxsize=1024)
-def _filler(shape, np_dtype):
-    """A compiled ``value -> full(shape, value)``: an eager jnp.full costs ~100 us, this ~5 us."""
-    return jax.jit(lambda v: jnp.full(shape, v, np_dtype))
+# ---- torch.tensor: data -> array ------------------------------------------------
+
+def _is_sequence(x):
+    return isinstance(x, (list, tuple, range)) or (
+        isinstance(x, collections.abc.Sequence) and not isinstance(x, (str, bytes)))
 
 
-def fill(shape, value, np_dtype):
-    return _filler(tuple(shape), np.dtype(np_dtype))(value)
+def _sizes(data):
+    """The shape of nested data, from its first elements (torch's compute_sizes)."""
+    T = _tensor_cls()
+    sizes = []
+    x = data
+    while True:
+        if isinstance(x, T):
+            break
+        if isinstance(x, np.ndarray):
+            if x.ndim == 0:
+                if x is data:
+                    break
+                raise TypeError("len() of unsized object")
+            sizes.extend(x.shape)
+            break
+        if isinstance(x, (str, bytes)):
+            raise ValueError(f"too many dimensions '{type(x).__name__}'")
+        if not _is_sequence(x):
+            break
+        n = len(x)
+        sizes.append(n)
+        if n == 0:
+            break
+        x = x[0]
+    return sizes
 
 
-zeros = _filled(lambda size, dt: fill(size, 0, dt))
-ones = _filled(lambda size, dt: fill(size, 1, dt))
-empty = zeros
+def _scalar_type(x):
+    """torch's inferred dtype of one leaf of nested data (None for an empty sequence)."""
+    T = _tensor_cls()
+    if isinstance(x, T):
+        return x._dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return D.from_numpy_dtype(x.dtype)
+    if isinstance(x, builtins.bool):
+        return D.bool
+    if isinstance(x, builtins.int):
+        return D.int64
+    if isinstance(x, builtins.float):
+        return D.get_default_dtype()
+    if isinstance(x, builtins.complex):
+        return D.default_complex()
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    if _is_sequence(x):
+        r = None
+        for item in x:
+            d = _scalar_type(item)
+            if d is not None:
+                r = d if r is None else D.promote_types(r, d)
+        return r
+    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
 
-def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    size = _check_size(_size((size,)) if not isinstance(size, (list, tuple)) else tuple(size))
+def _flatten(x, sizes, dim, out, dtype):
+    """Append the leaves of ``x`` (expected shape ``sizes[dim:]``) to ``out``, with torch's errors."""
+    T = _tensor_cls()
+    n = sizes[dim]
+    if isinstance(x, np.ndarray) and x.ndim > 0:
+        want = tuple(sizes[dim:])
+        if x.shape != want:
+            for k, (a, b) in enumerate(zip(x.shape, want)):
+                if a != b:
+                    raise ValueError(f"expected sequence of length {b} at dim {dim + k} (got {a})")
+            if x.ndim < len(want):
+                raise TypeError("not a sequence")
+            raise TypeError(_not_a_number(x[(0,) * len(want)], dtype))
+        D.from_numpy_dtype(x.dtype)
+        out.extend(x.reshape(-1).tolist())
+        return
+    if isinstance(x, T) or not _is_sequence(x):
+        raise TypeError("not a sequence")
+    if len(x) != n:
+        raise ValueError(f"expected sequence of length {n} at dim {dim} (got {len(x)})")
+    if dim + 1 < len(sizes):
+        for item in x:
+            _flatten(item, sizes, dim + 1, out, dtype)
+        return
+    for item in x:
+        if isinstance(item, T):
+            item = _tensor_leaf(item, dtype)
+        elif isinstance(item, np.ndarray):
+            if item.ndim:
+                raise TypeError(_not_a_number(item, dtype))
+            item = item.item()
+        elif _is_sequence(item) or isinstance(item, (str, bytes)):
+            raise TypeError(_not_a_number(item, dtype))
+        out.append(item)
+
+
+def _tensor_leaf(t, dtype):
+    if t.numel() != 1:
+        if dtype.category <= D.INT:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        raise ValueError("only one element tensors can be converted to Python scalars")
+    return t.item()
+
+
+def _not_a_number(item, dtype):
+    name = type(item).__name__
+    if dtype.category <= D.INT:
+        return f"'{name}' object cannot be interpreted as an integer"
+    return f"must be real number, not {name}"
+
+
+def _cast_values(arr, dtype, c_names=False):
+    """``arr`` (a wide numpy array of the data) converted to ``dtype`` with torch's checks."""
+    if arr.dtype == object or arr.dtype == np.uint64 and dtype is not D.uint64:
+        raise ValueError("Overflow when unpacking long long")
+    if arr.dtype.kind == "c" and dtype.category < D.COMPLEX:
+        raise TypeError("must be real number, not complex")
+    if dtype.category == D.INT and arr.size and arr.dtype.kind in "fiu":
+        info = np.iinfo(dtype.np)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(arr).all() and arr.min() >= info.min and arr.max() <= info.max
+        if not ok:
+            name = dtype.name + ("_t" if c_names else "")
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return arr.astype(dtype.np)
+
+
+def _data_to_numpy(data, dtype):
+    """Nested Python data -> (numpy array, dtype), as torch.tensor reads it."""
+    sizes = _sizes(data)
     if dtype is None:
-        dtype = D.scalar_dtype(fill_value) if not isinstance(fill_value, _tensor_cls()) else fill_value.dtype
-    return _out(_finish(fill(size, fill_value, dtype.np), dtype, device, requires_grad), out)
+        dtype = _scalar_type(data) or D.get_default_dtype()
+    if not sizes:
+        if isinstance(data, _tensor_cls()):
+            leaf = _tensor_leaf(data, dtype)
+        elif isinstance(data, np.ndarray):
+            leaf = data.item()
+        else:
+            leaf = data
+        if _is_sequence(leaf):
+            raise TypeError(_not_a_number(leaf, dtype))
+        flat = [leaf]
+    else:
+        flat = []
+        _flatten(data, sizes, 0, flat, dtype)
+    try:
+        wide = np.array(flat)
+    except OverflowError:
+        raise ValueError("Overflow when unpacking long long") from None
+    if wide.dtype.kind not in "biufc" and wide.size:
+        for leaf in flat:
+            if not isinstance(leaf, _NUMBERS):
+                raise TypeError(_not_a_number(leaf, dtype))
+        raise ValueError("Overflow when unpacking long long")   # Python ints beyond 64 bits
+    return _cast_values(wide, dtype).reshape(sizes), dtype
 
 
-def _like(fn):
+_NUMBERS = (builtins.bool, builtins.int, builtins.float, builtins.complex, np.generic)
+
+
+def _negative_strides(a):
+    return any(s < 0 for s in a.strides)
+
+
+_NEGATIVE_STRIDES = ("At least one stride in the given numpy array is negative, and tensors with negative strides "
+                     "are not currently supported. (You can probably work around this by making a copy of your "
+                     "array  with array.copy().) ")
+
+
+def _wrap_strided(buffer, shape, strides):
+    """A root tensor over the 1-d ``buffer`` with the given element strides (not a view of anything)."""
+    T = _tensor_cls()
+    t = T._wrap(buffer)
+    t._view = (tuple(shape), tuple(strides), 0)
+    t._cache = None
+    t._cache_gen = -1
+    return t
+
+
+def _from_ndarray(a, exact_strides):
+    """A tensor holding a copy of ``a``.
+
+    ``exact_strides`` (``from_numpy``/``as_tensor``): the tensor has ``a``'s strides, as
+    PyTorch's tensor sharing ``a``'s memory would.  Otherwise (``torch.tensor``) the copy is
+    dense but keeps the order of ``a``'s dimensions in memory (a Fortran-ordered array gives a
+    column-major tensor), as PyTorch does.
+    """
+    D.from_numpy_dtype(a.dtype)
+    if _negative_strides(a):
+        raise ValueError(_NEGATIVE_STRIDES)
+    T = _tensor_cls()
+    item = a.itemsize
+    if a.flags.c_contiguous or a.size <= 1 or a.ndim == 0 or any(s % item for s in a.strides):
+        return T._wrap(jnp.asarray(np.ascontiguousarray(a)))
+    strides = tuple(s // item for s in a.strides)
+    if exact_strides:
+        if V.is_contiguous(a.shape, strides):
+            return T._wrap(jnp.asarray(np.ascontiguousarray(a)))
+        span = 1 + sum((n - 1) * s for n, s in zip(a.shape, strides))
+        buffer = np.lib.stride_tricks.as_strided(a, shape=(span,), strides=(item,)).copy()
+        return _wrap_strided(jnp.asarray(buffer), a.shape, strides)
+    if a.flags.f_contiguous:
+        return _wrap_strided(jnp.asarray(a.ravel(order="F")), a.shape, strides)
+    perm = sorted(range(a.ndim), key=lambda d: -strides[d])
+    dense = np.ascontiguousarray(a.transpose(perm))
+    pstrides = V.contiguous_strides(dense.shape)
+    out_strides = [0] * a.ndim
+    for j, d in enumerate(perm):
+        out_strides[d] = pstrides[j]
+    if V.is_contiguous(a.shape, out_strides):
+        return T._wrap(jnp.asarray(np.ascontiguousarray(a)))
+    return _wrap_strided(jnp.asarray(dense.reshape(-1)), a.shape, out_strides)
+
+
+def _convert_ndarray(a, dtype, exact_strides=False):
+    src = D.from_numpy_dtype(a.dtype)
+    if dtype is None or dtype is src:
+        return _from_ndarray(a, exact_strides)
+    if _negative_strides(a):
+        raise ValueError(_NEGATIVE_STRIDES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _tensor_cls()._wrap(jnp.asarray(np.ascontiguousarray(a).astype(dtype.np)))
+
+
+def _place(t, device, requires_grad):
+    if device is None:
+        device = default_device()
+    if device is not None:
+        dev = as_device(device)
+        if dev != t.device and (dev.type != "cpu" or jax.default_backend() != "cpu"):
+            t = t._to(None, dev)
+    if requires_grad:
+        _check_requires_grad(t._dtype)
+        t._requires_grad = True
+    return t
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new leaf tensor holding a copy of ``data``: nested sequences of numbers, numpy arrays or
+    scalars, 0-dim tensors; its dtype is inferred as PyTorch infers it unless ``dtype`` is given."""
+    T = _tensor_cls()
+    if dtype is not None:
+        dtype = D.as_dtype(dtype, "tensor")
+    if isinstance(data, T):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+        arr = data._arr()
+        if dtype is not None and dtype is not data._dtype:
+            arr = arr.astype(dtype.np)
+        return _place(T._wrap(arr), device, requires_grad)
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if not isinstance(data, np.ndarray) and not _is_sequence(data) and hasattr(data, "__array__") \
+            and not isinstance(data, np.generic):
+        data = np.asarray(data)          # jax.Array and other array-likes
+    if isinstance(data, np.ndarray):
+        return _place(_convert_ndarray(data, dtype), device, requires_grad)
+    arr, dtype = _data_to_numpy(data, dtype)
+    return _finish(jnp.asarray(arr), dtype, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, without a copy where PyTorch would share memory (a tensor of the
+    requested dtype and device is returned as is; a numpy array is copied keeping its strides)."""
+    T = _tensor_cls()
+    if dtype is not None:
+        dtype = D.as_dtype(dtype, "as_tensor")
+    if isinstance(data, T):
+        return data._to(dtype, None if device is None else as_device(device))
+    if isinstance(data, np.ndarray):
+        return _place(_convert_ndarray(data, dtype, exact_strides=True), device, False)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """torch.asarray: like ``as_tensor``; ``copy=True`` always copies."""
+    T = _tensor_cls()
+    if isinstance(obj, T):
+        r = obj._to(None if dtype is None else D.as_dtype(dtype), None if device is None else as_device(device),
+                    copy=builtins.bool(copy))
+    else:
+        r = as_tensor(obj, dtype=dtype, device=device)
+    if requires_grad:
+        if r is obj:
+            r = obj.detach()
+        r.requires_grad_(True)
+    return r
+
+
+def from_numpy(ndarray):
+    """A tensor with the array's values, dtype and strides.
+
+    Unlike PyTorch this is a copy: JAX arrays cannot alias numpy memory, so a later write to
+    the numpy array is not seen by the tensor (nor the reverse); see docs/differences.md.
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    t = _from_ndarray(ndarray, exact_strides=True)
+    d = default_device()
+    return t if d is None else t._to(None, d)
+
+
+# ---- filled tensors ---------------------------------------------------------------
+
+def _filled(name, fill):
+    def factory(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+                memory_format=None, **kw):
+        size = _parse_size(size, name, kw.pop("size", None))
+        if kw:
+            raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kw))}'")
+        if dtype is None and out is not None:
+            dtype = out.dtype
+        d = _dt(dtype)
+        if name == "zeros" and any(s < 0 for s in size):
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        _check_size(size, d)
+        t = _finish(fill(size, d.np), d, device, requires_grad)
+        return _out(t, out)
+    factory.__name__ = factory.__qualname__ = name
+    factory.__doc__ = f"torch.{name}(*size, dtype=None, device=None, requires_grad=False)"
+    return factory
+
+
+zeros = _filled("zeros", jnp.zeros)
+ones = _filled("ones", jnp.ones)
+empty = _filled("empty", jnp.zeros)       # torch leaves memory uninitialised; zeros are one such content
+
+
+def _fill_dtype(fill_value):
+    """full()'s dtype for a fill value: bool, int64, the default float or complex dtype."""
+    T = _tensor_cls()
+    if isinstance(fill_value, T):
+        fill_value = fill_value.item()
+    return D.scalar_dtype(fill_value)
+
+
+def _fill_scalar(fill_value, name):
+    T = _tensor_cls()
+    if isinstance(fill_value, T):
+        if fill_value.ndim:
+            raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not Tensor")
+        return fill_value.item()
+    if isinstance(fill_value, (builtins.bool, builtins.int, builtins.float, builtins.complex, np.generic)):
+        return fill_value
+    raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
+
+
+def _full_array(size, value, dtype):
+    arr = _cast_values(np.asarray(value if not isinstance(value, np.generic) else value.item()), dtype,
+                       c_names=True)
+    return jnp.full(size, arr, dtype.np)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False):
+    """A tensor of ``size`` filled with ``fill_value``; its dtype follows the value (bool, int64,
+    the default float or complex dtype) unless ``dtype`` is given."""
+    if not isinstance(size, (list, tuple)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    size = _parse_size((size,), "full")
+    value = _fill_scalar(fill_value, "full")
+    dtype = _fill_dtype(value) if dtype is None else D.as_dtype(dtype, "full")
+    _check_size(size, dtype)
+    return _out(_finish(_full_array(size, value, dtype), dtype, device, requires_grad), out)
+
+
+def _like(name, factory):
     def f(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-        return fn(*input.shape, dtype=dtype or input.dtype, device=device or _dev_if_not_cpu(input),
-                  requires_grad=requires_grad)
+        return factory(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+                       requires_grad=requires_grad)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"torch.{name}(input, *, dtype=None, device=None, requires_grad=False): shape/dtype/device of input"
     return f
 
 
-def _dev_if_not_cpu(t):
-    d = t.device
-    return None if d.type == "cpu" else d
-
-
-zeros_like = _like(zeros)
-ones_like = _like(ones)
-empty_like = _like(empty)
+zeros_like = _like("zeros_like", zeros)
+ones_like = _like("ones_like", ones)
+empty_like = _like("empty_like", empty)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device or _dev_if_not_cpu(input),
+    value = _fill_scalar(fill_value, "full_like")
+    return full(tuple(input.shape), value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+# ---- ranges -------------------------------------------------------------------------
+
+def _number(x, name):
+    T = _tensor_cls()
+    if isinstance(x, T):
+        if x.numel() != 1:
+            raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got start with "
+                               f"{x.ndim} dimension(s).")
+        return x.item()
+    if isinstance(x, np.generic):
+        return x.item()
+    if not isinstance(x, (builtins.bool, builtins.int, builtins.float, builtins.complex)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({type(x).__name__})")
+    return x
+
+
+def _not_implemented(name, dtype):
+    return NotImplementedError(f'"{name}_cpu" not implemented for \'{D.WORDS[dtype.name]}\'')
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``.
+
+    int64 when every bound is an integer, else the default dtype.  The element count is
+    ``ceil((end - start) / step)`` in double precision and element ``i`` is ``start + i * step``
+    computed in double, as PyTorch's CPU kernel does."""
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, _tensor_cls()) else v for v in (start, end, step)]
-    start, end, step = vals
+    start, end, step = (_number(v, "arange") for v in (start, end, step))
+    if dtype is None:
+        if out is not None:
+            dtype = out.dtype
+        elif all(isinstance(v, builtins.int) for v in (start, end, step)):
+            dtype = D.int64
+        else:
+            dtype = D.get_default_dtype()
+    dtype = D.as_dtype(dtype, "arange")
+    if dtype.category in (D.BOOL, D.COMPLEX):
+        raise _not_implemented("arange", dtype)
+    integral = dtype.category == D.INT
+    if integral and int(step) == 0:
+        raise ValueError("step must be nonzero") if step != 0 else RuntimeError("step must be nonzero")
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dtype is None:
-        dtype = D.int64 if all(isinstance(v, (builtins.int, np.integer)) for v in vals) else D.get_default_dtype()
-    n = max(0, math.ceil((end - start) / step))
-    arr = (np.arange(n, dtype=np.float64) * step + start) if dtype.category >= D.FLOAT else \
-        np.arange(start, start + n * step, step)[:n]
-    return _out(_finish(jnp.asarray(arr.astype(dtype.np)), dtype, device, requires_grad), out)
+    for v in (start, end):
+        if not math.isfinite(v):
+            raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if all(isinstance(v, builtins.int) for v in (start, end, step)):
+        n = -((start - end) // step)
+    else:
+        n = math.ceil((float(end) - float(start)) / float(step))
+    if n >= 2 ** 63 or n * dtype.itemsize >= 2 ** 63:
+        raise RuntimeError("invalid size, possible overflow?")
+    if integral:
+        s, st = int(start), int(step)
+        arr = np.arange(n, dtype=np.int64) * st + s
+    else:
+        arr = np.arange(n, dtype=np.float64) * float(step) + float(start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        arr = arr.astype(dtype.np)
+    return _out(_finish(jnp.asarray(arr), dtype, device, requires_grad), out)
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """torch.range (deprecated): like arange but includes ``end``; default dtype."""
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1
@@ -215,13 +565,36 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(jnp.asarray(arr.astype(dtype.np)), dtype, device, requires_grad)
 
 
+def _steps(steps, name):
+    T = _tensor_cls()
+    if isinstance(steps, T) and steps.ndim == 0 and steps.dtype.category == D.INT:
+        steps = steps.item()
+    if isinstance(steps, builtins.bool) or not isinstance(steps, (builtins.int, np.integer)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got steps of type "
+                        f"{type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return int(steps)
+
+
+def _range_dtype(start, end, dtype, name):
+    if dtype is None:
+        dtype = D.default_complex() if isinstance(start, complex) or isinstance(end, complex) \
+            else D.get_default_dtype()
+    dtype = D.as_dtype(dtype, name)
+    if dtype is D.bool:
+        raise _not_implemented(name, dtype)
+    return dtype
+
+
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """``steps`` evenly spaced values, computed as PyTorch does (symmetric from both ends)."""
-    if not isinstance(steps, (builtins.int, np.integer)) or steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
-    start = start.item() if isinstance(start, _tensor_cls()) else start
-    end = end.item() if isinstance(end, _tensor_cls()) else end
-    dtype = _dt(dtype)
+    """``steps`` evenly spaced values from ``start`` to ``end``, computed as PyTorch does
+    (the first half from ``start``, the second half back from ``end``)."""
+    steps = _steps(steps, "linspace")
+    start, end = _number(start, "linspace"), _number(end, "linspace")
+    dtype = _range_dtype(start, end, dtype if dtype is not None or out is None else out.dtype, "linspace")
+    if requires_grad:
+        _check_requires_grad(dtype)
     arr = _linspace_array(start, end, steps, dtype) if steps <= 65536 else \
         jax.device_put(_linspace_values(start, end, steps, dtype))
     return _out(_finish(arr, dtype, device, requires_grad), out)
@@ -234,86 +607,259 @@ def _linspace_array(start, end, steps, dtype):
     return jax.device_put(_linspace_values(start, end, steps, dtype))
 
 
+def _two_prod(a, b):
+    """(p, e) with p = fl(a * b) and a * b = p + e exactly (Dekker)."""
+    p = a * b
+    split = 134217729.0
+
+    def halves(x):
+        c = split * x
+        hi = c - (c - x)
+        return hi, x - hi
+    ah, al = halves(a)
+    bh, bl = halves(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _fma(a, b, c):
+    """a * b + c with a single rounding, in float64 (numpy has no fma)."""
+    p, e = _two_prod(a, b)
+    s = c + p
+    bb = s - c
+    t = (c - (s - bb)) + (p - bb)
+    return s + (t + e)
+
+
+def _symmetric(start, end, step, steps, fma):
+    """``start + step*i`` for the first half, ``end - step*(steps-1-i)`` for the rest."""
+    i = np.arange(steps, dtype=np.float64)
+    n = np.full(steps, step, np.float64)
+    if fma:
+        lo = _fma(n, i, np.full(steps, start, np.float64))
+        hi = _fma(-n, (steps - 1) - i, np.full(steps, end, np.float64))
+    else:
+        lo = start + step * i
+        hi = end - step * ((steps - 1) - i)
+    return np.where(np.arange(steps) < steps // 2, lo, hi)
+
+
+def _linspace_real(start, end, steps, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dtype.category == D.INT:
+            s, e = int(start), int(end)
+            step = (e - s) / (steps - 1)
+            return _symmetric(float(s), float(e), step, steps, True)
+        if dtype is D.float64:
+            s, e = float(start), float(end)
+            return _symmetric(s, e, (e - s) / (steps - 1), steps, True)
+        if dtype is D.float32:
+            # float32 start/end/step; each value start + step*i is exact in float64, then rounded once
+            s, e = np.float32(start), np.float32(end)
+            step = (e - s) / np.float32(steps - 1)
+            return _symmetric(float(s), float(e), float(step), steps, False)
+        # float16 / bfloat16: each operation rounds to the dtype (close to, not always bit-equal with, torch)
+        h, f = dtype.np.type, np.float32
+        s, e = h(start), h(end)
+        step = h(f(h(f(e) - f(s))) / f(steps - 1))
+        i = np.arange(steps)
+        prod_lo = (f(step) * i.astype(h).astype(f)).astype(h).astype(f)
+        prod_hi = (f(step) * (steps - 1 - i).astype(h).astype(f)).astype(h).astype(f)
+        lo = (f(s) + prod_lo).astype(h)
+        hi = (f(e) - prod_hi).astype(h)
+        return np.where(i < steps // 2, lo, hi)
+
+
 def _linspace_values(start, end, steps, dtype):
     if steps == 0:
         return np.zeros((0,), dtype.np)
     if steps == 1:
-        return np.full((1,), start, dtype.np)
-    if dtype.category == D.INT:
-        step = (end - start) / (steps - 1)
-        return np.array([start + int(step * i) for i in range(steps)], dtype.np)
-    comp = np.float64 if dtype is D.float64 else np.float32
-    step = comp((end - start) / (steps - 1))
-    i = np.arange(steps)
-    half = steps // 2
-    lo = comp(start) + step * i.astype(comp)
-    hi = comp(end) - step * (steps - 1 - i).astype(comp)
-    return np.where(i < half, lo, hi).astype(dtype.np)
+        return _cast_values(np.asarray([start]), dtype)
+    if dtype.category == D.COMPLEX:
+        real = dtype.to_real()
+        s, e = complex(start), complex(end)
+        re = _linspace_real(s.real, e.real, steps, real)
+        im = _linspace_real(s.imag, e.imag, steps, real)
+        return (re.astype(real.np) + 1j * im.astype(real.np)).astype(dtype.np)
+    if isinstance(start, complex) or isinstance(end, complex):
+        raise TypeError("must be real number, not complex")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _linspace_real(start, end, steps, dtype).astype(dtype.np)
+
+
+def _libm_pow(base, exps):
+    """``base ** exps`` with the C library's pow, as PyTorch computes it (numpy's vectorised
+    power can differ in the last bit); numpy's for very long inputs."""
+    if exps.size > 100_000:
+        return np.power(base, exps)
+    return np.array([math.pow(base, x) for x in exps.tolist()], np.float64)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    dtype = _dt(dtype)
-    exps = _linspace_values(start, end, steps, D.float64 if dtype is D.float64 else D.float32)
-    arr = np.power(np.asarray(base, exps.dtype), exps).astype(dtype.np)
-    return _out(_finish(jax.device_put(arr), dtype, device, requires_grad), out)
+    """``base ** linspace(start, end, steps)``, computed as PyTorch does: the exponents in double
+    from the dtype-rounded ``start``/``end``, ``pow`` in double, then rounded to ``dtype``."""
+    steps = _steps(steps, "logspace")
+    start, end = _number(start, "logspace"), _number(end, "logspace")
+    base = float(_number(base, "logspace"))
+    dtype = _range_dtype(start, end, dtype if dtype is not None or out is None else out.dtype, "logspace")
+    if requires_grad:
+        _check_requires_grad(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if steps == 0:
+            arr = np.zeros((0,), dtype.np)
+        elif dtype.category == D.COMPLEX:
+            exps = _linspace_values(start, end, steps, D.complex128)
+            arr = np.power(complex(base), exps).astype(dtype.np)
+        else:
+            if dtype.category == D.INT:
+                s, e = int(start), int(end)
+                diff = float(e - s)
+            else:
+                s, e = dtype.np.type(start), dtype.np.type(end)
+                diff = float(dtype.np.type(e - s))
+                s, e = float(s), float(e)
+            if steps == 1:
+                exps = np.array([float(s)])
+            else:
+                exps = _symmetric(float(s), float(e), diff / (steps - 1), steps, False)
+            vals = _libm_pow(base, exps)
+            arr = vals.astype(dtype.np) if dtype.category != D.INT else np.trunc(vals).astype(np.int64).astype(dtype.np)
+    return _out(_finish(jnp.asarray(arr), dtype, device, requires_grad), out)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and (isinstance(v, builtins.bool) or not hasattr(v, "__index__")):
+            raise TypeError(f"eye(): argument '{name}' (position {1 if name == 'n' else 2}) must be int, not "
+                            f"{type(v).__name__}")
+    n = operator.index(n)
+    m = n if m is None else operator.index(m)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
-    dtype = _dt(dtype)
-    return _out(_finish(jnp.eye(n, n if m is None else m, dtype=dtype.np), dtype, device, requires_grad), out)
+    if m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    dtype = _dt(dtype if dtype is not None or out is None else out.dtype)
+    return _out(_finish(jnp.eye(n, m, dtype=dtype.np), dtype, device, requires_grad), out)
 
 
-def parse_to(t, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
-    """Tensor.to(dtype) / to(device, dtype) / to(other) / to(dtype=..., device=...)."""
+# ---- Tensor.to ---------------------------------------------------------------------
+
+def _to_error(args, kwargs):
+    got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
+    return TypeError(f"to() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+                     "bool copy = False, *, torch.memory_format memory_format = None)\n"
+                     " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+                     "torch.memory_format memory_format = None)\n"
+                     " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+                     "torch.memory_format memory_format = None)")
+
+
+def _is_dtype_like(a):
+    return isinstance(a, D.dtype) or any(a is p for p in (builtins.float, builtins.int, builtins.bool,
+                                                           builtins.complex))
+
+
+def parse_to(t, *args, **kwargs):
+    """Tensor.to's three forms: ``to(device=None, dtype=None, non_blocking=False, copy=False)``,
+    ``to(dtype, non_blocking=False, copy=False)`` and ``to(other, non_blocking=False, copy=False)``;
+    returns (dtype or None, device or None, copy)."""
     T = _tensor_cls()
-    for a in args:
-        if isinstance(a, D.dtype):
-            dtype = a
-        elif isinstance(a, (str, _device_cls)):
-            device = a
-        elif isinstance(a, T):
-            dtype, device = a.dtype, a.device
-        elif isinstance(a, builtins.int) and not isinstance(a, builtins.bool):
-            device = _device_cls("cuda", a)
-        elif isinstance(a, builtins.bool):
-            non_blocking = a
-        else:
-            raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
-    if device is not None and not isinstance(device, _device_cls):
-        device = _device_cls(device)
-    if device is not None and device.type != "cpu":
-        to_jax(device)
-    return dtype, device, copy
+    unknown = set(kwargs) - {"dtype", "device", "non_blocking", "copy", "memory_format"}
+    if unknown or len(args) > 4:
+        raise _to_error(args, kwargs)
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    flags = []
+    rest = list(args)
+    if rest and isinstance(rest[0], T):
+        other = rest.pop(0)
+        if dtype is not None or device is not None:
+            raise _to_error(args, kwargs)
+        dtype, device = other.dtype, other.device
+    elif rest and _is_dtype_like(rest[0]):
+        if dtype is not None:
+            raise _to_error(args, kwargs)
+        dtype = rest.pop(0)
+    elif rest and (rest[0] is None or isinstance(rest[0], (str, _device_cls, builtins.int))
+                   and not isinstance(rest[0], builtins.bool)):
+        if device is not None:
+            raise _to_error(args, kwargs)
+        device = rest.pop(0)
+        if rest and (rest[0] is None or _is_dtype_like(rest[0])):
+            dtype = rest.pop(0)
+    for a in rest:
+        if not isinstance(a, builtins.bool):
+            raise _to_error(args, kwargs)
+        flags.append(a)
+    if len(flags) > 2:
+        raise _to_error(args, kwargs)
+    copy = kwargs.get("copy", flags[1] if len(flags) > 1 else False)
+    if dtype is not None:
+        dtype = D.as_dtype(dtype, "to")
+    if device is not None:
+        device = as_device(device)
+        if device.type != "cpu":
+            to_jax(device)
+        current = t.device
+        if device.type == current.type and (device.index or 0) == (current.index or 0):
+            device = None
+    return dtype, device, builtins.bool(copy)
 
+
+# ---- legacy constructors and Tensor.new_* ------------------------------------------
 
 def _legacy_new(cls, *args, **kwargs):
-    """``torch.Tensor(2, 3)`` / ``torch.Tensor([1, 2])``: float tensors of the default dtype."""
-    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
-        t = tensor(args[0], dtype=D.get_default_dtype())
-    elif args and all(isinstance(a, builtins.int) for a in args):
-        t = zeros(*args)
-    elif not args:
-        t = zeros(0)
+    """``torch.Tensor(2, 3)`` (uninitialised: zeros here), ``torch.Tensor([1, 2])`` (data, default
+    dtype), ``torch.Tensor(torch.Size([2, 3]))`` (a size), ``torch.Tensor()`` (empty)."""
+    T = _tensor_cls()
+    if kwargs.keys() - {"device"}:
+        raise TypeError(f"new() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in args)}, "
+                        f"{', '.join(k + '=' + type(v).__name__ for k, v in kwargs.items())})")
+    device = kwargs.get("device")
+    if not args:
+        t = zeros(0, device=device)
+    elif len(args) == 1 and isinstance(args[0], T):
+        return args[0]
+    elif len(args) == 1 and type(args[0]).__name__ == "Size":
+        t = zeros(*args[0], device=device)
+    elif len(args) == 1 and (_is_sequence(args[0]) or isinstance(args[0], np.ndarray)):
+        t = tensor(args[0], dtype=D.get_default_dtype(), device=device)
+    elif all(hasattr(a, "__index__") and not isinstance(a, builtins.bool) for a in args):
+        t = empty(*args, device=device)
+    elif len(args) == 1:
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
     else:
-        t = tensor(args[0], dtype=D.get_default_dtype())
+        raise TypeError(f"new() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in args)})")
     if cls is not t.__class__:
         t.__class__ = cls
     return t
 
 
 def _new_methods():
-    """Tensor.new_* : same dtype and device as self unless given."""
-    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    """Tensor.new_*: the dtype and device of ``self`` unless given."""
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
-    def mk(fn):
-        def f(self, *size, dtype=None, device=None, requires_grad=False, **kw):
-            return fn(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    def mk(name, factory):
+        def f(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False, **kw):
+            size = _check_size(_parse_size(size, name, kw.pop("size", None)))
+            return factory(size, dtype=dtype or self.dtype, device=device or self.device,
+                           requires_grad=requires_grad, **kw)
+        f.__name__ = name
+        f.__qualname__ = "Tensor." + name
         return f
 
-    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
-    return {"new_tensor": new_tensor, "new_zeros": mk(zeros), "new_ones": mk(ones), "new_empty": mk(empty),
-            "new_full": new_full}
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+                 pin_memory=False):
+        if not isinstance(size, (list, tuple)):
+            raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(size).__name__}")
+        return full(size, _fill_scalar(fill_value, "new_full"), dtype=dtype or self.dtype,
+                    device=device or self.device, requires_grad=requires_grad)
+    return {"new_tensor": new_tensor, "new_zeros": mk("new_zeros", zeros), "new_ones": mk("new_ones", ones),
+            "new_empty": mk("new_empty", empty), "new_full": new_full}

@@ -58,8 +58,9 @@ def copy_(self, src, non_blocking=False):
 
 
 METHODS["copy_"] = copy_
-_FILL = defop("fill(Tensor self, Tensor value)", lambda x, v: jnp.full_like(x, v.astype(x.dtype)) if True else x,
-              dtype="keep", saves=(), out=False, method=False, function=False)
+_FILL = defop("fill(Tensor self, Tensor? value)", lambda x, v: jnp.full_like(x, jnp.asarray(v).astype(x.dtype)),
+              dtype="keep", saves=(), out=False, method=False, function=False,
+              grad=lambda args, statics: "FillBackward3" if hasattr(args[1], "_arr") else "FillBackward2")
 _ZERO = defop("zero(Tensor self)", jnp.zeros_like, dtype="keep", saves=(), out=False, method=False,
               function=False)
 _FILL.overlap_ok = _ZERO.overlap_ok = True

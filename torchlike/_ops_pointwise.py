@@ -1,4 +1,9 @@
-"""Elementwise ops: declarations only (see ``_registry.defop``)."""
+"""Elementwise ops: declarations only (see ``_registry.defop``).
+
+Besides the implementation, a declaration states which dtypes PyTorch's kernel
+rejects (``checked(rule, bool=..., complex=...)``): the error is raised by the
+dtype rule, before anything is compiled, with PyTorch's exception type and text.
+"""
 from __future__ import annotations
 
 import jax
@@ -6,9 +11,104 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 
 from . import _dtype as D
-from ._registry import defop, rule_float, rule_promote, _promoted
+from . import _registry as R
+from ._registry import DTYPE_RULES, FUNCTIONS, METHODS, _promoted, _type_word, call, defop, rule_float, \
+    rule_promote
 
-# ---- unary, result is floating (ints promote to the default float) --------
+# ---- dtype checks ------------------------------------------------------------------
+
+
+def kernel(name, exc=NotImplementedError):
+    """PyTorch's "<kernel> not implemented for '<Type>'" error, as a factory of the dtype."""
+    return lambda d: exc(f'"{name}" not implemented for \'{_type_word(d)}\'')
+
+
+def says(message, exc=NotImplementedError):
+    """A fixed error message, as a factory of the dtype."""
+    return lambda d: exc(message)
+
+
+_CATEGORIES = {"bool": D.BOOL, "int": D.INT, "float": D.FLOAT, "complex": D.COMPLEX}
+
+
+def checked(rule="promote", *, tensor_only=None, extra=None, **reject):
+    """A dtype rule that first raises PyTorch's error for what its kernel does not accept.
+
+    ``reject`` maps a category (``bool``, ``int``, ``float``, ``complex``) of the promoted
+    input dtype to an error factory (:func:`kernel`, :func:`says`).  ``tensor_only`` maps
+    argument positions to parameter names that must be Tensors (PyTorch has no Scalar
+    overload there).  ``extra(args, statics, promoted)`` runs further checks.
+    """
+    base = DTYPE_RULES[rule] if isinstance(rule, str) else rule
+    errors = {_CATEGORIES[k]: v for k, v in reject.items()}
+
+    def rule_checked(args, statics=None):
+        if tensor_only:
+            T = R._Tensor
+            for pos, pname in tensor_only.items():
+                a = args[pos]
+                if a is not None and not isinstance(a, T):
+                    raise TypeError(f"argument '{pname}' (position {pos + 1}) must be Tensor, not "
+                                    f"{type(a).__name__}")
+        if errors or extra is not None:
+            d = _promoted(args)
+            if d is not None:
+                err = errors.get(d.category)
+                if err is not None:
+                    raise err(d)
+            if extra is not None:
+                extra(args, statics, d)
+        return base(args, statics)
+    return rule_checked
+
+
+def _concrete_zero(x):
+    """Whether the divisor ``x`` (a scalar or a Tensor) holds a zero; False for traced values."""
+    if isinstance(x, R._Tensor):
+        a = x._arr()
+        if isinstance(a, jax.core.Tracer):
+            return False
+        return bool((a == 0).any())
+    return x == 0
+
+
+def _int_division(args, statics, d):
+    """Integer division by zero is an error in PyTorch (JAX returns garbage)."""
+    if d is not None and d.category <= D.INT and _concrete_zero(args[1]):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _no_derivative(fn, name):
+    """``fn`` whose backward raises PyTorch's "derivative ... is not implemented" error."""
+    @jax.custom_vjp
+    def f(*args):
+        return fn(*args)
+
+    def fwd(*args):
+        return fn(*args), None
+
+    def bwd(_, g):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    f.defvjp(fwd, bwd)
+    return f
+
+
+def _scalar_name(tensor_name, scalar_name, self_scalar_name=None):
+    """grad_fn name chosen by the overload PyTorch dispatches to (Tensor or Scalar operand)."""
+    def name(args, statics):
+        T = R._Tensor
+        if self_scalar_name is not None and not isinstance(args[0], T):
+            return self_scalar_name
+        return tensor_name if isinstance(args[1], T) else scalar_name
+    return name
+
+
+# ---- unary, result is floating (ints promote to the default float) --------------
+def _digamma(x):
+    # PyTorch: digamma(+-0) = -+inf (JAX gives nan)
+    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x).astype(x.dtype), jsp.digamma(x))
+
+
 _FLOAT_UNARY = {
     "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan, "asin": jnp.arcsin, "acos": jnp.arccos,
     "atan": jnp.arctan, "sinh": jnp.sinh, "cosh": jnp.cosh, "tanh": jnp.tanh,
@@ -16,58 +116,153 @@ _FLOAT_UNARY = {
     "exp2": jnp.exp2, "expm1": jnp.expm1, "log": jnp.log, "log2": jnp.log2, "log10": jnp.log10,
     "log1p": jnp.log1p, "sqrt": jnp.sqrt, "rsqrt": jax.lax.rsqrt, "sigmoid": jax.nn.sigmoid,
     "erf": jsp.erf, "erfc": jsp.erfc, "erfinv": jsp.erfinv, "reciprocal": jnp.reciprocal,
-    "lgamma": jsp.gammaln, "digamma": jsp.digamma, "i0": jsp.i0, "sinc": jnp.sinc,
-    "logit": jsp.logit, "deg2rad": jnp.deg2rad, "rad2deg": jnp.rad2deg,
+    "lgamma": jsp.gammaln, "digamma": _digamma, "i0": jsp.i0, "sinc": jnp.sinc,
+    "deg2rad": jnp.deg2rad, "rad2deg": jnp.rad2deg,
+}
+# what PyTorch's kernels reject, by input category
+_FLOAT_UNARY_REJECTS = {
+    "erf": dict(complex=kernel("erf_vml_cpu")), "erfc": dict(complex=kernel("erfc_vml_cpu")),
+    "erfinv": dict(complex=kernel("erfinv_vml_cpu")), "lgamma": dict(complex=kernel("lgamma_vml_cpu")),
+    "digamma": dict(complex=kernel("digamma")), "i0": dict(complex=kernel("i0_vml_cpu")),
+    "deg2rad": dict(complex=says("deg2rad is not supported for complex tensors.", RuntimeError)),
+    "rad2deg": dict(complex=says("rad2deg is not supported for complex tensors.", RuntimeError)),
 }
 # ops whose backward reads the result rather than the input (PyTorch saves `result`)
 _SAVES_RESULT = {"exp", "exp2", "tanh", "sigmoid", "rsqrt", "sqrt", "reciprocal", "expm1"}
 _ALIASES = {"asin": ("arcsin",), "acos": ("arccos",), "atan": ("arctan",), "asinh": ("arcsinh",),
             "acosh": ("arccosh",), "atanh": ("arctanh",)}
 for _name, _fn in _FLOAT_UNARY.items():
-    defop(f"{_name}(Tensor self)", _fn, dtype="float", inplace=True,
-          saves="result" if _name in _SAVES_RESULT else "self", aliases=_ALIASES.get(_name, ()))
+    defop(f"{_name}(Tensor self)", _fn, dtype=checked("float", **_FLOAT_UNARY_REJECTS.get(_name, {})),
+          inplace=True, saves="result" if _name in _SAVES_RESULT else "self", aliases=_ALIASES.get(_name, ()))
 
 
-# ---- unary, same dtype as input -----------------------------------------
+def _logit(x, eps):
+    if eps is not None:
+        x = jnp.clip(x, eps, 1.0 - eps)
+    return jsp.logit(x)
+
+
+defop("logit(Tensor self, float? eps=None)", _logit, dtype=checked("float", complex=kernel("logit_cpu")),
+      inplace=True)
+
+
+def _no_inplace_derivative(name):
+    """PyTorch has no derivative for these in-place variants: error when grad is recorded."""
+    inplace = METHODS[name + "_"]
+
+    def method(self):
+        if R._state.enabled and self._requires_grad:
+            raise NotImplementedError(f"the derivative for 'inplace version of {name}' is not implemented.")
+        return inplace(self)
+    method.__name__ = method.__qualname__ = name + "_"
+    METHODS[name + "_"] = method
+    for alias in _ALIASES.get(name, ()):
+        METHODS[alias + "_"] = method
+
+
+for _name in ("asinh", "acosh", "atanh"):
+    _no_inplace_derivative(_name)
+
+
+# ---- unary, same dtype as input -------------------------------------------------
 def _frac(x):
     return x - jnp.trunc(x)
 
 
 def _sign(x):
+    if x.dtype == jnp.bool_:
+        return x
     return jnp.sign(x).astype(x.dtype)
 
 
 def _round(x, decimals):
-    if decimals == 0:
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return x
+    if not decimals:
         return jnp.round(x)
     return jnp.round(x, decimals)
 
 
-defop("neg(Tensor self)", jnp.negative, dtype="promote", inplace=True, saves=(), aliases=("negative",))
-defop("abs(Tensor self)", lambda x: jnp.abs(x) if x.dtype != jnp.bool_ else x, dtype="promote",
-      inplace=True, aliases=("absolute",))
-defop("ceil(Tensor self)", lambda x: jnp.ceil(x) if jnp.issubdtype(x.dtype, jnp.floating) else x,
-      dtype="promote", inplace=True, saves=())
-defop("floor(Tensor self)", lambda x: jnp.floor(x) if jnp.issubdtype(x.dtype, jnp.floating) else x,
-      dtype="promote", inplace=True, saves=())
-defop("trunc(Tensor self)", lambda x: jnp.trunc(x) if jnp.issubdtype(x.dtype, jnp.floating) else x,
-      dtype="promote", inplace=True, saves=(), aliases=("fix",))
-defop("round(Tensor self, *, int decimals=0)", _round, dtype="promote", inplace=True, saves=())
-defop("frac(Tensor self)", _frac, dtype="promote", inplace=True, saves=())
-defop("sign(Tensor self)", _sign, dtype="promote", inplace=True, saves=())
+def _round_dtype(args, statics):
+    d = args[0]._dtype
+    if d.category == D.BOOL or d.category == D.COMPLEX:
+        raise kernel("round_vml_cpu")(d)
+    if statics[0] is not None and d.category == D.INT:
+        raise kernel("round_cpu")(d)
+    return d
+
+
+def _integral(fn):
+    """Rounding ops: the identity on integers."""
+    return lambda x: fn(x) if jnp.issubdtype(x.dtype, jnp.floating) else x
+
+
+def _rounding_rejects(name, vml=None):
+    return checked("promote", bool=kernel(f"{vml or name}_vml_cpu"),
+                   complex=says(f"{name} is not supported for complex inputs"))
+
+
+_NEG_BOOL = says("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
+                 "mask, use the `~` or `logical_not()` operator instead.", RuntimeError)
+defop("neg(Tensor self)", jnp.negative, dtype=checked(bool=_NEG_BOOL), inplace=True, saves=(),
+      aliases=("negative",))
+defop("abs(Tensor self)", jnp.abs, dtype=checked(bool=kernel("abs_cpu")), inplace=True, aliases=("absolute",))
+defop("ceil(Tensor self)", _integral(jnp.ceil), dtype=_rounding_rejects("ceil"), inplace=True, saves=())
+defop("floor(Tensor self)", _integral(jnp.floor), dtype=_rounding_rejects("floor"), inplace=True, saves=())
+defop("trunc(Tensor self)", _integral(jnp.trunc), dtype=_rounding_rejects("trunc"), inplace=True, saves=(),
+      aliases=("fix",))
+defop("round(Tensor self, *, int? decimals=None)", _round, dtype=_round_dtype, inplace=True, saves=(),
+      grad=lambda args, statics: "RoundBackward0" if statics[0] is None else "RoundBackward1")
+defop("frac(Tensor self)", _frac, dtype=checked(bool=kernel("frac_cpu"), int=kernel("frac_cpu"),
+                                               complex=kernel("frac_cpu")), inplace=True, saves=())
+defop("sign(Tensor self)", _sign, inplace=True, saves=(), dtype=checked(complex=says(
+    "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.")))
 defop("sgn(Tensor self)", _sign, dtype="promote", inplace=True, saves=())
-defop("square(Tensor self)", jnp.square, dtype="promote", inplace=True, grad="PowBackward0")
-defop("relu(Tensor self)", lambda x: jnp.maximum(x, 0).astype(x.dtype), dtype="promote",
+# square(x) is pow(x, 2): a bool tensor becomes int64, as with any int scalar
+defop("square(Tensor self)", jnp.square, dtype=lambda args, statics: _promoted((args[0], 2)), inplace=True,
+      grad="PowBackward0")
+_RELU_REJECTS = dict(bool=says("Boolean inputs not supported for relu", RuntimeError),
+                     complex=says("clamp is not supported for complex types"))
+defop("relu(Tensor self)", lambda x: jnp.maximum(x, 0).astype(x.dtype), dtype=checked(**_RELU_REJECTS),
       inplace=True, saves="result")
 defop("conj_physical(Tensor self)", jnp.conj, dtype="keep", inplace=True, saves=())
-defop("conj(Tensor self)", lambda x: jnp.conj(x) if jnp.iscomplexobj(x) else x, dtype="keep", saves=())
+_CONJ_PHYSICAL_INPLACE = defop("_conj_physical_inplace(Tensor self)", jnp.conj, dtype="keep", saves=(),
+                               function=False, method=False, out=False, grad="ConjPhysicalBackward1")
+defop("conj(Tensor self)", jnp.conj, dtype="keep", saves=())
 defop("real(Tensor self)", jnp.real, dtype="keep", saves=(), method=False)
 defop("imag(Tensor self)", jnp.imag, dtype="keep", saves=(), method=False)
 defop("angle(Tensor self)", lambda x: jnp.angle(x).astype(x.real.dtype) if jnp.iscomplexobj(x) else
       jnp.where(x < 0, jnp.pi, 0.0).astype(x.dtype), dtype="float")
-defop("positive(Tensor self)", lambda x: x, dtype="keep", saves=())
 
-# ---- binary arithmetic ----------------------------------------------------
+
+def positive(input):
+    """``+x``: ``x`` itself (not a copy), as in PyTorch."""
+    if input.dtype is D.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def _self_unless_complex(name):
+    """``conj``/``conj_physical`` of a real tensor is the tensor itself, as in PyTorch."""
+    fn = FUNCTIONS[name]
+
+    def f(input):
+        return fn(input) if input.is_complex() else input
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def conj_physical_(self):
+    return R.call_inplace(_CONJ_PHYSICAL_INPLACE, (self,), ())
+
+
+FUNCTIONS["positive"] = METHODS["positive"] = positive
+FUNCTIONS["conj"] = METHODS["conj"] = _self_unless_complex("conj")
+FUNCTIONS["conj_physical"] = METHODS["conj_physical"] = _self_unless_complex("conj_physical")
+METHODS["conj_physical_"] = conj_physical_
+
+
+# ---- binary arithmetic ------------------------------------------------------------
 
 
 def _add(a, b, alpha):
@@ -75,89 +270,163 @@ def _add(a, b, alpha):
 
 
 def _sub(a, b, alpha):
-    if a.dtype == jnp.bool_:
-        raise TypeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                        "Use the `^` or `logical_xor()` operator instead.")
     return a - b if alpha == 1 else a - alpha * b
-
-
-def _div(a, b, rounding_mode):
-    if rounding_mode is None:
-        return jnp.true_divide(a, b)
-    if rounding_mode == "trunc":
-        if jnp.issubdtype(a.dtype, jnp.integer):
-            q = jnp.trunc(a / b)
-            return q.astype(a.dtype)
-        return jnp.trunc(a / b)
-    if rounding_mode == "floor":
-        return jnp.floor_divide(a, b)
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
-
-
-def _pow_grad(args, statics):
-    from ._tensor import Tensor
-    a, b = args
-    if not isinstance(a, Tensor):
-        return "PowBackward2"
-    return "PowBackward1" if isinstance(b, Tensor) else "PowBackward0"
-
-
-def _div_name(args, statics):
-    return "DivBackward0" if statics[0] is None else "DivBackward2"
 
 
 def _rsub(a, b, alpha):
     return b - alpha * a if alpha != 1 else b - a
 
 
+def _no_bool_sub(args, statics, d):
+    bools = [a._dtype is D.bool if isinstance(a, R._Tensor) else type(a) is bool for a in args]
+    if all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if any(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _trunc_divide(a, b):
+    if jnp.issubdtype(a.dtype, jnp.integer):
+        q = jnp.floor_divide(a, b)
+        inexact = (q * b != a) & ((a < 0) != (b < 0))
+        return jnp.where(inexact, q + 1, q)
+    return jnp.trunc(a / b)
+
+
+def _div(a, b, rounding_mode):
+    if rounding_mode is None:
+        return jnp.true_divide(a, b)
+    if rounding_mode == "trunc":
+        return _trunc_divide(a, b)
+    return jnp.floor_divide(a, b)
+
+
+def _div_dtype(args, statics):
+    mode = statics[0]
+    if mode is None:
+        return rule_float(args)
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'")
+    reject = kernel(f"div_{mode}_cpu")
+    return checked(bool=reject, complex=reject, extra=_int_division)(args, statics)
+
+
+def _pow_grad(args, statics):
+    a, b = args
+    if not isinstance(a, R._Tensor):
+        return "PowBackward2"
+    return "PowBackward1" if isinstance(b, R._Tensor) else "PowBackward0"
+
+
+def _int_pow(args, statics, d):
+    e = args[1]
+    if d is not None and d.category <= D.INT and type(e) is int and e < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def _float_power_dtype(args, statics):
+    complex_in = any(a.is_complex() if isinstance(a, R._Tensor) else isinstance(a, complex) for a in args)
+    return D.complex128 if complex_in else D.float64
+
+
+_SUB_RULE = checked(extra=_no_bool_sub)
 defop("add(Tensor self, Tensor other, *, Scalar alpha=1)", _add, inplace=True, saves=())
-defop("sub(Tensor self, Tensor other, *, Scalar alpha=1)", _sub, inplace=True, saves=(),
+defop("sub(Tensor self, Tensor other, *, Scalar alpha=1)", _sub, dtype=_SUB_RULE, inplace=True, saves=(),
       aliases=("subtract",))
-defop("rsub(Tensor self, Tensor other, *, Scalar alpha=1)", _rsub, saves=(), method=False,
-      grad=lambda args, statics: "RsubBackward1")
+defop("rsub(Tensor self, Tensor? other, *, Scalar alpha=1)", _rsub, dtype=_SUB_RULE, saves=(), method=False,
+      grad="RsubBackward1")
 defop("mul(Tensor self, Tensor other)", jnp.multiply, inplace=True, aliases=("multiply",))
-defop("div(Tensor self, Tensor other, *, str? rounding_mode=None)",
-      lambda a, b, rm: _div(a, b, rm), inplace=True, grad=_div_name, aliases=("divide", "true_divide"),
-      dtype=lambda args, statics: (rule_float if statics[0] is None else rule_promote)(args))
-defop("floor_divide(Tensor self, Tensor other)", jnp.floor_divide, inplace=True)
-defop("remainder(Tensor self, Tensor other)", jnp.remainder, inplace=True)
-defop("fmod(Tensor self, Tensor other)", jnp.fmod, inplace=True)
-defop("pow(Tensor? self, Tensor? exponent)", jnp.power, inplace=True, grad=_pow_grad)
-defop("float_power(Tensor self, Tensor exponent)", jnp.power, inplace=True, grad="PowBackward1",
-      dtype=lambda args, statics: D.complex128 if any(getattr(a, "is_complex", lambda: isinstance(a, complex))() for a in args) else D.float64)
-defop("atan2(Tensor self, Tensor other)", jnp.arctan2, inplace=True, dtype="float", aliases=("arctan2",))
-defop("hypot(Tensor self, Tensor other)", jnp.hypot, inplace=True, dtype="float")
-defop("maximum(Tensor self, Tensor other)", jnp.maximum, saves="all")
-defop("minimum(Tensor self, Tensor other)", jnp.minimum, saves="all")
-defop("fmax(Tensor self, Tensor other)", jnp.fmax)
-defop("fmin(Tensor self, Tensor other)", jnp.fmin)
-defop("copysign(Tensor self, Tensor other)", jnp.copysign, dtype="float", inplace=True)
-defop("xlogy(Tensor self, Tensor other)", jsp.xlogy, dtype="float", inplace=True)
+defop("div(Tensor self, Tensor other, *, str? rounding_mode=None)", _div, inplace=True,
+      grad=lambda args, statics: "DivBackward0" if statics[0] is None else "DivBackward2",
+      aliases=("divide", "true_divide"), dtype=_div_dtype)
+_FLOORDIV = kernel("div_floor_cpu")
+defop("floor_divide(Tensor self, Tensor other)", _no_derivative(jnp.floor_divide, "floor_divide"), inplace=True,
+      grad="NotImplemented", dtype=checked(bool=_FLOORDIV, complex=_FLOORDIV, extra=_int_division))
+for _name, _fn in (("remainder", jnp.remainder), ("fmod", jnp.fmod)):
+    _k = kernel(f"{_name}_cpu")
+    defop(f"{_name}(Tensor self, Tensor? other)", _fn, inplace=True,
+          grad=_scalar_name(f"{_name.title()}Backward1", f"{_name.title()}Backward0"),
+          dtype=checked(bool=_k, complex=_k, extra=_int_division))
+defop("pow(Tensor? self, Tensor? exponent)", jnp.power, inplace=True, grad=_pow_grad,
+      dtype=checked(bool=kernel("pow"), extra=_int_pow))
+
+
+def float_power(input, exponent, *, out=None):
+    """``pow`` in double precision: tensor operands are first converted (``ToCopyBackward0``)."""
+    d = _float_power_dtype((input, exponent))
+    input, exponent = (x.to(d) if isinstance(x, R._Tensor) else x for x in (input, exponent))
+    return FUNCTIONS["pow"](input, exponent, out=out)
+
+
+def float_power_(self, exponent):
+    d = _float_power_dtype((self, exponent))
+    if self.dtype is not d:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_type_word(self.dtype)} but the operation's "
+                           f"result requires dtype {_type_word(d)}")
+    return METHODS["pow_"](self, exponent.to(d) if isinstance(exponent, R._Tensor) else exponent)
+
+
+FUNCTIONS["float_power"] = METHODS["float_power"] = float_power
+METHODS["float_power_"] = float_power_
+_OTHER = {1: "other"}
+defop("atan2(Tensor self, Tensor other)", jnp.arctan2, inplace=True, aliases=("arctan2",),
+      dtype=checked("float", tensor_only=_OTHER, complex=kernel("atan2_cpu")))
+defop("hypot(Tensor self, Tensor other)", jnp.hypot, inplace=True,
+      dtype=checked("float", tensor_only=_OTHER, bool=kernel("hypot_cpu"), int=kernel("hypot_cpu"),
+                    complex=kernel("hypot_cpu")))
+for _name, _fn in (("maximum", jnp.maximum), ("minimum", jnp.minimum), ("fmax", jnp.fmax), ("fmin", jnp.fmin)):
+    defop(f"{_name}(Tensor self, Tensor other)", _fn, dtype=checked(
+        tensor_only=_OTHER, complex=says(f"{_name} not implemented for complex tensors.", RuntimeError)))
+defop("copysign(Tensor self, Tensor? other)", jnp.copysign, inplace=True,
+      grad=_scalar_name("CopysignBackward0", "CopysignBackward1"),
+      dtype=checked("float", complex=kernel("copysign_cpu")))
+defop("xlogy(Tensor? self, Tensor? other)", jsp.xlogy, inplace=True,
+      grad=_scalar_name("XlogyBackward0", "XlogyBackward2", "XlogyBackward1"),
+      dtype=checked("float", complex=kernel("xlogy_cpu")))
 defop("lerp(Tensor self, Tensor end, Tensor? weight)", lambda a, b, w: a + w * (b - a), inplace=True,
-      grad=lambda args, statics: "LerpBackward1" if hasattr(args[2], "_arr") else "LerpBackward0")
+      grad=lambda args, statics: "LerpBackward1" if isinstance(args[2], R._Tensor) else "LerpBackward0")
 
 
-# ---- comparisons and logic ------------------------------------------------
-for _name, _fn, _al in [("eq", jnp.equal, ()), ("ne", jnp.not_equal, ("not_equal",)),
-                        ("lt", jnp.less, ("less",)), ("le", jnp.less_equal, ("less_equal",)),
-                        ("gt", jnp.greater, ("greater",)), ("ge", jnp.greater_equal, ("greater_equal",))]:
+# ---- comparisons and logic --------------------------------------------------------
+for _name, _fn, _al in [("eq", jnp.equal, ()), ("ne", jnp.not_equal, ("not_equal",))]:
     defop(f"{_name}(Tensor self, Tensor other)", _fn, inplace=True, differentiable=False, aliases=_al)
+for _name, _fn, _al in [("lt", jnp.less, ("less",)), ("le", jnp.less_equal, ("less_equal",)),
+                        ("gt", jnp.greater, ("greater",)), ("ge", jnp.greater_equal, ("greater_equal",))]:
+    defop(f"{_name}(Tensor self, Tensor other)", _fn, inplace=True, differentiable=False, aliases=_al,
+          dtype=checked(complex=kernel(f"{_name}_cpu")))
 
 for _name, _fn in [("logical_and", jnp.logical_and), ("logical_or", jnp.logical_or),
                    ("logical_xor", jnp.logical_xor)]:
-    defop(f"{_name}(Tensor self, Tensor other)", _fn, dtype="keep", inplace=True, differentiable=False)
+    defop(f"{_name}(Tensor self, Tensor other)", _fn, dtype=checked("keep", tensor_only=_OTHER), inplace=True,
+          differentiable=False)
 defop("logical_not(Tensor self)", jnp.logical_not, dtype="keep", inplace=True, differentiable=False)
 
-for _name, _fn in [("bitwise_and", jnp.bitwise_and), ("bitwise_or", jnp.bitwise_or),
-                   ("bitwise_xor", jnp.bitwise_xor), ("bitwise_left_shift", jnp.left_shift),
-                   ("bitwise_right_shift", jnp.right_shift)]:
-    defop(f"{_name}(Tensor self, Tensor other)", _fn, dtype="int", inplace=True, differentiable=False)
-defop("bitwise_not(Tensor self)", jnp.invert, dtype="int", inplace=True, differentiable=False)
 
+def _bits(kernel_name, shift=False):
+    k = kernel(kernel_name)
+    return checked(float=k, complex=k, **({"bool": k} if shift else {}))
+
+
+for _name, _fn, _k in [("bitwise_and", jnp.bitwise_and, "bitwise_and_cpu"),
+                       ("bitwise_or", jnp.bitwise_or, "bitwise_or_cpu"),
+                       ("bitwise_xor", jnp.bitwise_xor, "bitwise_xor_cpu")]:
+    defop(f"{_name}(Tensor self, Tensor other)", _fn, dtype=_bits(_k), inplace=True, differentiable=False)
+defop("bitwise_left_shift(Tensor self, Tensor other)", jnp.left_shift, dtype=_bits("lshift_cpu", True),
+      inplace=True, differentiable=False)
+defop("bitwise_right_shift(Tensor self, Tensor other)", jnp.right_shift, dtype=_bits("rshift_cpu", True),
+      inplace=True, differentiable=False)
+defop("bitwise_not(Tensor self)", jnp.invert, dtype=_bits("bitwise_not_cpu"), inplace=True,
+      differentiable=False)
+
+_NO_COMPLEX_INF = {n: says(f"{n} does not support complex inputs.", RuntimeError) for n in ("isposinf", "isneginf")}
 for _name, _fn in [("isnan", jnp.isnan), ("isinf", jnp.isinf), ("isfinite", jnp.isfinite),
                    ("isposinf", jnp.isposinf), ("isneginf", jnp.isneginf), ("signbit", jnp.signbit),
                    ("isreal", jnp.isreal)]:
-    defop(f"{_name}(Tensor self)", _fn, dtype="keep", differentiable=False, out=False)
+    _rej = {"complex": _NO_COMPLEX_INF[_name]} if _name in _NO_COMPLEX_INF else \
+        {"complex": says("signbit is not implemented for complex tensors.")} if _name == "signbit" else {}
+    defop(f"{_name}(Tensor self)", _fn, dtype=checked("keep", **_rej), differentiable=False, out=False)
 
 
 def _nan_to_num(x, nan, posinf, neginf):
@@ -170,7 +439,7 @@ defop("nan_to_num(Tensor self, float? nan=0.0, float? posinf=None, float? neginf
       dtype="keep", inplace=True)
 
 
-# ---- clamp / where --------------------------------------------------------
+# ---- clamp / where ------------------------------------------------------------------
 def _clamp(x, lo, hi):
     if lo is not None:
         x = jnp.maximum(x, lo.astype(x.dtype))
@@ -179,9 +448,8 @@ def _clamp(x, lo, hi):
     return x
 
 
-def _clamp_check(args, statics):
-    from ._tensor import Tensor
-    return "ClampBackward0" if any(isinstance(a, Tensor) for a in args[1:]) else "ClampBackward1"
+def _clamp_name(args, statics):
+    return "ClampBackward0" if any(isinstance(a, R._Tensor) for a in args[1:]) else "ClampBackward1"
 
 
 def _clamp_dtype(args, statics):
@@ -190,7 +458,7 @@ def _clamp_dtype(args, statics):
     return _promoted([a for a in args if a is not None])
 
 
-defop("clamp(Tensor self, Tensor? min=None, Tensor? max=None)", _clamp, inplace=True, grad=_clamp_check,
+defop("clamp(Tensor self, Tensor? min=None, Tensor? max=None)", _clamp, inplace=True, grad=_clamp_name,
       dtype=_clamp_dtype, aliases=("clip",))
 defop("clamp_min(Tensor self, Tensor min)", jnp.maximum, inplace=True)
 defop("clamp_max(Tensor self, Tensor max)", jnp.minimum, inplace=True)

@@ -429,7 +429,8 @@ def copy_slices(base, layout, op, key, args):
             if isinstance(r, tuple):
                 r = r[0]
             return scatter(b, r)
-        cs = Op("copy_slices", impl, "CopySlices", lambda a, s=None: None, (), None, None, False, True)
+        # the inner op's saves, by position: CopySlices' inputs are (base, *others) as the op's are (self, *others)
+        cs = Op("copy_slices", impl, "CopySlices", lambda a, s=None: None, op.saves, None, None, False, True)
         cs.edge_kinds = (0,) + tuple(op.edge_kinds[1:]) if op.edge_kinds else None
         _copy_slices_ops[k] = cs
     others = tuple(args[1:])

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
-from ._views import Storage
+from ._views import TRACKER as _TRACKER, Storage
 from .autograd import grad_mode
 from .autograd.graph import OpNode, node_class
 
@@ -222,6 +222,8 @@ def _constant(value, np_dtype):
 def call(op, args, statics, out=None):
     """Run ``op`` on ``args`` (tensor positions) and ``statics``; record autograd."""
     T = _Tensor
+    if _TRACKER[0] is not None:
+        _TRACKER[0].read(args)
     key = op_key(op, args, statics)
     arrays = []
     needs_grad = False
@@ -238,6 +240,8 @@ def call(op, args, statics, out=None):
         fn = op.forward(key)
         result = fn(*arrays)
     except TypeError as e:
+        if "shapes for broadcasting" in str(e):     # JAX's TypeError; PyTorch's RuntimeError
+            raise _translate(op, e) from None
         raise TypeError(f"{op.name}(): {e}") from None
     except (ValueError, IndexError) as e:
         raise _translate(op, e) from None
@@ -457,7 +461,7 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
     if returns is not None:
         returns = _return_type(name, returns)
     if grad is None:
-        grad = "".join(w.capitalize() for w in name.split("_")) + "Backward0"
+        grad = "".join(w.title() for w in name.split("_")) + "Backward0"   # log1p -> Log1PBackward0
     rule = DTYPE_RULES[dtype] if isinstance(dtype, str) else dtype
     if any(_EDGE_KIND[p["type"]] == 2 for p in tensor_ps):
         rule = _skip_indices(rule, [_EDGE_KIND[p["type"]] != 2 for p in tensor_ps])
@@ -502,6 +506,7 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
     fn = ns[name]
     fn.__doc__ = f"torch.{name}: {sig}"
     fn.__qualname__ = name
+    op.function = fn    # namespaced ops (torch.linalg.*, torch.fft.*, ...) publish it under their own name
     if function and not method_only:
         FUNCTIONS[name] = fn
         for a in aliases:
@@ -599,7 +604,8 @@ def call_inplace(op, args, statics):
         raise TypeError(f"{op.name}_(): self must be a Tensor")
     check_inplace(t, op.overlap_ok)
     T = _Tensor
-    needs_grad = _state.enabled and any(isinstance(a, T) and a._requires_grad for a in args)
+    # a non-differentiable op (logical_not_) leaves self's history as it was, as in PyTorch
+    needs_grad = _state.enabled and op.differentiable and any(isinstance(a, T) and a._requires_grad for a in args)
     if needs_grad and t._base is not None:
         return _inplace_on_view(op, t, args, statics)
     with grad_mode.set_grad_enabled(needs_grad):
@@ -609,6 +615,7 @@ def call_inplace(op, args, statics):
     _check_cast(r._dtype, t._dtype)
     if tuple(r.shape) != tuple(t.shape):
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    saved = _inplace_saved(op, args) if needs_grad and op.saves else None
     t._assign(r._arr())
     if needs_grad:
         node = r._grad_fn
@@ -616,9 +623,31 @@ def call_inplace(op, args, statics):
         t._output_nr = 0
         t._requires_grad = True
         t._hist_gen += 1
-        if node._saved:
-            node._saved = tuple((t, t._vc[0]) if s is t or s is r else (s, v) for s, v in node._saved)
+        if t._retains_grad:
+            t._wire_retain()
+        if saved is not None:
+            node._saved = tuple((t, t._vc[0]) if e is None else e for e in saved)
     return t
+
+
+def _inplace_saved(op, args):
+    """The version-checked tensors of ``self.op_(*others)``'s node, before the write.
+
+    ``self`` is not among them: the node holds the array ``self`` had (PyTorch saves
+    a copy of the original self), so later writes to ``self`` cannot invalidate it.
+    The other inputs are saved as they are now (``a.mul_(a)`` then fails backward, as
+    in PyTorch); ``None`` stands for the result, i.e. ``self`` after the write.
+    """
+    T = _Tensor
+    saved = []
+    for s in op.saves:
+        if s == "all":
+            saved.extend((a, a._vc[0]) for a in args[1:] if isinstance(a, T))
+        elif s == "result":
+            saved.append(None)
+        elif s != 0 and s < len(args) and isinstance(args[s], T):
+            saved.append((args[s], args[s]._vc[0]))
+    return saved
 
 
 def _check_cast(src, dst):
@@ -638,11 +667,17 @@ def _inplace_on_view(op, t, args, statics):
     _check_cast(r._dtype, t._dtype)
     if tuple(r.shape) != tuple(t.shape):
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    saved = _inplace_saved(op, args) if op.saves else None
     new_base = _ops_views.copy_slices(base, layout, op, op_key(op, args, statics), args)
     base._assign(new_base._arr())
-    base._grad_fn = new_base._grad_fn
+    node = new_base._grad_fn
+    if saved is not None and node is not None:
+        node._saved = tuple((t, t._vc[0]) if e is None else e for e in saved)
+    base._grad_fn = node
     base._output_nr = 0
     base._requires_grad = True
     base._hist_gen += 1
+    if base._retains_grad:
+        base._wire_retain()
     t._refresh_view_grad()
     return t

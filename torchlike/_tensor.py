@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -116,6 +117,8 @@ class Tensor:
 
     def _assign(self, array):
         """Write ``array`` (same shape) into this tensor's elements, through the storage."""
+        if V.TRACKER[0] is not None:
+            V.TRACKER[0].write(self)
         st = self._storage
         if array.dtype != self._dtype.np:
             array = array.astype(self._dtype.np)
@@ -164,6 +167,8 @@ class Tensor:
         self._grad_fn = node
         self._output_nr = 0
         self._requires_grad = True
+        if self._retains_grad:
+            self._wire_retain()
 
     @property
     def requires_grad(self):
@@ -172,19 +177,30 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         if not isinstance(value, builtins.bool):
-            raise TypeError(f"requires_grad must be a bool, not {type(value).__name__}")
-        if self._grad_fn is not None:
-            if not value:
-                raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
-                                   "use a computed variable in a subgraph that doesn't require differentiation "
-                                   "use var_no_grad = var.detach().")
-            return
+            raise RuntimeError("requires_grad must be a bool")
+        if self.grad_fn is not None:
+            if value:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
+                               "use a computed variable in a subgraph that doesn't require differentiation "
+                               "use var_no_grad = var.detach().")
         if value and self._dtype.category < D.FLOAT:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
-        self.requires_grad = requires_grad
+        if not isinstance(requires_grad, builtins.bool):
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                            f"{type(requires_grad).__name__}")
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
+                               "use a computed variable in a subgraph that doesn't require differentiation "
+                               "use var_no_grad = var.detach().")
+        if requires_grad and self._dtype.category < D.FLOAT:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = requires_grad
         return self
 
     @property
@@ -210,9 +226,16 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
             if value._dtype is not self._dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{_CPP_TYPE[value._dtype.name]}' to a "
+                                   f"tensor with grad_dtype '{R._type_word(self._dtype)}'. The gradient must match "
+                                   "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's "
+                                   "grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
+                                   "grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may "
+                                   "break downstream systems that assume they match.")
             if tuple(value.shape) != tuple(self.shape):
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
+                                   "the same size")
         self._grad = value
 
     @property
@@ -233,6 +256,15 @@ class Tensor:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
         self._retains_grad = True
+        self._wire_retain()
+
+    def _wire_retain(self):
+        """Register this tensor with its grad_fn so the engine stores the gradient flowing into it
+        (again after an in-place op gives the tensor a new grad_fn)."""
+        fn = self._grad_fn
+        if fn._retain is None:
+            fn._retain = {}
+        fn._retain[self._output_nr] = weakref.ref(self)
 
     def register_hook(self, hook):
         """``hook(grad)`` runs when this tensor's gradient is computed; may return a new grad."""
@@ -470,7 +502,7 @@ class Tensor:
                              default_float_name=D.get_default_dtype().name,
                              device=None if dev.type == "cpu" else str(dev),
                              requires_grad=self._requires_grad and fn is None,
-                             grad_fn_name=None if fn is None else fn.name())
+                             grad_fn_name=None if fn is None else type(fn).__name__)
 
     __str__ = __repr__
 
@@ -580,6 +612,13 @@ class Tensor:
     @property
     def imag(self):
         return R.FUNCTIONS["imag"](self)
+
+
+# C++ element type names, as PyTorch's messages spell them
+_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+             "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+             "complex128": "c10::complex<double>"}
 
 
 class _HookList:

@@ -11,10 +11,19 @@ into the root array.  So a write through any alias is seen through every other.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import jax
 import numpy as np
+
+
+_serials = itertools.count()
+
+# The active torchlike.compile tracer (see _compile.py), or None.  Ops and writes
+# report the tensors they touch to it so that state living outside the traced
+# function (parameters, buffers, optimizer state) becomes program inputs/outputs.
+TRACKER = [None]
 
 
 class Storage:
@@ -22,11 +31,12 @@ class Storage:
 
     ``gen`` counts writes, so that views know when their cached values are stale.
     """
-    __slots__ = ("array", "gen", "__weakref__")
+    __slots__ = ("array", "gen", "serial", "__weakref__")
 
     def __init__(self, array):
         self.array = array
         self.gen = 0
+        self.serial = next(_serials)   # creation order: torchlike.compile tells old storages from new
 
 
 def contiguous_strides(shape):
@@ -101,7 +111,7 @@ def scatter_fn(root_shape, view):
     shape, strides, offset = view
     idx = _flat_index(shape, strides, offset)
     return lambda a, v: a.reshape(-1).at[idx].set(
-        jax.numpy.broadcast_to(v.astype(a.dtype), shape).reshape(-1)).reshape(root_shape)
+        jax.numpy.broadcast_to(v.astype(a.dtype), shape)).reshape(root_shape)
 
 
 # ---- how each view op maps (shape, strides, offset) -------------------------

@@ -24,6 +24,7 @@ one compiled program) instead of node by node.
 from __future__ import annotations
 
 import heapq
+import itertools
 import warnings
 
 import jax.numpy as jnp
@@ -36,7 +37,7 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
           "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
           "or if you need to access saved tensors after calling backward.")
 
-_ACC_FIRST = 1 << 62    # heap-key offset that puts AccumulateGrad nodes ahead of every other ready node
+_ACC_FIRST = -(1 << 62)     # heap key of AccumulateGrad nodes: ahead of every other ready node
 
 
 # ---- saved tensors -------------------------------------------------------------
@@ -51,12 +52,20 @@ def check_saved(node):
     for t, version in node._saved:
         if t._vc[0] != version and _really_saved(node, t):
             fn = t._grad_fn
-            what = "" if fn is None else f", which is output {t._output_nr} of {fn.name()}"
+            what = "" if fn is None else f", which is output {t._output_nr} of {_short_name(fn)}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
                 f"[{_tensor_type(t)} {list(t.shape)}]{what}, is at version {t._vc[0]}; expected version {version} "
                 "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
-                "with torch.autograd.set_detect_anomaly(True).")
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _short_name(fn):
+    """The node name as this message spells it: ``AddBackward0`` -> ``Add``, ``ClampBackward1`` -> ``Clamp1``."""
+    name = fn.name()
+    if name.endswith("Backward0"):
+        return name[:-len("Backward0")]
+    return name.replace("Backward", "")
 
 
 _uses_cache = {}
@@ -185,9 +194,12 @@ def _backward_op(node):
         n_in = len(node._mask)
         vjp = vjp_function(op.pure(node._key), node._mask, node._diff_outs if multi else None)
 
+        single = sum(node._mask) == 1
+
         def impl(*arrays):
             primals, cts = arrays[:n_in], arrays[n_in:]
-            return tuple(vjp(primals, tuple(cts) if multi else cts[0]))
+            grads = vjp(primals, tuple(cts) if multi else cts[0])
+            return grads[0] if single else tuple(grads)
         bop = Op(node.name() + "Backward", impl, node.name() + "Backward", lambda a, s=None: None, (), None, None,
                  False, True)
         bop.edge_kinds = None
@@ -283,6 +295,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
 
     buffers = {}
     heap = []
+    order = itertools.count()       # ties (AccumulateGrad nodes) run in the order they became ready
     for (node, nr), g in zip(roots, root_grads):
         if node is None or (visit is not None and id(node) not in visit):
             continue
@@ -292,7 +305,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     for node in buffers:
         if not deps.get(id(node)):
-            heapq.heappush(heap, (_priority(node), id(node), node))
+            heapq.heappush(heap, (_priority(node), next(order), node))
 
     captured = {} if capture is not None else None
     with grad_mode.set_grad_enabled(create_graph):
@@ -343,12 +356,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 if left == 0:
                     if nxt not in buffers:
                         buffers[nxt] = [None] * _n_outputs(nxt)
-                    heapq.heappush(heap, (_priority(nxt), k, nxt))
+                    heapq.heappush(heap, (_priority(nxt), next(order), nxt))
     return captured
 
 
 def _priority(node):
-    return -node._seq - _ACC_FIRST if node._runs_first else -node._seq
+    return _ACC_FIRST if node._runs_first else -node._seq
 
 
 def _capture(node, glist, capture_at, captured):

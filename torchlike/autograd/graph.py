@@ -17,7 +17,9 @@ _node_classes = {}
 
 # C++-side node classes whose ``name()`` PyTorch spells with their namespace
 _QUALIFIED = {"AccumulateGrad": "torch::autograd::AccumulateGrad", "CopySlices": "torch::autograd::CopySlices",
-              "GraphRoot": "torch::autograd::GraphRoot", "Error": "torch::autograd::Error"}
+              "CopyBackwards": "torch::autograd::CopyBackwards",
+              "GraphRoot": "torch::autograd::GraphRoot", "Error": "torch::autograd::Error",
+              "NotImplemented": "torch::autograd::NotImplemented"}
 _hook_ids = itertools.count()
 
 

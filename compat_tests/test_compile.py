@@ -1,0 +1,106 @@
+"""torchlike.compile: a training step as one program; results equal PyTorch's eager run."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import torchlike
+from harness import assert_same, data
+
+
+def _mlp_setup(T, lr=1e-3):
+    w1 = T.tensor(data(8, 6, seed=1) * 0.3, requires_grad=True)
+    w2 = T.tensor(data(6, 2, seed=2) * 0.3, requires_grad=True)
+
+    def step(x, y):
+        nonlocal w1, w2
+        pred = x.mm(w1).clamp(min=0).mm(w2)
+        loss = (y - pred).pow(2).sum()
+        loss.backward()
+        with T.no_grad():
+            w1 -= lr * w1.grad
+            w2 -= lr * w2.grad
+            w1.grad = None
+            w2.grad = None
+        return loss
+    return step, (w1, w2)
+
+
+def test_compiled_training_step_matches_pytorch_eager():
+    x, y = data(4, 8, seed=3), data(4, 2, seed=4)
+    step_t, params_t = _mlp_setup(torch)
+    step_l, params_l = _mlp_setup(torchlike)
+    step_l = torchlike.compile(step_l)
+    for _ in range(4):
+        lt = step_t(torch.tensor(x), torch.tensor(y))
+        ll = step_l(torchlike.tensor(x), torchlike.tensor(y))
+        assert_same(lt.detach(), ll.detach(), rtol=1e-5)
+    assert_same(params_t, params_l, rtol=1e-5)
+    assert params_l[0].grad is None and params_l[0].is_leaf
+
+
+def test_grads_accumulate_across_compiled_calls():
+    def run(T, compile_):
+        w = T.tensor(data(3, seed=5), requires_grad=True)
+
+        def f(x):
+            (w * x).sin().sum().backward()
+        g = compile_(f)
+        for _ in range(3):
+            g(T.tensor(data(3, seed=6)))
+        return w.grad
+    assert_same(run(torch, lambda f: f), run(torchlike, torchlike.compile))
+
+
+def test_shape_change_retraces():
+    f = torchlike.compile(lambda a: (a * 2).sum(0))
+    for n in (3, 5, 3):
+        got = f(torchlike.tensor(data(n, 2, seed=n)))
+        assert_same((torch.tensor(data(n, 2, seed=n)) * 2).sum(0), got)
+
+
+def test_in_place_buffer_update_is_written_back():
+    def run(T, compile_):
+        running = T.zeros(3)
+
+        def f(x):
+            running.mul_(0.9).add_(x.mean(0) * 0.1)
+            return running * 1
+        g = compile_(f)
+        outs = [g(T.tensor(data(4, 3, seed=s))) for s in range(3)]
+        return outs, running, running._version
+    assert_same(run(torch, lambda f: f), run(torchlike, torchlike.compile))
+
+
+def test_randomness_is_not_frozen_and_follows_the_seed():
+    f = torchlike.compile(lambda x: x + torchlike.rand(3))
+    x = torchlike.zeros(3)
+    torchlike.manual_seed(0)
+    a, b = f(x), f(x)
+    assert not torchlike.equal(a, b)
+    torchlike.manual_seed(0)
+    a2, b2 = f(x), f(x)
+    assert torchlike.equal(a, a2) and torchlike.equal(b, b2)
+
+
+def test_untraceable_function_falls_back_to_eager_with_warning():
+    def f(x):
+        return x * 2 if x.sum().item() > 0 else x * 3
+    g = torchlike.compile(f)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        out = g(torchlike.tensor([1.0, 2.0]))
+    assert any("eagerly" in str(m.message) for m in w)
+    assert_same(torch.tensor([2.0, 4.0]), out)
+    assert_same(torch.tensor([-3.0]), g(torchlike.tensor([-1.0])))
+
+
+def test_compile_as_decorator_and_disable():
+    @torchlike.compile
+    def f(a, b):
+        return a @ b
+    a, b = data(2, 3, seed=7), data(3, 2, seed=8)
+    assert_same(torch.tensor(a) @ torch.tensor(b), f(torchlike.tensor(a), torchlike.tensor(b)))
+    g = torchlike.compile(disable=True)(lambda a: a)
+    assert g(1) == 1

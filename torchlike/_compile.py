@@ -1,0 +1,275 @@
+"""``torchlike.compile``: a whole step (forward, backward, optimizer update) as one XLA program.
+
+``step = torchlike.compile(step_fn)``.  Calling ``step(*args)`` traces
+``step_fn`` with its tensor arguments replaced by tracer-backed Tensors.  Every
+pre-existing tensor the function touches (parameters, buffers, optimizer
+state, ``.grad``) is *lifted*: its storage's array becomes an input of the
+program and its final value an output written back after each call, as are
+the gradients it sets and the random key it consumes (randomness is never
+frozen into the program).  Tensors the function first meets during a trace
+are discovered by that trace, which is then redone with them lifted.
+
+The compiled program is cached by guards: argument shapes, dtypes and
+requires_grad, grad mode, and which lifted tensors' ``.grad`` are None.  What
+cannot be traced (``.item()``/``print`` of a traced value, data-dependent
+Python control flow) makes that call signature fall back to eager execution,
+with a warning that says why.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+
+import jax
+import jax.extend
+
+from . import _random
+from . import _views as V
+from ._tensor import Tensor
+from .autograd import grad_mode
+
+MAX_DISCOVERY_ROUNDS = 8
+
+
+class _Tracker:
+    """Records external storages read/written and external tensors' grads during one trace."""
+
+    def __init__(self, start_serial, lifted):
+        self.start = start_serial
+        self.lifted = lifted                    # id(storage) -> storage, installed as inputs
+        self.found = {}                         # id(storage) -> storage found this trace (not lifted)
+        self.originals = {}                     # id(storage) -> (storage, array, gen) to restore
+        self.grads = {}                         # id(tensor) -> (tensor, _grad at first sight)
+        self.versions = {}                      # id(vc) -> [vc, increments during the trace]
+
+    def _see(self, t):
+        st = t._storage
+        if st.serial >= self.start:
+            return
+        k = id(st)
+        if k not in self.lifted and k not in self.found:
+            self.found[k] = st
+            self.originals[k] = (st, st.array, st.gen)
+        if id(t) not in self.grads:
+            self.grads[id(t)] = (t, t._grad)
+            g = t._grad
+            if g is not None:
+                self._see(g)
+
+    def read(self, args):
+        for a in args:
+            if isinstance(a, Tensor):
+                self._see(a)
+
+    def write(self, t):
+        self._see(t)
+        entry = self.versions.get(id(t._vc))
+        if entry is None:
+            self.versions[id(t._vc)] = [t._vc, 1]
+        else:
+            entry[1] += 1
+
+
+class _Entry:
+    """One compiled program and what it lifts."""
+
+    def __init__(self, storages, grad_slots, grad_none):
+        self.storages = storages          # list of Storage (inputs and outputs)
+        self.grad_slots = grad_slots      # tensors whose .grad the program sets
+        self.grad_none = grad_none        # entry guard: which of them had .grad None
+        self.fn = None
+        self.out_tree = None
+        self.version_bumps = ()
+        self.grad_out_none = ()
+
+
+class CompiledFunction:
+    """The callable returned by :func:`compile`."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self._entries = {}
+        self._eager = {}
+        self._programs = []
+        functools.update_wrapper(self, fn)
+
+    def _key(self, args, kwargs):
+        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=lambda x: isinstance(x, Tensor))
+        sig = []
+        for x in leaves:
+            if isinstance(x, Tensor):
+                sig.append(("T", tuple(x.shape), x.dtype.name, x.requires_grad))
+            else:
+                try:
+                    hash(x)
+                    sig.append(("S", x))
+                except TypeError:
+                    sig.append(("O", id(x)))
+        return (treedef, tuple(sig), grad_mode.state.enabled), leaves, treedef
+
+    def __call__(self, *args, **kwargs):
+        key, leaves, treedef = self._key(args, kwargs)
+        if key in self._eager:
+            return self.fn(*args, **kwargs)
+        for entry in self._entries.get(key, ()):
+            if tuple(t._grad is None for t in entry.grad_slots) == entry.grad_none:
+                return self._run(entry, leaves)
+        try:
+            entry = self._trace(leaves, treedef)
+        except _Untraceable as e:
+            warnings.warn(f"torchlike.compile: running {getattr(self.fn, '__name__', 'function')} eagerly for this "
+                          f"call signature: {e}", RuntimeWarning, stacklevel=2)
+            self._eager[key] = True
+            return self.fn(*args, **kwargs)
+        self._entries.setdefault(key, []).append(entry)
+        return self._run(entry, leaves)
+
+    # ---- tracing -----------------------------------------------------------
+    def _trace(self, leaves, treedef):
+        lifted = {}
+        grad_slots = {}
+        for _ in range(MAX_DISCOVERY_ROUNDS):
+            storages = list(lifted.values())
+            slots = list(grad_slots.values())
+            entry = _Entry(storages, slots, tuple(t._grad is None for t in slots))
+            new = self._lower(entry, leaves, treedef)
+            if not new:
+                return entry
+            found_storages, found_grads = new
+            lifted.update(found_storages)
+            grad_slots.update(found_grads)
+        raise _Untraceable("the set of tensors it touches did not settle")
+
+    def _lower(self, entry, leaves, treedef):
+        """Build entry.fn; returns newly found externals (then the caller retraces) or None."""
+        fn = self.fn
+        tensor_pos = [i for i, x in enumerate(leaves) if isinstance(x, Tensor)]
+        found = {}
+
+        def program(arg_arrays, storage_arrays, rng_key):
+            start = next(V._serials)
+            tracker = _Tracker(start, {id(s): s for s in entry.storages})
+            saved = [(s, s.array, s.gen) for s in entry.storages]
+            gen = _random.default_generator
+            saved_rng = (gen._key, gen._count)
+            saved_grads = [(t, t._grad) for t in entry.grad_slots]
+            prev_tracker = V.TRACKER[0]
+            V.TRACKER[0] = tracker
+            try:
+                for s, a in zip(entry.storages, storage_arrays):
+                    s.array = a
+                    s.gen += 1
+                gen._key, gen._count = rng_key, 0
+                call_leaves = list(leaves)
+                for i, a in zip(tensor_pos, arg_arrays):
+                    orig = leaves[i]
+                    t = Tensor._wrap(a)
+                    t._requires_grad = orig._requires_grad
+                    call_leaves[i] = t
+                args, kwargs = jax.tree_util.tree_unflatten(treedef, call_leaves)
+                try:
+                    out = fn(*args, **kwargs)
+                except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
+                        jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError) as e:
+                    raise _Untraceable(str(e).splitlines()[0]) from e
+                out_leaves, out_tree = jax.tree_util.tree_flatten(out, is_leaf=lambda x: isinstance(x, Tensor))
+                entry.out_tree = (out_tree, [isinstance(x, Tensor) for x in out_leaves],
+                                  [None if isinstance(x, Tensor) else x for x in out_leaves])
+                out_arrays = tuple(x._arr() for x in out_leaves if isinstance(x, Tensor))
+                new_storage_arrays = tuple(s.array for s in entry.storages)
+                grads_after = []
+                for t in entry.grad_slots:
+                    grads_after.append(None if t._grad is None else t._grad._arr())
+                entry.grad_out_none = tuple(g is None for g in grads_after)
+                # what this trace met outside the lifted set
+                new_storages = dict(tracker.found)
+                new_grads = {k: t for k, (t, g0) in tracker.grads.items()
+                             if t._grad is not g0 and not any(t is s for s in entry.grad_slots)}
+                if new_storages or new_grads:
+                    found["storages"], found["grads"] = new_storages, new_grads
+                entry.version_bumps = tuple((vc, n) for vc, n in tracker.versions.values())
+                new_key = jax.random.key_data(jax.random.fold_in(jax.random.wrap_key_data(rng_key), 0x7FFFFFFF))
+                return out_arrays, new_storage_arrays, tuple(g for g in grads_after if g is not None), new_key
+            finally:
+                V.TRACKER[0] = prev_tracker
+                for s, a, g in saved:
+                    s.array, s.gen = a, g + 1
+                for st, a, g in tracker.originals.values():
+                    st.array, st.gen = a, g + 1
+                for vc, n in tracker.versions.values():
+                    vc[0] -= n
+                for t, g in saved_grads:
+                    t._grad = g
+                for t, g0 in tracker.grads.values():
+                    t._grad = g0
+                gen._key, gen._count = saved_rng
+
+        arg_arrays = tuple(leaves[i]._arr() for i in tensor_pos)
+        storage_arrays = tuple(s.array for s in entry.storages)
+        # Trace once to a jaxpr (this also discovers the externals).  Arrays the function closes over
+        # become explicit arguments of the compiled program: JAX's fast call path mishandles
+        # closed-over constants.
+        closed, out_shape = jax.make_jaxpr(program, return_shape=True)(
+            arg_arrays, storage_arrays, _random.default_generator._key)
+        if found:
+            return found["storages"], found["grads"]
+        run = jax.jit(jax.extend.core.jaxpr_as_fun(
+            jax.extend.core.ClosedJaxpr(_hoist(closed.jaxpr), ())))
+        consts = tuple(closed.consts)
+        out_def = jax.tree_util.tree_structure(out_shape)
+
+        def fn(*inputs):
+            flat = jax.tree_util.tree_leaves(inputs)
+            return jax.tree_util.tree_unflatten(out_def, run(*consts, *flat))
+        entry.fn = fn
+        entry.tensor_pos = tensor_pos
+        return None
+
+    # ---- running -----------------------------------------------------------
+    def _run(self, entry, leaves):
+        gen = _random.default_generator
+        arg_arrays = tuple(leaves[i]._arr() for i in entry.tensor_pos)
+        storage_arrays = tuple(s.array for s in entry.storages)
+        out_arrays, new_storage, grads, new_key = entry.fn(arg_arrays, storage_arrays, gen._key)
+        for s, a in zip(entry.storages, new_storage):
+            s.array = a
+            s.gen += 1
+        for vc, n in entry.version_bumps:
+            vc[0] += n
+        gen._key = new_key
+        git = iter(grads)
+        for t, none in zip(entry.grad_slots, entry.grad_out_none):
+            if none:
+                t._grad = None
+            else:
+                g = next(git)
+                if t._grad is not None and tuple(t._grad.shape) == tuple(g.shape) and t._grad._view is None:
+                    t._grad._storage.array = g          # keep the grad tensor's identity, as in-place accumulation
+                    t._grad._storage.gen += 1
+                else:
+                    t._grad = Tensor._wrap(g)
+        out_tree, is_tensor, statics = entry.out_tree
+        it = iter(out_arrays)
+        out_leaves = [Tensor._wrap(next(it)) if flag else s for flag, s in zip(is_tensor, statics)]
+        return jax.tree_util.tree_unflatten(out_tree, out_leaves)
+
+
+class _Untraceable(Exception):
+    pass
+
+
+def _hoist(jaxpr):
+    """The jaxpr with its constants turned into leading ordinary inputs."""
+    return jaxpr.replace(constvars=[], invars=list(jaxpr.constvars) + list(jaxpr.invars))
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="xla", mode=None, options=None,  # noqa: A001
+            disable=False):
+    """Compile ``model`` (a function or an ``nn.Module``) into one XLA program per call signature."""
+    def wrap(fn):
+        if disable:
+            return fn
+        return CompiledFunction(fn)
+    if model is None:
+        return wrap
+    return wrap(model)
