@@ -210,22 +210,62 @@ def _not_a_number(item, dtype):
     return f"must be real number, not {name}"
 
 
-def _cast_values(arr, dtype, c_names=False):
-    """``arr`` (a wide numpy array of the data) converted to ``dtype`` with torch's checks."""
+def _cast_values(arr, dtype):
+    """``arr`` (a wide numpy array of torch.tensor's data) converted to ``dtype`` with torch's checks."""
     if arr.dtype == object or arr.dtype == np.uint64 and dtype is not D.uint64:
         raise ValueError("Overflow when unpacking long long")
-    if arr.dtype.kind == "c" and dtype.category < D.COMPLEX:
+    if arr.dtype.kind == "c" and D.FLOAT >= dtype.category > D.BOOL:
         raise TypeError("must be real number, not complex")
     if dtype.category == D.INT and arr.size and arr.dtype.kind in "fiu":
         info = np.iinfo(dtype.np)
         with np.errstate(invalid="ignore"):
             ok = np.isfinite(arr).all() and arr.min() >= info.min and arr.max() <= info.max
         if not ok:
-            name = dtype.name + ("_t" if c_names else "")
-            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if dtype is D.bool and arr.dtype.kind == "c":
+            return arr != 0
         return arr.astype(dtype.np)
+
+
+_C_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "uint16": "uint16_t",
+            "uint32": "uint32_t", "uint64": "uint64_t"}
+
+
+def _scalar_to(value, dtype, half_overflows=True):
+    """A Python scalar converted to ``dtype`` as PyTorch's checked Scalar conversion does
+    (fill values, range bounds): RuntimeError when it overflows the type; unsigned types
+    accept negative integers down to -max, which wrap."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if dtype is D.bool:
+        return builtins.bool(value)
+    err = RuntimeError(f"value cannot be converted to type {_C_NAMES[dtype.name]} without overflow")
+    if isinstance(value, builtins.complex) and dtype.category != D.COMPLEX:
+        if dtype.category == D.FLOAT and dtype.itemsize == 2:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        raise err
+    if dtype.category == D.INT:
+        info = np.iinfo(dtype.np)
+        if isinstance(value, builtins.float):
+            if not math.isfinite(value) or not info.min <= value <= info.max:
+                raise err
+            return int(value)
+        v = int(value)
+        if info.min <= v <= info.max or (info.min == 0 and -info.max <= v < 0):
+            return v
+        raise err
+    limit = float(np.finfo(dtype.to_real().np).max)
+    parts = (value.real, value.imag) if isinstance(value, builtins.complex) else (value,)
+    if (half_overflows or dtype.itemsize > 2 or dtype.category == D.COMPLEX) and dtype is not D.float64 \
+            and dtype is not D.complex128:
+        for x in parts:
+            if math.isfinite(x) and abs(x) > limit:
+                raise err
+    return value
 
 
 def _data_to_numpy(data, dtype):
@@ -294,25 +334,56 @@ def _from_ndarray(a, exact_strides):
     T = _tensor_cls()
     item = a.itemsize
     if a.flags.c_contiguous or a.size <= 1 or a.ndim == 0 or any(s % item for s in a.strides):
-        return T._wrap(jnp.asarray(np.ascontiguousarray(a)))
+        return T._wrap(jnp.asarray(np.asarray(a, order="C")))
     strides = tuple(s // item for s in a.strides)
     if exact_strides:
         if V.is_contiguous(a.shape, strides):
-            return T._wrap(jnp.asarray(np.ascontiguousarray(a)))
+            return T._wrap(jnp.asarray(np.asarray(a, order="C")))
         span = 1 + sum((n - 1) * s for n, s in zip(a.shape, strides))
         buffer = np.lib.stride_tricks.as_strided(a, shape=(span,), strides=(item,)).copy()
         return _wrap_strided(jnp.asarray(buffer), a.shape, strides)
-    if a.flags.f_contiguous:
-        return _wrap_strided(jnp.asarray(a.ravel(order="F")), a.shape, strides)
-    perm = sorted(range(a.ndim), key=lambda d: -strides[d])
-    dense = np.ascontiguousarray(a.transpose(perm))
-    pstrides = V.contiguous_strides(dense.shape)
-    out_strides = [0] * a.ndim
-    for j, d in enumerate(perm):
-        out_strides[d] = pstrides[j]
-    if V.is_contiguous(a.shape, out_strides):
-        return T._wrap(jnp.asarray(np.ascontiguousarray(a)))
-    return _wrap_strided(jnp.asarray(dense.reshape(-1)), a.shape, out_strides)
+    return _dense_copy(np.asarray(a, order="C"), a.shape, strides)
+
+
+def dense_strides(shape, strides):
+    """Dense strides keeping the memory order of ``strides`` (PyTorch's infer_dense_strides):
+    dimensions are ordered innermost-first by stride (ties by size; a zero stride keeps its place)."""
+    nd = len(shape)
+    perm = list(range(nd - 1, -1, -1))          # perm[0]: the innermost dimension
+
+    def should_swap(a, b):
+        sa, sb = strides[a], strides[b]
+        if sa == 0 or sb == 0:
+            return 0
+        if sa != sb:
+            return 1 if sa > sb else -1
+        return 1 if shape[a] > shape[b] else 0
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out, acc = [0] * nd, 1
+    for d in perm:
+        out[d] = acc
+        acc *= max(shape[d], 1)
+    return tuple(out)
+
+
+def _dense_copy(values, shape, strides):
+    """A root tensor holding ``values`` (a C-ordered numpy array of ``shape``) laid out with the
+    dense strides PyTorch would give a copy of a tensor with ``strides``."""
+    T = _tensor_cls()
+    out = dense_strides(shape, strides)
+    if V.is_contiguous(shape, out):
+        return T._wrap(jnp.asarray(values))
+    order = sorted(range(len(shape)), key=lambda d: -out[d])
+    buffer = np.ascontiguousarray(np.transpose(values, order)).reshape(-1)
+    return _wrap_strided(jnp.asarray(buffer), shape, out)
 
 
 def _convert_ndarray(a, dtype, exact_strides=False):
@@ -323,7 +394,7 @@ def _convert_ndarray(a, dtype, exact_strides=False):
         raise ValueError(_NEGATIVE_STRIDES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _tensor_cls()._wrap(jnp.asarray(np.ascontiguousarray(a).astype(dtype.np)))
+        return _tensor_cls()._wrap(jnp.asarray(np.asarray(a, order="C").astype(dtype.np)))
 
 
 def _place(t, device, requires_grad):
@@ -355,6 +426,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         return _place(T._wrap(arr), device, requires_grad)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if isinstance(data, np.uint64):
+        raise TypeError("an integer is required")
     if not isinstance(data, np.ndarray) and not _is_sequence(data) and hasattr(data, "__array__") \
             and not isinstance(data, np.generic):
         data = np.asarray(data)          # jax.Array and other array-likes
@@ -451,9 +524,12 @@ def _fill_scalar(fill_value, name):
 
 
 def _full_array(size, value, dtype):
-    arr = _cast_values(np.asarray(value if not isinstance(value, np.generic) else value.item()), dtype,
-                       c_names=True)
-    return jnp.full(size, arr, dtype.np)
+    v = _scalar_to(value, dtype, half_overflows=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dtype.category == D.INT:
+            v = np.asarray(v, np.int64).astype(dtype.np)       # negative values wrap into unsigned types
+        return jnp.full(size, v, dtype.np)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -469,10 +545,27 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     return _out(_finish(_full_array(size, value, dtype), dtype, device, requires_grad), out)
 
 
+def _check_input(input, name):
+    if not isinstance(input, _tensor_cls()):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
+def _preserve_layout(t, input, memory_format):
+    """``memory_format=torch.preserve_format`` (the default): a dense input's strides are kept."""
+    if memory_format not in (None, "torch.preserve_format") or input.is_contiguous():
+        return t
+    r = _dense_copy(np.asarray(t._arr()), tuple(t.shape), input.stride())
+    if r._view is not None:
+        t._storage, t._view, t._cache, t._cache_gen = r._storage, r._view, None, -1
+    return t
+
+
 def _like(name, factory):
     def f(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-        return factory(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-                       requires_grad=requires_grad)
+        _check_input(input, name)
+        t = factory(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+                    requires_grad=requires_grad)
+        return _preserve_layout(t, input, memory_format)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"torch.{name}(input, *, dtype=None, device=None, requires_grad=False): shape/dtype/device of input"
     return f
@@ -484,9 +577,11 @@ empty_like = _like("empty_like", empty)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    _check_input(input, "full_like")
     value = _fill_scalar(fill_value, "full_like")
-    return full(tuple(input.shape), value, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+    t = full(tuple(input.shape), value, dtype=dtype or input.dtype, device=device or input.device,
+             requires_grad=requires_grad)
+    return _preserve_layout(t, input, memory_format)
 
 
 # ---- ranges -------------------------------------------------------------------------
@@ -494,7 +589,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 def _number(x, name):
     T = _tensor_cls()
     if isinstance(x, T):
-        if x.numel() != 1:
+        if x.ndim != 0:
             raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got start with "
                                f"{x.ndim} dimension(s).")
         return x.item()
@@ -528,14 +623,16 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     dtype = D.as_dtype(dtype, "arange")
     if dtype.category in (D.BOOL, D.COMPLEX):
         raise _not_implemented("arange", dtype)
-    integral = dtype.category == D.INT
-    if integral and int(step) == 0:
-        raise ValueError("step must be nonzero") if step != 0 else RuntimeError("step must be nonzero")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     for v in (start, end):
         if not math.isfinite(v):
             raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if dtype is D.int64:
+        # int64 computes in int64: the bounds and the step are truncated first
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if all(isinstance(v, builtins.int) for v in (start, end, step)):
@@ -544,9 +641,10 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         n = math.ceil((float(end) - float(start)) / float(step))
     if n >= 2 ** 63 or n * dtype.itemsize >= 2 ** 63:
         raise RuntimeError("invalid size, possible overflow?")
-    if integral:
-        s, st = int(start), int(step)
-        arr = np.arange(n, dtype=np.int64) * st + s
+    if dtype is D.int64:
+        arr = np.arange(n, dtype=np.int64) * step + start
+    elif dtype.category == D.INT:
+        arr = np.trunc(np.arange(n, dtype=np.float64) * float(step) + float(start)).astype(np.int64)
     else:
         arr = np.arange(n, dtype=np.float64) * float(step) + float(start)
     with warnings.catch_warnings():
@@ -647,7 +745,7 @@ def _linspace_real(start, end, steps, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if dtype.category == D.INT:
-            s, e = int(start), int(end)
+            s, e = _int_bound(start, dtype), _int_bound(end, dtype)
             step = (e - s) / (steps - 1)
             return _symmetric(float(s), float(e), step, steps, True)
         if dtype is D.float64:
@@ -670,7 +768,15 @@ def _linspace_real(start, end, steps, dtype):
         return np.where(i < steps // 2, lo, hi)
 
 
+def _int_bound(x, dtype):
+    """A range bound converted to an integer dtype (checked; negative values wrap into unsigned types)."""
+    return int(np.asarray(_scalar_to(x, dtype), np.int64).astype(dtype.np))
+
+
 def _linspace_values(start, end, steps, dtype):
+    if dtype.category != D.COMPLEX:
+        _scalar_to(start, dtype)
+        _scalar_to(end, dtype)
     if steps == 0:
         return np.zeros((0,), dtype.np)
     if steps == 1:
@@ -713,8 +819,10 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
             exps = _linspace_values(start, end, steps, D.complex128)
             arr = np.power(complex(base), exps).astype(dtype.np)
         else:
+            _scalar_to(start, dtype)
+            _scalar_to(end, dtype)
             if dtype.category == D.INT:
-                s, e = int(start), int(end)
+                s, e = _int_bound(start, dtype), _int_bound(end, dtype)
                 diff = float(e - s)
             else:
                 s, e = dtype.np.type(start), dtype.np.type(end)

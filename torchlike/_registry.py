@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
+from . import _views
 from ._views import TRACKER as _TRACKER, Storage
 from .autograd import grad_mode
 from .autograd.graph import OpNode, node_class
@@ -110,13 +111,44 @@ def vjp_function(f, mask, diff_outs):
                 return out
             return tuple(out[i] for i in diff_outs)
         _, pullback = jax.vjp(g, *diff)
-        return pullback(cts)
+        # PyTorch's gradient convention for complex values is the conjugate of JAX's:
+        # torch_vjp(ct) = conj(jax_vjp(conj(ct))); a no-op for real values.
+        return tuple(_conj(x) for x in pullback(jax.tree.map(_conj, cts)))
     return bwd
+
+
+def _conj(x):
+    return jnp.conj(x) if x is not None and jnp.iscomplexobj(x) else x
 
 
 # ---- dtype rules ---------------------------------------------------------
 
+_SCALAR_CATEGORY = {builtins.bool: D.BOOL, builtins.int: D.INT, builtins.float: D.FLOAT, builtins.complex: D.COMPLEX}
+
+
 def _promoted(args):
+    """PyTorch's result dtype over tensor arguments and Python scalars."""
+    # fast path: every tensor has the same dtype and no scalar is of a higher category
+    common = None
+    for a in args:
+        if a is None:
+            continue
+        if isinstance(a, _Tensor):
+            if common is None:
+                common = a._dtype
+            elif a._dtype is not common:
+                return _promoted_tiers(args)
+    if common is None:
+        return _promoted_tiers(args)
+    for a in args:
+        if a is not None and not isinstance(a, _Tensor):
+            cat = _SCALAR_CATEGORY.get(type(a))
+            if cat is None or cat > common.category:
+                return _promoted_tiers(args)
+    return common
+
+
+def _promoted_tiers(args):
     dims = zeros = scal = None
     for a in args:
         if a is None:
@@ -247,7 +279,7 @@ def call(op, args, statics, out=None):
         raise _translate(op, e) from None
     needs_grad = needs_grad and _state.enabled and op.differentiable
     if out is not None:
-        return _write_out(op, out, result, needs_grad)
+        return _write_out(op, out, result, needs_grad, args)
     if type(result) is tuple or type(result) is list:
         outs = tuple(T._wrap(r) for r in result)
     else:
@@ -273,11 +305,16 @@ def _translate(op, e):
 def _make_views(op, base, outs, statics):
     """Point view outputs at ``base``'s storage with their strided layout."""
     parent = base._layout()
+    # a view made with grad off of a tensor that requires grad is a leaf that requires grad (as in PyTorch)
+    nograd_view = base._requires_grad and not _state.enabled
     for i, t in enumerate(outs):
         layout = op.view(parent, statics, t.shape, i)
         if layout is None:
             continue
         t._become_view_of(base, layout)
+        if nograd_view and t._dtype.category >= D.FLOAT:
+            t._requires_grad = True
+            t._nograd_view = True
 
 
 def record(op, key, args, arrays, outs, statics):
@@ -310,8 +347,16 @@ def record(op, key, args, arrays, outs, statics):
     node._mask = tuple(mask)
     node._edge_pos = tuple(edge_pos)
     node._inputs = args
-    node._out_meta = tuple((o._arr().shape, o._arr().dtype) for o in outs)
+    node._out_meta = tuple((a.shape, a.dtype) for a in (o._arr() for o in outs))
     node._saved = _saved_versions(op, args, outs)
+    if grad_mode.inference_seen[0]:
+        for t, _ in node._saved:
+            if t.is_inference():
+                raise RuntimeError(
+                    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference "
+                    "mode in computation tracked by autograd. To work around this, you can make a clone to get a "
+                    "normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+                    "`torch.inference_mode()`.")
     diff = []
     for i, o in enumerate(outs):
         if o._dtype.category >= D.FLOAT:
@@ -344,25 +389,42 @@ def _saved_versions(op, args, outs):
     return tuple(saved)
 
 
-def _write_out(op, out, result, needs_grad):
-    """The ``out=`` form: write the result into the given tensor(s) and return them."""
+_RESIZE_WARNING = ("An output with one or more elements was resized since it had shape {}, which does not match "
+                   "the required output shape {}. This behavior is deprecated, and in a future PyTorch release "
+                   "outputs will not be resized unless they have zero elements. You can explicitly reuse an out "
+                   "tensor t by resizing it, inplace, to zero elements with t.resize_(0).")
+
+
+def _write_out(op, out, result, needs_grad, args=()):
+    """The ``out=`` form: write the result into the given tensor(s) and return them.
+
+    Every check runs before anything is written: out tensors are Tensors, none
+    requires grad (nor any input, under grad mode), none overlaps itself or an
+    input partially, and each result dtype casts to its out tensor's dtype.  A
+    wrongly shaped out tensor is resized (with PyTorch's warning unless empty)."""
     T = _Tensor
-    if needs_grad:
-        raise RuntimeError(f"{op.name}(): functions with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
     results = result if isinstance(result, (tuple, list)) else (result,)
     targets = out if isinstance(out, (tuple, list)) else (out,)
+    for t in targets:
+        if not isinstance(t, T):
+            raise TypeError(f"{op.name}(): argument 'out' must be Tensor, not {type(t).__name__}")
+    if needs_grad or (_state.enabled and any(t._requires_grad for t in targets)):
+        raise RuntimeError(f"{op.name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
     if len(targets) != len(results):
         raise TypeError(f"{op.name}(): expected {len(results)} out tensors, got {len(targets)}")
     for t, r in zip(targets, results):
-        if not isinstance(t, T):
-            raise TypeError(f"{op.name}(): argument 'out' must be Tensor, not {type(t).__name__}")
         check_no_overlap(t)
+        check_no_partial_overlap(t, args)
         rd = D.from_numpy_dtype(r.dtype)
         if not D.can_cast(rd, t._dtype):
             raise RuntimeError(f"result type {_type_word(rd)} can't be cast to the desired output type "
                                f"{_type_word(t._dtype)}")
+    for t, r in zip(targets, results):
         if tuple(t.shape) != tuple(r.shape):
+            if t.numel():
+                import warnings
+                warnings.warn(_RESIZE_WARNING.format(list(t.shape), list(r.shape)), UserWarning, stacklevel=4)
             t._resize_to(r.shape)
         t._assign(r.astype(t._dtype.np))
     if op.returns is not None:
@@ -583,11 +645,32 @@ def check_no_overlap(t):
         raise RuntimeError(_OVERLAP)
 
 
+_PARTIAL = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def check_no_partial_overlap(t, inputs):
+    """An input sharing part (not all) of the written tensor's memory is refused, as PyTorch does."""
+    st = t._storage
+    layout = None
+    for a in inputs:
+        if isinstance(a, _Tensor) and a is not t and a._storage is st:
+            layout = layout or t._layout()
+            if _views.overlap(layout, a._layout()) == _views.PARTIAL:
+                raise RuntimeError(_PARTIAL)
+
+
 def check_inplace(t, overlap_ok=False):
     """PyTorch's errors for in-place writes on leaves that require grad, and on overlapping targets."""
     if not overlap_ok:
         check_no_overlap(t)
     if _state.enabled:
+        if t._base is not None and t.__dict__.get("_nograd_view"):
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+                "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+                "inplace to be tracked) or both outside (if you want the inplace to be tracked).")
         if t._requires_grad and t._grad_fn is None:
             if t._base is not None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
@@ -603,6 +686,8 @@ def call_inplace(op, args, statics):
     if not isinstance(t, _Tensor):
         raise TypeError(f"{op.name}_(): self must be a Tensor")
     check_inplace(t, op.overlap_ok)
+    if not op.overlap_ok:
+        check_no_partial_overlap(t, args[1:])
     T = _Tensor
     # a non-differentiable op (logical_not_) leaves self's history as it was, as in PyTorch
     needs_grad = _state.enabled and op.differentiable and any(isinstance(a, T) and a._requires_grad for a in args)

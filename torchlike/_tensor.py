@@ -50,35 +50,47 @@ _NONLEAF_GRAD_WARNING = (
     "for more information.")
 
 
+_INFERENCE_SEEN = grad_mode.inference_seen
+
+_NOGRAD_VIEW_BASE_MODIFIED = (
+    "A view was created in no_grad mode and its base or another view of its base has been modified inplace with "
+    "grad mode enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block (if you don't want the "
+    "inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+
+
 class Tensor:
     """A PyTorch-style tensor over a ``jax.Array``."""
     # numpy defers binary operators to us (np.float32(2) * t is a Tensor), as with torch
     __array_priority__ = 1000
-    __slots__ = ("_storage", "_view", "_cache", "_cache_gen", "_vc", "_dtype", "_requires_grad",
-                 "_grad_fn", "_output_nr", "_grad", "_acc", "_leaf_hooks", "_retains_grad",
-                 "_base", "_bgen", "_hist_gen", "__weakref__", "__dict__")
+    # Hot attributes live in slots; the rest default on the class and are set per instance only
+    # when they change (most tensors never have a view cache, hooks, an AccumulateGrad, ...).
+    __slots__ = ("_storage", "_view", "_vc", "_dtype", "_requires_grad", "_grad_fn", "_base",
+                 "__weakref__", "__dict__")
+    _cache = None
+    _cache_gen = -1
+    _output_nr = 0
+    _grad = None
+    _acc = None
+    _leaf_hooks = None
+    _retains_grad = False
+    _bgen = 0
+    _hist_gen = 0
 
     # ---- construction ------------------------------------------------------
     @classmethod
-    def _wrap(cls, array, requires_grad=False):
+    def _wrap(cls, array, requires_grad=False, dtype=None):
         """A new root tensor owning ``array`` (no copy)."""
         t = object.__new__(cls)
         t._storage = V.Storage(array)
         t._view = None
-        t._cache = None
-        t._cache_gen = -1
         t._vc = [0]
-        t._dtype = D._BY_NP[array.dtype]
+        t._dtype = D._BY_NP[array.dtype] if dtype is None else dtype
         t._requires_grad = requires_grad
         t._grad_fn = None
-        t._output_nr = 0
-        t._grad = None
-        t._acc = None
-        t._leaf_hooks = None
-        t._retains_grad = False
         t._base = None
-        t._bgen = 0
-        t._hist_gen = 0
+        if _INFERENCE_SEEN[0] and grad_mode.state.inference:
+            t._inference = True
         return t
 
     def __new__(cls, *args, **kwargs):
@@ -134,8 +146,21 @@ class Tensor:
         self._vc[0] += 1
 
     def _resize_to(self, shape):
+        """``resize_`` for ``out=``: contiguous ``shape`` at the same storage offset.  When the storage
+        holds enough elements it is kept (aliases still see the writes, as in PyTorch); a tensor that
+        needs more gets a fresh storage (PyTorch grows the shared one in place)."""
+        shape = tuple(shape)
+        st = self._storage
+        offset = self._layout()[2]
+        if offset + math.prod(shape) <= st.array.size:
+            value = V.read(st.array, (shape, V.contiguous_strides(shape), offset))
+            whole = offset == 0 and shape == tuple(st.array.shape)
+            self._view = None if whole and self._base is None else (shape, V.contiguous_strides(shape), offset)
+            self._cache, self._cache_gen = value, st.gen
+            return
         self._storage = V.Storage(jnp.zeros(shape, self._dtype.np))
         self._view = None
+        self._cache, self._cache_gen = None, -1
         self._base = None
 
     # ---- autograd state ----------------------------------------------------
@@ -153,7 +178,12 @@ class Tensor:
         if fn is not None:
             return (fn, self._output_nr)
         if self._requires_grad:
-            return (self._accumulator(), 0)
+            acc = self._acc
+            if acc is None:
+                if self.__dict__.get("_nograd_view"):
+                    return (None, 0)        # PyTorch: a view made under no_grad requires grad but has no edge
+                acc = self._accumulator()
+            return (acc, 0)
         return (None, 0)
 
     def _refresh_view_grad(self):
@@ -162,6 +192,8 @@ class Tensor:
         self._bgen = base._hist_gen
         if not base._requires_grad or not grad_mode.state.enabled:
             return
+        if self.__dict__.get("_nograd_view"):
+            raise RuntimeError(_NOGRAD_VIEW_BASE_MODIFIED)
         from . import _ops_views
         node = _ops_views.as_strided_node(base, self._layout(), self)
         self._grad_fn = node
@@ -245,6 +277,10 @@ class Tensor:
     @property
     def _version(self):
         return self._vc[0]
+
+    def is_inference(self):
+        """Whether this tensor was created in inference mode."""
+        return self.__dict__.get("_inference", False)
 
     @property
     def retains_grad(self):
@@ -650,25 +686,9 @@ def _tree_unflatten(requires_grad, children):
 @classmethod
 def _wrap_any(cls, x):
     """Wrap anything JAX hands back through a pytree (arrays, tracers, or placeholders)."""
-    t = object.__new__(cls)
-    t._storage = V.Storage(x)
-    t._view = None
-    t._cache = None
-    t._cache_gen = -1
-    t._vc = [0]
     dt = getattr(x, "dtype", None)
-    t._dtype = D._BY_NP.get(np.dtype(dt), D.float32) if dt is not None and dt != jax.dtypes.float0 else D.float32
-    t._requires_grad = False
-    t._grad_fn = None
-    t._output_nr = 0
-    t._grad = None
-    t._acc = None
-    t._leaf_hooks = None
-    t._retains_grad = False
-    t._base = None
-    t._bgen = 0
-    t._hist_gen = 0
-    return t
+    known = dt is not None and dt != jax.dtypes.float0
+    return cls._wrap(x, dtype=D._BY_NP.get(np.dtype(dt), D.float32) if known else D.float32)
 
 
 Tensor._wrap_any = _wrap_any
