@@ -27,7 +27,7 @@ from . import _dtype  # noqa: E402
 from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, complex128, dtype,  # noqa: E402,A004
                      float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
                      result_type, set_default_dtype, uint8, uint16, uint32, uint64)
-from ._device import device  # noqa: E402
+from ._device import device, get_default_device, set_default_device  # noqa: E402
 from . import _registry  # noqa: E402
 from ._tensor import Size, Tensor  # noqa: E402
 from . import _ops_pointwise, _ops_reduce, _ops_views, _ops_misc, _indexing  # noqa: E402,F401
@@ -36,7 +36,7 @@ from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from
                         full_like, linspace, logspace, ones, ones_like, tensor, zeros, zeros_like)
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,  # noqa: E402
                       manual_seed, multinomial, normal, rand, rand_like, randint, randint_like, randn,
-                      randn_like, randperm, seed, set_rng_state)
+                      poisson, randn_like, randperm, seed, set_rng_state)
 from . import autograd  # noqa: E402
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -46,7 +46,8 @@ from . import return_types  # noqa: E402
 for _alias, _dt in _ALIASES.items():
     globals()[_alias] = _dt
 chalf = complex64
-strided = "torch.strided"
+from ._dtype import (channels_last, channels_last_3d, contiguous_format, layout, memory_format,  # noqa: E402
+                     preserve_format, sparse_coo, strided)
 __version__ = "2.13.0"
 
 # ---- install the registry's functions and methods ---------------------------
@@ -94,7 +95,8 @@ for _dunder, _name in {"__radd__": "add", "__rmul__": "mul", "__rand__": "bitwis
                        "__rxor__": "bitwise_xor"}.items():
     setattr(Tensor, _dunder, _binary(_name))
 for _dunder, _name in {"__rpow__": "pow", "__rfloordiv__": "floor_divide", "__rmod__": "remainder",
-                       "__rmatmul__": "matmul"}.items():
+                       "__rmatmul__": "matmul", "__rlshift__": "bitwise_left_shift",
+                       "__rrshift__": "bitwise_right_shift"}.items():
     setattr(Tensor, _dunder, _reflected(_name))
 # other / self is reciprocal(self) * other in PyTorch (grad_fn MulBackward0)
 Tensor.__rtruediv__ = lambda self, other: _registry.FUNCTIONS["mul"](_registry.FUNCTIONS["reciprocal"](self), other)
@@ -107,9 +109,17 @@ for _dunder, _name in {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_
 Tensor.__neg__ = _registry.METHODS["neg"]
 Tensor.__pos__ = _registry.METHODS["positive"]
 Tensor.__abs__ = _registry.METHODS["abs"]
-Tensor.__invert__ = lambda self: (_registry.METHODS["logical_not"](self) if self.dtype is bool
-                                  else _registry.METHODS["bitwise_not"](self))
-Tensor.__hash__ = object.__hash__
+
+
+def _invert(self):
+    if self.dtype is bool:
+        return _registry.METHODS["logical_not"](self)
+    if self.dtype.category > _dtype.INT:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return _registry.METHODS["bitwise_not"](self)
+
+
+Tensor.__invert__ = _invert
 
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 
@@ -132,7 +142,7 @@ def is_complex(input):
 
 
 def clone(input, *, memory_format=None):
-    return input.clone()
+    return input.clone(memory_format=memory_format)
 
 
 def detach(input):
@@ -172,3 +182,20 @@ class _Cuda:
 cuda = _Cuda()
 from . import func  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401,A001
+
+# ---- training stack: torch.nn, torch.optim, torch.utils.data -------------------
+from . import nn, optim, utils  # noqa: E402
+
+
+# ---- namespaces and extra ops declared in their own modules -------------------
+# (imported last; they only add names nobody else declared)
+from . import _ops_extra, fft, linalg, signal, special  # noqa: E402,F401
+for _name, _fn in _registry.FUNCTIONS.items():
+    if not _name.startswith("_") and _name not in globals():
+        globals()[_name] = _fn
+for _name, _fn in _registry.METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)
+for _name, _fmt in _ops_extra.MEMORY_FORMATS.items():
+    globals().setdefault(_name, _fmt)
+globals().setdefault("memory_format", _ops_extra.memory_format)

@@ -20,6 +20,7 @@ import warnings
 
 import jax
 import jax.numpy as jnp
+import ml_dtypes
 import numpy as np
 
 from . import _dtype as D
@@ -27,9 +28,14 @@ from . import _views as V
 from ._device import as_device, default_device, device as _device_cls, to_jax
 
 
+_TENSOR = []
+
+
 def _tensor_cls():
-    from ._tensor import Tensor
-    return Tensor
+    if not _TENSOR:
+        from ._tensor import Tensor
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
 
 
 def _finish(array, dtype=None, device=None, requires_grad=False):
@@ -222,11 +228,15 @@ def _cast_values(arr, dtype):
             ok = np.isfinite(arr).all() and arr.min() >= info.min and arr.max() <= info.max
         if not ok:
             raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if dtype is D.bool and arr.dtype.kind == "c":
-            return arr != 0
-        return arr.astype(dtype.np)
+    if arr.dtype == dtype.np:
+        return arr
+    if dtype is D.bool and arr.dtype.kind == "c":
+        return arr != 0
+    if arr.dtype.kind in "fc" and dtype.category <= D.INT:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return arr.astype(dtype.np)
+    return arr.astype(dtype.np)
 
 
 _C_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
@@ -258,7 +268,7 @@ def _scalar_to(value, dtype, half_overflows=True):
         if info.min <= v <= info.max or (info.min == 0 and -info.max <= v < 0):
             return v
         raise err
-    limit = float(np.finfo(dtype.to_real().np).max)
+    limit = float(ml_dtypes.finfo(dtype.to_real().np).max)
     parts = (value.real, value.imag) if isinstance(value, builtins.complex) else (value,)
     if (half_overflows or dtype.itemsize > 2 or dtype.category == D.COMPLEX) and dtype is not D.float64 \
             and dtype is not D.complex128:
@@ -268,9 +278,61 @@ def _scalar_to(value, dtype, half_overflows=True):
     return value
 
 
+_PY_SCALARS = frozenset((builtins.bool, builtins.int, builtins.float, builtins.complex))
+
+
+def _plain_leaf_types(data, sizes):
+    """The set of leaf types when ``data`` is a regular nesting of lists/tuples of plain Python
+    numbers with shape ``sizes`` (the common case, checked level by level at C speed), else None."""
+    level = [data]
+    last = len(sizes) - 1
+    for d, n in enumerate(sizes):
+        for seq in level:
+            if type(seq) is not list and type(seq) is not tuple or len(seq) != n:
+                return None
+        if d == last or n == 0:
+            if d != last:
+                return set()
+            types = set()
+            for seq in level:
+                types.update(map(type, seq))
+            return types if types <= _PY_SCALARS else None
+        level = [x for seq in level for x in seq]
+    return None
+
+
+def _plain_dtype(types):
+    if builtins.complex in types:
+        return D.default_complex()
+    if builtins.float in types:
+        return D.get_default_dtype()
+    if builtins.int in types:
+        return D.int64
+    return D.bool if types else D.get_default_dtype()
+
+
 def _data_to_numpy(data, dtype):
     """Nested Python data -> (numpy array, dtype), as torch.tensor reads it."""
+    t = type(data)
+    if t in _PY_SCALARS:                                     # a Python number
+        if dtype is None:
+            dtype = _plain_dtype((t,))
+        try:
+            return _cast_values(np.array(data), dtype), dtype
+        except OverflowError:
+            raise ValueError("Overflow when unpacking long long") from None
     sizes = _sizes(data)
+    types = _plain_leaf_types(data, sizes) if sizes else None
+    if types is not None:                                    # nested lists of Python numbers
+        if dtype is None:
+            dtype = _plain_dtype(types)
+        wide = np.complex128 if builtins.complex in types else np.float64 if builtins.float in types else \
+            np.int64 if builtins.int in types else np.bool_
+        try:
+            arr = np.array(data, dtype=wide) if types else np.zeros(sizes, np.float64)
+        except OverflowError:
+            raise ValueError("Overflow when unpacking long long") from None
+        return _cast_values(arr, dtype).reshape(sizes), dtype
     if dtype is None:
         dtype = _scalar_type(data) or D.get_default_dtype()
     if not sizes:
@@ -552,7 +614,7 @@ def _check_input(input, name):
 
 def _preserve_layout(t, input, memory_format):
     """``memory_format=torch.preserve_format`` (the default): a dense input's strides are kept."""
-    if memory_format not in (None, "torch.preserve_format") or input.is_contiguous():
+    if (memory_format is not None and memory_format is not D.preserve_format) or input.is_contiguous():
         return t
     r = _dense_copy(np.asarray(t._arr()), tuple(t.shape), input.stride())
     if r._view is not None:
@@ -644,7 +706,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if dtype is D.int64:
         arr = np.arange(n, dtype=np.int64) * step + start
     elif dtype.category == D.INT:
-        arr = np.trunc(np.arange(n, dtype=np.float64) * float(step) + float(start)).astype(np.int64)
+        # other integer types: the count from the exact bounds, the values from truncated start and step
+        arr = np.arange(n, dtype=np.int64) * int(step) + int(start)
     else:
         arr = np.arange(n, dtype=np.float64) * float(step) + float(start)
     with warnings.catch_warnings():
@@ -911,8 +974,7 @@ def parse_to(t, *args, **kwargs):
         device = as_device(device)
         if device.type != "cpu":
             to_jax(device)
-        current = t.device
-        if device.type == current.type and (device.index or 0) == (current.index or 0):
+        if device == t.device:
             device = None
     return dtype, device, builtins.bool(copy)
 
@@ -931,7 +993,9 @@ def _legacy_new(cls, *args, **kwargs):
     if not args:
         t = zeros(0, device=device)
     elif len(args) == 1 and isinstance(args[0], T):
-        return args[0]
+        from .autograd import grad_mode
+        with grad_mode.no_grad():
+            return args[0].view(tuple(args[0].shape))     # an alias of the same storage, as in torch
     elif len(args) == 1 and type(args[0]).__name__ == "Size":
         t = zeros(*args[0], device=device)
     elif len(args) == 1 and (_is_sequence(args[0]) or isinstance(args[0], np.ndarray)):

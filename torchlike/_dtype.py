@@ -264,3 +264,66 @@ def can_cast(from_, to):
     from_ = as_dtype(from_, "can_cast", "from_")
     to = as_dtype(to, "can_cast", "to")
     return from_.category <= to.category
+
+
+def cast_array(x, to):
+    """``x`` (a JAX array) converted to dtype ``to`` with PyTorch's CPU conversion semantics.
+
+    Floating -> integer truncates toward zero through a 32-bit (64-bit for 64-bit targets)
+    integer as x86 does: NaN, infinities and out-of-range values become that integer's minimum,
+    and narrower targets keep its low bits (-2.2 -> uint8 254, 300.5 -> int8 44).  Complex ->
+    real keeps the real part; anything -> bool is ``x != 0``.
+    """
+    import jax.numpy as jnp
+    src = np.dtype(x.dtype)
+    if src == to.np:
+        return x
+    if to is bool:
+        return x != 0
+    if src.kind == "c" and to.category != COMPLEX:
+        x = jnp.real(x)
+        src = np.dtype(x.dtype)
+    if src.kind == "f" or src == np.dtype(ml_dtypes.bfloat16):
+        if to.category == INT:
+            wide = np.int64 if to.itemsize == 8 else np.int32
+            limit = float(2 ** (np.iinfo(wide).bits - 1))
+            xf = x.astype(np.float64) if src.itemsize < 8 else x
+            bad = ~jnp.isfinite(xf) | (xf >= limit) | (xf < -limit)
+            w = jnp.where(bad, np.iinfo(wide).min, jnp.where(bad, 0, xf).astype(wide))
+            return w.astype(to.np)
+    return x.astype(to.np)
+
+
+class _Named:
+    """torch.memory_format / torch.layout values: named singletons that print as ``torch.<name>``."""
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "torch." + self.name
+
+    def __reduce__(self):
+        return (getattr, (_module(), self.name))
+
+
+def _module():
+    import torchlike
+    return torchlike
+
+
+class memory_format(_Named):
+    __slots__ = ()
+
+
+class layout(_Named):
+    __slots__ = ()
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")

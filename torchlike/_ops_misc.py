@@ -13,31 +13,61 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
+from . import _registry as R
+from . import _views as V
 from ._device import to_jax
 from ._registry import FUNCTIONS, METHODS, OPS, call, defop, rule_promote
 from .autograd import grad_mode
+from ._ops_pointwise import _no_derivative
 
 # ---- copies --------------------------------------------------------------
 _TO_COPY = defop("_to_copy(Tensor self, ScalarType? dtype=None)",
-                 lambda x, d: x.astype(d.np) if d is not None else x, dtype="keep", saves=(), out=False,
+                 lambda x, d: D.cast_array(x, d) if d is not None else x, dtype="keep", saves=(), out=False,
                  method=False, function=False, grad="ToCopyBackward0")
 
 
-def to_copy(t, dtype, dev):
-    r = call(_TO_COPY, (t,), (dtype,))
-    if dev is not None and dev != t.device:
-        r._storage.array = jax.device_put(r._storage.array, to_jax(dev))
+def _keep_layout(r, input, memory_format=None):
+    """``memory_format=torch.preserve_format``: a copy of a non-contiguous tensor keeps its
+    memory order (the dense strides of ``input``'s dimension order), as in PyTorch."""
+    if memory_format is not None and memory_format is not D.preserve_format:
+        return r
+    shape, strides, _ = input._layout()
+    if V.is_contiguous(shape, strides):
+        return r
+    from ._creation import dense_strides
+    out = dense_strides(shape, strides)
+    if V.is_contiguous(shape, out):
+        return r
+    order = sorted(range(len(shape)), key=lambda d: -out[d])
+    value = r._arr()
+    r._storage = V.Storage(jnp.transpose(value, order).reshape(-1))
+    r._view = (tuple(shape), out, 0)
+    r._cache, r._cache_gen = value, r._storage.gen
     return r
 
 
-defop("clone(Tensor self, *, any memory_format=None)", lambda x, m: jnp.array(x, copy=True), dtype="keep",
-      saves=(), out=False)
+def to_copy(t, dtype, dev):
+    r = _keep_layout(call(_TO_COPY, (t,), (dtype,)), t)
+    if dev is not None and dev != t.device:
+        r._storage.array = jax.device_put(r._storage.array, to_jax(dev))
+        r._cache_gen = -1
+    return r
+
+
+_CLONE = defop("clone(Tensor self, *, any memory_format=None)", lambda x, m: jnp.array(x, copy=True), dtype="keep",
+               saves=(), out=False, function=False, method=False)
+
+
+def clone(input, *, memory_format=None):
+    """A copy with its own storage; ``preserve_format`` (the default) keeps the memory order."""
+    return _keep_layout(call(_CLONE, (input,), (None,)), input, memory_format)
 
 
 def contiguous(self, memory_format=None):
-    return self if self.is_contiguous() else FUNCTIONS["clone"](self)
+    return self if self.is_contiguous() else call(_CLONE, (self,), (None,))
 
 
+FUNCTIONS["clone"] = METHODS["clone"] = clone
 METHODS["contiguous"] = contiguous
 
 
@@ -84,53 +114,93 @@ METHODS["zero_"] = zero_
 
 
 # ---- matmul family -------------------------------------------------------
-def _check_mm(a, b, name):
-    if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {D._BY_NP[a.dtype].name} != "
-                           f"{D._BY_NP[b.dtype].name}")
+# Each op checks dtypes in its dtype rule (PyTorch requires equal dtypes and has no bool
+# kernels) and shapes in its implementation (shapes are static while JAX traces).
+
+def _mm_dtypes(kernel_of, mismatch):
+    """A dtype rule: no promotion, equal dtypes, PyTorch's error for bool."""
+    def rule(args, statics=None):
+        ts = [a for a in args if a is not None]
+        d0 = ts[0]._dtype
+        for t in ts[1:]:
+            if t._dtype is not d0:
+                raise RuntimeError(mismatch(d0, t._dtype))
+        if d0 is D.bool:
+            raise NotImplementedError(f'"{kernel_of(args)}" not implemented for \'Bool\'')
+        return None
+    return rule
+
+
+def _words(a, b):
+    return R._type_word(a), R._type_word(b)
+
+
+def _matmul_kernel(args):
+    na, nb = args[0]._ndim(), args[1]._ndim()
+    if na == 1 and nb == 1:
+        return "dot"
+    if nb == 1 and na >= 2:
+        return "addmv_impl_cpu"
+    return "addmm_impl_cpu_" if (na <= 2 and nb <= 2) or nb <= 2 else "bmm"
+
+
+def _batch_error(b_batch, k, got):
+    return RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b_batch}, {k}] but got: "
+                        f"[{got[0]}, {got[1]}].")
 
 
 def _matmul(a, b):
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
-    _check_mm(a, b, "matmul")
+    na, nb = a.ndim, b.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
     ka = a.shape[-1]
-    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    kb = b.shape[-2] if nb > 1 else b.shape[0]
     if ka != kb:
-        if a.ndim == 1 and b.ndim == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
-                               "to have the same number of elements, but got "
-                               f"{a.shape[0]} and {b.shape[0]} elements respectively")
-        sa = f"{math.prod(a.shape[:-1])}x{ka}" if a.ndim > 1 else f"1x{ka}"
-        sb = f"{kb}x{b.shape[-1]}" if b.ndim > 1 else f"{kb}x1"
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+        if na == 1 and nb == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same "
+                               f"number of elements, but got {ka} and {kb} elements respectively")
+        if nb == 1:
+            rows = math.prod(a.shape[:-1])
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{ka}), vec ({kb})")
+        if na <= 2 and nb == 2 or na >= 3 and nb == 2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({math.prod(a.shape[:-1])}x{ka} and "
+                               f"{kb}x{b.shape[-1]})")
+        batch = math.prod(jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        raise _batch_error(batch, ka, (batch, kb))
+    if na > 2 and nb > 2:
+        try:
+            jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            for i in range(1, min(na, nb) - 1):
+                x, y = a.shape[-2 - i], b.shape[-2 - i]
+                if x != y and x != 1 and y != 1:
+                    raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                                       f"non-singleton dimension {max(na, nb) - 2 - i}") from None
     return jnp.matmul(a, b)
 
 
 def _matmul_name(args, statics):
+    """The grad_fn PyTorch's matmul ends with, which depends on how it lowers the product.
+
+    1D@1D is a dot, 2D@1D an mv, 1D@2D an mm between unsqueeze/squeeze, 2D@2D an mm.
+    A matrix times a batch (2D@nD, or 3D with batch 1 @ a 3D batch) is computed transposed
+    when the matrix requires grad, and the transposed result is made contiguous (a clone,
+    unless it already is: one row or one column).  Everything else folds or batches into
+    mm/mv/bmm and ends in an ``_unsafe_view``.
+    """
     a, b = args
-    na, nb = a.ndim, b.ndim
-    if na == 1 and nb == 1:
-        return "DotBackward0"
-    if na == 2 and nb == 1:
-        return "MvBackward0"
-    if na == 1 and nb == 2:
-        return "SqueezeBackward4"
-    if na == 2 and nb == 2:
-        return "MmBackward0"
-    if na >= 3 and nb <= 2:
-        return "UnsafeViewBackward0"
-    return "UnsafeViewBackward0" if na > 3 or nb > 3 or a.shape[:-2] != b.shape[:-2] else "BmmBackward0"
+    na, nb = a._ndim(), b._ndim()
+    if na <= 2 and nb <= 2:
+        return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4"}.get((na, nb), "MmBackward0")
+    matrix_times_batch = (na == 2 and nb >= 3) or (na == 3 and nb == 3 and a.shape[0] == 1 and b.shape[0] != 1)
+    if matrix_times_batch and a._requires_grad:
+        n, p = a.shape[-2], b.shape[-1]
+        return "TransposeBackward0" if n == 1 or p == 1 else "CloneBackward0"
+    return "UnsafeViewBackward0"
 
 
-def _same_dtype(args, statics=None):
-    a, b = args[0], args[1]
-    if a.dtype is not b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != {b.dtype.name}")
-    return None
-
-
-defop("matmul(Tensor self, Tensor other)", _matmul, dtype=_same_dtype, grad=_matmul_name)
+defop("matmul(Tensor self, Tensor other)", _matmul, grad=_matmul_name, dtype=_mm_dtypes(
+    _matmul_kernel, lambda a, b: "expected m1 and m2 to have the same dtype, but got: %s != %s" % (a.name, b.name)))
 
 
 def _mm(a, b):
@@ -149,12 +219,17 @@ def _bmm(a, b):
         raise RuntimeError("batch1 must be a 3D tensor")
     if b.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
+    if b.shape[:2] != (a.shape[0], a.shape[2]):
+        raise _batch_error(a.shape[0], a.shape[2], b.shape)
     return jnp.matmul(a, b)
 
 
 def _mv(a, v):
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                           f"vec ({v.shape[0]})")
     return a @ v
 
 
@@ -167,16 +242,95 @@ def _dot(a, b):
     return jnp.dot(a, b)
 
 
-defop("mm(Tensor self, Tensor mat2)", _mm, dtype=_same_dtype)
-defop("bmm(Tensor self, Tensor mat2)", _bmm, dtype=_same_dtype)
-defop("mv(Tensor self, Tensor vec)", _mv, dtype=_same_dtype)
-defop("dot(Tensor self, Tensor tensor)", _dot, dtype=_same_dtype, aliases=("inner",))
-defop("outer(Tensor self, Tensor vec2)", lambda a, b: jnp.outer(a, b), aliases=("ger",),
-      grad="MulBackward0")
-defop("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1)",
-      lambda c, a, b, beta, alpha: beta * c + alpha * (a @ b), inplace=True)
-defop("einsum(str equation, Tensor[] operands)", lambda ops, eq: jnp.einsum(eq, *ops), method=False,
-      out=False, grad="EinsumBackward0")
+def _outer(a, b):
+    for name, x in (("self", a), ("vec2", b)):
+        if x.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {x.ndim}-D")
+    return jnp.outer(a, b)
+
+
+def _addmm(c, a, b, beta, alpha):
+    _mm(a, b)
+    out_shape = (a.shape[0], b.shape[1])
+    if jnp.broadcast_shapes(c.shape, out_shape) != out_shape:
+        raise RuntimeError(f"The expanded size of the tensor ({out_shape[1]}) must match the existing size "
+                           f"({c.shape[-1]}) at non-singleton dimension 1.  Target sizes: {list(out_shape)}.  "
+                           f"Tensor sizes: {list(c.shape)}")
+    prod = a @ b
+    if alpha != 1:
+        prod = alpha * prod
+    return (prod + (c if beta == 1 else beta * c)).astype(a.dtype) if beta != 0 else \
+        jnp.broadcast_to(prod, out_shape).astype(a.dtype)
+
+
+defop("mm(Tensor self, Tensor mat2)", _mm, dtype=_mm_dtypes(
+    lambda args: "addmm_impl_cpu_", lambda a, b: "self and mat2 must have the same dtype, but got %s and %s" % _words(a, b)))
+defop("bmm(Tensor self, Tensor mat2)", _bmm, dtype=_mm_dtypes(
+    lambda args: "bmm", lambda a, b: "expected scalar type %s but found %s" % _words(a, b)))
+defop("mv(Tensor self, Tensor vec)", _mv, dtype=_mm_dtypes(
+    lambda args: "addmv_impl_cpu", lambda a, b: "addmv input tensors must have the same dtype, but got %s and %s"
+    % _words(a, b)))
+defop("dot(Tensor self, Tensor tensor)", _dot, dtype=_mm_dtypes(
+    lambda args: "dot", lambda a, b: "dot : expected both vectors to have same dtype, but found %s and %s"
+    % _words(a, b)))
+defop("outer(Tensor self, Tensor vec2)", _outer, aliases=("ger",), grad="MulBackward0")
+defop("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1)", _addmm, inplace=True,
+      dtype=_mm_dtypes(lambda args: "addmm_impl_cpu_",
+                       lambda a, b: "self and mat2 must have the same dtype, but got %s and %s" % _words(a, b)))
+
+
+def _inner(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(a.shape)} and {list(b.shape)}")
+    return jnp.tensordot(a, b, ((a.ndim - 1,), (b.ndim - 1,)))
+
+
+defop("inner(Tensor self, Tensor other)", _inner, dtype=_mm_dtypes(
+    lambda args: "dot", lambda a, b: "both inputs should have same dtype"),
+    grad=lambda args, statics: "MulBackward0" if 0 in (args[0]._ndim(), args[1]._ndim()) else "ViewBackward0")
+
+
+def _einsum_labels(equation, n):
+    lhs, arrow, rhs = equation.replace(" ", "").partition("->")
+    inputs = [s.replace("...", ".") for s in lhs.split(",")]
+    if len(inputs) != n:
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
+                           if n > len(inputs) else "einsum(): fewer operands were provided than specified in the equation")
+    if arrow:
+        output = rhs.replace("...", ".")
+    else:
+        counts = {}
+        for s in inputs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        output = ("." if "." in counts else "") + "".join(sorted(c for c, k in counts.items() if k == 1 and c != "."))
+    return inputs, output
+
+
+def _einsum_name(args, statics):
+    """PyTorch's einsum ends with a sum (one operand, some label summed), a permute (one operand,
+    nothing summed), a view (the last pair contracts a label) or a mul (it does not)."""
+    inputs, output = _einsum_labels(statics[0], len(args))
+    if len(inputs) == 1:
+        return "SumBackward1" if set(inputs[0]) - set(output) else "PermuteBackward0"
+    seen = set("".join(inputs[:-1]))
+    contracted = (set(inputs[-1]) & seen) - set(output)
+    return "ViewBackward0" if contracted else "MulBackward0"
+
+
+def _einsum(ops, eq):
+    _einsum_labels(eq, len(ops))
+    try:
+        return jnp.einsum(eq, *ops)
+    except ValueError as e:
+        raise RuntimeError(f"einsum(): {e}") from None
+
+
+defop("einsum(str equation, Tensor[] operands)", _einsum, method=False, out=False, grad=_einsum_name,
+      dtype=_mm_dtypes(lambda args: "bmm", lambda a, b: "expected scalar type %s but found %s" % _words(a, b)))
 
 
 def einsum(equation, *operands):
@@ -190,6 +344,8 @@ FUNCTIONS["einsum"] = einsum
 
 def tensordot(a, b, dims=2, out=None):
     if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         axes = dims
     else:
         axes = (tuple(dims[0]) if isinstance(dims[0], (list, tuple)) else (dims[0],),
@@ -197,8 +353,19 @@ def tensordot(a, b, dims=2, out=None):
     return call(_TENSORDOT, (a, b), (axes,), out)
 
 
-_TENSORDOT = defop("_tensordot(Tensor self, Tensor other, any axes)", lambda a, b, ax: jnp.tensordot(a, b, ax),
-                   function=False, method=False, grad="TensordotBackward0")
+def _tensordot(a, b, axes):
+    if isinstance(axes, int):
+        axes = (tuple(range(a.ndim - axes, a.ndim)), tuple(range(axes)))
+    for i, j in zip(*axes):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} and "
+                               f"second has size {b.shape[j]} in dim {j}")
+    return jnp.tensordot(a, b, axes)
+
+
+_TENSORDOT = defop("_tensordot(Tensor self, Tensor other, any axes)", _tensordot, function=False, method=False,
+                   grad="ViewBackward0", dtype=_mm_dtypes(lambda args: "bmm",
+                                                          lambda a, b: "both inputs should have same dtype"))
 FUNCTIONS["tensordot"] = tensordot
 
 
@@ -227,15 +394,28 @@ def _stack(arrs, dim):
     return jnp.stack(arrs, axis=dim % (arrs[0].ndim + 1))
 
 
-def _nonempty(args, statics=None):
-    if len(args) == 0:
-        raise RuntimeError("expected a non-empty list of Tensors")
-    return rule_promote(args)
+def _join_rule(name):
+    """Promote over the list (PyTorch's cat/stack do), after PyTorch's argument checks."""
+    def rule(args, statics=None):
+        if len(args) == 0:
+            if name == "cat":
+                raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+            raise RuntimeError("stack expects a non-empty TensorList")
+        for i, a in enumerate(args):
+            if not isinstance(a, R._Tensor):
+                raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(a).__name__}")
+        if name == "cat":
+            shaped = [a for a in args if a.shape != (0,)] or list(args[:1])
+            _dim(statics[0], shaped[0]._ndim())
+        else:
+            _dim(statics[0], args[0]._ndim() + 1)
+        return rule_promote(args)
+    return rule
 
 
-defop("cat(Tensor[] tensors, int dim=0)", _cat, dtype=_nonempty, method=False, saves=(),
+defop("cat(Tensor[] tensors, int dim=0)", _cat, dtype=_join_rule("cat"), method=False, saves=(),
       aliases=("concat", "concatenate"))
-defop("stack(Tensor[] tensors, int dim=0)", _stack, dtype=_nonempty, method=False, saves=())
+defop("stack(Tensor[] tensors, int dim=0)", _stack, dtype=_join_rule("stack"), method=False, saves=())
 
 
 def _hv(stack_fn, min_dim):
@@ -263,121 +443,385 @@ defop("repeat(Tensor self, *int[] repeats)", _repeat, dtype="keep", saves=(), fu
 defop("tile(Tensor self, int[] dims)", lambda x, d: jnp.tile(x.reshape((1,) * max(0, len(d) - x.ndim) + x.shape),
                                                              (1,) * max(0, x.ndim - len(d)) + tuple(d)),
       dtype="keep", saves=(), out=False, grad="RepeatBackward0")
-defop("flip(Tensor self, int[] dims)", lambda x, d: jnp.flip(x, tuple(k % max(x.ndim, 1) for k in d)) if x.ndim else x,
-      dtype="keep", saves=(), out=False)
+def _dims_rule(args, statics):
+    """``dims`` in range and without repeats."""
+    n = args[0]._ndim()
+    seen = set()
+    for k in statics[0]:
+        d = _dim(k, n)
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    return None
+
+
+defop("flip(Tensor self, *int[] dims)", lambda x, d: jnp.flip(x, tuple(k % max(x.ndim, 1) for k in d)) if x.ndim else x,
+      dtype=_dims_rule, saves=(), out=False)
 defop("fliplr(Tensor self)", lambda x: jnp.flip(x, 1), dtype="keep", saves=(), out=False, grad="FlipBackward0")
 defop("flipud(Tensor self)", lambda x: jnp.flip(x, 0), dtype="keep", saves=(), out=False, grad="FlipBackward0")
+def _roll_rule(args, statics):
+    shifts, dims = statics
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return None
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    for k in dims:
+        _dim(k, args[0]._ndim())
+    return None
+
+
 defop("roll(Tensor self, int[] shifts, int[]? dims=None)",
       lambda x, s, d: jnp.roll(x, s, d) if d is not None else jnp.roll(x.reshape(-1), s).reshape(x.shape),
-      dtype="keep", saves=(), out=False)
-defop("tril(Tensor self, int diagonal=0)", lambda x, k: jnp.tril(x, k), dtype="keep", saves=(), inplace=True)
-defop("triu(Tensor self, int diagonal=0)", lambda x, k: jnp.triu(x, k), dtype="keep", saves=(), inplace=True)
+      dtype=_roll_rule, saves=(), out=False)
+
+
+def _triangle_rule(name):
+    def rule(args, statics=None):
+        if args[0]._ndim() < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        return None
+    return rule
+
+
+defop("tril(Tensor self, int diagonal=0)", lambda x, k: jnp.tril(x, k), dtype=_triangle_rule("tril"), saves=(),
+      inplace=True)
+defop("triu(Tensor self, int diagonal=0)", lambda x, k: jnp.triu(x, k), dtype=_triangle_rule("triu"), saves=(),
+      inplace=True)
 defop("broadcast_to(Tensor self, int[] size)", lambda x, s: jnp.broadcast_to(x, s), dtype="keep", saves=(),
       out=False, grad="ExpandBackward0")
 
 
 # ---- gather / scatter / index ----------------------------------------------
-def _check_index(i, name):
-    if not jnp.issubdtype(i.dtype, jnp.integer):
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+# The dtype rules of these ops see the index too (``with_indices``): they check its dtype,
+# shape and - when its values are concrete - its bounds, raising PyTorch's errors where
+# XLA would silently clamp or fill (gathers) or drop (scatters) out-of-range indices.
+
+def _index_rule(check):
+    def rule(args, statics=None):
+        check(args, statics)
+        return None
+    rule.with_indices = True
+    return rule
 
 
-def _gather(x, dim, index):
-    _check_index(index, "gather")
-    d = dim % max(x.ndim, 1)
-    return jnp.take_along_axis(x, index, axis=d) if x.ndim else x[()] * jnp.ones(index.shape, x.dtype)
+def _host(t):
+    """The values of a concrete tensor as numpy (None while JAX traces it)."""
+    a = t._arr()
+    return None if isinstance(a, jax.core.Tracer) else np.asarray(a)
 
 
-def _scatter_idx(x, dim, index):
-    d = dim % max(x.ndim, 1)
+def _check_bounds(index, size, error, allow_negative=False):
+    h = _host(index)
+    if h is None or h.size == 0:
+        return
+    bad = h[(h < (-size if allow_negative else 0)) | (h >= size)]
+    if bad.size:
+        raise error(int(bad.flat[0]))
+
+
+def _long_index(index, error):
+    if index._dtype is not D.int64:
+        raise error(index._dtype)
+
+
+def _integer_index(index, error):
+    if index._dtype.category != D.INT:
+        raise error(index._dtype)
+
+
+def _same_dtype_as_self(x, src, message):
+    if isinstance(src, R._Tensor) and src._dtype is not x._dtype:
+        raise RuntimeError(message(x._dtype, src._dtype))
+
+
+def _check_gather_like(name, x, dim, index):
+    n = x._ndim()
+    d = _dim(dim, n)
+    _integer_index(index, lambda t: RuntimeError(f"{name}(): Expected dtype int64 for index"))
+    if index._ndim() != max(n, 1) and not (n == 0 and index._ndim() <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in range(n):
+        if k != d and index.shape[k] > x.shape[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} to be no larger "
+                               f"than self {list(x.shape)} apart from dimension {d}")
+    size = x.shape[d] if n else 1
+    _check_bounds(index, size, lambda i: RuntimeError(f"index {i} is out of bounds for dimension {d} with size {size}"))
+    return d
+
+
+def _gather(x, index, dim, sparse_grad):
+    if x.ndim == 0:
+        return jnp.broadcast_to(x, index.shape)
+    d = dim % x.ndim
+    x = x[tuple(slice(None) if k == d else slice(0, n) for k, n in enumerate(index.shape))]
+    return jnp.take_along_axis(x, index, axis=d)
+
+
+defop("gather(Tensor self, int dim, Index index, *, bool sparse_grad=False)", _gather,
+      dtype=_index_rule(lambda args, st: _check_gather_like("gather", args[0], st[0], args[1])))
+
+
+def _scatter_idx(dim, index):
     grids = list(jnp.meshgrid(*[jnp.arange(n) for n in index.shape], indexing="ij"))
-    grids[d] = index
+    grids[dim] = index
     return tuple(grids)
 
 
-def _scatter(x, dim, index, src, reduce):
-    _check_index(index, "scatter")
-    src = jnp.broadcast_to(jnp.asarray(src, x.dtype), index.shape) if jnp.ndim(src) == 0 else \
-        src[tuple(slice(0, n) for n in index.shape)].astype(x.dtype)
-    idx = _scatter_idx(x, dim, index)
+def _scatter_src(x, index, src):
+    if jnp.ndim(src) == 0:
+        return jnp.broadcast_to(jnp.asarray(src, x.dtype), index.shape)
+    return src[tuple(slice(0, n) for n in index.shape)].astype(x.dtype)
+
+
+def _scatter_prod(x, d, index, src):
+    """``x`` times, at each target, the product of the ``src`` values sent there (a dense
+    product along ``d``: JAX's scatter-multiply has no gradient for repeated indices)."""
+    n = x.shape[d]
+    hits = index[..., None] == jnp.arange(n)
+    factors = jnp.where(hits, src[..., None], jnp.ones((), x.dtype))
+    p = jnp.moveaxis(jnp.prod(factors, axis=d), -1, d)
+    p = jnp.pad(p, [(0, x.shape[k] - p.shape[k]) for k in range(x.ndim)], constant_values=1)
+    return x * p
+
+
+def _lowest(dtype, highest=False):
+    if jnp.issubdtype(dtype, jnp.floating):
+        return jnp.asarray(jnp.inf if highest else -jnp.inf, dtype)
+    info = jnp.iinfo(dtype) if dtype != jnp.bool_ else None
+    return jnp.asarray(True if highest else False) if info is None else jnp.asarray(info.max if highest else info.min,
+                                                                                     dtype)
+
+
+def _scatter_reduce(x, index, src, dim, reduce, include_self):
+    if x.ndim == 0:
+        x, index, src = x.reshape(1), index.reshape(-1), jnp.reshape(src, (-1,))
+        return _scatter_reduce(x, index, src, 0, reduce, include_self).reshape(())
+    d = dim % x.ndim
+    src = _scatter_src(x, index, src)
+    idx = _scatter_idx(d, index)
+    reduce = {"max": "amax", "min": "amin", "add": "sum", "multiply": "prod"}.get(reduce, reduce)
+    if reduce == "sum":
+        base = x if include_self else x.at[idx].set(jnp.zeros((), x.dtype))
+        return base.at[idx].add(src)
+    if reduce == "prod":
+        base = x if include_self else x.at[idx].set(jnp.ones((), x.dtype))
+        return _scatter_prod(base, d, index, src)
+    if reduce in ("amax", "amin"):
+        base = x if include_self else x.at[idx].set(_lowest(x.dtype, highest=reduce == "amin"))
+        return base.at[idx].max(src) if reduce == "amax" else base.at[idx].min(src)
+    # mean
+    count = jnp.zeros(x.shape, x.dtype).at[idx].add(jnp.ones((), x.dtype))
+    total = (x if include_self else x.at[idx].set(jnp.zeros((), x.dtype))).at[idx].add(src)
+    n = count + 1 if include_self else jnp.maximum(count, 1)
+    mean = total / n if jnp.issubdtype(x.dtype, jnp.inexact) else jnp.floor_divide(total, n)
+    return mean if include_self else jnp.where(count > 0, mean, x)
+
+
+def _scatter_set(x, index, src, dim):
+    if x.ndim == 0:
+        return jnp.reshape(_scatter_src(x.reshape(1), index.reshape(-1), jnp.reshape(src, (-1,))), ())
+    d = dim % x.ndim
+    return x.at[_scatter_idx(d, index)].set(_scatter_src(x, index, src))
+
+
+def _scatter(x, index, src, dim, reduce):
     if reduce is None:
-        return x.at[idx].set(src)
-    if reduce in ("add", "sum"):
-        return x.at[idx].add(src)
-    if reduce in ("multiply", "prod"):
-        return x.at[idx].multiply(src)
-    if reduce == "amax":
-        return x.at[idx].max(src)
-    if reduce == "amin":
-        return x.at[idx].min(src)
-    raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+        return _scatter_set(x, index, src, dim)
+    return _no_derivative(lambda a, i, b: _scatter_reduce(a, i, b, dim, reduce, True), "scatter")(x, index, src)
 
 
-defop("gather(Tensor self, int dim, Index index, *, bool sparse_grad=False)",
-      lambda x, i, d, s: _gather(x, d, i), dtype="keep")
-defop("scatter(Tensor self, int dim, Index index, Tensor? src, *, str? reduce=None)",
-      lambda x, i, s, d, r: _scatter(x, d, i, s, r), dtype="keep", inplace=True,
-      grad=lambda args, statics: "ScatterBackward0" if hasattr(args[2], "_arr") else "ScatterBackward1")
+def _check_scatter(name, reduces=None, message=None):
+    def check(args, statics):
+        x, index, src = args[0], args[1], args[2]
+        _check_gather_like(name, x, statics[0], index)
+        _same_dtype_as_self(x, src, lambda a, b: f"{name}(): Expected self.dtype to be equal to src.dtype")
+        if isinstance(src, R._Tensor):
+            for k in range(src._ndim()):
+                if index.shape[k] > src.shape[k]:
+                    raise RuntimeError(f"Size does not match at dimension {k} expected index {list(index.shape)} to be "
+                                       f"no larger than src {list(src.shape)}")
+        if reduces is not None:
+            reduce = statics[1]
+            if reduce is not None and reduce not in reduces:
+                raise RuntimeError(message.format(reduce))
+    return check
+
+
+defop("scatter(Tensor self, int dim, Index index, Tensor? src, *, str? reduce=None)", _scatter, inplace=True,
+      dtype=_index_rule(_check_scatter("scatter", ("add", "multiply"),
+                                       "reduce argument must be either add or multiply. Got {}")),
+      grad=lambda args, statics: "NotImplemented" if statics[1] is not None else
+      "ScatterBackward0" if isinstance(args[2], R._Tensor) else "ScatterBackward1")
 defop("scatter_add(Tensor self, int dim, Index index, Tensor src)",
-      lambda x, i, s, d: _scatter(x, d, i, s, "add"), dtype="keep", inplace=True)
+      lambda x, i, s, d: _scatter_reduce(x, i, s, d, "sum", True), inplace=True,
+      dtype=_index_rule(_check_scatter("scatter_add")))
+
+
+def _scatter_reduce_op(x, index, src, dim, reduce, include_self):
+    if reduce in ("max", "min"):
+        return _no_derivative_reduce(x, index, src, dim, reduce, include_self)
+    return _scatter_reduce(x, index, src, dim, reduce, include_self)
+
+
+def _no_derivative_reduce(x, index, src, dim, reduce, include_self):
+    """``reduce='max'/'min'``: accepted by PyTorch's forward, rejected by its backward."""
+    @jax.custom_vjp
+    def f(x, src):
+        return _scatter_reduce(x, index, src, dim, reduce, include_self)
+
+    def bwd(_, g):
+        raise RuntimeError(f"Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got {reduce}.")
+    f.defvjp(lambda x, src: (f(x, src), None), bwd)
+    return f(x, src)
+
+
 defop("scatter_reduce(Tensor self, int dim, Index index, Tensor src, str reduce, *, bool include_self=True)",
-      lambda x, i, s, d, r, inc: _scatter(x if inc else _scatter(x, d, i, jnp.zeros((), x.dtype) if r in ("sum", "mean") else
-                                                                  jnp.ones((), x.dtype) if r == "prod" else s, None), d, i, s, r),
-      dtype="keep", inplace=True)
+      _scatter_reduce_op, inplace=True, grad="ScatterReduceBackward0", dtype=_index_rule(_check_scatter(
+          "scatter_reduce", ("sum", "prod", "mean", "amax", "amin", "max", "min"),
+          "reduce argument must be either sum, prod, mean, amax or amin, got {}")))
 
 
-def _index_select(x, dim, index):
-    _check_index(index, "index_select")
-    if index.ndim > 1:
+def _check_index_select(args, statics):
+    x, index = args
+    d = _dim(statics[0], x._ndim())
+    _integer_index(index, lambda t: RuntimeError("index_select(): Expected dtype int32 or int64 for index"))
+    if index._ndim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    return jnp.take(x, index.reshape(-1), axis=dim % max(x.ndim, 1)) if x.ndim else x[()] * jnp.ones(index.size, x.dtype).reshape(index.shape)
+    size = x.shape[d] if x._ndim() else 1
+    # PyTorch's message (and type) differ between the first and the other dimensions
+    _check_bounds(index, size, lambda i: IndexError("index out of range in self") if d == 0 else
+                  RuntimeError(f"INDICES element is out of DATA bounds, id={i} axis_dim={size}"))
 
 
-defop("index_select(Tensor self, int dim, Index index)", lambda x, i, d: _index_select(x, d, i), dtype="keep")
+def _index_select(x, index, dim):
+    if x.ndim == 0:
+        return jnp.broadcast_to(x, index.shape)
+    return jnp.take(x, index.reshape(-1), axis=dim % x.ndim)
 
 
-def _index_add(x, dim, index, src, alpha):
+defop("index_select(Tensor self, int dim, Index index)", _index_select, dtype=_index_rule(_check_index_select))
+
+
+def _along(x, dim, index):
+    """The index expression selecting ``index`` along ``dim`` (0-dim ``x``: the whole thing)."""
     d = dim % max(x.ndim, 1)
     idx = [slice(None)] * x.ndim
-    idx[d] = index
+    if x.ndim:
+        idx[d] = index.reshape(-1)
+    return tuple(idx)
+
+
+def _check_index_op(name, index_error, source_message=None, vector_error=None):
+    def check(args, statics):
+        x, index = args[0], args[1]
+        n = x._ndim()
+        d = _dim(statics[0], n)
+        index_error(index)
+        if index._ndim() > 1:
+            raise (vector_error or (lambda: IndexError(f"{name}(): Index is supposed to be a vector")))()
+        if source_message is not None and len(args) > 2:
+            _same_dtype_as_self(x, args[2], source_message)
+        size = x.shape[d] if n else 1
+        _check_bounds(index, size, lambda i: IndexError(f"index {i} is out of bounds for dimension {d} with size {size}"))
+    return check
+
+
+def _index_add(x, index, src, dim, alpha):
     src = jnp.asarray(src, x.dtype)
-    return x.at[tuple(idx)].add(alpha * src if alpha != 1 else src)
+    if alpha != 1:
+        src = (alpha * src).astype(x.dtype)
+    if x.ndim == 0:
+        return x + src.reshape(()) if index.size else x
+    return x.at[_along(x, dim, index)].add(src)
 
 
-defop("index_add(Tensor self, int dim, Index index, Tensor source, *, Scalar alpha=1)",
-      lambda x, i, s, d, a: _index_add(x, d, i, s, a), dtype="keep", inplace=True)
+def _long_or_int(name):
+    return lambda i: _integer_index(i, lambda t: RuntimeError(f"{name}(): Expected dtype int32/int64 for index"))
 
 
-def _index_fill(x, dim, index, value):
-    d = dim % max(x.ndim, 1)
-    idx = [slice(None)] * x.ndim
-    idx[d] = index
-    return x.at[tuple(idx)].set(jnp.asarray(value, x.dtype))
+defop("index_add(Tensor self, int dim, Index index, Tensor source, *, Scalar alpha=1)", _index_add, inplace=True,
+      dtype=_index_rule(_check_index_op("index_add", _long_or_int("index_add_"),
+                                        lambda a, b: f"index_add_(): self ({R._type_word(a)}) and source "
+                                                     f"({R._type_word(b)}) must have the same scalar type")))
 
 
-defop("index_fill(Tensor self, int dim, Index index, Tensor? value)",
-      lambda x, i, v, d: _index_fill(x, d, i, v), dtype="keep", inplace=True)
+def _index_fill(x, index, value, dim):
+    v = jnp.asarray(value, x.dtype)
+    if x.ndim == 0:
+        return jnp.where(index.size > 0, v, x)
+    return x.at[_along(x, dim, index)].set(v)
 
 
-def _index_copy(x, dim, index, src):
-    d = dim % max(x.ndim, 1)
-    idx = [slice(None)] * x.ndim
-    idx[d] = index
-    return x.at[tuple(idx)].set(src.astype(x.dtype))
+def _check_index_fill(args, statics):
+    value = args[2]
+    if isinstance(value, R._Tensor) and value._ndim():
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value._ndim()} dimension(s).")
+    _check_index_op("index_fill", lambda i: _long_index(
+        i, lambda t: IndexError("index_fill_(): Expected dtype int64 for index.")),
+        vector_error=lambda: RuntimeError("Index has to be a vector/scalar"))(args, statics)
 
 
-defop("index_copy(Tensor self, int dim, Index index, Tensor source)",
-      lambda x, i, s, d: _index_copy(x, d, i, s), dtype="keep", inplace=True)
+defop("index_fill(Tensor self, int dim, Index index, Tensor? value)", _index_fill, inplace=True,
+      dtype=_index_rule(_check_index_fill),
+      grad=lambda args, statics: "IndexFillBackward1" if isinstance(args[2], R._Tensor) else "IndexFillBackward0")
+
+
+def _index_copy(x, index, src, dim):
+    if x.ndim == 0:
+        return jnp.where(index.size > 0, src.reshape(()), x).astype(x.dtype)
+    return x.at[_along(x, dim, index)].set(src.astype(x.dtype))
+
+
+defop("index_copy(Tensor self, int dim, Index index, Tensor source)", _index_copy, inplace=True,
+      dtype=_index_rule(_check_index_op(
+          "index_copy", lambda i: _long_index(i, lambda t: RuntimeError(
+              f"index_copy_(): Expected a long tensor for index, but got {R._type_word(t)}")),
+          lambda a, b: f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                       f"{R._type_word(a)} and (source) {R._type_word(b)}")))
+
+
+def _check_take(args, statics):
+    x, index = args
+    _long_index(index, lambda t: RuntimeError(f"take(): Expected a long tensor for index, but got {R._type_word(t)}"))
+    n = x.numel()
+    _check_bounds(index, n, lambda i: IndexError(f"out of range: tried to access index {i} on a tensor of {n} elements."),
+                  allow_negative=True)
+
+
+def _check_take_along_dim(args, statics):
+    x, index = args
+    if index._dtype is not D.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {R._type_word(index._dtype)}")
+    dim = statics[0]
+    if dim is None:
+        _check_bounds(index, x.numel(), lambda i: RuntimeError(f"index {i} is out of bounds for dimension 0 with size "
+                                                               f"{x.numel()}"))
+        return
+    n = x._ndim()
+    d = _dim(dim, n)
+    if index._ndim() != n:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, but "
+                           f"got {n} dimensions for input, and {index._ndim()} dimensions for indices")
 
 
 def _take_along_dim(x, idx, dim):
     if dim is None:
-        return jnp.take(x.reshape(-1), idx)
-    return jnp.take_along_axis(x, idx, axis=dim)
+        return jnp.take(x.reshape(-1), idx.reshape(-1))
+    d = dim % max(x.ndim, 1)
+    shape = list(jnp.broadcast_shapes(tuple(n for k, n in enumerate(x.shape) if k != d),
+                                      tuple(n for k, n in enumerate(idx.shape) if k != d)))
+    xs, ix = list(shape), list(shape)
+    xs.insert(d, x.shape[d])
+    ix.insert(d, idx.shape[d])
+    return jnp.take_along_axis(jnp.broadcast_to(x, xs), jnp.broadcast_to(idx, ix), axis=d)
 
 
-defop("take(Tensor self, Index index)", lambda x, i: jnp.take(x.reshape(-1), i), dtype="keep")
-defop("take_along_dim(Tensor self, Index indices, int? dim=None)", _take_along_dim, dtype="keep")
+defop("take(Tensor self, Index index)", lambda x, i: jnp.take(x.reshape(-1), i), dtype=_index_rule(_check_take))
+defop("take_along_dim(Tensor self, Index indices, int? dim=None)", _take_along_dim, grad="GatherBackward0",
+      dtype=_index_rule(_check_take_along_dim))
 
 
 # ---- comparisons of whole tensors -------------------------------------------
@@ -385,8 +829,15 @@ def _isclose(a, b, rtol, atol, equal_nan):
     return jnp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
+def _isclose_rule(args, statics=None):
+    a, b = args
+    if isinstance(b, R._Tensor) and a._dtype is not b._dtype:
+        raise RuntimeError(f"{R._type_word(a._dtype)} did not match {R._type_word(b._dtype)}")
+    return None
+
+
 defop("isclose(Tensor self, Tensor other, float rtol=1e-05, float atol=1e-08, bool equal_nan=False)",
-      _isclose, differentiable=False, out=False)
+      _isclose, differentiable=False, out=False, dtype=_isclose_rule)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

@@ -78,7 +78,7 @@ def _int_division(args, statics, d):
         raise RuntimeError("ZeroDivisionError")
 
 
-def _no_derivative(fn, name):
+def _no_derivative(fn, name, message=None, exc=RuntimeError):
     """``fn`` whose backward raises PyTorch's "derivative ... is not implemented" error."""
     @jax.custom_vjp
     def f(*args):
@@ -88,7 +88,7 @@ def _no_derivative(fn, name):
         return fn(*args), None
 
     def bwd(_, g):
-        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+        raise exc(message or f"derivative for aten::{name} is not implemented")
     f.defvjp(fwd, bwd)
     return f
 
@@ -223,7 +223,8 @@ defop("square(Tensor self)", jnp.square, dtype=lambda args, statics: _promoted((
       grad="PowBackward0")
 _RELU_REJECTS = dict(bool=says("Boolean inputs not supported for relu", RuntimeError),
                      complex=says("clamp is not supported for complex types"))
-defop("relu(Tensor self)", lambda x: jnp.maximum(x, 0).astype(x.dtype), dtype=checked(**_RELU_REJECTS),
+# where, not maximum: maximum's derivative at 0 is 1/2, PyTorch's relu has 0 there
+defop("relu(Tensor self)", lambda x: jnp.where(x > 0, x, 0).astype(x.dtype), dtype=checked(**_RELU_REJECTS),
       inplace=True, saves="result")
 defop("conj_physical(Tensor self)", jnp.conj, dtype="keep", inplace=True, saves=())
 _CONJ_PHYSICAL_INPLACE = defop("_conj_physical_inplace(Tensor self)", jnp.conj, dtype="keep", saves=(),
@@ -266,15 +267,15 @@ METHODS["conj_physical_"] = conj_physical_
 
 
 def _add(a, b, alpha):
-    return a + b if alpha == 1 else a + alpha * b
+    return a + b if alpha == 1 else (a + alpha * b).astype(a.dtype)
 
 
 def _sub(a, b, alpha):
-    return a - b if alpha == 1 else a - alpha * b
+    return a - b if alpha == 1 else (a - alpha * b).astype(a.dtype)
 
 
 def _rsub(a, b, alpha):
-    return b - alpha * a if alpha != 1 else b - a
+    return b - a if alpha == 1 else (b - alpha * a).astype(a.dtype)
 
 
 def _no_bool_sub(args, statics, d):
@@ -295,8 +296,11 @@ def _trunc_divide(a, b):
     return jnp.trunc(a / b)
 
 
+_UNSET = "<unset>"   # div(a, b) and div(a, b, rounding_mode=None) are different overloads (grad_fn names)
+
+
 def _div(a, b, rounding_mode):
-    if rounding_mode is None:
+    if rounding_mode is None or rounding_mode == _UNSET:
         return jnp.true_divide(a, b)
     if rounding_mode == "trunc":
         return _trunc_divide(a, b)
@@ -305,7 +309,7 @@ def _div(a, b, rounding_mode):
 
 def _div_dtype(args, statics):
     mode = statics[0]
-    if mode is None:
+    if mode is None or mode == _UNSET:
         return rule_float(args)
     if mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{mode}'")
@@ -326,29 +330,64 @@ def _int_pow(args, statics, d):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
-def _float_power_dtype(args, statics):
+def _float_power_dtype(args, statics=None):
     complex_in = any(a.is_complex() if isinstance(a, R._Tensor) else isinstance(a, complex) for a in args)
     return D.complex128 if complex_in else D.float64
 
 
-_SUB_RULE = checked(extra=_no_bool_sub)
-defop("add(Tensor self, Tensor other, *, Scalar alpha=1)", _add, inplace=True, saves=())
+def _alpha_check(args, statics, d):
+    alpha = statics[0]
+    if d is None:
+        return
+    if isinstance(alpha, bool) and d.category != D.BOOL:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and d.category <= D.INT:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, complex) and d.category <= D.FLOAT:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
+
+
+def _sub_checks(args, statics, d):
+    _no_bool_sub(args, statics, d)
+    _alpha_check(args, statics, d)
+
+
+_SUB_RULE = checked(extra=_sub_checks)
+defop("add(Tensor self, Tensor other, *, Scalar alpha=1)", _add, inplace=True, saves=(),
+      dtype=checked(extra=_alpha_check))
 defop("sub(Tensor self, Tensor other, *, Scalar alpha=1)", _sub, dtype=_SUB_RULE, inplace=True, saves=(),
       aliases=("subtract",))
 defop("rsub(Tensor self, Tensor? other, *, Scalar alpha=1)", _rsub, dtype=_SUB_RULE, saves=(), method=False,
-      grad="RsubBackward1")
+      grad=_scalar_name("RsubBackward0", "RsubBackward1"))
 defop("mul(Tensor self, Tensor other)", jnp.multiply, inplace=True, aliases=("multiply",))
-defop("div(Tensor self, Tensor other, *, str? rounding_mode=None)", _div, inplace=True,
-      grad=lambda args, statics: "DivBackward0" if statics[0] is None else "DivBackward2",
+defop(f"div(Tensor self, Tensor other, *, str? rounding_mode='{_UNSET}')", _div, inplace=True,
+      grad=lambda args, statics: "DivBackward0" if statics[0] == _UNSET else "DivBackward2",
       aliases=("divide", "true_divide"), dtype=_div_dtype)
 _FLOORDIV = kernel("div_floor_cpu")
 defop("floor_divide(Tensor self, Tensor other)", _no_derivative(jnp.floor_divide, "floor_divide"), inplace=True,
       grad="NotImplemented", dtype=checked(bool=_FLOORDIV, complex=_FLOORDIV, extra=_int_division))
+_SELF, _OTHER, _BOTH = {0: "input"}, {1: "other"}, {0: "input", 1: "other"}
 for _name, _fn in (("remainder", jnp.remainder), ("fmod", jnp.fmod)):
     _k = kernel(f"{_name}_cpu")
     defop(f"{_name}(Tensor self, Tensor? other)", _fn, inplace=True,
           grad=_scalar_name(f"{_name.title()}Backward1", f"{_name.title()}Backward0"),
-          dtype=checked(bool=_k, complex=_k, extra=_int_division))
+          dtype=checked(bool=_k, complex=_k, extra=_int_division, tensor_only=_SELF if _name == "fmod" else None))
+_k = kernel("remainder_cpu")
+_REMAINDER_SCALAR_SELF = defop("_remainder_scalar_self(Tensor? self, Tensor other)",
+                               _no_derivative(jnp.remainder, "remainder"), grad="NotImplemented",
+                               dtype=checked(bool=_k, complex=_k, extra=_int_division), function=False,
+                               method=False)
+_remainder = FUNCTIONS["remainder"]
+
+
+def remainder(input, other, *, out=None):
+    """``remainder(Scalar, Tensor)`` exists in PyTorch, without a derivative."""
+    if not isinstance(input, R._Tensor):
+        return call(_REMAINDER_SCALAR_SELF, (input, other), (), out)
+    return _remainder(input, other, out=out)
+
+
+FUNCTIONS["remainder"] = remainder
 defop("pow(Tensor? self, Tensor? exponent)", jnp.power, inplace=True, grad=_pow_grad,
       dtype=checked(bool=kernel("pow"), extra=_int_pow))
 
@@ -370,36 +409,89 @@ def float_power_(self, exponent):
 
 FUNCTIONS["float_power"] = METHODS["float_power"] = float_power
 METHODS["float_power_"] = float_power_
-_OTHER = {1: "other"}
 defop("atan2(Tensor self, Tensor other)", jnp.arctan2, inplace=True, aliases=("arctan2",),
-      dtype=checked("float", tensor_only=_OTHER, complex=kernel("atan2_cpu")))
+      dtype=checked("float", tensor_only=_BOTH, complex=kernel("atan2_cpu")))
 defop("hypot(Tensor self, Tensor other)", jnp.hypot, inplace=True,
-      dtype=checked("float", tensor_only=_OTHER, bool=kernel("hypot_cpu"), int=kernel("hypot_cpu"),
+      dtype=checked("float", tensor_only=_BOTH, bool=kernel("hypot_cpu"), int=kernel("hypot_cpu"),
                     complex=kernel("hypot_cpu")))
-for _name, _fn in (("maximum", jnp.maximum), ("minimum", jnp.minimum), ("fmax", jnp.fmax), ("fmin", jnp.fmin)):
+def _unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape`` (the inverse of broadcasting)."""
+    extra = g.ndim - len(shape)
+    g = g.sum(axis=tuple(range(extra))) if extra else g
+    keep = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=keep, keepdims=True) if keep else g
+
+
+def _extremum(fn, a_wins):
+    """maximum/minimum with PyTorch's gradient: ties split it, and a NaN on one side passes
+    it to both inputs (JAX's comparison-based rule drops it)."""
+    @jax.custom_vjp
+    def f(a, b):
+        return fn(a, b)
+
+    def fwd(a, b):
+        return fn(a, b), (a, b)
+
+    def bwd(res, g):
+        a, b = res
+        half = jnp.where(a == b, g / 2, g)
+        ga = jnp.where(a_wins(b, a), jnp.zeros_like(half), half)   # zero where b strictly wins
+        gb = jnp.where(a_wins(a, b), jnp.zeros_like(half), half)
+        return _unbroadcast(ga, a.shape).astype(a.dtype), _unbroadcast(gb, b.shape).astype(b.dtype)
+    f.defvjp(fwd, bwd)
+
+    def impl(a, b):
+        if not jnp.issubdtype(a.dtype, jnp.inexact):
+            return fn(a, b)
+        return f(a, b)
+    return impl
+
+
+_maximum = _extremum(jnp.maximum, jnp.greater)
+_minimum = _extremum(jnp.minimum, jnp.less)
+for _name, _fn in (("maximum", _maximum), ("minimum", _minimum), ("fmax", jnp.fmax), ("fmin", jnp.fmin)):
     defop(f"{_name}(Tensor self, Tensor other)", _fn, dtype=checked(
-        tensor_only=_OTHER, complex=says(f"{_name} not implemented for complex tensors.", RuntimeError)))
+        tensor_only=_BOTH, complex=says(f"{_name} not implemented for complex tensors.", RuntimeError)))
 defop("copysign(Tensor self, Tensor? other)", jnp.copysign, inplace=True,
       grad=_scalar_name("CopysignBackward0", "CopysignBackward1"),
-      dtype=checked("float", complex=kernel("copysign_cpu")))
+      dtype=checked("float", tensor_only=_SELF, complex=kernel("copysign_cpu")))
 defop("xlogy(Tensor? self, Tensor? other)", jsp.xlogy, inplace=True,
       grad=_scalar_name("XlogyBackward0", "XlogyBackward2", "XlogyBackward1"),
       dtype=checked("float", complex=kernel("xlogy_cpu")))
-defop("lerp(Tensor self, Tensor end, Tensor? weight)", lambda a, b, w: a + w * (b - a), inplace=True,
+def _lerp(a, b, w):
+    # PyTorch's formula: from the nearer end, so that lerp(a, b, 1) == b exactly
+    return jnp.where(jnp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+
+def _lerp_dtype(args, statics=None):
+    a, b, w = args
+    d = a._dtype
+    if isinstance(b, R._Tensor) and b._dtype is not d:
+        raise RuntimeError(f"expected dtype {_type_word(d).lower()} for `end` but got dtype {_type_word(b._dtype).lower()}")
+    if isinstance(w, R._Tensor) and w._ndim() and w._dtype is not d:
+        raise RuntimeError(f"expected dtype {_type_word(d).lower()} for `weight` but got dtype "
+                           f"{_type_word(w._dtype).lower()}")
+    if d.category < D.FLOAT:
+        raise kernel("lerp_kernel_tensor" if isinstance(w, R._Tensor) else "lerp_kernel_scalar")(d)
+    return d
+
+
+defop("lerp(Tensor self, Tensor end, Tensor? weight)", _lerp, inplace=True, dtype=_lerp_dtype,
       grad=lambda args, statics: "LerpBackward1" if isinstance(args[2], R._Tensor) else "LerpBackward0")
 
 
 # ---- comparisons and logic --------------------------------------------------------
 for _name, _fn, _al in [("eq", jnp.equal, ()), ("ne", jnp.not_equal, ("not_equal",))]:
-    defop(f"{_name}(Tensor self, Tensor other)", _fn, inplace=True, differentiable=False, aliases=_al)
+    defop(f"{_name}(Tensor self, Tensor other)", _fn, inplace=True, differentiable=False, aliases=_al,
+          dtype=checked(tensor_only=_SELF))
 for _name, _fn, _al in [("lt", jnp.less, ("less",)), ("le", jnp.less_equal, ("less_equal",)),
                         ("gt", jnp.greater, ("greater",)), ("ge", jnp.greater_equal, ("greater_equal",))]:
     defop(f"{_name}(Tensor self, Tensor other)", _fn, inplace=True, differentiable=False, aliases=_al,
-          dtype=checked(complex=kernel(f"{_name}_cpu")))
+          dtype=checked(tensor_only=_SELF, complex=kernel(f"{_name}_cpu")))
 
 for _name, _fn in [("logical_and", jnp.logical_and), ("logical_or", jnp.logical_or),
                    ("logical_xor", jnp.logical_xor)]:
-    defop(f"{_name}(Tensor self, Tensor other)", _fn, dtype=checked("keep", tensor_only=_OTHER), inplace=True,
+    defop(f"{_name}(Tensor self, Tensor other)", _fn, dtype=checked("keep", tensor_only=_BOTH), inplace=True,
           differentiable=False)
 defop("logical_not(Tensor self)", jnp.logical_not, dtype="keep", inplace=True, differentiable=False)
 
@@ -455,7 +547,10 @@ def _clamp_name(args, statics):
 def _clamp_dtype(args, statics):
     if args[1] is None and args[2] is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return _promoted([a for a in args if a is not None])
+    d = _promoted([a for a in args if a is not None])
+    if d.category == D.COMPLEX:
+        raise NotImplementedError("clamp is not supported for complex types")
+    return d
 
 
 defop("clamp(Tensor self, Tensor? min=None, Tensor? max=None)", _clamp, inplace=True, grad=_clamp_name,
@@ -468,12 +563,54 @@ def _where(cond, a, b):
     return jnp.where(cond, a, b)
 
 
-defop("where(Index condition, Tensor self, Tensor other)", _where, dtype="promote", method=True)
+def _where_condition(cond):
+    if isinstance(cond, R._Tensor) and cond._dtype is not D.bool and cond._dtype is not D.uint8:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_type_word(cond._dtype)}")
+
+
+defop("where(Index condition, Tensor self, Tensor other)", _where, dtype="promote", method=False)
+_where3 = FUNCTIONS["where"]
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """``where(cond, x, y)`` selects; ``where(cond)`` is ``nonzero(cond, as_tuple=True)``."""
+    if input is None and other is None:
+        return FUNCTIONS["nonzero"](condition, as_tuple=True)
+    _where_condition(condition)
+    return _where3(condition, input, other, out=out)
+
+
+def where_method(self, condition, other):
+    """``x.where(cond, y)`` is ``torch.where(cond, x, y)``."""
+    return where(condition, self, other)
+
+
+FUNCTIONS["where"] = where
+METHODS["where"] = where_method
 
 
 def _masked_fill(x, mask, value):
     return jnp.where(mask, jnp.asarray(value).astype(x.dtype), x)
 
 
-defop("masked_fill(Tensor self, Index mask, Tensor? value)", _masked_fill, dtype="keep",
-      inplace=True)
+# the C++ type names PyTorch's messages use
+_C_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _masked_fill_rule(args, statics=None):
+    x, mask, value = args
+    if mask._dtype is not D.bool:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_C_TYPES[mask._dtype.name]}")
+    if isinstance(value, R._Tensor) and value._ndim():
+        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value._ndim()} dimension(s).")
+    return None
+
+
+_masked_fill_rule.with_indices = True
+defop("masked_fill(Tensor self, Index mask, Tensor? value)", _masked_fill, dtype=_masked_fill_rule, inplace=True,
+      grad=lambda args, statics: "MaskedFillBackward1" if isinstance(args[2], R._Tensor) else "MaskedFillBackward0")

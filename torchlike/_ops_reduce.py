@@ -1,35 +1,60 @@
-"""Reductions, scans and sorting: declarations only."""
+"""Reductions, scans, sorting and ``unique``: declarations only.
+
+Argument errors (dims out of range, unsupported dtypes) are raised by each op's dtype
+rule with PyTorch's exception type, before anything is compiled.  Ops that return an
+index together with a value (``max(dim)``, ``sort``, ``cummax``, ...) compute the value
+by gathering at the index, so that the gradient goes where PyTorch sends it: to the
+selected element, not spread over ties.
+"""
 from __future__ import annotations
+
+import operator
 
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
+import numpy as np
 
 from . import _dtype as D
-from ._registry import FUNCTIONS, METHODS, _return_type, defop
+from . import _registry as R
+from ._ops_pointwise import _no_derivative
+from ._registry import FUNCTIONS, METHODS, OPS, _return_type, call, defop, rule_float
+
+# ---- helpers ---------------------------------------------------------------------
+
+
+def _wrap(dim, ndim):
+    """``dim`` normalised for a tensor of ``ndim`` dims (0-dim tensors accept -1 and 0)."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def _check_dims(t, dims):
+    """IndexError / RuntimeError for out-of-range or repeated dims (``dims``: a tuple or None)."""
+    if dims is None:
+        return
+    seen = set()
+    for d in dims:
+        w = _wrap(d, t._ndim())
+        if w in seen:
+            raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+        seen.add(w)
 
 
 def _axes(x, dim):
-    if dim is None or dim == ():
+    """JAX axes for ``dim`` (None or () reduce everything)."""
+    if dim is None or dim == () or x.ndim == 0:
         return None
-    n = max(x.ndim, 1)
-    out = []
-    for d in dim:
-        if not -n <= d < n:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
-        out.append(d % n)
-    if x.ndim == 0:
-        return None
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
-    return tuple(out)
+    return tuple(d % x.ndim for d in dim)
 
 
 def _acc_dtype(x, dtype):
     if dtype is not None:
         return dtype.np
     if x.dtype == jnp.bool_ or jnp.issubdtype(x.dtype, jnp.integer):
-        return jnp.int64
+        return np.dtype(np.int64)
     return x.dtype
 
 
@@ -41,176 +66,326 @@ def _wide(dtype):
     return dtype
 
 
-def _sum(x, dim, keepdim, dtype):
-    out = _acc_dtype(x, dtype)
-    return jnp.sum(x, axis=_axes(x, dim), keepdims=keepdim, dtype=_wide(out)).astype(out)
-
-
-def _prod(x, dim, keepdim, dtype):
-    return jnp.prod(x, axis=_axes(x, dim), keepdims=keepdim, dtype=_acc_dtype(x, dtype))
-
-
-def _mean(x, dim, keepdim, dtype):
-    if dtype is None and not jnp.issubdtype(x.dtype, jnp.inexact):
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {D._BY_NP[x.dtype].name.capitalize().replace('Int64', 'Long')}")
-    out = dtype.np if dtype else x.dtype
-    return jnp.mean(x, axis=_axes(x, dim), keepdims=keepdim, dtype=_wide(out)).astype(out)
+def _word(d):
+    return R._type_word(d)
 
 
 def _dim_name(stem):
     return lambda args, statics: f"{stem}Backward0" if statics[0] is None else f"{stem}Backward1"
 
 
+def _rule(check, base="keep"):
+    """A dtype rule running ``check(tensor, statics)`` first."""
+    base_rule = R.DTYPE_RULES[base] if isinstance(base, str) else base
+
+    def rule(args, statics=None):
+        check(args[0], statics)
+        return base_rule(args, statics)
+    return rule
+
+
+def _dims_check(t, statics):
+    _check_dims(t, statics[0])
+
+
+def _dim_check(t, statics):
+    if statics[0] is not None:
+        _wrap(statics[0], t._ndim())
+
+
+# ---- sum / mean / prod -----------------------------------------------------------
+def _sum(x, dim, keepdim, dtype):
+    out = _acc_dtype(x, dtype)
+    return jnp.sum(x, axis=_axes(x, dim), keepdims=keepdim, dtype=_wide(out)).astype(out)
+
+
+def _nansum(x, dim, keepdim, dtype):
+    out = _acc_dtype(x, dtype)
+    return jnp.nansum(x, axis=_axes(x, dim), keepdims=keepdim, dtype=_wide(out)).astype(out)
+
+
+def _mean(x, dim, keepdim, dtype):
+    out = dtype.np if dtype else x.dtype
+    return jnp.mean(x, axis=_axes(x, dim), keepdims=keepdim, dtype=_wide(out)).astype(out)
+
+
+def _mean_check(name):
+    def check(t, statics):
+        _check_dims(t, statics[0])
+        dtype = statics[2]
+        if dtype is not None and dtype.category < D.FLOAT:
+            raise RuntimeError(f"{name}(): could not infer output dtype. Optional dtype must be either a floating "
+                               f"point or complex dtype. Got: {_word(dtype)}")
+        if dtype is None and t._dtype.category < D.FLOAT:
+            raise RuntimeError(f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
+                               f"or complex dtype. Got: {_word(t._dtype)}")
+    return check
+
+
+def _nansum_check(t, statics):
+    _check_dims(t, statics[0])
+    if t._dtype.category == D.COMPLEX:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+
+
 defop("sum(Tensor self, int[]? dim=None, bool keepdim=False, *, ScalarType? dtype=None)", _sum,
-      dtype="keep", saves=(), grad=_dim_name("Sum"))
-defop("nansum(Tensor self, int[]? dim=None, bool keepdim=False, *, ScalarType? dtype=None)",
-      lambda x, d, k, t: jnp.nansum(x, axis=_axes(x, d), keepdims=k, dtype=_acc_dtype(x, t)), dtype="keep")
+      dtype=_rule(_dims_check), saves=(), grad=_dim_name("Sum"))
+defop("nansum(Tensor self, int[]? dim=None, bool keepdim=False, *, ScalarType? dtype=None)", _nansum,
+      dtype=_rule(_nansum_check))
 defop("mean(Tensor self, int[]? dim=None, bool keepdim=False, *, ScalarType? dtype=None)", _mean,
-      dtype="keep", saves=(), grad=_dim_name("Mean"))
-defop("nanmean(Tensor self, int[]? dim=None, bool keepdim=False, *, ScalarType? dtype=None)",
-      lambda x, d, k, t: jnp.nanmean(x, axis=_axes(x, d), keepdims=k), dtype="keep")
-defop("prod(Tensor self, int? dim=None, bool keepdim=False, *, ScalarType? dtype=None)",
-      lambda x, d, k, t: _prod(x, None if d is None else (d,), k, t), dtype="keep",
-      grad=_dim_name("Prod"))
-defop("amax(Tensor self, int[] dim=(), bool keepdim=False)",
-      lambda x, d, k: jnp.max(x, axis=_axes(x, d), keepdims=k), dtype="keep")
-defop("amin(Tensor self, int[] dim=(), bool keepdim=False)",
-      lambda x, d, k: jnp.min(x, axis=_axes(x, d), keepdims=k), dtype="keep")
-defop("logsumexp(Tensor self, int[] dim, bool keepdim=False)",
-      lambda x, d, k: jsp.logsumexp(x, axis=_axes(x, d), keepdims=k), dtype="float")
-defop("all(Tensor self, int[]? dim=None, bool keepdim=False)",
-      lambda x, d, k: jnp.all(x, axis=_axes(x, d), keepdims=k), dtype="keep", differentiable=False)
-defop("any(Tensor self, int[]? dim=None, bool keepdim=False)",
-      lambda x, d, k: jnp.any(x, axis=_axes(x, d), keepdims=k), dtype="keep", differentiable=False)
-defop("count_nonzero(Tensor self, int[]? dim=None)",
-      lambda x, d: jnp.count_nonzero(x, axis=_axes(x, d)).astype(jnp.int64), dtype="keep",
-      differentiable=False)
+      dtype=_rule(_mean_check("mean")), saves=(), grad=_dim_name("Mean"))
 
 
-def _check_empty_reduce(x, name, dim):
-    if x.size == 0 and dim is None:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                           "Specify the reduction dim with the 'dim' argument.")
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """``nansum / (number of non-NaN elements)``, as PyTorch composes it (grad_fn ``DivBackward0``)."""
+    if input.dtype.category < D.FLOAT:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_word(input.dtype)}")
+    _mean_check("nanmean")(input, (None, None, dtype))
+    count = FUNCTIONS["logical_not"](FUNCTIONS["isnan"](input)).sum(dim, keepdim)
+    return FUNCTIONS["div"](FUNCTIONS["nansum"](input, dim, keepdim, dtype=dtype), count, out=out)
 
 
-def _max_all(x):
-    _check_empty_reduce(x, "max", None)
-    return jnp.max(x)
+FUNCTIONS["nanmean"] = METHODS["nanmean"] = nanmean
 
 
-def _min_all(x):
-    _check_empty_reduce(x, "min", None)
-    return jnp.min(x)
+def _prod(x, dim, keepdim, dtype):
+    out = _acc_dtype(x, dtype)
+    if dim is None:
+        r = jnp.prod(x, dtype=out)
+        return r.reshape((1,) * x.ndim) if keepdim else r
+    return jnp.prod(x, axis=dim % max(x.ndim, 1) if x.ndim else None, keepdims=keepdim and x.ndim > 0, dtype=out)
 
 
-def _arg(fn):
+defop("prod(Tensor self, int? dim=None, bool keepdim=False, *, ScalarType? dtype=None)", _prod,
+      dtype=_rule(_dim_check), grad=_dim_name("Prod"))
+
+# ---- amax / amin / max / min / argmax ---------------------------------------------
+
+
+def _empty_dims(t, dims, name):
+    shape = t.shape
+    if t.numel() != 0:
+        return
+    if not dims:
+        if name.startswith("arg"):      # PyTorch's exception types differ here
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+    for d in dims:
+        if shape and shape[_wrap(d, len(shape))] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {_wrap(d, len(shape))} to have non-zero size.")
+
+
+def _amax_check(name):
+    def check(t, statics):
+        if t._dtype.category == D.COMPLEX:
+            raise NotImplementedError(f"\"{name[1:]}_values_cpu\" not implemented for '{_word(t._dtype)}'")
+        _check_dims(t, statics[0])
+        _empty_dims(t, statics[0], name)
+    return check
+
+
+def _evenly(fn):
+    """``fn`` (max/min over ``axes``) whose gradient is shared evenly by the elements equal to the
+    result - NaNs included when the result is NaN - as PyTorch's amax/amin/max()/min() do."""
+    def reduce(x, axes, keepdim):
+        if not jnp.issubdtype(x.dtype, jnp.inexact):
+            return fn(x, axis=axes, keepdims=keepdim)
+
+        @jax.custom_vjp
+        def f(x):
+            return fn(x, axis=axes, keepdims=keepdim)
+
+        def fwd(x):
+            return f(x), x
+
+        def bwd(x, g):
+            v = fn(x, axis=axes, keepdims=True)
+            hit = (x == v) | (jnp.isnan(x) & jnp.isnan(v))
+            share = jnp.where(hit, 1.0, 0.0).astype(x.dtype)
+            share = share / jnp.sum(share, axis=axes, keepdims=True)
+            if not keepdim:
+                g = jnp.expand_dims(g, axes) if axes is not None else g
+            return (share * g,)
+        f.defvjp(fwd, bwd)
+        return f(x)
+    return reduce
+
+
+_amax, _amin = _evenly(jnp.max), _evenly(jnp.min)
+defop("amax(Tensor self, int[] dim=(), bool keepdim=False)", lambda x, d, k: _amax(x, _axes(x, d), k),
+      dtype=_rule(_amax_check("amax")))
+defop("amin(Tensor self, int[] dim=(), bool keepdim=False)", lambda x, d, k: _amin(x, _axes(x, d), k),
+      dtype=_rule(_amax_check("amin")))
+
+
+def _select(x, idx, d, keepdim):
+    """The elements of ``x`` at ``idx`` along ``d`` (gradient to those elements only)."""
+    v = jnp.take_along_axis(x, jnp.expand_dims(idx, d), axis=d)
+    return v if keepdim else jnp.squeeze(v, d)
+
+
+def _argext(fn):
     def f(x, dim, keepdim):
         if dim is None:
-            _check_empty_reduce(x, fn.__name__, None)
             r = fn(x.reshape(-1))
             return (r.reshape((1,) * x.ndim) if keepdim else r).astype(jnp.int64)
-        d = dim % max(x.ndim, 1)
-        return fn(x, axis=d, keepdims=keepdim).astype(jnp.int64) if x.ndim else jnp.asarray(0, jnp.int64)
+        if x.ndim == 0:
+            return jnp.asarray(0, jnp.int64)
+        return fn(x, axis=dim % x.ndim, keepdims=keepdim).astype(jnp.int64)
     return f
 
 
-def _max_dim(fn, argfn):
+def _max_dim(argfn):
     def f(x, dim, keepdim):
         if x.ndim == 0:
             return x, jnp.asarray(0, jnp.int64)
         d = dim % x.ndim
-        return fn(x, axis=d, keepdims=keepdim), argfn(x, axis=d, keepdims=keepdim).astype(jnp.int64)
+        idx = argfn(x, axis=d)
+        return _select(x, idx, d, keepdim), (jnp.expand_dims(idx, d) if keepdim else idx).astype(jnp.int64)
     return f
 
 
-defop("_max_all(Tensor self)", _max_all, dtype="keep", grad="MaxBackward1", function=False, method=False)
-defop("_min_all(Tensor self)", _min_all, dtype="keep", grad="MinBackward1", function=False, method=False)
-defop("_max_dim(Tensor self, int dim, bool keepdim=False)", _max_dim(jnp.max, jnp.argmax), dtype="keep",
-      grad="MaxBackward0", function=False, method=False, returns=("values", "indices"))
-defop("_min_dim(Tensor self, int dim, bool keepdim=False)", _max_dim(jnp.min, jnp.argmin), dtype="keep",
-      grad="MinBackward0", function=False, method=False, returns=("values", "indices"))
-defop("argmax(Tensor self, int? dim=None, bool keepdim=False)", _arg(jnp.argmax), dtype="keep",
+def _arg_check(name):
+    def check(t, statics):
+        if t._dtype is D.bool or t._dtype.category == D.COMPLEX:
+            raise RuntimeError(f"{name}(): does not support {'bool' if t._dtype is D.bool else 'complex'} input")
+        dim = statics[0]
+        if dim is not None:
+            _wrap(dim, t._ndim())
+        _empty_dims(t, None if dim is None else (dim,), name)
+    return check
+
+
+def _ext_check(name):
+    def check(t, statics):
+        if t._dtype.category == D.COMPLEX:
+            if not statics:
+                raise NotImplementedError(f"\"{name}_all\" not implemented for '{_word(t._dtype)}'")
+            raise RuntimeError(f"{name}(): does not support complex input")
+        dims = None if not statics else (statics[0],)
+        if dims:
+            _wrap(dims[0], t._ndim())
+        _empty_dims(t, dims, name)
+    return check
+
+
+_MAX_ALL = defop("_max_all(Tensor self)", lambda x: _amax(x, None, False), dtype=_rule(_ext_check("max")),
+                 grad="MaxBackward1", function=False, method=False)
+_MIN_ALL = defop("_min_all(Tensor self)", lambda x: _amin(x, None, False), dtype=_rule(_ext_check("min")),
+                 grad="MinBackward1", function=False, method=False)
+_MAX_DIM = defop("_max_dim(Tensor self, int dim, bool keepdim=False)", _max_dim(jnp.argmax),
+                 dtype=_rule(_ext_check("max")), grad="MaxBackward0", function=False, method=False)
+_MIN_DIM = defop("_min_dim(Tensor self, int dim, bool keepdim=False)", _max_dim(jnp.argmin),
+                 dtype=_rule(_ext_check("min")), grad="MinBackward0", function=False, method=False)
+_MAX_DIM.returns = _return_type("max", ("values", "indices"))
+_MIN_DIM.returns = _return_type("min", ("values", "indices"))
+defop("argmax(Tensor self, int? dim=None, bool keepdim=False)", _argext(jnp.argmax), dtype=_rule(_arg_check("argmax")),
       differentiable=False)
-defop("argmin(Tensor self, int? dim=None, bool keepdim=False)", _arg(jnp.argmin), dtype="keep",
+defop("argmin(Tensor self, int? dim=None, bool keepdim=False)", _argext(jnp.argmin), dtype=_rule(_arg_check("argmin")),
       differentiable=False)
 
 
-from ._registry import OPS as _OPS, call as _call  # noqa: E402
-
-
-def _mk(name):
-    all_op, dim_op = _OPS[f"_{name}_all"], _OPS[f"_{name}_dim"]
+def _extremum(name, all_op, dim_op):
     binary = "maximum" if name == "max" else "minimum"
 
     def f(input, dim=None, keepdim=False, *, out=None):
-        from ._tensor import Tensor
-        if isinstance(dim, Tensor):
+        if isinstance(dim, R._Tensor):
             return FUNCTIONS[binary](input, dim, out=out)
         if dim is None:
-            return _call(all_op, (input,), (), out)
-        return _call(dim_op, (input,), (dim.__index__(), keepdim), out)
+            return call(all_op, (input,), (), out)
+        try:
+            d = operator.index(dim)
+        except TypeError:
+            raise TypeError(f"{name}() received an invalid combination of arguments - got dim of type "
+                            f"{type(dim).__name__}") from None
+        return call(dim_op, (input,), (d, bool(keepdim)), out)
     f.__name__ = f.__qualname__ = name
-    FUNCTIONS[name] = f
-    METHODS[name] = f
+    FUNCTIONS[name] = METHODS[name] = f
 
 
-_mk("max")
-_mk("min")
+_extremum("max", _MAX_ALL, _MAX_DIM)
+_extremum("min", _MIN_ALL, _MIN_DIM)
+
+# ---- variance family ----------------------------------------------------------------
 
 
-# ---- variance family -------------------------------------------------------
 def _var(x, dim, correction, keepdim):
+    """Variance with PyTorch's edge cases: ``n - correction <= 0`` gives inf/nan, and the
+    gradient still divides by ``n - correction`` (negative included), as PyTorch's formula does."""
     axes = _axes(x, dim)
-    n = x.size if axes is None else 1
-    if axes is not None:
-        for a in axes:
-            n *= x.shape[a]
+    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
     mean = jnp.mean(x, axis=axes, keepdims=True)
     d = x - mean
     sq = jnp.real(d * jnp.conj(d)) if jnp.iscomplexobj(d) else d * d
-    return jnp.sum(sq, axis=axes, keepdims=keepdim) / jnp.maximum(n - correction, 0)
+    s = jnp.sum(sq, axis=axes, keepdims=keepdim)
+    dof = n - correction
+    out = s / dof
+    if dof < 0:
+        out = out + jax.lax.stop_gradient(s / 0.0 - out)
+    return out
 
 
-def _var_args(dim, unbiased, correction):
+def _var_check(t, statics):
+    _check_dims(t, statics[0])
+    if t._dtype.category < D.FLOAT:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
+def _var_mean_impl(post):
+    def impl(x, dim, correction, keepdim):
+        return post(_var(x, dim, correction, keepdim)), jnp.mean(x, axis=_axes(x, dim), keepdims=keepdim)
+    return impl
+
+
+def _var_arguments(name, dim, unbiased, keepdim, correction):
+    """PyTorch's overloads: ``(input, unbiased)``, ``(input, dim, unbiased, keepdim)``, ``correction=``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got both unbiased and correction")
     if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    return dim, correction
+        correction = 0 if unbiased is False else 1
+    if dim is not None:
+        dim = R._ints(dim)
+    return dim, float(correction), bool(keepdim)
 
 
 def _make_var(name, post):
-    from ._registry import defop as _defop
-    op = _defop(f"_{name}(Tensor self, int[]? dim, float correction, bool keepdim)",
-                lambda x, d, c, k: post(_var(x, d, c, k)), dtype="float", function=False, method=False,
-                grad=f"{name.capitalize()}Backward0")
+    op = defop(f"_{name}(Tensor self, int[]? dim, float correction, bool keepdim)",
+               lambda x, d, c, k: post(_var(x, d, c, k)), dtype=_rule(_var_check, "float"), function=False,
+               method=False, grad=f"{name.title()}Backward0")
+    both = defop(f"_{name}_mean(Tensor self, int[]? dim, float correction, bool keepdim)", _var_mean_impl(post),
+                 dtype=_rule(_var_check, "float"), function=False, method=False, grad=f"{name.title()}MeanBackward0")
 
     def f(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-        if isinstance(dim, bool):       # std(input, unbiased)
-            dim, unbiased = None, dim
-        if isinstance(dim, int):
-            dim = (dim,)
-        dim, correction = _var_args(None if dim is None else tuple(dim), unbiased, correction)
-        return _call(op, (input,), (dim, float(correction), keepdim), out)
-    f.__name__ = f.__qualname__ = name
-    FUNCTIONS[name] = f
-    METHODS[name] = f
+        return call(op, (input,), _var_arguments(name, dim, unbiased, keepdim, correction), out)
 
-    def both(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return f(input, dim, unbiased, keepdim, correction=correction), FUNCTIONS["mean"](
-            input, dim if dim is None or not isinstance(dim, bool) else None, keepdim)
-    FUNCTIONS[name + "_mean"] = both
+    def f_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return call(both, (input,), _var_arguments(name + "_mean", dim, unbiased, keepdim, correction))
+    f.__name__ = f.__qualname__ = name
+    f_mean.__name__ = f_mean.__qualname__ = name + "_mean"
+    FUNCTIONS[name] = METHODS[name] = f
+    FUNCTIONS[name + "_mean"] = f_mean
 
 
 _make_var("var", lambda v: v)
 _make_var("std", jnp.sqrt)
 
+# ---- norms ----------------------------------------------------------------------------
 
-# ---- norms -----------------------------------------------------------------
-def _vector_norm(x, ord, dim, keepdim):
+
+def _vector_norm(x, ord, dim, keepdim, dtype):
+    if dtype is not None:
+        x = x.astype(dtype.np)
     axes = _axes(x, dim)
     a = jnp.abs(x)
     if ord == 2:
-        return jnp.sqrt(jnp.sum(a * a, axis=axes, keepdims=keepdim))
+        s = jnp.sum(a * a, axis=axes, keepdims=keepdim)
+        # the gradient at the zero vector is 0 in PyTorch (sqrt's would be inf * 0)
+        zero = s == 0
+        return jnp.where(zero, 0.0, jnp.sqrt(jnp.where(zero, 1.0, s))).astype(s.dtype)
     if ord == float("inf"):
         return jnp.max(a, axis=axes, keepdims=keepdim)
     if ord == float("-inf"):
@@ -222,124 +397,355 @@ def _vector_norm(x, ord, dim, keepdim):
     return jnp.sum(a ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
 
 
-_VNORM = defop("vector_norm(Tensor self, float ord=2, int[]? dim=None, bool keepdim=False)", _vector_norm,
-               dtype="float", method=False, function=False, grad="LinalgVectorNormBackward0")
+def _norm_check(t, statics):
+    if t._dtype.category < D.FLOAT:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_word(t._dtype)}")
+    _check_dims(t, statics[1])
+
+
+def _norm_dtype(args, statics):
+    _norm_check(args[0], statics)
+    return None
+
+
+_VNORM = defop("vector_norm(Tensor self, float ord=2, int[]? dim=None, bool keepdim=False, *, ScalarType? dtype=None)",
+               _vector_norm, dtype=_norm_dtype, method=False, function=False, grad="LinalgVectorNormBackward0")
+
+
+def _nuclear(x, dims, keepdim):
+    d0, d1 = (d % x.ndim for d in dims)
+    m = jnp.moveaxis(x, (d0, d1), (-2, -1))
+    s = jnp.linalg.svd(m, compute_uv=False).sum(-1)
+    if keepdim:
+        s = jnp.expand_dims(s, tuple(sorted((d0, d1))))
+    return s
+
+
+def _nuclear_check(args, statics):
+    t = args[0]
+    dims = statics[0]
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dims)}")
+    _check_dims(t, dims)
+    if t._dtype.category < D.FLOAT:
+        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_word(t._dtype)}")
+    return None
+
+
+_NUC = defop("_nuclear_norm(Tensor self, int[] dim, bool keepdim)", _nuclear, dtype=_nuclear_check, method=False,
+             function=False, grad="SumBackward1")
 
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    if p == "fro" or p is None:
-        p = 2
-    if p == "nuc":
-        raise NotImplementedError("nuclear norm is not supported yet")
+    """torch.norm: vector norms (``p`` a number, or ``'fro'``) and the nuclear norm (``'nuc'``)."""
     if isinstance(dim, int):
         dim = (dim,)
-    return _call(_VNORM, (input,), (float(p), None if dim is None else tuple(dim), keepdim), out)
+    if p == "nuc":
+        dims = tuple(dim) if dim is not None else tuple(range(input.ndim))
+        return call(_NUC, (input,), (dims, bool(keepdim)), out)
+    if p == "fro" or p is None:
+        if dim is not None and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
+        p = 2
+    return call(_VNORM, (input,), (float(p), None if dim is None else tuple(dim), bool(keepdim), dtype), out)
 
 
 FUNCTIONS["norm"] = METHODS["norm"] = norm
 
+# ---- logsumexp, all / any -----------------------------------------------------------------
 
-# ---- scans -----------------------------------------------------------------
-def _cum(fn):
-    def f(x, dim, dtype):
-        if x.ndim == 0:
-            return x.astype(_acc_dtype(x, dtype))
-        return fn(x.astype(_acc_dtype(x, dtype)), axis=dim % x.ndim)
+
+def _logsumexp(x, dim, keepdim):
+    axes = _axes(x, dim)
+    m = jnp.max(x, axis=axes, keepdims=True)
+    m = jax.lax.stop_gradient(jnp.where(jnp.isfinite(m), m, 0))
+    r = jnp.log(jnp.sum(jnp.exp(x - m), axis=axes, keepdims=True)) + m
+    return r if keepdim else (jnp.squeeze(r, axes) if axes is not None else r.reshape(()))
+
+
+defop("logsumexp(Tensor self, int[] dim, bool keepdim=False)", _logsumexp, dtype=_rule(_dims_check, "float"))
+
+
+def _all_any(fn):
+    def f(x, dim, keepdim):
+        r = fn(x, axis=_axes(x, dim), keepdims=keepdim)
+        return r.astype(jnp.uint8) if x.dtype == jnp.uint8 else r    # PyTorch keeps uint8
     return f
 
 
-defop("cumsum(Tensor self, int dim, *, ScalarType? dtype=None)", _cum(jnp.cumsum), dtype="keep",
+defop("all(Tensor self, int[]? dim=None, bool keepdim=False)", _all_any(jnp.all), dtype=_rule(_dims_check),
+      differentiable=False)
+defop("any(Tensor self, int[]? dim=None, bool keepdim=False)", _all_any(jnp.any), dtype=_rule(_dims_check),
+      differentiable=False)
+defop("count_nonzero(Tensor self, int[]? dim=None)",
+      lambda x, d: jnp.count_nonzero(x, axis=_axes(x, d)).astype(jnp.int64), dtype=_rule(_dims_check),
+      differentiable=False)
+
+# ---- scans ----------------------------------------------------------------------------------
+
+
+def _cum(fn):
+    def f(x, dim, dtype):
+        x = x.astype(_acc_dtype(x, dtype))
+        if x.ndim == 0:
+            return x
+        return fn(x, axis=dim % x.ndim)
+    return f
+
+
+def _scan_check(t, statics):
+    _wrap(statics[0], t._ndim())
+
+
+def _cumext_check(name):
+    def check(t, statics):
+        if t._dtype.category == D.COMPLEX:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_word(t._dtype)}'")
+        _wrap(statics[0], t._ndim())
+    return check
+
+
+defop("cumsum(Tensor self, int dim, *, ScalarType? dtype=None)", _cum(jnp.cumsum), dtype=_rule(_scan_check),
       inplace=True, saves=())
-defop("cumprod(Tensor self, int dim, *, ScalarType? dtype=None)", _cum(jnp.cumprod), dtype="keep",
+defop("cumprod(Tensor self, int dim, *, ScalarType? dtype=None)", _cum(jnp.cumprod), dtype=_rule(_scan_check),
       inplace=True)
 defop("logcumsumexp(Tensor self, int dim)",
-      lambda x, d: jax.lax.cumlogsumexp(x, axis=d % max(x.ndim, 1)) if x.ndim else x, dtype="float")
+      lambda x, d: jax.lax.cumlogsumexp(x, axis=d % max(x.ndim, 1)) if x.ndim else x,
+      dtype=_rule(_scan_check, "float"))
 
 
-def _cumext(fn, argcmp):
+def _cumext(later_wins):
+    """cummax/cummin: the running extreme and the index it was last seen at (NaN wins and sticks;
+    among equal values the later index wins, as in PyTorch); values gathered at the indices."""
     def f(x, dim):
         if x.ndim == 0:
             return x, jnp.asarray(0, jnp.int64)
         d = dim % x.ndim
-        vals = fn(x, axis=d)
         n = x.shape[d]
-        ar = jnp.arange(n).reshape([n if k == d else 1 for k in range(x.ndim)])
-        hit = jnp.where(x == vals, ar, -1)
-        idx = jax.lax.cummax(hit, axis=d)
-        return vals, idx.astype(jnp.int64)
+        idx = jnp.broadcast_to(jnp.arange(n).reshape([n if k == d else 1 for k in range(x.ndim)]), x.shape)
+
+        def combine(a, b):
+            (va, ia), (vb, ib) = a, b
+            take_b = later_wins(va, vb)
+            return jnp.where(take_b, vb, va), jnp.where(take_b, ib, ia)
+        _, best = jax.lax.associative_scan(combine, (jax.lax.stop_gradient(x), idx), axis=d)
+        return jnp.take_along_axis(x, best, axis=d), best.astype(jnp.int64)
     return f
 
 
-defop("cummax(Tensor self, int dim)", _cumext(jax.lax.cummax, None), dtype="keep",
-      returns=("values", "indices"))
-defop("cummin(Tensor self, int dim)", _cumext(jax.lax.cummin, None), dtype="keep",
-      returns=("values", "indices"))
+def _nan(v):
+    return jnp.isnan(v) if jnp.issubdtype(v.dtype, jnp.inexact) else jnp.zeros(v.shape, bool)
 
 
-# ---- sorting ---------------------------------------------------------------
+def _later_max(a, b):
+    if a.dtype == jnp.bool_:
+        return b >= a
+    return _nan(b) | (~_nan(a) & (b >= a))
+
+
+def _later_min(a, b):
+    if a.dtype == jnp.bool_:
+        return b <= a
+    return _nan(b) | (~_nan(a) & (b <= a))
+
+
+defop("cummax(Tensor self, int dim)", _cumext(_later_max), dtype=_rule(_cumext_check("cummax")),
+      returns=("values", "indices"))
+defop("cummin(Tensor self, int dim)", _cumext(_later_min), dtype=_rule(_cumext_check("cummin")),
+      returns=("values", "indices"))
+
+# ---- sorting ----------------------------------------------------------------------------------
+
+
+def _sort_key(x, descending):
+    """An ascending key for ``x``: NaN sorts last ascending and first descending, as in PyTorch."""
+    if x.dtype == jnp.bool_:
+        return ~x if descending else x
+    if not descending:
+        return x
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        return jnp.where(jnp.isnan(x), -jnp.inf, -x), jnp.isnan(x)
+    if jnp.issubdtype(x.dtype, jnp.unsignedinteger):
+        return jnp.iinfo(x.dtype).max - x
+    return -x.astype(jnp.int64) if x.dtype != jnp.int64 else ~x     # ~x orders int64 descending without overflow
+
+
+def _argsort(x, d, descending):
+    key = _sort_key(x, descending)
+    if isinstance(key, tuple):        # descending floats: NaNs first, then by -x
+        key, nan = key
+        order = jnp.argsort(key, axis=d, stable=True)
+        nan_first = jnp.argsort(~jnp.take_along_axis(nan, order, d), axis=d, stable=True)
+        return jnp.take_along_axis(order, nan_first, d)
+    return jnp.argsort(key, axis=d, stable=True)
+
+
 def _sort(x, dim, descending, stable):
     if x.ndim == 0:
         return x, jnp.asarray(0, jnp.int64)
     d = dim % x.ndim
-    key = -x if descending and not jnp.issubdtype(x.dtype, jnp.bool_) else x
-    if descending and jnp.issubdtype(x.dtype, jnp.bool_):
-        key = ~x
-    if descending and jnp.issubdtype(x.dtype, jnp.floating):
-        # NaNs sort first when descending (they are "largest"), as in torch
-        key = jnp.where(jnp.isnan(x), -jnp.inf, -x)
-        idx = jnp.argsort(key, axis=d, stable=True)
-        nan_first = jnp.argsort(~jnp.isnan(jnp.take_along_axis(x, idx, d)), axis=d, stable=True)
-        idx = jnp.take_along_axis(idx, nan_first, d)
-    else:
-        idx = jnp.argsort(key, axis=d, stable=True)
+    idx = _argsort(jax.lax.stop_gradient(x), d, descending)
     return jnp.take_along_axis(x, idx, d), idx.astype(jnp.int64)
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    return _call(_SORT, (input,), (int(dim), bool(descending), bool(stable)), out)
+def _sort_check(t, statics):
+    if t._dtype.category == D.COMPLEX:
+        raise RuntimeError(" Sort does not support complex dtypes on CPU")
+    _wrap(statics[0], t._ndim())
 
 
 _SORT = defop("_sort(Tensor self, int dim=-1, bool descending=False, bool stable=False)", _sort,
-              dtype="keep", grad="SortBackward0", function=False, method=False)
+              dtype=_rule(_sort_check), grad="SortBackward0", function=False, method=False)
 _SORT.returns = _return_type("sort", ("values", "indices"))
+_SORT_STABLE = defop("_sort_stable(Tensor self, int dim=-1, bool descending=False)",
+                     lambda x, d, desc: _sort(x, d, desc, True), dtype=_rule(_sort_check), grad="SortBackward1",
+                     function=False, method=False)
+_SORT_STABLE.returns = _SORT.returns
+
+
+def sort(input, dim=-1, descending=False, stable=None, *, out=None):
+    """Sorted values and their indices.  Ties keep their order (every sort here is stable);
+    passing ``stable`` selects PyTorch's other overload (grad_fn ``SortBackward1``)."""
+    if stable is not None:
+        return call(_SORT_STABLE, (input,), (int(dim), bool(descending)), out)
+    return call(_SORT, (input,), (int(dim), bool(descending), False), out)
+
+
+def argsort(input, *args, stable=None, **kwargs):
+    """``argsort(input, dim=-1, descending=False)`` or ``argsort(input, *, stable, dim=-1, descending=False)``."""
+    if stable is not None and args:
+        raise TypeError("argsort() received an invalid combination of arguments: with 'stable', 'dim' and "
+                        "'descending' are keyword-only")
+    if len(args) > 2:
+        raise TypeError(f"argsort() takes from 1 to 3 positional arguments but {len(args) + 1} were given")
+    params = dict(zip(("dim", "descending"), args))
+    for k, v in kwargs.items():
+        if k not in ("dim", "descending") or k in params:
+            raise TypeError(f"argsort() got an unexpected keyword argument '{k}'")
+        params[k] = v
+    return sort(input, params.get("dim", -1), params.get("descending", False), stable)[1]
+
+
 FUNCTIONS["sort"] = METHODS["sort"] = sort
-
-
-def argsort(input, dim=-1, descending=False, stable=False):
-    return sort(input, dim, descending, stable)[1]
-
-
 FUNCTIONS["argsort"] = METHODS["argsort"] = argsort
 
 
 def _topk(x, k, dim, largest, sorted_):
-    d = dim % max(x.ndim, 1)
-    if k > (x.shape[d] if x.ndim else 1):
+    if x.ndim == 0:
+        return x.reshape(()), jnp.asarray(0, jnp.int64)
+    d = dim % x.ndim
+    idx = _argsort(jax.lax.stop_gradient(x), d, descending=largest)
+    idx = jax.lax.slice_in_dim(idx, 0, k, axis=d)
+    return jnp.take_along_axis(x, idx, d), idx.astype(jnp.int64)
+
+
+def _topk_check(t, statics):
+    k, dim = statics[0], statics[1]
+    d = _wrap(dim, t._ndim())
+    size = t.shape[d] if t._ndim() else 1
+    if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    xs = jnp.moveaxis(x, d, -1) if x.ndim else x.reshape(1)
-    v, i = jax.lax.top_k(xs if largest else -xs, k)
-    if not largest:
-        v = -v
-    if x.ndim:
-        v, i = jnp.moveaxis(v, -1, d), jnp.moveaxis(i, -1, d)
-    else:
-        v, i = v.reshape(()), i.reshape(())
-    return v, i.astype(jnp.int64)
+    if t._dtype is D.bool or t._dtype.category == D.COMPLEX:
+        raise RuntimeError(f" topk does not support {'bool' if t._dtype is D.bool else 'complex'} dtypes on CPU")
 
 
-defop("topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True)", _topk, dtype="keep",
+defop("topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True)", _topk, dtype=_rule(_topk_check),
       returns=("values", "indices"))
 
 
 def _kth(x, k, dim, keepdim):
-    d = dim % max(x.ndim, 1)
-    s, i = _sort(x, d, False, True)
-    v = jnp.take(s, k - 1, axis=d)
-    ix = jnp.take(i, k - 1, axis=d)
-    if keepdim:
-        v, ix = jnp.expand_dims(v, d), jnp.expand_dims(ix, d)
-    return v, ix
+    if x.ndim == 0:
+        return x, jnp.asarray(0, jnp.int64)
+    d = dim % x.ndim
+    idx = jax.lax.slice_in_dim(_argsort(jax.lax.stop_gradient(x), d, False), k - 1, k, axis=d)
+    v = jnp.take_along_axis(x, idx, d)
+    if not keepdim:
+        v, idx = jnp.squeeze(v, d), jnp.squeeze(idx, d)
+    return v, idx.astype(jnp.int64)
 
 
-defop("kthvalue(Tensor self, int k, int dim=-1, bool keepdim=False)", _kth, dtype="keep",
+def _kth_check(t, statics):
+    k, dim = statics[0], statics[1]
+    d = _wrap(dim, t._ndim())
+    size = t.shape[d] if t._ndim() else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if t._dtype is D.bool or t._dtype.category == D.COMPLEX:
+        raise NotImplementedError(f"\"kthvalue_cpu\" not implemented for '{_word(t._dtype)}'")
+
+
+defop("kthvalue(Tensor self, int k, int dim=-1, bool keepdim=False)", _kth, dtype=_rule(_kth_check),
       returns=("values", "indices"))
+
+# ---- unique (the output shape depends on the values: computed on the host) ------------------------
+
+
+def _unique_values(x, positions, dim, kind):
+    """The unique values, gathered from ``x`` at their first positions; PyTorch has no derivative."""
+    op = {"unique2": "_unique2", "dim": "unique_dim", "consecutive": "unique_consecutive"}[kind]
+
+    def gather(a, p):
+        return a.reshape(-1)[p] if dim is None else jnp.take(a, p, axis=dim % max(a.ndim, 1))
+    return _no_derivative(gather, op, f"the derivative for '{op}' is not implemented.", NotImplementedError)(
+        x, positions)
+
+
+_UNIQUE_NAMES = {"unique2": "Unique2Backward0", "dim": "UniqueDimBackward0", "consecutive": "UniqueConsecutiveBackward0"}
+_UNIQUE = defop("_unique_values(Tensor self, Index positions, int? dim, str kind)", _unique_values, dtype="keep",
+                function=False, method=False, out=False, grad=lambda args, statics: _UNIQUE_NAMES[statics[1]])
+
+
+def _host_array(t):
+    return np.asarray(t.detach()._arr())
+
+
+def _unique_result(input, positions, inverse, counts, dim, kind, return_inverse, return_counts):
+    from ._creation import tensor
+    values = call(_UNIQUE, (input, tensor(positions.astype(np.int64))), (dim, kind))
+    out = [values]
+    if return_inverse:
+        out.append(tensor(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(tensor(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Sorted unique values (PyTorch's CPU kernel sorts whatever ``sorted`` says), their inverse
+    indices and counts; computed with numpy on the host (PyTorch synchronises here too)."""
+    a = _host_array(input)
+    if dim is None:
+        _, first, inverse, counts = np.unique(a.reshape(-1), return_index=True, return_inverse=True,
+                                              return_counts=True)
+        return _unique_result(input, first, inverse.reshape(a.shape), counts, None, "unique2", return_inverse,
+                              return_counts)
+    d = _wrap(dim, a.ndim)
+    if a.ndim == 0:
+        a = a.reshape(1)
+    _, first, inverse, counts = np.unique(a, return_index=True, return_inverse=True, return_counts=True, axis=d)
+    return _unique_result(input, first, inverse.reshape(-1), counts, d, "dim", return_inverse, return_counts)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Collapse runs of equal values (or slices along ``dim``); computed on the host."""
+    a = _host_array(input)
+    if dim is None:
+        flat = a.reshape(-1)
+        start = np.concatenate([[True], flat[1:] != flat[:-1]]) if flat.size else np.zeros(0, bool)
+        inverse = (np.cumsum(start) - 1).reshape(a.shape)
+        d = None
+    else:
+        d = _wrap(dim, a.ndim)
+        rows = np.moveaxis(a, d, 0).reshape(a.shape[d], -1) if a.ndim else a.reshape(1, 1)
+        start = np.concatenate([[True], np.any(rows[1:] != rows[:-1], axis=1)]) if rows.shape[0] else \
+            np.zeros(0, bool)
+        inverse = np.cumsum(start) - 1
+    positions = np.nonzero(start)[0]
+    counts = np.diff(np.append(positions, start.size))
+    return _unique_result(input, positions, inverse, counts, d, "consecutive", return_inverse, return_counts)
+
+
+for _name, _fn in (("unique", unique), ("unique_consecutive", unique_consecutive)):
+    FUNCTIONS[_name] = METHODS[_name] = _fn

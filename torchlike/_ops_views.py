@@ -3,6 +3,10 @@
 Each view op declares, next to its JAX implementation, how it maps the input's
 strided layout ``(shape, strides, offset)`` to the output's (``view=``); the
 registry then makes the output an alias of the input's storage.
+
+Also here: ``as_strided`` (absolute storage layouts), ``copy_slices`` (the
+``CopySlices`` node an in-place op on a view gives its base) and the in-place
+view ops (``t_``, ``transpose_``, ``squeeze_``, ``unsqueeze_``, ``as_strided_``).
 """
 from __future__ import annotations
 
@@ -11,8 +15,7 @@ import math
 import jax.numpy as jnp
 
 from . import _views as V
-from ._registry import FUNCTIONS, METHODS, Op, call, defop, op_key
-from .autograd import grad_mode
+from ._registry import FUNCTIONS, METHODS, OPS, Op, call, defop
 
 
 def _wrap(d, n):
@@ -375,8 +378,7 @@ _AS_STRIDED = Op("as_strided", _as_strided_impl, "AsStridedBackward0", lambda a,
 _AS_STRIDED.edge_kinds = (0, 2)
 
 
-def as_strided(input, size, stride, storage_offset=None):
-    """torch.as_strided: a view of ``input``'s storage with the given absolute layout."""
+def _as_strided_args(input, size, stride, storage_offset):
     size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
     layout = input._layout()
     offset = layout[2] if storage_offset is None else int(storage_offset)
@@ -397,8 +399,13 @@ def as_strided(input, size, stride, storage_offset=None):
                            f"itemsize {item} requiring a storage size of {need * item} are out of bounds for "
                            f"storage of size {n_storage * item}")
     whole = input._view is None
-    return call(_AS_STRIDED, (input, None if whole else root),
-                (size, stride, offset, None if whole else layout))
+    return size, stride, offset, None if whole else layout, None if whole else root
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """torch.as_strided: a view of ``input``'s storage with the given absolute layout."""
+    size, stride, offset, in_layout, root = _as_strided_args(input, size, stride, storage_offset)
+    return call(_AS_STRIDED, (input, root), (size, stride, offset, in_layout))
 
 
 def as_strided_node(base, layout, view):
@@ -414,14 +421,31 @@ _copy_slices_ops = {}
 
 
 def copy_slices(base, layout, op, key, args):
-    """``base`` with the region ``layout`` replaced by ``op(region, *args[1:])``, recorded as CopySlices."""
+    """``base`` with the region ``layout`` replaced by ``op(region, *args[1:])``, recorded as CopySlices.
+
+    ``base`` is the root tensor; its elements may themselves have a layout in the
+    storage (after ``t_()`` and the like), so the region is addressed relative to
+    the base's own elements."""
+    base_layout = base._view
     root_shape = base._storage.array.shape
-    k = (op, key, root_shape, layout)
+    k = (op, key, root_shape, base_layout, layout)
     cs = _copy_slices_ops.get(k)
     if cs is None:
         inner = op.pure(key)
-        gather = V.gather_fn(root_shape, layout)
-        scatter = V.scatter_fn(root_shape, layout)
+        if base_layout is None:
+            gather = V.gather_fn(root_shape, layout)
+            scatter = V.scatter_fn(root_shape, layout)
+        else:
+            rel = V.relative_index(base_layout, layout)
+            if rel is None:
+                raise RuntimeError("in-place write through a view that reaches outside its base is not supported")
+            shape = layout[0]
+
+            def gather(b):
+                return b.reshape(-1)[rel]
+
+            def scatter(b, v):
+                return b.reshape(-1).at[rel].set(jnp.broadcast_to(v.astype(b.dtype), shape)).reshape(b.shape)
 
         def impl(b, *others):
             region = gather(b)
@@ -435,3 +459,66 @@ def copy_slices(base, layout, op, key, args):
         _copy_slices_ops[k] = cs
     others = tuple(args[1:])
     return call(cs, (base,) + others, ())
+
+
+# ---- in-place view ops: t_, transpose_, squeeze_, unsqueeze_, as_strided_ ----------
+# ``x.t_()`` gives ``x`` itself the layout ``x.t()`` would have (still aliasing its
+# storage), bumps its version, and - with history - the grad_fn PyTorch names
+# ``TBackward1``.  Each is the out-of-place view op under another grad_fn name.
+
+_inplace_view_ops = {}
+
+
+def _inplace_variant(op, grad):
+    key = (op, grad)
+    d = _inplace_view_ops.get(key)
+    if d is None:
+        d = _inplace_view_ops[key] = Op(op.name + "_", op.impl, grad, op.dtype_rule, (), op.view, None,
+                                        op.varargs, op.differentiable)
+        d.edge_kinds = op.edge_kinds
+    return d
+
+
+def _apply_inplace_view(op, grad, t, args, statics):
+    from ._registry import check_inplace
+    check_inplace(t, True)
+    r = call(_inplace_variant(op, grad), (t,) + tuple(args), statics)
+    t._view = r._view
+    t._cache, t._cache_gen = r._cache, r._cache_gen
+    if r._grad_fn is not None:
+        t._grad_fn = r._grad_fn
+        t._output_nr = 0
+        t._requires_grad = True
+        t._hist_gen += 1
+    t._vc[0] += 1
+    return t
+
+
+def t_(self):
+    _t(self._arr())       # the ndim check
+    return _apply_inplace_view(OPS["t"], "TBackward1", self, (), ())
+
+
+def transpose_(self, dim0, dim1):
+    return _apply_inplace_view(OPS["transpose"], "TransposeBackward1", self, (), (int(dim0), int(dim1)))
+
+
+def unsqueeze_(self, dim):
+    return _apply_inplace_view(OPS["unsqueeze"], "UnsqueezeBackward1", self, (), (int(dim),))
+
+
+def squeeze_(self, dim=None):
+    if dim is None:
+        return _apply_inplace_view(OPS["squeeze"], "SqueezeBackward3", self, (), (None,))
+    if isinstance(dim, (tuple, list)):
+        return _apply_inplace_view(OPS["squeeze"], "SqueezeBackward5", self, (), (tuple(int(d) for d in dim),))
+    return _apply_inplace_view(OPS["squeeze"], "SqueezeBackward4", self, (), ((int(dim),),))
+
+
+def as_strided_(self, size, stride, storage_offset=None):
+    size, stride, offset, in_layout, root = _as_strided_args(self, size, stride, storage_offset)
+    return _apply_inplace_view(_AS_STRIDED, "AsStridedBackward1", self, (root,), (size, stride, offset, in_layout))
+
+
+METHODS.update(t_=t_, transpose_=transpose_, swapaxes_=transpose_, swapdims_=transpose_, unsqueeze_=unsqueeze_,
+               squeeze_=squeeze_, as_strided_=as_strided_)

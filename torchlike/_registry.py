@@ -108,7 +108,8 @@ def vjp_function(f, mask, diff_outs):
             full = [next(it) if m else a for a, m in zip(arrays, mask)]
             out = f(*full)
             if diff_outs is None:
-                return out
+                # a one-element tuple result is one output: its cotangent comes as one array
+                return out[0] if type(out) in (tuple, list) and len(out) == 1 else out
             return tuple(out[i] for i in diff_outs)
         _, pullback = jax.vjp(g, *diff)
         # PyTorch's gradient convention for complex values is the conjugate of JAX's:
@@ -275,7 +276,9 @@ def call(op, args, statics, out=None):
         if "shapes for broadcasting" in str(e):     # JAX's TypeError; PyTorch's RuntimeError
             raise _translate(op, e) from None
         raise TypeError(f"{op.name}(): {e}") from None
-    except (ValueError, IndexError) as e:
+    except IndexError as e:            # dimension / index out of range: IndexError in PyTorch too
+        raise IndexError(f"{op.name}(): {e}") from None
+    except ValueError as e:
         raise _translate(op, e) from None
     needs_grad = needs_grad and _state.enabled and op.differentiable
     if out is not None:
@@ -488,7 +491,12 @@ def _size(args):
 
 
 def _int(x):
-    return None if x is None else x.__index__()
+    if x is None:
+        return None
+    try:
+        return x.__index__()
+    except AttributeError:      # a tuple or float where PyTorch's signature has an int
+        raise TypeError(f"expected an int, but got {type(x).__name__}") from None
 
 
 def _scalar(x):
@@ -597,11 +605,16 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
 
 
 def _skip_indices(rule, promoted):
-    """Index/mask arguments keep their dtype and take no part in promotion."""
+    """Index/mask arguments keep their dtype and take no part in promotion.
+
+    A rule with ``rule.with_indices = True`` still receives every argument (to check
+    the index/mask dtypes, shapes and bounds); it returns the dtype of the others.
+    """
     pos = [i for i, p in enumerate(promoted) if p]
+    with_indices = getattr(rule, "with_indices", False)
 
     def wrapped(args, statics=None):
-        d = rule([args[i] for i in pos], statics)
+        d = rule(args if with_indices else [args[i] for i in pos], statics)
         if isinstance(d, tuple):
             it = iter(d)
             return tuple(next(it) if p else None for p in promoted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 import warnings
 import weakref
 
@@ -28,6 +29,17 @@ from .autograd.graph import AccumulateGrad, _register
 class Size(tuple):
     """torch.Size: a tuple of ints that prints as ``torch.Size([2, 3])``."""
 
+    def __new__(cls, seq=()):
+        t = tuple(seq)
+        for i, v in enumerate(t):
+            if type(v) is not int:
+                if isinstance(v, float) or not hasattr(v, "__index__") or (
+                        isinstance(v, Tensor) and v.dtype.category > D.INT):
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is '{type(v).__name__}')")
+                t = tuple(operator.index(x) for x in t)
+                break
+        return tuple.__new__(cls, t)
+
     def __repr__(self):
         return f"torch.Size({list(self)})"
 
@@ -40,6 +52,14 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(tuple(other), self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
 
 
 _NONLEAF_GRAD_WARNING = (
@@ -479,13 +499,19 @@ class Tensor:
         return np.asarray(self._arr()).tolist()
 
     def numpy(self, *, force=False):
+        """The values as a new numpy array (a copy: numpy cannot alias an immutable JAX array, so
+        later writes to the tensor are not seen by the array; see docs/differences.md)."""
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self._dtype is D.bfloat16 and not force:
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return np.array(self._arr())
 
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self._dtype is D.bfloat16:
+            raise TypeError("Got unsupported ScalarType BFloat16")
         a = np.asarray(self._arr())
         return a if dtype is None else a.astype(dtype)
 
@@ -506,21 +532,33 @@ class Tensor:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return builtins.bool(self.item())
 
+    def _python_scalar(self, ctype):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        v = self.item()
+        if isinstance(v, builtins.complex) and ctype:
+            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+        return v
+
     def __float__(self):
-        self._scalar_check("float")
-        return builtins.float(self.item().real if self.is_complex() else self.item())
+        return builtins.float(self._python_scalar("double"))
 
     def __int__(self):
-        self._scalar_check("int")
-        return builtins.int(self.item())
+        return builtins.int(self._python_scalar("int64_t"))
 
     def __complex__(self):
-        return builtins.complex(self.item())
+        return builtins.complex(self._python_scalar(None))
 
     def __index__(self):
-        if self._dtype.category != D.INT or self.numel() != 1:
+        if self._dtype.category > D.INT or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return builtins.int(self.item())
+
+    def __contains__(self, element):
+        if isinstance(element, (Tensor, builtins.bool, builtins.int, builtins.float, builtins.complex, np.generic)):
+            return builtins.bool((self == element).any().item())
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                           f"{type(element)}.")
 
     def __format__(self, spec):
         if self.ndim == 0:
@@ -560,8 +598,10 @@ class Tensor:
         if dtype is None:
             return "torch." + R._type_word(self._dtype) + "Tensor"
         if isinstance(dtype, str):
+            if dtype not in _TYPE_NAMES:
+                raise ValueError(f"invalid type: '{dtype}'")
             dtype = _TYPE_NAMES[dtype]
-        return self._to(dtype)
+        return self._to(D.as_dtype(dtype, "type"))
 
     def type_as(self, other):
         return self._to(other.dtype)

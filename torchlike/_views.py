@@ -48,12 +48,44 @@ def contiguous_strides(shape):
 
 
 def is_contiguous(shape, strides):
+    if 0 in shape:          # an empty tensor is contiguous whatever its strides (as in PyTorch)
+        return True
     expected = 1
     for n, s in zip(reversed(shape), reversed(strides)):
         if n != 1 and s != expected:
             return False
         expected *= n
     return True
+
+
+def is_dense(shape, strides):
+    """Do the elements fill a contiguous range of the storage, each once (in some order)?"""
+    expected = 1
+    for s, n in sorted((s, n) for n, s in zip(shape, strides) if n != 1):
+        if s != expected:
+            return False
+        expected *= n
+    return True
+
+
+FULL, PARTIAL, NO, TOO_HARD = "full", "partial", "no", "too hard"
+
+
+def overlap(a, b):
+    """How two layouts ``(shape, strides, offset)`` of one storage overlap, judged as PyTorch does:
+    only layouts that are dense are compared (by their storage ranges); others are TOO_HARD."""
+    if a == b:
+        return FULL
+    na, nb = math.prod(a[0]), math.prod(b[0])
+    if na == 0 or nb == 0:
+        return NO
+    if not (is_dense(a[0], a[1]) and is_dense(b[0], b[1])):
+        return TOO_HARD
+    a0, b0 = a[2], b[2]
+    a1, b1 = a0 + na, b0 + nb
+    if a0 == b0 and a1 == b1:
+        return FULL if tuple(a[1]) == tuple(b[1]) else PARTIAL
+    return PARTIAL if a0 < b1 and b0 < a1 else NO
 
 
 @functools.lru_cache(maxsize=4096)
@@ -64,6 +96,20 @@ def _flat_index(shape, strides, offset):
         sh[d] = n
         idx = idx + (np.arange(n, dtype=np.int64) * s).reshape(sh)
     return idx
+
+
+@functools.lru_cache(maxsize=1024)
+def relative_index(base_layout, layout):
+    """For each element of ``layout``, its position in the flattened elements of ``base_layout``
+    (both laid out in one storage), or None when some element lies outside the base."""
+    bidx = _flat_index(*base_layout).reshape(-1)
+    vidx = _flat_index(*layout)
+    if vidx.size == 0:
+        return vidx
+    pos = np.full(max(int(bidx.max(initial=0)), int(vidx.max())) + 1, -1, dtype=np.int64)
+    pos[bidx] = np.arange(bidx.size, dtype=np.int64)
+    rel = pos[vidx]
+    return None if (rel < 0).any() else rel
 
 
 def _is_whole(root_shape, shape, strides, offset):

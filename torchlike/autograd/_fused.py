@@ -43,7 +43,10 @@ def collect(roots):
         for nxt, _ in n.next_functions:
             if nxt is not None:
                 stack.append(nxt)
-    nodes.sort(key=lambda n: -n._seq)
+    # Leaves (AccumulateGrad: no outgoing edges) go last.  Their _seq dates from the step that first
+    # used the parameter, so sorting them among the fresh OpNodes would give step 1 and step 2 of a
+    # training loop different plans (two compiles); after all OpNodes the plan is the same every step.
+    nodes.sort(key=lambda n: (isinstance(n, AccumulateGrad), -n._seq))
     return nodes
 
 

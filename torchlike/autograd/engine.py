@@ -51,11 +51,13 @@ def check_saved(node):
     """PyTorch's error when a tensor the node saved was modified in place after it was saved."""
     for t, version in node._saved:
         if t._vc[0] != version and _really_saved(node, t):
-            fn = t._grad_fn
-            what = "" if fn is None else f", which is output {t._output_nr} of {_short_name(fn)}"
+            inputs = getattr(node, "_inputs", None) or ()
+            # a saved result names the node that saved it; a saved input its current grad_fn
+            fn = t._grad_fn if any(t is a for a in inputs) else node
+            what = "" if fn is None else f", which is output {t._output_nr} of {_short_name(fn)},"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"[{_tensor_type(t)} {list(t.shape)}]{what}, is at version {t._vc[0]}; expected version {version} "
+                f"[{_tensor_type(t)} {list(t.shape)}]{what} is at version {t._vc[0]}; expected version {version} "
                 "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
                 "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
@@ -87,13 +89,21 @@ def _really_saved(node, t):
     positions = [i for i, a in enumerate(inputs) if a is t]
     if not positions:
         return True         # saved as the result
+    used = _input_uses(node)
+    return any(used[i] for i in positions)
+
+
+def _input_uses(node):
+    """Per input of an op node: does its vjp (for the inputs that require grad) read that input's value?"""
     multi = len(node._out_meta) > 1
-    key = (op, node._key, node._mask, node._diff_outs if multi else None,
+    key = (node._op, node._key, node._mask, node._diff_outs if multi else None,
            tuple((getattr(a, "shape", None), getattr(a, "dtype", None)) for a in node._arrays))
     used = _uses_cache.get(key)
     if used is None:
+        if len(_uses_cache) > 4096:
+            _uses_cache.clear()
         used = _uses_cache[key] = _vjp_uses(node, multi)
-    return any(used[i] for i in positions)
+    return used
 
 
 def _vjp_uses(node, multi):
@@ -152,8 +162,10 @@ def apply_node(node, grads, create_graph):
         from .._registry import call
         bop = _backward_op(node)
         edges = node.next_functions
-        inputs = tuple(_saved_input(a, edges[e]) if m else a
-                       for a, m, e in zip(node._arrays, node._mask, node._edge_pos))
+        # an input joins the gradient's graph only if the vjp reads it (sum's gradient does not depend on x)
+        uses = _input_uses(node)
+        inputs = tuple(_saved_input(a, edges[e]) if m and u else a
+                       for a, m, e, u in zip(node._arrays, node._mask, node._edge_pos, uses))
         res = call(bop, inputs + tuple(cts), ())
         if not isinstance(res, tuple):
             res = (res,)
@@ -315,7 +327,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             executes = runs is None or id(node) in runs
             if capture_at is not None and executes:
                 _capture(node, glist, capture_at, captured)       # PyTorch captures before the tensor hooks here
-            glist = _tensor_hooks(node, glist, create_graph)
+            if node._tensor_prehooks or node._retain or node._runs_first:
+                glist = _tensor_hooks(node, glist, create_graph)
             if capture_at is not None and not executes:
                 _capture(node, glist, capture_at, captured)
             if not executes:
@@ -329,7 +342,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 if accumulate:
                     _accumulate(node, glist[0], create_graph, True, None)
                 in_grads = ()
-            elif any(g is not None for g in glist):
+            elif glist[0] is not None or any(g is not None for g in glist):
                 in_grads = _apply(node, glist, create_graph)
             else:
                 in_grads = [None] * len(node.next_functions)
@@ -356,7 +369,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 if left == 0:
                     if nxt not in buffers:
                         buffers[nxt] = [None] * _n_outputs(nxt)
-                    heapq.heappush(heap, (_priority(nxt), next(order), nxt))
+                    heapq.heappush(heap, (_ACC_FIRST if nxt._runs_first else -nxt._seq, next(order), nxt))
     return captured
 
 

@@ -1,40 +1,40 @@
 """Custom autograd functions: ``torch.autograd.Function``.
 
-``MyFn.apply(*args)`` runs ``forward`` with grad recording off, then records a
-node named ``MyFnBackward`` whose gradient is the user's ``backward``.
+``MyFn.apply(*args)`` creates the node ``MyFnBackward`` - which is also the
+``ctx`` handed to ``forward``/``setup_context`` and ``backward``, as in
+PyTorch (``y.grad_fn.saved_tensors``, ``y.grad_fn.my_attr``) - runs
+``forward`` with grad recording off, and, when an input requires grad and
+grad mode is on, makes the node the grad_fn of the outputs.  The engine calls
+the user's ``backward`` for it; with ``create_graph=True`` that runs with grad
+mode on, so a backward written with differentiable ops is differentiable.
 """
 from __future__ import annotations
 
 import functools
 
 from . import grad_mode
-from .graph import Node, node_class
+from .graph import Node
+
+
+def _tensor_cls():
+    from .._tensor import Tensor
+    return Tensor
 
 
 class FunctionCtx:
-    """The ``ctx`` object handed to ``forward``/``setup_context`` and ``backward``."""
-
-    def __init__(self):
-        self.to_save = ()
-        self.needs_input_grad = ()
-        self.materialize_grads = True
-        self._dirty = ()
-        self._non_differentiable = ()
-        self._saved = None
+    """What ``forward``/``setup_context`` and ``backward`` may call on ``ctx``."""
 
     def save_for_backward(self, *tensors):
+        """Tensors (or None) for ``backward``; their versions are checked when they are read back."""
+        T = _tensor_cls()
+        for t in tensors:
+            if t is not None and not isinstance(t, T):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{tensors.index(t)} is of type {type(t).__name__}")
         self.to_save = tensors
 
-    @property
-    def saved_tensors(self):
-        if self._saved is None:
-            from .engine import _FREED
-            raise RuntimeError(_FREED)
-        for t, v in self._saved:
-            if t is not None and t._vc[0] != v:
-                raise RuntimeError("one of the variables needed for gradient computation has been modified by an "
-                                   "inplace operation")
-        return tuple(t for t, _ in self._saved)
+    def save_for_forward(self, *tensors):
+        self.saved_for_forward = tensors
 
     def mark_dirty(self, *tensors):
         self._dirty = tensors
@@ -46,45 +46,74 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
 
-class BackwardCFunction(Node):
-    """Base of ``<Name>Backward`` nodes of custom Functions."""
-    __slots__ = ("_fn_cls", "_ctx", "_out_meta")
+class BackwardCFunction(Node, FunctionCtx):
+    """Base of the ``<Name>Backward`` nodes of custom Functions (no ``__slots__``: ctx takes attributes)."""
+
+    def __init__(self):
+        Node.__init__(self)
+        self.to_save = ()
+        self.needs_input_grad = ()
+        self.materialize_grads = True
+        self._dirty = ()
+        self._non_differentiable = ()
+        self._saved = ()
+        self._out_meta = ((), )
+        self._all_edges = ()
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            from .engine import _FREED
+            raise RuntimeError(_FREED)
+        for t, version in self._saved:
+            if t is not None and t._vc[0] != version:
+                from .engine import check_saved
+                check_saved(self)
+        return tuple(t for t, _ in self._saved)
+
+    saved_variables = saved_tensors
+
+    def apply(self, *grads):
+        return self._fn_cls.backward(self, *grads)
 
     def _backward(self, grads, create_graph):
         from .._creation import zeros
-        ctx = self._ctx
-        if ctx._saved is None:
-            from .engine import _FREED
-            raise RuntimeError(_FREED)
-        if ctx.materialize_grads:
-            grads = [zeros(s, dtype=d) if g is None else g for g, (s, d) in zip(grads, self._out_meta)]
-        result = self._fn_cls.backward(ctx, *grads)
+        if self.materialize_grads:
+            grads = [zeros(s, dtype=d) if g is None and d is not None else g
+                     for g, (s, d) in zip(grads, self._out_meta)]
+        result = self._fn_cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
-        n = len(ctx.needs_input_grad)
-        if len(result) < n:
-            raise RuntimeError(f"function {type(self).__name__} returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(result)})")
+        n = len(self._all_edges)
+        if len(result) != n:
+            if len(result) < n or any(g is not None for g in result[n:]):
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected "
+                                   f"{n}, got {len(result)})")
+            result = result[:n]
         out = []
-        for g, need, edge in zip(result, ctx.needs_input_grad, self._all_edges):
+        for g, edge in zip(result, self._all_edges):
             if edge is not None:
-                out.append(g if need else None)
+                out.append(g if edge[0] is not None else None)
         return out
 
     def _release(self):
-        self._freed = True
-        self._ctx._saved = None
+        # only what was saved is freed: a Function that saved nothing can run backward again
+        if self._saved:
+            self._freed = True
+            self._saved = ()
 
 
 class _FunctionMeta(type):
+    """Gives every Function subclass its node class, named ``<Name>Backward`` as in PyTorch."""
+
     def __init__(cls, name, bases, ns):
         super().__init__(name, bases, ns)
-        cls._backward_cls = type(name + "Backward", (BackwardCFunction,), {"__slots__": ("_all_edges",)})
+        cls._backward_cls = type(name + "Backward", (BackwardCFunction,), {"_fn_cls": cls})
 
 
 class Function(metaclass=_FunctionMeta):
     """Subclass with static ``forward(ctx, *args)`` (or ``forward(*args)`` plus
-    ``setup_context(ctx, inputs, output)``) and ``backward(ctx, *grads)``."""
+    ``setup_context(ctx, inputs, output)``) and ``backward(ctx, *grads)``; call ``MyFn.apply(*args)``."""
 
     def __init__(self, *args, **kwargs):
         pass
@@ -100,57 +129,103 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         from .. import _registry as R
-        from .._tensor import Tensor
-        ctx = FunctionCtx()
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        custom_setup = cls.setup_context is not Function.setup_context if hasattr(cls, "setup_context") else False
+        T = _tensor_cls()
+        ctx = cls._backward_cls()
+        ctx.needs_input_grad = tuple(isinstance(a, T) and a._requires_grad for a in args)
         with grad_mode.no_grad():
-            if custom_setup:
+            if cls.setup_context is not Function.setup_context:
                 output = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, output)
             else:
                 output = cls.forward(ctx, *args, **kwargs)
-        outs = output if isinstance(output, tuple) else (output,)
-        # outputs that are inputs returned as-is become new tensors sharing data (as PyTorch's view/identity rule)
-        outs = tuple(o.detach() if isinstance(o, Tensor) and any(o is a for a in args) and o not in ctx._dirty
-                     else o for o in outs)
-        ctx._saved = tuple((t, t._vc[0] if t is not None else 0) for t in ctx.to_save)
-        needs = grad_mode.state.enabled and any(ctx.needs_input_grad)
-        if needs:
-            node = cls._backward_cls()
-            node._seq = next(R._seq)
-            node._fn_cls = cls
-            node._ctx = ctx
-            edges, all_edges = [], []
-            for a in args:
-                if isinstance(a, Tensor):
-                    e = a._edge() if a._requires_grad else (None, 0)
-                    edges.append(e)
-                    all_edges.append(e)
-                else:
-                    all_edges.append(None)
-            node.next_functions = tuple(edges)
-            node._all_edges = all_edges
-            node._out_meta = tuple((tuple(o.shape), o.dtype) if isinstance(o, Tensor) else ((), None) for o in outs)
-            non_diff = {id(t) for t in ctx._non_differentiable}
-            for i, o in enumerate(outs):
-                if isinstance(o, Tensor) and id(o) not in non_diff and (o.is_floating_point() or o.is_complex()):
-                    o._requires_grad = True
-                    o._grad_fn = node
-                    o._output_nr = i
-        return outs if isinstance(output, tuple) else outs[0]
+        is_tuple = isinstance(output, tuple)
+        outs = output if is_tuple else (output,)
+        dirty = {id(t) for t in ctx._dirty}
+        # an input returned as it is (not marked dirty) comes back as a new tensor aliasing it
+        outs = tuple(_alias(o) if isinstance(o, T) and id(o) not in dirty and any(o is a for a in args) else o
+                     for o in outs)
+        inputs = tuple(a for a in args if isinstance(a, T))
+        ctx._saved = tuple((t, 0 if t is None else t._vc[0]) for t in ctx.to_save)
+        ctx._inputs = inputs
+        if grad_mode.state.enabled and any(ctx.needs_input_grad):
+            _connect(ctx, args, outs, dirty)
+            ctx._seq = next(R._seq)       # after the inputs' AccumulateGrad nodes: creation order is topological
+        return outs if is_tuple else outs[0]
 
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        raise NotImplementedError
+
+def _alias(t):
+    a = _tensor_cls()._wrap(t._arr())
+    a._become_view_of(t, t._layout())
+    return a
+
+
+def _connect(node, args, outs, dirty):
+    """Make ``node`` the grad_fn of the differentiable outputs."""
+    T = _tensor_cls()
+    all_edges = []
+    for a in args:
+        if isinstance(a, T):
+            all_edges.append(a._edge() if a._requires_grad else (None, 0))
+        else:
+            all_edges.append(None)
+    node._all_edges = tuple(all_edges)
+    node.next_functions = tuple(e for e in all_edges if e is not None)
+    node._out_meta = tuple((tuple(o.shape), o.dtype) if isinstance(o, T) else ((), None) for o in outs)
+    non_diff = {id(t) for t in node._non_differentiable}
+    for i, o in enumerate(outs):
+        if not isinstance(o, T) or id(o) in non_diff or not (o.is_floating_point() or o.is_complex()):
+            continue
+        o._requires_grad = True
+        o._grad_fn = node
+        o._output_nr = i
+        if id(o) in dirty:
+            o._hist_gen += 1
+            if o._retains_grad:
+                o._wire_retain()
+
+
+class DelayedError(Node):
+    """Stands in for the gradient of a ``once_differentiable`` backward: differentiating it raises."""
+
+    def __init__(self, msg, edges, n_outputs):
+        super().__init__(edges)
+        self._msg = msg
+        self._out_meta = ((), ) * n_outputs
+
+    def _backward(self, grads, create_graph):
+        raise RuntimeError(self._msg)
 
 
 def once_differentiable(fn):
+    """Run ``backward`` with grad off; with create_graph, differentiating its result raises."""
     @functools.wraps(fn)
     def wrapper(ctx, *grads):
         with grad_mode.no_grad():
-            return fn(ctx, *grads)
+            result = fn(ctx, *grads)
+        T = _tensor_cls()
+        if not grad_mode.state.enabled or not any(isinstance(g, T) and g._requires_grad for g in grads):
+            return result
+        single = not isinstance(result, tuple)
+        outs = (result,) if single else result
+        edges = tuple(g._edge() if isinstance(g, T) and g._requires_grad else (None, 0) for g in grads)
+        from .. import _registry as R
+        err = DelayedError("trying to differentiate twice a function that was marked with @once_differentiable",
+                           edges, len(outs))
+        err._seq = next(R._seq)
+        wrapped = []
+        for i, o in enumerate(outs):
+            if isinstance(o, T) and (o.is_floating_point() or o.is_complex()):
+                o = o.detach()
+                o._requires_grad = True
+                o._grad_fn = err
+                o._output_nr = i
+            wrapped.append(o)
+        return wrapped[0] if single else tuple(wrapped)
     return wrapper

@@ -1,14 +1,17 @@
 """Grad modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode``.
 
 Each is a context manager and a decorator (of functions and of generators,
-where the mode holds while the generator runs and is restored at each yield).
-The state is thread-local, as in PyTorch: a new thread starts with grad on.
+where the mode holds while the generator body runs and the caller's mode is
+restored at each yield).  The state is thread-local, as in PyTorch: a new
+thread starts with grad on.  ``inference_mode(True)`` turns grad off and makes
+new tensors inference tensors; ``inference_mode(False)`` turns grad back on.
 """
 from __future__ import annotations
 
 import functools
 import inspect
 import threading
+import warnings
 
 
 class _State(threading.local):
@@ -19,8 +22,13 @@ class _State(threading.local):
 
 state = _State()
 
+# becomes True the first time any thread enters inference mode: until then the
+# tensor constructor need not look at the (thread-local) inference flag
+inference_seen = [False]
+
 
 def is_grad_enabled():
+    """Whether operations are recorded for autograd in this thread."""
     return state.enabled
 
 
@@ -29,26 +37,40 @@ def is_inference_mode_enabled():
 
 
 class _GradMode:
-    """Base: subclasses give the (enabled, inference) pair to enter."""
+    """Base: ``_target()`` gives the (grad enabled, inference) pair to enter."""
 
     def _target(self):
         raise NotImplementedError
 
     def __enter__(self):
-        self._prev = (state.enabled, state.inference)
+        prev = (state.enabled, state.inference)
+        self._stack().append(prev)
         state.enabled, state.inference = self._target()
-        return None
 
     def __exit__(self, *exc):
-        state.enabled, state.inference = self._prev
+        state.enabled, state.inference = self._stack().pop()
         return False
+
+    def _stack(self):
+        # one object may be entered again while active (a decorated recursive function): a stack per object
+        st = self.__dict__.get("_prev")
+        if st is None:
+            st = self.__dict__["_prev"] = []
+        return st
 
     def clone(self):
         return self.__class__()
 
     def __call__(self, func):
         if inspect.isclass(func):
-            raise RuntimeError(f"{type(self).__name__} cannot be used to decorate a class")
+            warnings.warn("Decorating classes is deprecated and will be disabled in future versions. You should "
+                          "only decorate functions or methods. To preserve the current behavior of class "
+                          "decoration, you can directly decorate the `__init__` method and nothing else.",
+                          FutureWarning, stacklevel=2)
+            cls = func
+
+            def func(*args, **kwargs):
+                return cls(*args, **kwargs)
         if inspect.isgeneratorfunction(func):
             return self._wrap_generator(func)
 
@@ -59,44 +81,46 @@ class _GradMode:
         return wrapper
 
     def _wrap_generator(self, func):
+        """The generator body runs under the mode; the caller's mode is restored at every yield.
+
+        Each resumption of the inner generator (``send``, ``throw``, ``close``)
+        happens inside a fresh context of this mode.
+        """
+        mode = self
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            gen = func(*args, **kwargs)
-            with self.clone():
-                response = gen.send(None)
+            inner = func(*args, **kwargs)
+            resume, value = inner.send, None
             while True:
                 try:
-                    request = yield response
+                    with mode.clone():
+                        out = resume(value)
+                except StopIteration as done:
+                    return done.value
+                try:
+                    value = yield out
+                    resume = inner.send
                 except GeneratorExit:
-                    with self.clone():
-                        gen.close()
+                    with mode.clone():
+                        inner.close()
                     raise
-                except BaseException as exc:  # noqa: BLE001 - forwarded into the generator
-                    with self.clone():
-                        response = gen.throw(exc)
-                else:
-                    try:
-                        with self.clone():
-                            response = gen.send(request)
-                    except StopIteration as stop:
-                        return stop.value
+                except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: forward it
+                    resume, value = inner.throw, exc
         return wrapper
 
 
 class no_grad(_GradMode):
     """Disables gradient recording inside the block or decorated function."""
 
-    def __init__(self, orig_func=None):
-        if orig_func is not None and callable(orig_func):
-            raise TypeError("no_grad() takes no arguments; use @no_grad() or @no_grad")
-
     def __new__(cls, orig_func=None):
-        self = super().__new__(cls)
         if orig_func is not None and callable(orig_func):
             # bare ``@no_grad`` decoration
-            self.__init__()
-            return self(orig_func)
-        return self
+            return object.__new__(cls)(orig_func)
+        return object.__new__(cls)
+
+    def __init__(self, orig_func=None):
+        pass
 
     def _target(self):
         return False, state.inference
@@ -110,18 +134,22 @@ class enable_grad(no_grad):
 
 
 class set_grad_enabled(_GradMode):
-    """Sets grad mode to ``mode``; takes effect at construction, like PyTorch."""
+    """Sets grad mode to ``mode``, at construction (so it also works as a plain call), like PyTorch."""
 
     def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
         self.prev = state.enabled
-        self.mode = bool(mode)
-        state.enabled = self.mode
+        self.mode = mode
+        state.enabled = mode
 
     def _target(self):
         return self.mode, state.inference
 
     def __enter__(self):
-        self._prev = (self.prev, state.inference)
+        # the mode was set by the constructor; exit restores what was there before it
+        self._stack().append((self.prev, state.inference))
         state.enabled = self.mode
 
     def __call__(self, func):
@@ -133,22 +161,25 @@ class set_grad_enabled(_GradMode):
 
 
 class inference_mode(_GradMode):
-    """Like no_grad, and tensors made inside are inference tensors."""
-
-    def __init__(self, mode=True):
-        self.mode = bool(mode)
+    """``inference_mode()``: grad off, new tensors are inference tensors; ``inference_mode(False)``: grad on."""
 
     def __new__(cls, mode=True):
-        self = super().__new__(cls)
         if callable(mode) and not isinstance(mode, bool):
-            self.__init__()
+            self = object.__new__(cls)           # bare ``@inference_mode``
+            self.mode = True
             return self(mode)
-        return self
+        return object.__new__(cls)
+
+    def __init__(self, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            mode = True
+        self.mode = bool(mode)
 
     def _target(self):
         if self.mode:
+            inference_seen[0] = True
             return False, True
-        return state.enabled, False
+        return True, False
 
     def clone(self):
         return inference_mode(self.mode)

@@ -133,13 +133,24 @@ class OpNode(Node):
         return True
 
 
+def _array_type():
+    global _ARRAY_TYPE
+    if _ARRAY_TYPE is None:
+        import jax.numpy as jnp
+        _ARRAY_TYPE = type(jnp.zeros(()))
+    return _ARRAY_TYPE
+
+
+_ARRAY_TYPE = None
+
+
 class _Shapes(tuple):
     """Shapes and dtypes of a released node's inputs (non-array inputs kept as they are)."""
     __slots__ = ()
 
     def __new__(cls, arrays):
-        return tuple.__new__(cls, ((a.shape, a.dtype) if hasattr(a, "dtype") and hasattr(a, "shape") else (None, a)
-                                   for a in arrays))
+        array_type = _array_type()
+        return tuple.__new__(cls, [(a.shape, a.dtype) if type(a) is array_type else (None, a) for a in arrays])
 
     def zeros(self):
         import jax.numpy as jnp

@@ -1,0 +1,1163 @@
+"""torch.linalg: declarations over ``jax.numpy.linalg`` / ``jax.lax.linalg``.
+
+Every function here is an op declared once with ``defop`` (its grad_fn is the
+class PyTorch names, its backward JAX's vjp of the implementation) and published
+under its ``torch.linalg`` name; a few are composites of declared ops, as in
+PyTorch.  The legacy top-level spellings (``torch.det``, ``torch.svd``,
+``torch.cholesky``, ``Tensor.inverse``, ...) are declared here too, next to
+their ``linalg`` counterparts.
+
+Known differences (docs/differences.md): errors that depend on the values of
+the input (a singular matrix in ``inv``/``solve``, a matrix that is not
+positive-definite in ``cholesky``) are not raised: the result holds inf/nan and
+the ``info`` outputs of the ``*_ex`` variants report the failure instead.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+from jax import lax
+
+from . import _dtype as D
+from ._registry import FUNCTIONS, METHODS, _promoted, _type_word, defop
+
+__all__ = []
+
+
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError."""
+
+
+# ---- declaring -----------------------------------------------------------------
+def _publish(op, name):
+    """Make the op's generated function ``torch.linalg.<name>``."""
+    fn = op.function
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = __name__
+    globals()[name] = fn
+    __all__.append(name)
+    return fn
+
+
+def _linop(sig, impl, name, *, grad, dtype=None, **kw):
+    op = defop(sig, impl, grad=grad, function=False, method=False, dtype=dtype or _float_input(name), **kw)
+    return _publish(op, name)
+
+
+def _top(sig, impl, *, grad, dtype, method=True, **kw):
+    """A legacy top-level op (``torch.det``, ``Tensor.det``), unless another module declared it already."""
+    name = sig.split("(")[0]
+    if name in FUNCTIONS or name in METHODS:
+        return FUNCTIONS.get(name) or METHODS.get(name)
+    return defop(sig, impl, grad=grad, dtype=dtype, method=method, **kw).function
+
+
+def _composite(fn, name, *, top=None, method=None):
+    """Publish a composite (written in terms of declared ops) as ``torch.linalg.<name>``."""
+    if name is not None:
+        fn.__name__ = fn.__qualname__ = name
+        globals()[name] = fn
+        __all__.append(name)
+    if top and top not in FUNCTIONS:
+        FUNCTIONS[top] = fn
+    if method and method not in METHODS:
+        METHODS[method] = fn
+    return fn
+
+
+# ---- dtype rules and checks ------------------------------------------------------
+def _float_input(name, n=None):
+    """linalg ops take floating or complex tensors; several inputs must share one dtype."""
+    def rule(args, statics=None):
+        ts = [a for a in args[:n] if a is not None and hasattr(a, "_dtype")]
+        if not ts:
+            return _promoted(args)
+        d = ts[0]._dtype
+        if d.category < D.FLOAT:
+            raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_type_word(d)}")
+        for other, label in zip(ts[1:], "BCD"):
+            if other._dtype is not d:
+                raise RuntimeError(f"{name}: Expected A and {label} to have the same dtype, but found A of type "
+                                   f"{_type_word(d)} and {label} of type {_type_word(other._dtype)} instead")
+        if n is not None:
+            return tuple(d if i < n else None for i in range(len(args)))
+        return d
+    return rule
+
+
+def _matrix(a, name, arg="A"):
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")
+
+
+def _square(a, name, arg="A"):
+    _matrix(a, name, arg)
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{name}: {arg} must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+
+
+def _mH(x):
+    x = jnp.swapaxes(x, -1, -2)
+    return jnp.conj(x) if jnp.iscomplexobj(x) else x
+
+
+def _real_dtype(x):
+    return jnp.real(jnp.zeros((), x.dtype)).dtype
+
+
+def _batch_broadcast(a, b, core_a=2, core_b=2):
+    """Broadcast the batch dimensions of ``a`` and ``b`` against each other."""
+    batch = jnp.broadcast_shapes(a.shape[:a.ndim - core_a], b.shape[:b.ndim - core_b])
+    return (jnp.broadcast_to(a, batch + a.shape[a.ndim - core_a:]),
+            jnp.broadcast_to(b, batch + b.shape[b.ndim - core_b:]))
+
+
+def _info_from_diag(diag):
+    """LAPACK's info: 1 + the index of the first zero (or non-finite) pivot, 0 when none."""
+    bad = (diag == 0) | ~jnp.isfinite(diag)
+    return jnp.where(bad.any(-1), jnp.argmax(bad, -1) + 1, 0).astype(jnp.int32)
+
+
+# ---- inverse, determinant ---------------------------------------------------------
+def _inv(a):
+    _square(a, "linalg.inv")
+    return jnp.linalg.inv(a)
+
+
+def _inv_info(a):
+    if a.shape[-1] == 0:
+        return jnp.zeros(a.shape[:-2], jnp.int32)
+    lu, _, _ = lax.linalg.lu(lax.stop_gradient(a))
+    return _info_from_diag(jnp.diagonal(lu, axis1=-2, axis2=-1))
+
+
+def _inv_ex(a, check_errors):
+    _square(a, "linalg.inv_ex")
+    return jnp.linalg.inv(a), _inv_info(a)
+
+
+inv = _linop("linalg_inv(Tensor A)", _inv, "inv", grad="LinalgInvExBackward0")
+_linop("linalg_inv_ex(Tensor A, *, bool check_errors=False)", _inv_ex, "inv_ex", grad="LinalgInvExBackward0",
+       returns=("inverse", "info"))
+_top("inverse(Tensor self)", _inv, grad="LinalgInvExBackward0", dtype=_float_input("linalg.inv"))
+
+
+def _det(a):
+    _square(a, "linalg.det")
+    if a.size == 0:     # det of 0x0 matrices is 1; an empty batch is empty
+        return jnp.ones(a.shape[:-2], a.dtype) + 0 * jnp.sum(a)
+    return jnp.linalg.det(a)
+
+
+def _slogdet(a):
+    _square(a, "linalg.slogdet")
+    if a.size == 0:
+        z = 0 * jnp.sum(a)
+        return jnp.ones(a.shape[:-2], a.dtype) + z, jnp.zeros(a.shape[:-2], _real_dtype(a)) + jnp.real(z)
+    sign, logabs = jnp.linalg.slogdet(a)
+    return sign, logabs
+
+
+def _logdet(a):
+    _square(a, "logdet")
+    sign, logabs = jnp.linalg.slogdet(a)
+    if jnp.iscomplexobj(a):
+        return jnp.log(sign) + logabs
+    return jnp.where(sign < 0, jnp.nan, jnp.where(sign == 0, -jnp.inf, logabs))
+
+
+_linop("linalg_det(Tensor A)", _det, "det", grad="LinalgDetBackward0")
+_linop("linalg_slogdet(Tensor A)", _slogdet, "slogdet", grad="LinalgSlogdetBackward0",
+       returns=("sign", "logabsdet"))
+_top("det(Tensor self)", _det, grad="LinalgDetBackward0", dtype=_float_input("linalg.det"))
+_top("slogdet(Tensor self)", _slogdet, grad="LinalgSlogdetBackward0", dtype=_float_input("linalg.slogdet"),
+     returns=("sign", "logabsdet"))
+_top("logdet(Tensor self)", _logdet, grad="WhereBackward0", dtype=_float_input("logdet"))
+
+
+# ---- solves -----------------------------------------------------------------------
+def _is_vector_rhs(a, b):
+    return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+
+
+def _solve_impl(a, b, left, name):
+    _square(a, name)
+    vector = _is_vector_rhs(a, b)
+    if vector:
+        b = b[..., None]
+    if not left:
+        a, b = jnp.swapaxes(a, -1, -2), jnp.swapaxes(b, -1, -2)
+    if b.shape[-2] != a.shape[-1]:
+        shape_b = f"{b.shape[-2]}x{b.shape[-1]}"
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({a.shape[-2]}x{a.shape[-1]} and {shape_b})")
+    a, b = _batch_broadcast(a, b)
+    x = jnp.linalg.solve(a, b)
+    if not left:
+        x = jnp.swapaxes(x, -1, -2)
+    return x[..., 0] if vector else x
+
+
+solve = _linop("linalg_solve(Tensor A, Tensor B, *, bool left=True)", lambda a, b, left: _solve_impl(a, b, left, "linalg.solve"),
+       "solve", grad="LinalgSolveExBackward0", dtype=_float_input("linalg.solve"))
+_linop("linalg_solve_ex(Tensor A, Tensor B, *, bool left=True, bool check_errors=False)",
+       lambda a, b, left, c: (_solve_impl(a, b, left, "linalg.solve_ex"), _inv_info(a)),
+       "solve_ex", grad="LinalgSolveExBackward0", dtype=_float_input("linalg.solve_ex"), returns=("result", "info"))
+
+
+def _solve_triangular(a, b, upper, left, unitriangular):
+    _square(a, "linalg.solve_triangular")
+    _matrix(b, "linalg.solve_triangular", "B")
+    a, b = _batch_broadcast(a, b)
+    return lax.linalg.triangular_solve(a, b, left_side=left, lower=not upper, unit_diagonal=unitriangular)
+
+
+_linop("linalg_solve_triangular(Tensor A, Tensor B, *, bool upper, bool left=True, bool unitriangular=False)",
+       _solve_triangular, "solve_triangular", grad="LinalgSolveTriangularBackward0",
+       dtype=_float_input("linalg.solve_triangular"))
+
+
+def _triangular_solve(b, a, upper, transpose, unitriangular):
+    _square(a, "triangular_solve")
+    a2, b2 = _batch_broadcast(a, b)
+    x = lax.linalg.triangular_solve(a2, b2, left_side=True, lower=not upper, transpose_a=transpose,
+                                    unit_diagonal=unitriangular)
+    return x, jnp.broadcast_to(a, a2.shape)
+
+
+_top("triangular_solve(Tensor self, Tensor A, bool upper=True, bool transpose=False, bool unitriangular=False)",
+     _triangular_solve, grad="TriangularSolveBackward0", dtype=_float_input("triangular_solve"),
+     returns=("solution", "cloned_coefficient"))
+
+
+# ---- Cholesky -------------------------------------------------------------------------
+def _hermitian_input(a, lower):
+    """The Hermitian matrix LAPACK sees (one triangle of ``a``), with the Hermitian gradient PyTorch returns.
+
+    For Hermitian perturbations only the Hermitian part of a gradient matters, and PyTorch's backward of
+    cholesky/eigh returns exactly that part; so the value reads the triangle and the gradient flows
+    through ``(a + a^H) / 2``.
+    """
+    tri = jnp.tril(a) + _mH(jnp.tril(a, -1)) if lower else jnp.triu(a) + _mH(jnp.triu(a, 1))
+    sym = (a + _mH(a)) / 2
+    return sym + lax.stop_gradient(tri - sym)
+
+
+def _cholesky(a, upper, name="linalg.cholesky"):
+    _square(a, name)
+    l_ = jnp.linalg.cholesky(_hermitian_input(a, True), symmetrize_input=False)
+    return _mH(l_) if upper else l_
+
+
+def _cholesky_info(l_):
+    if l_.shape[-1] == 0:
+        return jnp.zeros(l_.shape[:-2], jnp.int32)
+    return _info_from_diag(jnp.diagonal(lax.stop_gradient(l_), axis1=-2, axis2=-1))
+
+
+_linop("linalg_cholesky(Tensor A, *, bool upper=False)", _cholesky, "cholesky", grad="LinalgCholeskyExBackward0")
+_linop("linalg_cholesky_ex(Tensor A, *, bool upper=False, bool check_errors=False)",
+       lambda a, upper, c: (lambda l_: (l_, _cholesky_info(l_)))(_cholesky(a, upper, "linalg.cholesky_ex")),
+       "cholesky_ex", grad="LinalgCholeskyExBackward0", returns=("L", "info"))
+_top("cholesky(Tensor self, bool upper=False)", lambda a, upper: _cholesky(a, upper, "cholesky"),
+     grad="CholeskyBackward0", dtype=_float_input("cholesky"))
+
+
+def _triangle_value(l_, upper):
+    """The value of the factor's triangle (what LAPACK reads); the gradient of the full matrix (as PyTorch's
+    backward formulas of cholesky_inverse/cholesky_solve do not mask it)."""
+    tri = jnp.triu(l_) if upper else jnp.tril(l_)
+    return l_ + lax.stop_gradient(tri - l_)
+
+
+def _cholesky_inverse(l_, upper):
+    _square(l_, "cholesky_inverse", "input")
+    l_ = _triangle_value(l_, upper)
+    a = _mH(l_) @ l_ if upper else l_ @ _mH(l_)
+    return jnp.linalg.inv(a)
+
+
+def _cholesky_solve(b, l_, upper):
+    _square(l_, "cholesky_solve", "A")
+    l_, b = _batch_broadcast(l_, b)
+    l_ = _triangle_value(l_, upper)
+    if upper:
+        l_ = _mH(l_)
+    lv = lax.stop_gradient(l_)
+    y = lax.linalg.triangular_solve(lv, lax.stop_gradient(b), left_side=True, lower=True)
+    x = lax.linalg.triangular_solve(lv, y, left_side=True, lower=True, transpose_a=True,
+                                    conjugate_a=jnp.iscomplexobj(l_))
+    # the value from the two triangular solves; the derivative of (L L^H)^-1 B for the full L, as PyTorch's
+    x_full = jnp.linalg.solve(l_ @ _mH(l_), b)
+    return x + (x_full - lax.stop_gradient(x_full))
+
+
+_top("cholesky_inverse(Tensor self, bool upper=False)", _cholesky_inverse, grad="CholeskyInverseBackward0",
+     dtype=_float_input("cholesky_inverse"))
+_top("cholesky_solve(Tensor self, Tensor input2, bool upper=False)", _cholesky_solve, grad="CholeskySolveBackward0",
+     dtype=_float_input("cholesky_solve"))
+
+
+# ---- QR, SVD, eigen-decompositions ----------------------------------------------------
+def _qr(a, mode):
+    _matrix(a, "linalg.qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    if mode == "r":
+        r = jnp.linalg.qr(a, mode="r")
+        return jnp.zeros((0,), a.dtype), r
+    q, r = jnp.linalg.qr(a, mode=mode)
+    return q, r
+
+
+_linop("linalg_qr(Tensor A, str mode='reduced')", _qr, "qr", grad="LinalgQrBackward0", returns=("Q", "R"))
+_top("qr(Tensor self, bool some=True)", lambda a, some: _qr(a, "reduced" if some else "complete"),
+     grad="LinalgQrBackward0", dtype=_float_input("qr"), returns=("Q", "R"))
+
+
+def _svd(a, full_matrices, driver=None, name="linalg.svd"):
+    _matrix(a, name)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    if k == 0 or not full_matrices or m == n:
+        u, s, vh = jnp.linalg.svd(a, full_matrices=full_matrices)
+        return u, s, vh
+    # full matrices: the first k singular vectors are differentiable (reduced SVD); the completion of the
+    # bases is constant, as in PyTorch (whose backward ignores U[..., k:] and Vh[..., k:, :])
+    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    uf, _, vhf = jnp.linalg.svd(lax.stop_gradient(a), full_matrices=True)
+    if m > k:
+        u = jnp.concatenate([u, uf[..., k:]], axis=-1)
+    if n > k:
+        vh = jnp.concatenate([vh, vhf[..., k:, :]], axis=-2)
+    return u, s, vh
+
+
+svd = _linop("linalg_svd(Tensor A, bool full_matrices=True, *, str? driver=None)", _svd, "svd", grad="LinalgSvdBackward0",
+       returns=("U", "S", "Vh"))
+
+
+def _svdvals(a, driver):
+    _matrix(a, "linalg.svdvals")
+    if min(a.shape[-2:]) == 0:
+        return jnp.zeros(a.shape[:-2] + (0,), _real_dtype(a))
+    return jnp.linalg.svd(a, compute_uv=False)
+
+
+svdvals = _linop("linalg_svdvals(Tensor A, *, str? driver=None)", _svdvals, "svdvals", grad="LinalgSvdBackward0")
+
+
+def svd_legacy(input, some=True, compute_uv=True, *, out=None):
+    """torch.svd: ``(U, S, V)`` with ``V`` (not ``Vh``); zero-filled ``U``/``V`` when ``compute_uv=False``."""
+    from ._registry import call, _return_type
+    cls = _return_type("svd", ("U", "S", "V"))
+    if not compute_uv:
+        from ._creation import zeros
+        s = svdvals(input)
+        m, n = input.shape[-2:]
+        return cls(zeros(*input.shape[:-2], m, m if not some else min(m, n), dtype=input.dtype), s,
+                   zeros(*input.shape[:-2], n, n if not some else min(m, n), dtype=input.dtype))
+    u, s, vh = svd(input, full_matrices=not some)
+    return cls(u, s, vh.mH)
+
+
+_composite(svd_legacy, None, top="svd", method="svd")
+
+
+def _eigh_input(a, uplo, name):
+    _square(a, name)
+    if uplo not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+    return _hermitian_input(a, uplo == "L")
+
+
+def _eigh(a, uplo):
+    w, v = jnp.linalg.eigh(_eigh_input(a, uplo, "linalg.eigh"), symmetrize_input=False)
+    return w, v
+
+
+def _eigvalsh(a, uplo):
+    w, _ = jnp.linalg.eigh(_eigh_input(a, uplo, "linalg.eigvalsh"), symmetrize_input=False)
+    return w
+
+
+_linop("linalg_eigh(Tensor A, str UPLO='L')", _eigh, "eigh", grad="LinalgEighBackward0",
+       returns=("eigenvalues", "eigenvectors"))
+_linop("linalg_eigvalsh(Tensor A, str UPLO='L')", _eigvalsh, "eigvalsh", grad="LinalgEighBackward0")
+
+
+def _eig(a):
+    _square(a, "linalg.eig")
+    if a.shape[-1] == 0:
+        c = jnp.complex64 if a.dtype in (jnp.float32, jnp.complex64) else jnp.complex128
+        return jnp.zeros(a.shape[:-1], c), jnp.zeros(a.shape, c)
+    w, v = lax.linalg.eig(a, compute_left_eigenvectors=False, enable_eigvec_derivs=True)
+    return w, v
+
+
+def _eigvals(a):
+    _square(a, "linalg.eigvals")
+    return _eig(a)[0]
+
+
+_linop("linalg_eig(Tensor A)", _eig, "eig", grad="LinalgEigBackward0", returns=("eigenvalues", "eigenvectors"))
+_linop("linalg_eigvals(Tensor A)", _eigvals, "eigvals", grad="LinalgEigBackward0")
+
+
+# ---- norms ----------------------------------------------------------------------------
+def _axes(ndim, dim, name="linalg.vector_norm"):
+    if dim is None:
+        return None
+    m = builtins.max(ndim, 1)
+    out = []
+    for d in dim:
+        if not -m <= d < m:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
+        out.append(d % m)
+    if ndim == 0:
+        return None
+    return tuple(out)
+
+
+def _p_norm_bwd(p):
+    """The (sub)gradient PyTorch uses for a p-norm: 0 where the norm is 0."""
+    def bwd(res, g):
+        x, n = res
+        a = jnp.abs(x)
+        sgn = jnp.sign(x) if not jnp.iscomplexobj(x) else x / jnp.where(a == 0, 1, a)
+        if p == 1:
+            return (sgn * g,)
+        if p == 2:
+            return (x * jnp.where(n == 0, 0, g / jnp.where(n == 0, 1, n)),)
+        if p < 1:
+            scaled = sgn * jnp.where(x == 0, 0, jnp.where(a == 0, 1, a) ** (p - 1))
+            return (scaled * g * n ** (1 - p),)
+        scale = jnp.where(n == 0, 0, g / jnp.where(n == 0, 1, n) ** (p - 1))
+        if p < 2:
+            return (sgn * a ** (p - 1) * scale,)
+        return (x * a ** (p - 2) * scale,)
+    return bwd
+
+
+def _vector_norm_impl(x, ord, dim, keepdim, dtype):
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_type_word(D._BY_NP[x.dtype])}")
+    if dtype is not None:
+        x = x.astype(dtype.np)
+    axes = _axes(x.ndim, dim)
+    reduced = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+    if reduced == 0 and (ord < 0 or ord == float("inf")):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                               "operation does not have an identity")
+    a = jnp.abs(x)
+    if ord == float("inf"):
+        return jnp.max(a, axis=axes, keepdims=keepdim)
+    if ord == float("-inf"):
+        return jnp.min(a, axis=axes, keepdims=keepdim)
+    if ord == 0:
+        return jnp.sum((a != 0).astype(a.dtype), axis=axes, keepdims=keepdim)
+    p = float(ord)
+
+    def norm(x):
+        a = jnp.abs(x)
+        if p == 1:
+            return jnp.sum(a, axis=axes, keepdims=True)
+        if p == 2:
+            return jnp.sqrt(jnp.sum(a * a, axis=axes, keepdims=True))
+        return jnp.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
+
+    f = jax.custom_vjp(norm)
+    f.defvjp(lambda x: (norm(x), (x, norm(x))), _p_norm_bwd(p))
+    r = f(x)
+    if not keepdim:
+        r = r.reshape(tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes)) \
+            if axes is not None else r.reshape(())
+    return r
+
+
+def _vector_norm_dtype(args, statics):
+    x = args[0]
+    if x._dtype.category < D.FLOAT:
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_type_word(x._dtype)}")
+    return None
+
+
+_VECTOR_NORM = defop("linalg_vector_norm(Tensor self, Scalar ord=2, int[]? dim=None, bool keepdim=False, *, "
+                     "ScalarType? dtype=None)", _vector_norm_impl, grad="LinalgVectorNormBackward0",
+                     function=False, method=False, dtype=_vector_norm_dtype)
+vector_norm = _publish(_VECTOR_NORM, "vector_norm")
+
+
+def _matrix_norm_name(args, statics):
+    ord = statics[0]
+    if ord == "fro":
+        return "LinalgVectorNormBackward0"
+    if ord == "nuc":
+        return "SumBackward1"
+    return "AmaxBackward0" if ord > 0 else "AminBackward0"
+
+
+def _matrix_norm_impl(a, ord, dim, keepdim, dtype, name="linalg.matrix_norm"):
+    _matrix(a, name)
+    if dtype is not None:
+        a = a.astype(dtype.np)
+    d0, d1 = (d % a.ndim for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"{name}: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord not in ("fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf")):
+        raise RuntimeError(f"{name}: Order {ord} not supported.")
+    if ord == "fro":
+        absa = jnp.abs(a)
+        s = jnp.sum(absa * absa, axis=(d0, d1), keepdims=keepdim)
+        safe = jnp.where(s == 0, 1, s)
+        return jnp.where(s == 0, 0, jnp.sqrt(safe))
+    if ord in ("nuc", 2, -2):
+        m = jnp.moveaxis(a, (d0, d1), (-2, -1))
+        s = jnp.linalg.svd(m, compute_uv=False)
+        r = jnp.sum(s, -1) if ord == "nuc" else (jnp.max(s, -1) if ord == 2 else jnp.min(s, -1))
+        if keepdim:
+            r = jnp.expand_dims(r, tuple(sorted((d0, d1))))
+        return r
+    absa = jnp.abs(a)
+    if ord in (1, -1):
+        s = jnp.sum(absa, axis=d0, keepdims=True)
+        red = d1
+    else:
+        s = jnp.sum(absa, axis=d1, keepdims=True)
+        red = d0
+    r = jnp.max(s, axis=red, keepdims=True) if ord > 0 else jnp.min(s, axis=red, keepdims=True)
+    return r if keepdim else jnp.squeeze(r, (d0, d1))
+
+
+def _norm_dtype(name):
+    def rule(args, statics=None):
+        x = args[0]
+        if x._dtype.category < D.FLOAT:
+            raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
+                               f"{_type_word(x._dtype)}")
+        return None
+    return rule
+
+
+_MATRIX_NORM = defop("linalg_matrix_norm(Tensor A, any ord='fro', int[] dim=(-2, -1), bool keepdim=False, *, "
+                     "ScalarType? dtype=None)", _matrix_norm_impl, grad=_matrix_norm_name, function=False,
+                     method=False, dtype=_norm_dtype("linalg.matrix_norm"))
+_matrix_norm_fn = _MATRIX_NORM.function
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if not isinstance(ord, str):
+        ord = float(ord) if abs(ord) == float("inf") else int(ord) if float(ord).is_integer() else float(ord)
+    return _matrix_norm_fn(A, ord, tuple(dim), keepdim, dtype=dtype, out=out)
+
+
+_composite(matrix_norm, "matrix_norm")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
+    """torch.linalg.norm: a vector norm or a matrix norm, chosen from ``ord`` and ``dim``."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None:
+        dim = tuple(dim)
+    if isinstance(ord, str) or (dim is not None and len(dim) == 2) or (dim is None and ord is not None and A.ndim == 2):
+        if dim is None and A.ndim != 2:
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                               f"Got {A.ndim}D.")
+        return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim,
+                           dtype=dtype, out=out)
+    if dim is None and ord is not None and A.ndim != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                           f"Got {A.ndim}D.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+_composite(norm, "norm")
+
+
+def cond(A, p=None, *, out=None):
+    """torch.linalg.cond: ``norm(A, p) * norm(inv(A), p)``; the ratio of singular values for ``p`` in (None, 2, -2)."""
+    from ._registry import FUNCTIONS as F
+    if p is None or p in (2, -2):
+        s = svdvals(A)
+        r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+        return r
+    _sq_check(A, "linalg.cond")
+    r = F["mul"](matrix_norm(A, p), matrix_norm(inv(A), p))
+    return r
+
+
+def _sq_check(A, name):
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+
+
+_composite(cond, "cond")
+
+
+# ---- pseudo-inverse, least squares, rank ----------------------------------------------
+def _tolerances(s_max, atol, rtol, mn, dtype):
+    eps = jnp.finfo(dtype).eps
+    if rtol is None:
+        rtol = eps * mn if atol is None else 0.0
+    if atol is None:
+        atol = 0.0
+    return jnp.maximum(jnp.asarray(atol, s_max.dtype)[..., None] if jnp.ndim(atol) else atol,
+                       (jnp.asarray(rtol, s_max.dtype)[..., None] if jnp.ndim(rtol) else rtol) * s_max)
+
+
+def _pinv_value(a, atol, rtol, hermitian):
+    m, n = a.shape[-2:]
+    if m == 0 or n == 0:
+        return jnp.zeros(a.shape[:-2] + (n, m), a.dtype)
+    if hermitian:
+        w, v = jnp.linalg.eigh(jnp.tril(a) + _mH(jnp.tril(a, -1)), symmetrize_input=False)
+        absw = jnp.abs(w)
+        cut = _tolerances(jnp.max(absw, -1, keepdims=True), atol, rtol, builtins.max(m, n), _real_dtype(a))
+        winv = jnp.where(absw > cut, 1 / jnp.where(w == 0, 1, w), 0).astype(a.dtype)
+        return (v * winv[..., None, :]) @ _mH(v)
+    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    cut = _tolerances(s[..., :1], atol, rtol, builtins.max(m, n), _real_dtype(a))
+    sinv = jnp.where(s > cut, 1 / jnp.where(s == 0, 1, s), 0).astype(a.dtype)
+    return (_mH(vh) * sinv[..., None, :]) @ _mH(u)
+
+
+def _make_pinv(atol, rtol, hermitian):
+    @jax.custom_jvp
+    def pinv_(a):
+        return _pinv_value(a, atol, rtol, hermitian)
+
+    @pinv_.defjvp
+    def _jvp(primals, tangents):
+        (a,), (da,) = primals, tangents
+        p = pinv_(a)
+        if min(a.shape[-2:]) == 0:
+            return p, jnp.zeros_like(p)
+        pH, daH = _mH(p), _mH(da)
+        eye_m = jnp.eye(a.shape[-2], dtype=a.dtype)
+        eye_n = jnp.eye(a.shape[-1], dtype=a.dtype)
+        dp = (-p @ da @ p + p @ pH @ daH @ (eye_m - a @ p) + (eye_n - p @ a) @ daH @ pH @ p)
+        return p, dp
+    return pinv_
+
+
+def _pinv(a, atol, rtol, hermitian):
+    _matrix(a, "linalg.pinv")
+    return _make_pinv(atol, rtol, hermitian)(a)
+
+
+def _pinv_dtype(args, statics=None):
+    a = args[0]
+    if a._dtype.category < D.FLOAT:
+        raise RuntimeError(f"linalg.pinv(): Expected a floating point or complex tensor as input. Got "
+                           f"{_type_word(a._dtype)}")
+    real = a._dtype.to_real() if a._dtype.category == D.COMPLEX else a._dtype
+    return (a._dtype, real, real)
+
+
+_PINV = defop("linalg_pinv(Tensor self, *, Tensor? atol=None, Tensor? rtol=None, bool hermitian=False)", _pinv,
+              grad="LinalgPinvBackward0", function=False, method=False, dtype=_pinv_dtype)
+_pinv_fn = _PINV.function
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
+    if rcond is not None:
+        rtol = rcond
+    return _pinv_fn(A, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
+
+
+_composite(pinv, "pinv")
+
+
+def pinverse(input, rcond=1e-15):
+    return pinv(input, rtol=rcond)
+
+
+_composite(pinverse, None, top="pinverse", method="pinverse")
+
+
+def _lstsq_prepare(a, b, rcond, driver):
+    _matrix(a, "torch.linalg.lstsq")
+    if driver is None:
+        driver = "gelsy"
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    vector = b.ndim == a.ndim - 1
+    if vector:
+        b = b[..., None]
+    if a.shape[-2] != b.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    a2, b2 = _batch_broadcast(a, b)
+    m, n = a.shape[-2:]
+    rtol = jnp.finfo(_real_dtype(a)).eps * builtins.max(m, n) if rcond is None else rcond
+    return a2, b2, vector, driver, rtol
+
+
+def _lstsq_solution(a, b, rcond, driver):
+    a2, b2, vector, driver, rtol = _lstsq_prepare(a, b, rcond, driver)
+    m, n = a.shape[-2:]
+    x = _make_pinv(None, rtol if driver != "gels" else 0.0, False)(a2) @ b2
+    if driver in ("gels", "gelsd", "gelss") and m > n:
+        resid = jnp.sum(jnp.abs(a2 @ x - b2) ** 2, axis=-2).astype(_real_dtype(a))
+    else:
+        resid = jnp.zeros((0,), _real_dtype(a))
+    return (x[..., 0] if vector else x), resid
+
+
+def _lstsq_rank(a, b, rcond, driver):
+    a2, b2, vector, driver, rtol = _lstsq_prepare(a, b, rcond, driver)
+    m, n = a.shape[-2:]
+    rdt = _real_dtype(a)
+    s = jnp.linalg.svd(a2, compute_uv=False) if min(m, n) else jnp.zeros(a2.shape[:-2] + (0,), rdt)
+    if driver == "gels":
+        rank = jnp.zeros((0,), jnp.int64)
+    else:
+        rank = jnp.sum(s > rtol * (s[..., :1] if min(m, n) else 0), -1).astype(jnp.int64)
+    return rank, (s if driver in ("gelsd", "gelss") else jnp.zeros((0,), rdt))
+
+
+_LSTSQ_SOLUTION = defop("_linalg_lstsq_solution(Tensor self, Tensor b, float? rcond=None, *, str? driver=None)",
+                        _lstsq_solution, grad="LinalgLstsqBackward0", function=False, method=False,
+                        dtype=_float_input("torch.linalg.lstsq")).function
+_LSTSQ_RANK = defop("_linalg_lstsq_rank(Tensor self, Tensor b, float? rcond=None, *, str? driver=None)",
+                    _lstsq_rank, function=False, method=False, differentiable=False,
+                    dtype=_float_input("torch.linalg.lstsq")).function
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """torch.linalg.lstsq: ``(solution, residuals, rank, singular_values)``; the minimum-norm solution
+    (through the pseudo-inverse) for every driver; only the solution and residuals carry gradients."""
+    from ._registry import _return_type
+    x, resid = _LSTSQ_SOLUTION(A, B, rcond, driver=driver)
+    rank, sv = _LSTSQ_RANK(A, B, rcond, driver=driver)
+    return _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))(x, resid, rank, sv)
+
+
+_composite(lstsq, "lstsq")
+
+
+def _matrix_rank(a, atol, rtol, hermitian):
+    _matrix(a, "linalg.matrix_rank")
+    m, n = a.shape[-2:]
+    if m == 0 or n == 0:
+        return jnp.zeros(a.shape[:-2], jnp.int64)
+    if hermitian:
+        s = jnp.abs(jnp.linalg.eigh(jnp.tril(a) + _mH(jnp.tril(a, -1)), symmetrize_input=False)[0])
+        smax = jnp.max(s, -1, keepdims=True)
+    else:
+        s = jnp.linalg.svd(a, compute_uv=False)
+        smax = s[..., :1]
+    cut = _tolerances(smax, atol, rtol, builtins.max(m, n), _real_dtype(a))
+    return jnp.sum(s > cut, -1).astype(jnp.int64)
+
+
+_RANK = defop("linalg_matrix_rank(Tensor A, *, Tensor? atol=None, Tensor? rtol=None, bool hermitian=False)",
+              _matrix_rank, function=False, method=False, differentiable=False,
+              dtype=_pinv_dtype)
+_publish(_RANK, "matrix_rank")
+
+
+# ---- matrix functions ---------------------------------------------------------------------
+def matrix_power(A, n, *, out=None):
+    """torch.linalg.matrix_power: repeated squaring with ``matmul`` (as PyTorch, so the grad_fn is MmBackward0)."""
+    _sq_check(A, "linalg.matrix_power")
+    n = int(n)
+    if n == 0:
+        return _POWER_ZERO(A)
+    if n == 1:
+        return FUNCTIONS["clone"](A)
+    if n < 0:
+        A = inv(A)
+        n = -n
+    z, result = A, None
+    while n:
+        if n & 1:
+            result = z if result is None else FUNCTIONS["matmul"](result, z)
+        n >>= 1
+        if n:
+            z = FUNCTIONS["matmul"](z, z)
+    return result
+
+
+_POWER_ZERO = defop("_matrix_power_zero(Tensor self)",
+                    lambda a: jnp.broadcast_to(jnp.eye(a.shape[-1], dtype=a.dtype), a.shape),
+                    grad="CopyBackwards", function=False, method=False, dtype="keep").function
+_composite(matrix_power, "matrix_power", top="matrix_power", method="matrix_power")
+
+
+def _matrix_exp(a):
+    _square(a, "linalg.matrix_exp")
+    if a.shape[-1] == 0:
+        return a
+    if a.ndim == 2:
+        return jsl.expm(a)
+    flat = a.reshape((-1,) + a.shape[-2:])
+    return jax.vmap(jsl.expm)(flat).reshape(a.shape)
+
+
+_linop("linalg_matrix_exp(Tensor A)", _matrix_exp, "matrix_exp", grad="LinalgMatrixExpBackward0")
+_top("matrix_exp(Tensor self)", _matrix_exp, grad="LinalgMatrixExpBackward0", dtype=_float_input("linalg.matrix_exp"))
+
+
+# ---- LU -------------------------------------------------------------------------------------
+def _lu_factor(a, pivot, name="linalg.lu_factor"):
+    _matrix(a, name)
+    if not pivot:
+        raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")
+    m, n = a.shape[-2:]
+    if m == 0 or n == 0:
+        return a, jnp.zeros(a.shape[:-2] + (min(m, n),), jnp.int32)
+    lu, piv, _ = lax.linalg.lu(a)
+    return lu, (piv + 1).astype(jnp.int32)
+
+
+def _lu_info(lu):
+    if min(lu.shape[-2:]) == 0:
+        return jnp.zeros(lu.shape[:-2], jnp.int32)
+    return _info_from_diag(jnp.diagonal(lax.stop_gradient(lu), axis1=-2, axis2=-1))
+
+
+_linop("linalg_lu_factor(Tensor A, *, bool pivot=True)", _lu_factor, "lu_factor", grad="LinalgLuFactorExBackward0",
+       returns=("LU", "pivots"))
+lu_factor_ex = _linop("linalg_lu_factor_ex(Tensor A, *, bool pivot=True, bool check_errors=False)",
+       lambda a, p, c: (lambda lu, piv: (lu, piv, _lu_info(lu)))(*_lu_factor(a, p, "linalg.lu_factor_ex")),
+       "lu_factor_ex", grad="LinalgLuFactorExBackward0", returns=("LU", "pivots", "info"))
+
+
+def _perm(pivots, m):
+    """The row permutation ``perm`` (``A[perm] = L @ U``) from LAPACK's 1-based pivots."""
+    if pivots.shape[-1] == 0:
+        return jnp.broadcast_to(jnp.arange(m), pivots.shape[:-1] + (m,))
+    return lax.linalg.lu_pivots_to_permutation(pivots.astype(jnp.int32) - 1, m)
+
+
+def _perm_matrix(perm, dtype):
+    """P with ``A = P @ L @ U``: P[perm[i], i] = 1."""
+    m = perm.shape[-1]
+    return (perm[..., :, None] == jnp.arange(m)).astype(dtype).swapaxes(-1, -2)
+
+
+def _lu_unpack_lu(lu):
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    l_ = jnp.tril(lu[..., :, :k], -1) + jnp.eye(m, k, dtype=lu.dtype)
+    u = jnp.triu(lu[..., :k, :])
+    return l_, u
+
+
+def _lu_p(a, pivot):
+    lu, piv = _lu_factor(a, pivot, "linalg.lu")
+    return _perm_matrix(_perm(piv, a.shape[-2]), a.dtype)
+
+
+def _lu_lu(a, pivot):
+    lu, _ = _lu_factor(a, pivot, "linalg.lu")
+    return _lu_unpack_lu(lu)
+
+
+_LU_P = defop("_linalg_lu_p(Tensor A, *, bool pivot=True)", _lu_p, function=False, method=False,
+              differentiable=False, dtype=_float_input("linalg.lu")).function
+_LU_LU = defop("_linalg_lu_lu(Tensor A, *, bool pivot=True)", _lu_lu, function=False, method=False,
+               grad="LinalgLuBackward0", dtype=_float_input("linalg.lu")).function
+
+
+def lu(A, *, pivot=True, out=None):
+    """torch.linalg.lu: ``(P, L, U)`` with ``A = P @ L @ U`` (P carries no gradient)."""
+    from ._registry import _return_type
+    p = _LU_P(A, pivot=pivot)
+    l_, u = _LU_LU(A, pivot=pivot)
+    return _return_type("linalg_lu", ("P", "L", "U"))(p, l_, u)
+
+
+_composite(lu, "lu")
+
+
+def _lu_unpack_p(lu_data, pivots, unpack_data, unpack_pivots):
+    if not unpack_pivots:
+        return jnp.zeros((0,), lu_data.dtype)
+    return _perm_matrix(_perm(pivots, lu_data.shape[-2]), lu_data.dtype)
+
+
+def _lu_unpack_lu2(lu_data, pivots, unpack_data, unpack_pivots):
+    if not unpack_data:
+        return jnp.zeros((0,), lu_data.dtype), jnp.zeros((0,), lu_data.dtype)
+    return _lu_unpack_lu(lu_data)
+
+
+_LU_UNPACK_P = defop("_lu_unpack_p(Tensor LU_data, Index LU_pivots, bool unpack_data=True, bool unpack_pivots=True)",
+                     _lu_unpack_p, function=False, method=False, differentiable=False, dtype="keep").function
+_LU_UNPACK_LU = defop("_lu_unpack_lu(Tensor LU_data, Index LU_pivots, bool unpack_data=True, "
+                      "bool unpack_pivots=True)", _lu_unpack_lu2, function=False, method=False,
+                      grad="LuUnpackBackward0", dtype="keep").function
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    from ._registry import _return_type
+    p = _LU_UNPACK_P(LU_data, LU_pivots, unpack_data, unpack_pivots)
+    l_, u = _LU_UNPACK_LU(LU_data, LU_pivots, unpack_data, unpack_pivots)
+    return _return_type("lu_unpack", ("P", "L", "U"))(p, l_, u)
+
+
+_composite(lu_unpack, None, top="lu_unpack")
+
+
+def _lu_solve(lu_data, b, pivots, left, adjoint, name="linalg.lu_solve"):
+    _square(lu_data, name, "LU")
+    m = lu_data.shape[-1]
+    if not left:        # X op(A) = B  <=>  op(A)^H X^H = B^H
+        x = _lu_solve(lu_data, _mH(b), pivots, True, not adjoint, name)
+        return _mH(x)
+    perm = _perm(pivots, m)
+    lu2, b2 = _batch_broadcast(lu_data, b)
+    perm = jnp.broadcast_to(perm, lu2.shape[:-2] + (m,))
+    if not adjoint:     # L U X = B[perm]
+        pb = jnp.take_along_axis(b2, perm[..., :, None], axis=-2)
+        y = lax.linalg.triangular_solve(lu2, pb, left_side=True, lower=True, unit_diagonal=True)
+        return lax.linalg.triangular_solve(lu2, y, left_side=True, lower=False)
+    cplx = jnp.iscomplexobj(lu2)
+    y = lax.linalg.triangular_solve(lu2, b2, left_side=True, lower=False, transpose_a=True, conjugate_a=cplx)
+    y = lax.linalg.triangular_solve(lu2, y, left_side=True, lower=True, unit_diagonal=True, transpose_a=True,
+                                    conjugate_a=cplx)
+    inv_perm = jnp.argsort(perm, axis=-1)
+    return jnp.take_along_axis(y, inv_perm[..., :, None], axis=-2)
+
+
+_LU_SOLVE = defop("_linalg_lu_solve(Tensor LU, Tensor B, Index pivots, *, bool left=True, bool adjoint=False)",
+                  _lu_solve, function=False, method=False, grad="LinalgLuSolveBackward0",
+                  dtype=_float_input("linalg.lu_solve"))
+_lu_solve_fn = _LU_SOLVE.function
+
+
+def lu_solve_linalg(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    return _lu_solve_fn(LU, B, pivots, left=left, adjoint=adjoint, out=out)
+
+
+_composite(lu_solve_linalg, "lu_solve")
+
+
+def lu_solve_legacy(b, LU_data, LU_pivots, *, out=None):
+    """torch.lu_solve(b, LU_data, LU_pivots)."""
+    return _lu_solve_fn(LU_data, b, LU_pivots, out=out)
+
+
+if "lu_solve" not in FUNCTIONS:
+    FUNCTIONS["lu_solve"] = lu_solve_legacy
+    METHODS["lu_solve"] = lu_solve_legacy
+globals()["lu_solve"] = lu_solve_linalg
+
+
+def lu_legacy(A, pivot=True, get_infos=False, out=None):
+    """torch.lu: ``(LU, pivots)`` or ``(LU, pivots, infos)`` (a plain tuple)."""
+    r = lu_factor_ex(A, pivot=pivot)
+    return (r[0], r[1], r[2]) if get_infos else (r[0], r[1])
+
+
+if "lu" not in FUNCTIONS:
+    FUNCTIONS["lu"] = lu_legacy
+    METHODS["lu"] = lu_legacy
+
+
+# ---- Householder -------------------------------------------------------------------------------
+def _householder_q(a, tau, ncols):
+    """Q = H_1 ... H_k (m x ncols) from Householder vectors stored below the diagonal of ``a``."""
+    m = a.shape[-2]
+    k = tau.shape[-1]
+    q = jnp.broadcast_to(jnp.eye(m, dtype=a.dtype), a.shape[:-2] + (m, m))
+    for i in reversed(range(k)):
+        v = jnp.concatenate([jnp.zeros(a.shape[:-2] + (i,), a.dtype), jnp.ones(a.shape[:-2] + (1,), a.dtype),
+                             a[..., i + 1:, i]], axis=-1)
+        # q <- H_i q = q - tau_i v (v^H q)
+        vq = jnp.einsum("...i,...ij->...j", jnp.conj(v), q)
+        q = q - tau[..., i, None, None] * v[..., :, None] * vq[..., None, :]
+    return q[..., :, :ncols]
+
+
+def _householder_product(a, tau):
+    _matrix(a, "torch.linalg.householder_product")
+    m, n = a.shape[-2:]
+    if m < n:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    if tau.shape[-1] > n:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater than or equal to "
+                           "tau.shape[-1]")
+    return _householder_q(a, tau, n)
+
+
+_linop("linalg_householder_product(Tensor input, Tensor tau)", _householder_product, "householder_product",
+       grad="LinalgHouseholderProductBackward0", dtype=_float_input("torch.linalg.householder_product"))
+if "orgqr" not in FUNCTIONS:
+    FUNCTIONS["orgqr"] = METHODS["orgqr"] = globals()["householder_product"]
+
+
+def _ormqr(a, tau, c, left, transpose):
+    m = a.shape[-2]
+    q = _householder_q(a, tau, m)
+    if transpose:
+        q = _mH(q)
+    return q @ c if left else c @ q
+
+
+_top("ormqr(Tensor self, Tensor input2, Tensor input3, bool left=True, bool transpose=False)", _ormqr,
+     grad="OrmqrBackward0", dtype=_float_input("ormqr"))
+
+
+def _geqrf(a):
+    _matrix(a, "geqrf")
+    if min(a.shape[-2:]) == 0:
+        return a, jnp.zeros(a.shape[:-2] + (0,), a.dtype)
+    from jax._src.lax.linalg import geqrf     # not re-exported by jax.lax.linalg
+    r, tau = geqrf(a)
+    return r, tau
+
+
+_top("geqrf(Tensor self)", _geqrf, grad="GeqrfBackward0", dtype=_float_input("geqrf"), differentiable=False,
+     returns=("a", "tau"))
+
+
+# ---- products, cross, misc ------------------------------------------------------------------------
+def _cross(a, b, dim):
+    nd = builtins.max(a.ndim, b.ndim)
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+    d = dim % nd if -nd <= dim < nd else None
+    if d is None:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})")
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[d]} and "
+                           f"{b.shape[d]}")
+    shape = jnp.broadcast_shapes(a.shape, b.shape)
+    return jnp.cross(jnp.broadcast_to(a, shape), jnp.broadcast_to(b, shape), axis=d)
+
+
+_linop("linalg_cross(Tensor self, Tensor other, *, int dim=-1)", _cross, "cross", grad="LinalgCrossBackward0",
+       dtype="promote")
+
+
+def _cross_top(a, b, dim):
+    if dim is None:
+        shape = jnp.broadcast_shapes(a.shape, b.shape)
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return _cross(a, b, dim)
+
+
+_top("cross(Tensor self, Tensor other, int? dim=None)", _cross_top, grad="LinalgCrossBackward0", dtype="promote")
+
+
+def _vecdot(x, y, dim):
+    if jnp.iscomplexobj(x):
+        x = jnp.conj(x)
+    return jnp.sum(x * y, axis=dim)
+
+
+_linop("linalg_vecdot(Tensor x, Tensor y, *, int dim=-1)", _vecdot, "vecdot", grad="SumBackward1",
+       dtype=_float_input("linalg.vecdot"))
+
+
+def multi_dot(tensors, *, out=None):
+    """torch.linalg.multi_dot: the chained product (1-D first/last arguments are a row/column vector)."""
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    first_1d, last_1d = ts[0].ndim == 1, ts[-1].ndim == 1
+    if first_1d:
+        ts[0] = ts[0].unsqueeze(0)
+    if last_1d:
+        ts[-1] = ts[-1].unsqueeze(-1)
+    for i, t in enumerate(ts):
+        if t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    r = ts[0]
+    for t in ts[1:]:
+        r = FUNCTIONS["mm"](r, t)
+    if first_1d and last_1d:
+        return r.reshape(())
+    if first_1d:
+        return r.reshape(r.shape[-1])
+    if last_1d:
+        return r.reshape(r.shape[0])
+    return r
+
+
+_composite(multi_dot, "multi_dot")
+
+
+def _vander(x, n):
+    if x.ndim == 0:
+        x = x.reshape(1)
+    n = x.shape[-1] if n is None else n
+    if n <= 0:
+        raise RuntimeError("N must be greater than 1.")
+    if x.dtype == jnp.bool_:
+        x = x.astype(jnp.int64)
+    ones = jnp.ones(x.shape + (1,), x.dtype)
+    if n == 1:
+        return ones
+    rep = jnp.broadcast_to(x[..., None], x.shape + (n - 1,))
+    return jnp.concatenate([ones, jnp.cumprod(rep, axis=-1)], axis=-1)
+
+
+_linop("linalg_vander(Tensor x, *, int? N=None)", _vander, "vander", grad="CatBackward0", dtype="promote")
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return FUNCTIONS["diagonal"](A, offset, dim1, dim2)
+
+
+_composite(diagonal, "diagonal")
+
+
+def tensorinv(A, ind=2, *, out=None):
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape = tuple(A.shape[ind:]) + tuple(A.shape[:ind])
+    rows = math.prod(A.shape[:ind])
+    cols = math.prod(A.shape[ind:])
+    if rows != cols:
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           "prod(self.shape[:ind]), but got " f"{cols} != {rows}")
+    return inv(A.reshape(rows, cols)).reshape(out_shape)
+
+
+_composite(tensorinv, "tensorinv")
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    if dims is not None:
+        nd = A.ndim
+        dims = [d % nd for d in dims]
+        rest = [d for d in range(nd) if d not in dims]
+        A = A.permute(*(rest + dims))
+    res_shape = tuple(A.shape[B.ndim:])
+    n = math.prod(res_shape)
+    return solve(A.reshape(-1, n), B.reshape(-1)).reshape(res_shape)
+
+
+_composite(tensorsolve, "tensorsolve")
+
+
+def _trace(x):
+    if x.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim " f"{x.ndim}")
+    d = jnp.trace(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        d = d.astype(jnp.int64)
+    return d
+
+
+_top("trace(Tensor self)", _trace, grad="TraceBackward0", dtype="keep")

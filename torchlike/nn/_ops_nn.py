@@ -1,0 +1,732 @@
+"""Neural-network ops: declarations only (see ``torchlike._registry.defop``).
+
+Each op is one pure JAX function declared with the grad_fn name PyTorch gives
+it (a function of the arguments where PyTorch's name depends on them, e.g.
+``linear`` is ``AddmmBackward0`` on a 2-D input with a bias).  Gradients are
+JAX's vjp of the same function.  The public, argument-checking wrappers live in
+:mod:`torchlike.nn.functional`.
+
+Argument kinds used here: ``Index`` marks tensors that are never
+differentiated and keep their dtype (class targets, masks, running
+statistics, PRNG keys); a Python float passed in an ``Index`` slot is a traced
+scalar, so changing it (a BatchNorm momentum, say) does not recompile.
+"""
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from .. import _dtype as D
+from .._registry import _promoted, defop
+
+_HALF = (jnp.float16, jnp.bfloat16)
+
+
+def _acc_dtype(x):
+    """Half-precision inputs are computed in float32, as PyTorch's CPU kernels do."""
+    return jnp.float32 if x.dtype in _HALF else x.dtype
+
+
+def _same_dtype(what):
+    """Dtype rule: every tensor argument must have the same dtype (no promotion)."""
+    def rule(args, statics=None):
+        ds = [a._dtype for a in args if a is not None and hasattr(a, "_dtype")]
+        for d in ds[1:]:
+            if d is not ds[0]:
+                raise RuntimeError(what(ds[0], d))
+        return None
+    return rule
+
+
+def _word(d):
+    from .._registry import _type_word
+    return _type_word(d)
+
+
+# ---- activations -----------------------------------------------------------
+def _leaky_relu(x, slope):
+    return jnp.where(x > 0, x, x * slope).astype(x.dtype)
+
+
+def _elu(x, alpha, scale, input_scale):
+    # where, not minimum: minimum's derivative at 0 is 1/2; PyTorch takes the negative branch at 0
+    neg = alpha * jnp.expm1(jnp.where(x > 0, jnp.zeros_like(x), x) * input_scale)
+    return (jnp.where(x > 0, x, neg) * scale).astype(x.dtype)
+
+
+def _gelu(x, approximate):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return jax.nn.gelu(x, approximate=approximate == "tanh")
+
+
+def _softplus(x, beta, threshold):
+    bx = x * beta
+    return jnp.where(bx > threshold, x, jnp.logaddexp(0, bx) / beta).astype(x.dtype)
+
+
+def _hardtanh(x, lo, hi):
+    inside = (x > lo) & (x < hi)
+    return jnp.where(inside, x, jnp.where(x <= lo, jnp.asarray(lo, x.dtype), jnp.asarray(hi, x.dtype)))
+
+
+def _hardswish(x):
+    return jnp.where(x <= -3, jnp.zeros_like(x), jnp.where(x >= 3, x, x * (x + 3) / 6))
+
+
+def _hardsigmoid(x):
+    return jnp.where(x <= -3, jnp.zeros_like(x), jnp.where(x >= 3, jnp.ones_like(x), x / 6 + 0.5))
+
+
+def _mish(x):
+    return x * jnp.tanh(jnp.logaddexp(0, x))
+
+
+def _glu(x, dim):
+    a, b = jnp.split(x, 2, axis=dim)
+    return a * jax.nn.sigmoid(b)
+
+
+def _softmax_dtype(args, statics):
+    d = statics[1]
+    if d is not None:
+        return d
+    x = args[0]
+    return x._dtype if x._dtype.category >= D.FLOAT else D.get_default_dtype()
+
+
+def _softmax(fn):
+    def impl(x, dim, dtype):
+        if x.ndim == 0:
+            return fn(x.reshape(1), axis=0).reshape(())
+        return fn(x, axis=dim)
+    return impl
+
+
+defop("leaky_relu(Tensor self, Scalar negative_slope=0.01)", _leaky_relu, function=False, method=False,
+      saves="self")
+LEAKY_RELU_INPLACE = defop("_leaky_relu_inplace(Tensor self, Scalar negative_slope=0.01)", _leaky_relu,
+                           function=False, method=False, saves="result", grad="LeakyReluBackward1")
+defop("elu(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1)", _elu, function=False,
+      method=False, saves="result")
+ELU_INPLACE = defop("_elu_inplace(Tensor self, Scalar alpha=1, Scalar scale=1, Scalar input_scale=1)", _elu,
+                    function=False, method=False, saves="result", grad="EluBackward1")
+defop("gelu(Tensor self, *, str approximate='none')", _gelu, dtype="float", function=False, method=False)
+defop("silu(Tensor self)", jax.nn.silu, dtype="float", function=False, method=False)
+defop("mish(Tensor self)", _mish, dtype="float", function=False, method=False)
+defop("softplus(Tensor self, Scalar beta=1, Scalar threshold=20)", _softplus, dtype="float", function=False,
+      method=False)
+defop("hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1)", _hardtanh, function=False, method=False)
+defop("hardswish(Tensor self)", _hardswish, dtype="float", function=False, method=False)
+defop("hardsigmoid(Tensor self)", _hardsigmoid, dtype="float", function=False, method=False)
+defop("log_sigmoid(Tensor self)", jax.nn.log_sigmoid, dtype="float", function=False, method=False,
+      grad="LogSigmoidBackward0")
+defop("softsign(Tensor self)", lambda x: x / (1 + jnp.abs(x)), dtype="float", function=False, method=False,
+      grad="DivBackward0")
+defop("glu(Tensor self, int dim=-1)", _glu, dtype="float", function=False, method=False)
+defop("softmax(Tensor self, int dim, ScalarType? dtype=None)", _softmax(jax.nn.softmax), dtype=_softmax_dtype,
+      saves="result", out=False)
+defop("log_softmax(Tensor self, int dim, ScalarType? dtype=None)", _softmax(jax.nn.log_softmax),
+      dtype=_softmax_dtype, saves="result", out=False)
+
+
+# ---- linear / convolution ----------------------------------------------------
+def _linear(x, w, b):
+    k = x.shape[-1] if x.ndim else 1
+    kw = w.shape[-1]
+    if x.ndim == 0 or k != kw:
+        rows = math.prod(x.shape[:-1]) if x.ndim > 1 else 1
+        wt = f"{w.shape[1]}x{w.shape[0]}" if w.ndim == 2 else f"{w.shape[0]}x1"
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {wt})")
+    y = jnp.matmul(x, w.T)
+    return y if b is None else y + b
+
+
+def _linear_name(args, statics):
+    x, b = args[0], args[2]
+    if x.ndim == 2:
+        return "MmBackward0" if b is None else "AddmmBackward0"
+    if b is not None:
+        return "ViewBackward0"
+    return "SqueezeBackward4" if x.ndim == 1 else "UnsafeViewBackward0"
+
+
+defop("linear(Tensor input, Tensor weight, Tensor? bias=None)", _linear, grad=_linear_name, method=False,
+      dtype=_same_dtype(lambda a, b: f"mat1 and mat2 must have the same dtype, but got {_word(a)} and {_word(b)}"))
+
+
+def _conv_pads(padding, kernel, dilation):
+    if padding == "valid":
+        return [(0, 0)] * len(kernel)
+    if padding == "same":
+        out = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            out.append((total // 2, total - total // 2))
+        return out
+    return [(p, p) for p in padding]
+
+
+_CONV_DIMS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
+
+
+def _convolution(x, w, b, stride, padding, dilation, groups):
+    nsp = w.ndim - 2
+    if x.ndim not in (nsp + 1, nsp + 2):
+        raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to conv{nsp}d, but got "
+                           f"input of size: {list(x.shape)}")
+    unbatched = x.ndim == nsp + 1
+    if unbatched:
+        x = x[None]
+    if x.shape[1] != w.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected input"
+                           f"{list(x.shape)} to have {w.shape[1] * groups} channels, but got {x.shape[1]} "
+                           "channels instead")
+    if w.shape[0] % groups:
+        raise RuntimeError("Given groups=%d, expected weight to be divisible by %d at dimension 0, but got weight "
+                           "of size %s instead" % (groups, groups, list(w.shape)))
+    pads = _conv_pads(padding, w.shape[2:], dilation)
+    padded = [n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads)]
+    eff = [d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation)]
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
+                           f"size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual "
+                           "input size")
+    y = lax.conv_general_dilated(x, w, tuple(stride), pads, rhs_dilation=tuple(dilation),
+                                 dimension_numbers=_CONV_DIMS[nsp], feature_group_count=groups)
+    if b is not None:
+        y = y + b.reshape((1, -1) + (1,) * nsp)
+    return y[0] if unbatched else y
+
+
+def _conv_dtype(args, statics=None):
+    x, w, b = args
+    if x._dtype is not w._dtype:
+        raise RuntimeError(f"Input type ({x._dtype.name}) and weight type ({w._dtype.name}) should be the same")
+    if b is not None and b._dtype is not x._dtype:
+        raise RuntimeError(f"Input type ({x._dtype.name}) and bias type ({b._dtype.name}) should be the same")
+    return None
+
+
+defop("convolution(Tensor input, Tensor weight, Tensor? bias, int[] stride, any padding, int[] dilation, "
+      "int groups)", _convolution, dtype=_conv_dtype, method=False, out=False,
+      grad=lambda args, st: "SqueezeBackward1" if args[0].ndim == args[1].ndim - 1 else "ConvolutionBackward0")
+
+
+# ---- pooling ---------------------------------------------------------------
+def pool_geometry(sizes, kernel, stride, padding, dilation, ceil_mode):
+    """Output sizes and the (low, high) padding each spatial dim needs, PyTorch's rules."""
+    outs, pads = [], []
+    for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation):
+        eff = d * (k - 1) + 1
+        num = n + 2 * p - eff
+        o = (-(-num // s) if ceil_mode else num // s) + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        outs.append(o)
+        pads.append((p, max((o - 1) * s + eff - n - p, 0)))
+    return outs, pads
+
+
+def _window(x_ndim, nsp, vals, fill=1):
+    return (fill,) * (x_ndim - nsp) + tuple(vals)
+
+
+def _max_pool(x, kernel, stride, padding, dilation, ceil_mode):
+    nsp = len(kernel)
+    if any(d != 1 for d in dilation):     # JAX has no vjp for dilated reduce_window max: gather the windows
+        return _max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode)[0]
+    outs, pads = pool_geometry(x.shape[-nsp:], kernel, stride, padding, dilation, ceil_mode)
+    # a Python scalar init lets JAX recognise reduce_window_max (which has a vjp)
+    init = -float("inf") if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
+    y = lax.reduce_window(x, init, lax.max, _window(x.ndim, nsp, kernel),
+                          _window(x.ndim, nsp, stride), [(0, 0)] * (x.ndim - nsp) + pads,
+                          window_dilation=_window(x.ndim, nsp, dilation))
+    return y[(Ellipsis,) + tuple(slice(0, o) for o in outs)]
+
+
+def _max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
+    """(values, flat indices into each input plane): the window elements are gathered explicitly."""
+    nsp = len(kernel)
+    sizes = x.shape[-nsp:]
+    outs, pads = pool_geometry(sizes, kernel, stride, padding, dilation, ceil_mode)
+    # per spatial dim: input coordinate of (output position, kernel offset)
+    coords = [np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
+              for o, s, (p, _), k, d in zip(outs, stride, pads, kernel, dilation)]
+    grids = np.meshgrid(*[c.reshape(-1) for c in coords], indexing="ij")
+    flat = np.zeros(grids[0].shape, np.int64)
+    valid = np.ones(grids[0].shape, bool)
+    for g, n in zip(grids, sizes):
+        valid &= (g >= 0) & (g < n)
+        flat = flat * n + np.clip(g, 0, n - 1)
+    # reorder to (outs..., kernel...) then flatten windows
+    shape = sum(([o, k] for o, k in zip(outs, kernel)), [])
+    perm = list(range(0, 2 * nsp, 2)) + list(range(1, 2 * nsp, 2))
+    flat = flat.reshape(shape).transpose(perm).reshape(tuple(outs) + (-1,))
+    valid = valid.reshape(shape).transpose(perm).reshape(tuple(outs) + (-1,))
+    planes = x.reshape(x.shape[:-nsp] + (-1,))
+    vals = jnp.take(planes, jnp.asarray(flat.reshape(-1)), axis=-1).reshape(x.shape[:-nsp] + flat.shape)
+    neg = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
+    vals = jnp.where(jnp.asarray(valid), vals, jnp.asarray(neg, x.dtype))
+    arg = jnp.argmax(vals, axis=-1)
+    values = jnp.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
+    idx = jnp.take_along_axis(jnp.broadcast_to(jnp.asarray(flat), vals.shape), arg[..., None], axis=-1)[..., 0]
+    return values, idx
+
+
+def _avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    nsp = len(kernel)
+    sizes = x.shape[-nsp:]
+    outs, pads = pool_geometry(sizes, kernel, stride, padding, (1,) * nsp, ceil_mode)
+    acc = _acc_dtype(x)
+    xs = x.astype(acc)
+    y = lax.reduce_window(xs, 0.0 if jnp.issubdtype(acc, jnp.floating) else 0, lax.add, _window(x.ndim, nsp, kernel),
+                          _window(x.ndim, nsp, stride), [(0, 0)] * (x.ndim - nsp) + pads)
+    y = y[(Ellipsis,) + tuple(slice(0, o) for o in outs)]
+    if divisor_override:
+        return (y / divisor_override).astype(x.dtype)
+    counts = np.ones((), np.float64)
+    for n, k, s, (p, hi), o in zip(sizes, kernel, stride, pads, outs):
+        starts = np.arange(o) * s - p
+        ends = np.minimum(starts + k, n + p)      # windows never count past the right padding
+        if not count_include_pad:
+            c = np.minimum(ends, n) - np.maximum(starts, 0)
+        else:
+            c = ends - starts
+        counts = np.multiply.outer(counts, c)
+    return (y / jnp.asarray(counts, acc)).astype(x.dtype)
+
+
+def _adaptive_matrix(n, o):
+    m = np.zeros((o, n), np.float64)
+    for i in range(o):
+        start = (i * n) // o
+        end = -(-((i + 1) * n) // o)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+def _adaptive_avg_pool(x, output_size):
+    nsp = len(output_size)
+    if all(o == 1 for o in output_size):
+        return jnp.mean(x, axis=tuple(range(x.ndim - nsp, x.ndim)), keepdims=True)
+    acc = _acc_dtype(x)
+    y = x.astype(acc)
+    for i, o in enumerate(output_size):
+        axis = x.ndim - nsp + i
+        m = jnp.asarray(_adaptive_matrix(x.shape[axis], o), acc)
+        y = jnp.moveaxis(jnp.tensordot(y, m, axes=([axis], [1]), precision=lax.Precision.HIGHEST), -1, axis)
+    return y.astype(x.dtype)
+
+
+def _adaptive_max_pool(x, output_size):
+    nsp = len(output_size)
+    y = x
+    for i, o in enumerate(output_size):
+        axis = x.ndim - nsp + i
+        n = y.shape[axis]
+        parts = []
+        for j in range(o):
+            start, end = (j * n) // o, -(-((j + 1) * n) // o)
+            parts.append(jnp.max(lax.slice_in_dim(y, start, end, axis=axis), axis=axis, keepdims=True))
+        y = jnp.concatenate(parts, axis=axis)
+    return y
+
+
+defop("max_pool2d(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, bool ceil_mode)",
+      _max_pool, dtype="keep", method=False, out=False, grad="MaxPool2DWithIndicesBackward0")
+defop("max_pool1d(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, bool ceil_mode)",
+      _max_pool, dtype="keep", method=False, out=False, grad="SqueezeBackward1")
+defop("max_pool3d(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, bool ceil_mode)",
+      _max_pool, dtype="keep", method=False, out=False, grad="MaxPool3DWithIndicesBackward0")
+defop("max_pool2d_with_indices(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, "
+      "bool ceil_mode)", _max_pool_indices, dtype="keep", method=False, function=False, out=False,
+      grad="MaxPool2DWithIndicesBackward0")
+defop("max_pool1d_with_indices(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, "
+      "bool ceil_mode)", _max_pool_indices, dtype="keep", method=False, function=False, out=False,
+      grad="SqueezeBackward1")
+defop("avg_pool2d(Tensor self, int[] kernel_size, int[] stride, int[] padding, bool ceil_mode, "
+      "bool count_include_pad, int? divisor_override)", _avg_pool, dtype="keep", method=False, out=False,
+      function=False)
+defop("avg_pool1d(Tensor self, int[] kernel_size, int[] stride, int[] padding, bool ceil_mode, "
+      "bool count_include_pad, int? divisor_override)", _avg_pool, dtype="keep", method=False, out=False,
+      grad="SqueezeBackward1")
+defop("avg_pool3d(Tensor self, int[] kernel_size, int[] stride, int[] padding, bool ceil_mode, "
+      "bool count_include_pad, int? divisor_override)", _avg_pool, dtype="keep", method=False, out=False,
+      function=False)
+defop("adaptive_avg_pool2d(Tensor self, int[] output_size)", _adaptive_avg_pool, dtype="keep", method=False,
+      out=False, function=False,
+      grad=lambda args, st: "MeanBackward1" if all(o == 1 for o in st[0]) else "AdaptiveAvgPool2DBackward0")
+defop("adaptive_avg_pool1d(Tensor self, int[] output_size)", _adaptive_avg_pool, dtype="keep", method=False,
+      out=False, grad="SqueezeBackward1")
+defop("adaptive_max_pool2d(Tensor self, int[] output_size)", _adaptive_max_pool, dtype="keep", method=False,
+      out=False, function=False)
+
+
+# ---- normalization ---------------------------------------------------------
+def _batch_norm(x, w, b, rm, rv, momentum, training, eps):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    acc = _acc_dtype(x)
+    xs = x.astype(acc)
+    if training:
+        mean = jnp.mean(xs, axis=axes)
+        var = jnp.mean(jnp.square(xs - mean.reshape(shape)), axis=axes)
+    else:
+        mean, var = rm.astype(acc), rv.astype(acc)
+    out = (xs - mean.reshape(shape)) * lax.rsqrt(var.reshape(shape) + eps)
+    if w is not None:
+        out = out * w.astype(acc).reshape(shape)
+    if b is not None:
+        out = out + b.astype(acc).reshape(shape)
+    out = out.astype(x.dtype)
+    if not training or rm is None:
+        return out
+    n = x.size // x.shape[1]
+    m = momentum
+    mean = lax.stop_gradient(mean)
+    var = lax.stop_gradient(var)
+    new_rm = ((1 - m) * rm + m * mean).astype(rm.dtype)
+    new_rv = ((1 - m) * rv + m * var * (n / max(n - 1, 1))).astype(rv.dtype)
+    return out, new_rm, new_rv
+
+
+def _layer_norm(x, w, b, normalized_shape, eps):
+    k = len(normalized_shape)
+    if tuple(x.shape[x.ndim - k:]) != tuple(normalized_shape) or x.ndim < k:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(x.shape)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    acc = _acc_dtype(x)
+    xs = x.astype(acc)
+    mean = jnp.mean(xs, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(xs - mean), axis=axes, keepdims=True)
+    out = (xs - mean) * lax.rsqrt(var + eps)
+    if w is not None:
+        out = out * w.astype(acc)
+    if b is not None:
+        out = out + b.astype(acc)
+    return out.astype(x.dtype)
+
+
+def _group_norm(x, w, b, groups, eps):
+    n, c = x.shape[:2]
+    acc = _acc_dtype(x)
+    xs = x.astype(acc).reshape((n, groups, -1))
+    mean = jnp.mean(xs, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(xs - mean), axis=-1, keepdims=True)
+    out = ((xs - mean) * lax.rsqrt(var + eps)).reshape(x.shape)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if w is not None:
+        out = out * w.astype(acc).reshape(shape)
+    if b is not None:
+        out = out + b.astype(acc).reshape(shape)
+    return out.astype(x.dtype)
+
+
+defop("native_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Index? running_mean, Index? running_var, "
+      "Index? momentum, bool training, float eps)", _batch_norm, method=False, function=False, out=False,
+      dtype="keep")
+defop("native_layer_norm(Tensor input, Tensor? weight, Tensor? bias, int[] normalized_shape, float eps)",
+      _layer_norm, method=False, function=False, out=False, dtype="keep")
+defop("native_group_norm(Tensor input, Tensor? weight, Tensor? bias, int groups, float eps)",
+      _group_norm, method=False, function=False, out=False, dtype="keep")
+
+
+# ---- embedding / dropout -----------------------------------------------------
+def _embedding(w, idx, padding_idx):
+    out = jnp.take(w, idx, axis=0)
+    if padding_idx >= 0:
+        pad = (idx == padding_idx)[..., None]
+        out = jnp.where(pad, lax.stop_gradient(out), out)
+    return out
+
+
+defop("embedding(Tensor weight, Index indices, int padding_idx=-1)", _embedding, dtype="keep", method=False,
+      out=False)
+
+
+def _dropout(x, key, p, feature):
+    if feature:
+        shape = x.shape[:2] + (1,) * (x.ndim - 2) if x.ndim > 1 else x.shape
+    else:
+        shape = x.shape
+    keep = jax.random.bernoulli(key, 1.0 - p, shape)
+    scale = 0.0 if p >= 1 else 1.0 / (1.0 - p)
+    return x * (keep.astype(x.dtype) * jnp.asarray(scale, x.dtype))
+
+
+DROPOUT = defop("_dropout(Tensor self, Index key, float p, bool feature)", _dropout, dtype="keep", method=False,
+                function=False, out=False, grad="MulBackward0")
+
+
+# ---- losses ----------------------------------------------------------------
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return jnp.mean(loss)
+    if reduction == "sum":
+        return jnp.sum(loss)
+    return loss
+
+
+def _class_nll(logp, target, weight, ignore_index):
+    """Per-element negative log likelihood and the weight of each element's class (0 where ignored)."""
+    cdim = 0 if logp.ndim == 1 else 1
+    valid = target != ignore_index
+    safe = jnp.where(valid, target, 0)
+    picked = jnp.squeeze(jnp.take_along_axis(logp, jnp.expand_dims(safe, cdim), axis=cdim), cdim)
+    wt = jnp.ones_like(picked) if weight is None else jnp.take(weight, safe).astype(picked.dtype)
+    wt = jnp.where(valid, wt, jnp.zeros_like(wt))
+    return -picked * wt, wt, valid
+
+
+def _nll_loss(logp, target, weight, reduction, ignore_index):
+    loss, wt, _ = _class_nll(logp, target, weight, ignore_index)
+    if reduction == "mean":
+        return jnp.sum(loss) / jnp.sum(wt)
+    return _reduce(loss, reduction)
+
+
+def _cross_entropy(x, target, weight, reduction, ignore_index, label_smoothing):
+    cdim = 0 if x.ndim == 1 else 1
+    logp = jax.nn.log_softmax(x, axis=cdim)
+    loss, wt, valid = _class_nll(logp, target, weight, ignore_index)
+    if reduction == "mean":
+        nll = jnp.sum(loss) / jnp.sum(wt)
+    else:
+        nll = _reduce(loss, reduction)
+    if not label_smoothing:
+        return nll
+    n_classes = x.shape[cdim]
+    if weight is not None:
+        wshape = (-1,) + (1,) * (x.ndim - 1 - cdim)
+        smooth = -jnp.sum(logp * weight.astype(logp.dtype).reshape(wshape), axis=cdim)
+    else:
+        smooth = -jnp.sum(logp, axis=cdim)
+    smooth = jnp.where(valid, smooth, jnp.zeros_like(smooth))
+    if reduction == "mean":
+        smooth = jnp.sum(smooth) / (jnp.sum(wt) if weight is not None else jnp.sum(valid))
+    else:
+        smooth = _reduce(smooth, reduction)
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+
+
+def _cross_entropy_probs(x, target, weight, reduction, label_smoothing):
+    cdim = 0 if x.ndim == 1 else 1
+    n_classes = x.shape[cdim]
+    logp = jax.nn.log_softmax(x, axis=cdim)
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    prod = logp * target
+    if weight is not None:
+        prod = prod * weight.reshape((-1,) + (1,) * (x.ndim - 1 - cdim))
+    loss = -jnp.sum(prod, axis=cdim)
+    if reduction == "mean":
+        return jnp.sum(loss) / (x.size / n_classes)
+    return _reduce(loss, reduction)
+
+
+def _nll_name(args, statics):
+    return "NllLoss2DBackward0" if args[0].ndim >= 3 else "NllLossBackward0"
+
+
+def _ce_name(args, statics):
+    if statics[2]:
+        return "AddBackward0"
+    return _nll_name(args, statics)
+
+
+defop("nll_loss(Tensor self, Index target, Tensor? weight, str reduction, int ignore_index)", _nll_loss,
+      grad=_nll_name, method=False, function=False, out=False)
+defop("cross_entropy(Tensor self, Index target, Tensor? weight, str reduction, int ignore_index, "
+      "float label_smoothing)", _cross_entropy, grad=_ce_name, dtype="float", method=False, function=False,
+      out=False)
+defop("cross_entropy_probs(Tensor self, Tensor target, Tensor? weight, str reduction, float label_smoothing)",
+      _cross_entropy_probs, dtype="float", method=False, function=False, out=False,
+      grad=lambda args, st: "DivBackward1" if st[0] == "mean" else "NegBackward0")
+
+
+def _mse(x, t, reduction):
+    return _reduce(jnp.square(x - t), reduction)
+
+
+def _l1(x, t, reduction):
+    return _reduce(jnp.abs(x - t), reduction)
+
+
+def _smooth_l1(x, t, reduction, beta):
+    d = jnp.abs(x - t)
+    if beta == 0:
+        return _reduce(d, reduction)
+    return _reduce(jnp.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+
+
+def _huber(x, t, reduction, delta):
+    d = jnp.abs(x - t)
+    return _reduce(jnp.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+def _bce(x, t, w, reduction):
+    log_x = jnp.maximum(jnp.log(x), -100)
+    log_1mx = jnp.maximum(jnp.log1p(-x), -100)
+    loss = -(t * log_x + (1 - t) * log_1mx)
+    if w is not None:
+        loss = loss * w
+    return _reduce(loss, reduction)
+
+
+def _bce_logits(x, t, w, pos_weight, reduction):
+    softplus_neg = jnp.logaddexp(0, -x)      # log(1 + exp(-x)), stable
+    if pos_weight is not None:
+        log_weight = 1 + (pos_weight - 1) * t
+        loss = (1 - t) * x + log_weight * softplus_neg
+    else:
+        loss = (1 - t) * x + softplus_neg
+    if w is not None:
+        loss = loss * w
+    return _reduce(loss, reduction)
+
+
+_L1_NAMES = {"none": "AbsBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}
+defop("mse_loss(Tensor self, Tensor target, str reduction='mean')", _mse, method=False, out=False)
+defop("l1_loss(Tensor self, Tensor target, str reduction='mean')", _l1, method=False, out=False,
+      grad=lambda args, st: _L1_NAMES[st[0]])
+defop("smooth_l1_loss(Tensor self, Tensor target, str reduction='mean', float beta=1.0)", _smooth_l1,
+      method=False, out=False)
+defop("huber_loss(Tensor self, Tensor target, str reduction='mean', float delta=1.0)", _huber, method=False,
+      out=False)
+defop("binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, str reduction='mean')", _bce,
+      method=False, out=False)
+defop("binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, "
+      "Tensor? pos_weight=None, str reduction='mean')", _bce_logits, method=False, out=False)
+
+
+# ---- misc ------------------------------------------------------------------
+def _one_hot(x, num_classes):
+    return (x[..., None] == jnp.arange(num_classes, dtype=x.dtype)).astype(jnp.int64)
+
+
+defop("one_hot(Tensor self, int num_classes)", _one_hot, dtype="keep", differentiable=False, method=False,
+      function=False, out=False)
+
+
+def _constant_pad(x, pad, value):
+    cfg = [(0, 0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        d = x.ndim - 1 - i
+        cfg[d] = (pad[2 * i], pad[2 * i + 1], 0)
+    return lax.pad(x, jnp.asarray(value, x.dtype), cfg)
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _mode_pad(x, pad, mode):
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    neg = any(lo < 0 or hi < 0 for lo, hi in widths)
+    if neg:   # negative pads crop
+        x = x[tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    return jnp.pad(x, widths, mode=_PAD_MODES[mode])
+
+
+def _mode_pad_name(args, statics):
+    pad, mode = statics
+    n = len(pad) // 2
+    if mode == "circular":
+        return "CopySlices"
+    return f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{n}DBackward0"
+
+
+defop("constant_pad_nd(Tensor self, int[] pad, Scalar value=0)", _constant_pad, dtype="keep", method=False,
+      out=False)
+defop("_mode_pad(Tensor self, int[] pad, str mode)", _mode_pad, dtype="keep", method=False, function=False,
+      out=False, grad=_mode_pad_name)
+
+
+def _normalize(x, p, dim, eps):
+    if p == 2:
+        s = jnp.sum(jnp.square(jnp.abs(x)), axis=dim, keepdims=True)
+        pos = s > 0
+        norm = jnp.where(pos, jnp.sqrt(jnp.where(pos, s, 1)), 0)
+    elif p == math.inf:
+        norm = jnp.max(jnp.abs(x), axis=dim, keepdims=True)
+    else:
+        s = jnp.sum(jnp.abs(x) ** p, axis=dim, keepdims=True)
+        pos = s > 0
+        norm = jnp.where(pos, jnp.where(pos, s, 1) ** (1.0 / p), 0)
+    return x / jnp.maximum(norm, eps)
+
+
+defop("normalize(Tensor self, float p, int dim, float eps)", _normalize, dtype="float", method=False,
+      function=False, out=False, grad="DivBackward0")
+
+
+def _sdpa(q, k, v, mask, key, dropout_p, is_causal, scale, enable_gqa):
+    L, S = q.shape[-2], k.shape[-2]
+    if enable_gqa and q.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        rep = q.shape[-3] // k.shape[-3]
+        k = jnp.repeat(k, rep, axis=-3)
+        v = jnp.repeat(v, rep, axis=-3)
+    sc = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = jnp.matmul(q, jnp.swapaxes(k, -1, -2)) * jnp.asarray(sc, q.dtype)
+    neg = jnp.asarray(-jnp.inf, scores.dtype)
+    if is_causal:
+        scores = jnp.where(jnp.tril(jnp.ones((L, S), bool)), scores, neg)
+    if mask is not None:
+        if mask.dtype == jnp.bool_:
+            scores = jnp.where(mask, scores, neg)
+        else:
+            scores = scores + mask.astype(scores.dtype)
+    w = jax.nn.softmax(scores, axis=-1)
+    if dropout_p > 0:
+        keep = jax.random.bernoulli(key, 1.0 - dropout_p, w.shape)
+        w = w * keep.astype(w.dtype) / (1.0 - dropout_p)
+    return jnp.matmul(w, v)
+
+
+def _sdpa_name(args, statics):
+    q, k, v = args[:3]
+    dropout_p = statics[0]
+    if q.ndim == 2:
+        return "MmBackward0"
+    mask = args[3]
+    if mask is not None and mask.requires_grad:
+        return "UnsafeViewBackward0"
+    if q.ndim == 4 and not dropout_p and q.shape[-1] == k.shape[-1] == v.shape[-1]:
+        return "ScaledDotProductFlashAttentionForCpuBackward0"
+    return "UnsafeViewBackward0"
+
+
+def _sdpa_dtype(args, statics=None):
+    q, k, v = args[:3]
+    if not (q._dtype is k._dtype is v._dtype):
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{q._dtype} key.dtype: {k._dtype} and value.dtype: {v._dtype} instead.")
+    return None
+
+
+defop("scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask, Index? dropout_key, "
+      "float dropout_p, bool is_causal, float? scale, bool enable_gqa)", _sdpa, method=False, out=False,
+      function=False, grad=_sdpa_name, dtype=_sdpa_dtype)
+
+
+def _cosine_similarity(x1, x2, dim, eps):
+    x1, x2 = jnp.broadcast_arrays(x1, x2)
+
+    def unit(x):
+        s = jnp.sum(x * x, axis=dim, keepdims=True)
+        pos = s > 0
+        n = jnp.where(pos, jnp.sqrt(jnp.where(pos, s, 1)), 0)
+        return x / jnp.maximum(n, eps)
+    return jnp.sum(unit(x1) * unit(x2), axis=dim)
+
+
+defop("cosine_similarity(Tensor x1, Tensor x2, int dim=1, float eps=1e-08)", _cosine_similarity, dtype="float",
+      method=False, out=False, function=False, grad="SumBackward1")
