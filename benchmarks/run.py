@@ -89,7 +89,7 @@ def case_chain(n=40):
             "jax eager": lambda: _block(g(xj)), "jax jit": lambda: _block(gj(xj))}
 
 
-def case_mlp(d_in, hidden, d_out, batch=16, lr=1e-4):
+def case_mlp(d_in, hidden, d_out, batch=16, lr=1e-4, compiled=False):
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal((batch, d_in), np.float32)
     y_np = rng.standard_normal((batch, d_out), np.float32)
@@ -134,7 +134,11 @@ def case_mlp(d_in, hidden, d_out, batch=16, lr=1e-4):
         params[0] = step_jit(params[0], xj, yj)
         return _block(params[0][0])
     tl = setup(torchlike)
-    return {"torch": setup(torch), "torchlike": lambda: _block(tl()._arr()), "jax eager": eager, "jax jit": jitted}
+    out = {"torch": setup(torch), "torchlike": lambda: _block(tl()._arr()), "jax eager": eager, "jax jit": jitted}
+    if compiled:
+        tc = torchlike.compile(setup(torchlike))
+        out["torchlike"] = lambda: _block(tc()._arr())
+    return out
 
 
 def case_matmul(n=1024):
@@ -145,13 +149,46 @@ def case_matmul(n=1024):
             "jax eager": lambda: _block(aj @ aj), "jax jit": lambda: _block(mm(aj, aj))}
 
 
+def case_jacobian(kind, n=256):
+    rng = np.random.default_rng(0)
+    w_np = (rng.standard_normal((n, n)) / np.sqrt(n)).astype(np.float32)
+    x_np = rng.standard_normal(n).astype(np.float32)
+
+    def f_for(T, w):
+        def f(x):
+            return (T.tanh(w @ x) * x.sin()).exp()
+        return f
+    wt, wl = torch.tensor(w_np), torchlike.tensor(w_np)
+    xt, xl = torch.tensor(x_np), torchlike.tensor(x_np)
+    F = getattr(torch.autograd.functional, kind)
+    FL = getattr(torchlike.autograd.functional, kind)
+    if kind == "hessian":
+        ft = lambda x: f_for(torch, wt)(x).sum()  # noqa: E731
+        fl = lambda x: f_for(torchlike, wl)(x).sum()  # noqa: E731
+    else:
+        ft, fl = f_for(torch, wt), f_for(torchlike, wl)
+    wj, xj = jnp.asarray(w_np), jnp.asarray(x_np)
+
+    def fj(x):
+        y = jnp.exp(jnp.tanh(wj @ x) * jnp.sin(x))
+        return y.sum() if kind == "hessian" else y
+    jt = jax.jit(jax.hessian(fj) if kind == "hessian" else jax.jacrev(fj))
+    return {"torch": lambda: F(ft, xt), "torch vectorize=True": lambda: F(ft, xt, vectorize=True),
+            "torchlike": lambda: _block(FL(fl, xl)._arr()),
+            "jax eager": lambda: _block((jax.hessian(fj) if kind == "hessian" else jax.jacrev(fj))(xj)),
+            "jax jit": lambda: _block(jt(xj))}
+
+
 CASES = [
     ("one op (sin) on 16x16", case_op_dispatch, 2000),
     ("seed loop: linspace, sin, *2, +1, sum, backward", case_seed, 300),
     ("40-op sin chain fwd+bwd on 16x16", lambda: case_chain(40), 50),
     ("MLP step 64-32-4, batch 16, SGD by hand", lambda: case_mlp(64, 32, 4), 100),
     ("MLP step 1000-100-10, batch 16, SGD by hand", lambda: case_mlp(1000, 100, 10), 100),
+    ("MLP step 1000-100-10, torchlike.compile (whole step one program)", lambda: case_mlp(1000, 100, 10, compiled=True), 100),
     ("matmul 1024x1024 (facade overhead)", case_matmul, 5),
+    ("jacobian of a 256->256 function", lambda: case_jacobian("jacobian"), 3),
+    ("hessian of a 256->scalar function", lambda: case_jacobian("hessian"), 3),
 ]
 
 
@@ -176,11 +213,14 @@ def main():
               f"Python {platform.python_version()}, torch {torch.__version__} (1 thread), jax {jax.__version__}, "
               f"backend {jax.default_backend()}; {time.strftime('%Y-%m-%d')}")
         print()
-        print("| case | torch (us) | torchlike (us) | jax eager (us) | jax jit (us) | torchlike / torch | torchlike / jax eager |")
-        print("|---|---|---|---|---|---|---|")
+        print("| case | torch (us) | torchlike (us) | jax eager (us) | jax jit (us) | torchlike / torch | "
+              "torchlike / jax eager | other |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, t in rows:
+            extra = ", ".join(f"{k} {v:.1f} us" for k, v in t.items()
+                              if k not in ("torch", "torchlike", "jax eager", "jax jit"))
             print(f"| {name} | {t['torch']:.1f} | {t['torchlike']:.1f} | {t['jax eager']:.1f} | {t['jax jit']:.1f} | "
-                  f"{t['torchlike'] / t['torch']:.2f} | {t['torchlike'] / t['jax eager']:.2f} |")
+                  f"{t['torchlike'] / t['torch']:.2f} | {t['torchlike'] / t['jax eager']:.2f} | {extra} |")
 
 
 if __name__ == "__main__":
