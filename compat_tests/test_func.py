@@ -72,3 +72,45 @@ def test_per_sample_grads_vmap_of_grad():
 
 def test_nested_vmap():
     same(lambda T: T.func.vmap(T.func.vmap(lambda t: t.exp().sum()))(T.tensor(data(2, 4, 3, seed=14))))
+
+
+def test_functional_jacobian_sees_changed_state_between_calls():
+    """jacobian/hessian programs are cached per function: tensors and Python scalars the function
+    reads must still be current at every call, as in PyTorch's eager evaluation."""
+    def run(T):
+        state = {"k": 2.0}
+        w = T.tensor(data(3, seed=21))
+        scale = [1.5]
+
+        def f(t):
+            return (t * w).sin() * scale[0]
+        out = [T.autograd.functional.jacobian(f, T.tensor(X))]
+        with T.no_grad():
+            w.mul_(3)
+        out.append(T.autograd.functional.jacobian(f, T.tensor(X)))
+        out.append(T.autograd.functional.hessian(lambda t: (t * w).sin().sum(), T.tensor(X)))
+        with T.no_grad():
+            w.add_(1)
+        out.append(T.autograd.functional.hessian(lambda t: (t * w).sin().sum(), T.tensor(X)))
+        return out
+    same(run, rtol=1e-5)
+
+
+K = 2.0
+
+
+def _uses_global(t):
+    return t * K
+
+
+def test_functional_jacobian_sees_changed_global():
+    global K
+
+    def run(T):
+        global K
+        K = 2.0
+        a = T.autograd.functional.jacobian(_uses_global, T.tensor(X))
+        K = 3.0
+        b = T.autograd.functional.jacobian(_uses_global, T.tensor(X))
+        return a, b
+    same(run)

@@ -7,6 +7,8 @@ a single input and output, tuples where the caller passed tuples.
 """
 from __future__ import annotations
 
+import weakref
+
 import jax
 
 from . import grad_mode
@@ -89,12 +91,56 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         out_probe = []
         rows = tape.jacobian(lambda *a: _record_tuple(func(*a), out_probe), ins)
         return _nest_jacobian(rows, in_tuple, out_probe[0])
-    f, info = _array_fn(func, len(ins))
     transform = jax.jacfwd if strategy == "forward-mode" else jax.jacrev
-    jac = transform(f, argnums=tuple(range(len(ins))))(*[t._arr() for t in ins])
-    # jac[out][in]
-    rows = tuple(tuple(_wrap(j) for j in row) for row in jac)
-    return _nest_jacobian(rows, in_tuple, info["tuple"])
+
+    def blocks(*tensors):
+        f, info = _array_fn(func, len(tensors))
+        jac = transform(f, argnums=tuple(range(len(tensors))))(*[t._arr() for t in tensors])
+        return tuple(tuple(_wrap(j) for j in row) for row in jac), info["tuple"]   # jac[out][in]
+    rows, out_tuple = _compiled(func, ("jacobian", strategy), blocks)(*ins)
+    return _nest_jacobian(rows, in_tuple, out_tuple)
+
+
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def _closure_values(func):
+    """Python scalars the function reads from its closure and globals: part of the cache key, so
+    changing one retraces (tensors it reads are lifted to program inputs by torchlike.compile)."""
+    cells = getattr(func, "__closure__", None) or ()
+    vals = []
+    for c in cells:
+        try:
+            v = c.cell_contents
+        except ValueError:
+            continue
+        if isinstance(v, (int, float, complex, str, bool, type(None))):
+            vals.append(v)
+    code, glob = getattr(func, "__code__", None), getattr(func, "__globals__", {})
+    for name in (code.co_names if code is not None else ()):
+        v = glob.get(name)
+        if isinstance(v, (int, float, complex, str, bool)):
+            vals.append((name, v))
+    return tuple(vals)
+
+
+def _compiled(func, tag, transformed):
+    """``transformed`` (a function of the input Tensors) compiled once per user function.
+
+    torchlike.compile lifts every tensor the user's function reads besides its inputs (weights it
+    closes over, say) to a program input, so a cached program never sees stale values; calls then
+    run one XLA program instead of re-tracing the transform each time."""
+    from .._compile import CompiledFunction
+    try:
+        per_func = _COMPILED.setdefault(func, {})
+    except TypeError:          # not weak-referenceable: no cache
+        return transformed
+    tag = (tag, _closure_values(func))
+    c = per_func.get(tag)
+    if c is None:
+        c = per_func[tag] = CompiledFunction(transformed)
+    c.fn = transformed         # the closure for this call (same computation, fresh local state)
+    return c
 
 
 def _record_tuple(out, probe):
@@ -124,8 +170,10 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
             raise RuntimeError("The Tensor returned by the function given to hessian should contain a single "
                                "element")
         return out[0].reshape(())
-    h = jax.hessian(scalar, argnums=tuple(range(len(ins))))(*[t._arr() for t in ins])
-    rows = tuple(tuple(_wrap(x) for x in row) for row in h)
+    def blocks(*tensors):
+        h = jax.hessian(scalar, argnums=tuple(range(len(tensors))))(*[t._arr() for t in tensors])
+        return tuple(tuple(_wrap(x) for x in row) for row in h)
+    rows = _compiled(func, ("hessian",), blocks)(*ins)
     return rows if in_tuple else rows[0][0]
 
 
