@@ -706,13 +706,7 @@ def call_inplace(op, args, statics):
     needs_grad = _state.enabled and op.differentiable and any(isinstance(a, T) and a._requires_grad for a in args)
     if needs_grad and t._base is not None:
         return _inplace_on_view(op, t, args, statics)
-    with grad_mode.set_grad_enabled(needs_grad):
-        r = call(op, args, statics)
-    if isinstance(r, tuple):
-        r = r[0]
-    _check_cast(r._dtype, t._dtype)
-    if tuple(r.shape) != tuple(t.shape):
-        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    r = _inplace_result(op, t, args, statics, needs_grad)
     saved = _inplace_saved(op, args) if needs_grad and op.saves else None
     t._assign(r._arr())
     if needs_grad:
@@ -748,6 +742,18 @@ def _inplace_saved(op, args):
     return saved
 
 
+def _inplace_result(op, t, args, statics, record):
+    """``op(*args)`` computed out of place for ``t.op_()``, checked to fit ``t`` (dtype and shape)."""
+    with grad_mode.set_grad_enabled(record):
+        r = call(op, args, statics)
+    if isinstance(r, tuple):
+        r = r[0]
+    _check_cast(r._dtype, t._dtype)
+    if tuple(r.shape) != tuple(t.shape):
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    return r
+
+
 def _check_cast(src, dst):
     if not D.can_cast(src, dst):
         raise RuntimeError(f"result type {_type_word(src)} can't be cast to the desired output type {_type_word(dst)}")
@@ -758,13 +764,7 @@ def _inplace_on_view(op, t, args, statics):
     from . import _ops_views
     base = t._base
     layout = t._layout()
-    with grad_mode.no_grad():
-        r = call(op, args, statics)
-    if isinstance(r, tuple):
-        r = r[0]
-    _check_cast(r._dtype, t._dtype)
-    if tuple(r.shape) != tuple(t.shape):
-        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}")
+    _inplace_result(op, t, args, statics, False)   # checks dtype and shape before anything is written
     saved = _inplace_saved(op, args) if op.saves else None
     new_base = _ops_views.copy_slices(base, layout, op, op_key(op, args, statics), args)
     base._assign(new_base._arr())
