@@ -41,8 +41,10 @@ import torchlike
 from harness import Raised, assert_same, grad_fn_name, is_tensor
 
 # ---- bounds: keep the full run to a few minutes -----------------------------
-N_SAMPLES = 4          # float32 samples per entry
-N_SAMPLES_OTHER = 2    # int64 / bool samples per entry
+N_SAMPLES = 3          # float32 samples per entry
+N_GRAD_SAMPLES = 2     # of which the first ones also check gradients
+N_SAMPLES_OTHER = 1    # int64 / bool samples per entry
+N_ERRORS = 4           # error inputs per entry (PyTorch raises: torchlike must raise the same exception type)
 MAX_NUMEL = 4096       # skip samples whose tensors hold more elements than this in total
 MAX_SCANNED = 24       # sample inputs looked at to find N_SAMPLES small enough ones
 
@@ -241,7 +243,7 @@ def _has_empty(s):
 
 
 def samples(op, dtype, n, requires_grad):
-    """``n`` samples of ``op`` for ``dtype`` (in the generator's order) whose tensors are small enough.
+    """``n`` samples of ``op`` for ``dtype`` whose tensors are small enough.
 
     Of the first MAX_SCANNED samples, non-empty ones come first and at most one sample with an empty
     tensor is kept (many generators start with several 0x0 edge cases).
@@ -264,7 +266,7 @@ def samples(op, dtype, n, requires_grad):
     pick += [i for i in full + empty if i not in pick][:n - len(pick)]
     if not pick and smallest is not None:     # every sample is large: run the smallest one
         return [smallest]
-    return [cands[i] for i in sorted(pick)]
+    return [cands[i] for i in pick]     # non-empty ones first: they are the ones whose gradients are checked
 
 
 # ---- running and comparing ---------------------------------------------------
@@ -325,12 +327,14 @@ class EntryResult:
     forward_reason: str = ""
     grad_reason: str = ""
     grad_fn_reason: str = ""
+    errors: bool | None = None      # None: no error input to check
+    errors_reason: str = ""
     samples: int = 0
     seconds: float = 0.0
 
     @property
     def passed(self):
-        return self.forward and self.grad is not False
+        return self.forward and self.grad is not False and self.errors is not False
 
 
 def _cotangent(t, rng):
@@ -372,6 +376,9 @@ def run_sample(op, fn_tl, s, *, check_grad, random, rtol, atol, grad_rtol, grad_
         tl_args = (convert(s.input, memo), convert(tuple(s.args), memo), convert(dict(s.kwargs), memo))
     except Missing as m:
         r.forward = f"missing {m}"
+        return r
+    except Exception as exc:  # noqa: BLE001
+        r.forward = f"input conversion failed: {_short(exc)}"
         return r
     t_args = (s.input, tuple(s.args), dict(s.kwargs))
     expected = _call(op.op, s, t_args, torch)
@@ -437,6 +444,8 @@ def run_sample(op, fn_tl, s, *, check_grad, random, rtol, atol, grad_rtol, grad_
         for k, (e, a, i) in enumerate(zip(ge, ga, uniq)):
             if e is None and a is None:
                 continue
+            if e is not None and e._is_zerotensor():     # PyTorch's symbolic zero gradient
+                e = torch.zeros(e.shape, dtype=e.dtype)
             if e is None:
                 e = torch.zeros_like(ins_e[i])
             if a is None:
@@ -493,7 +502,7 @@ def check_entry(op, tol=None):
                 res.forward, res.forward_reason = False, f"sample_inputs failed in torch: {_short(exc)}"
             continue
         for k, s in enumerate(ss):
-            sr = run_sample(op, fn_tl, s, check_grad=check_grad, **kw)
+            sr = run_sample(op, fn_tl, s, check_grad=check_grad and k < N_GRAD_SAMPLES, **kw)
             if sr.forward == "torch raised":
                 continue
             res.samples += 1
@@ -516,11 +525,53 @@ def check_entry(op, tol=None):
         if grad_ok is None and not res.forward:
             grad_ok, res.grad_reason = False, "forward fails"
         res.grad = grad_ok
+    res.errors, res.errors_reason = check_errors(op, fn_tl)
     if res.samples == 0 and res.forward:
         res.forward_reason = "no sample ran (PyTorch raised on every sample, or all were too large)"
     res.grad_fn = fn_ok
     res.seconds = time.perf_counter() - start
     return res
+
+
+def _is_method_entry(op):
+    name = op.name.split(".")[-1]
+    return _walk(torch, op.name) is not op.op and getattr(torch.Tensor, name, None) is not None
+
+
+def check_errors(op, fn_tl):
+    """PyTorch's error inputs for ``op``: where PyTorch raises, torchlike must raise the same exception type.
+    Returns ``(ok, reason)``; ``ok`` is None when no error input applies."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            eis = list(itertools.islice(op.error_inputs("cpu"), N_ERRORS))
+    except Exception:  # noqa: BLE001 - no error inputs for this entry
+        return None, ""
+    checked = 0
+    method = _is_method_entry(op)
+    for k, ei in enumerate(eis):
+        s = ei.sample_input
+        if method and not isinstance(s.input, torch.Tensor):
+            continue    # an unbound Tensor method called on a number: a descriptor check, not an op error
+        expected = _call(op.op, s, (s.input, tuple(s.args), dict(s.kwargs)), torch)
+        if not isinstance(expected, Raised):
+            continue
+        try:
+            memo = {}
+            tl_args = (convert(s.input, memo), convert(tuple(s.args), memo), convert(dict(s.kwargs), memo))
+        except Missing as m:
+            return False, f"[error input {k}] missing {m}"
+        except Exception:  # noqa: BLE001 - not representable through numpy (e.g. 65 dimensions): skip it
+            continue
+        actual = _call(fn_tl, s, tl_args, torchlike)
+        checked += 1
+        want = type(expected.exc)
+        if not isinstance(actual, Raised):
+            return False, f"[error input {k}] PyTorch raises {want.__name__} ({_short(expected.exc, 80)}); torchlike returns"
+        if not (isinstance(actual.exc, want) or type(actual.exc).__name__ == want.__name__):
+            return False, (f"[error input {k}] PyTorch raises {want.__name__} ({_short(expected.exc, 80)}); "
+                           f"torchlike raises {type(actual.exc).__name__} ({_short(actual.exc, 80)})")
+    return (True if checked else None), ""
 
 
 def _grad_supported(op):

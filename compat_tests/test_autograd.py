@@ -1776,3 +1776,96 @@ def test_functional_leaves_tape_alone():
         J = T.autograd.functional.jacobian(lambda a: a.exp(), x)
         return J, x.grad, T.is_grad_enabled()
     same(f)
+
+
+# ---- assorted engine semantics ------------------------------------------------------
+
+def test_hook_registered_before_inplace_sees_old_value_grad():
+    def f(T):
+        x = leaf(T)
+        y = x * 2
+        seen = []
+        y.register_hook(lambda g: seen.append(g.clone()))
+        y.mul_(3)
+        y.sum().backward()
+        return seen, x.grad, y.grad_fn.name()
+    same(f)
+
+
+def test_backward_from_element_and_view():
+    def f(T):
+        x = leaf(T)
+        y = x * 2
+        y[0].backward()
+        g0 = x.grad.clone()
+        z = x.exp()
+        v = z[1:]
+        v.retain_grad()
+        (v * 2).sum().backward()
+        return g0, v.grad, x.grad
+    same(f)
+
+
+def test_backward_in_thread_while_main_in_no_grad():
+    import threading
+
+    def f(T):
+        x = leaf(T)
+        out = {}
+
+        def worker():
+            y = (x * x).sum()
+            y.backward()
+            out["g"] = x.grad
+            out["mode"] = T.is_grad_enabled()
+
+        with T.no_grad():
+            th = threading.Thread(target=worker)
+            th.start()
+            th.join()
+        return out["g"], out["mode"]
+    same(f)
+
+
+def test_grad_fn_is_graph_node():
+    def f(T):
+        x = leaf(T)
+        y = x.exp()
+        acc = (x * 2).grad_fn.next_functions[0][0]
+        Node = T.autograd.graph.Node
+        return isinstance(y.grad_fn, Node), isinstance(acc, Node), acc.name(), y.grad_fn.name()
+    same(f)
+
+
+def test_backward_create_graph_then_zero_and_reuse():
+    def f(T):
+        x = leaf(T)
+        y = (x ** 2).sum()
+        y.backward(create_graph=True)
+        g = x.grad
+        x.grad = None
+        (g * g).sum().backward()
+        return x.grad
+    same(f)
+
+
+def test_many_roots_with_shared_graph():
+    def f(T):
+        x = leaf(T)
+        h = x.sin()
+        a = (h * 2).sum()
+        b = (h.exp()).sum()
+        c = h[0] * 3
+        T.autograd.backward([a, b, c])
+        return x.grad
+    same(f)
+
+
+def test_backward_root_depends_on_other_root():
+    def f(T):
+        x = leaf(T)
+        h = x * x
+        s = h.sum()
+        T.autograd.backward([h, s], [T.tensor(data(3, seed=60)), None])
+        return x.grad
+    same(f)

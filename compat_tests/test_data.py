@@ -4,7 +4,7 @@ Without shuffling the batches must be identical; with shuffling (each library's
 own random stream) every epoch must visit the same elements, in batches of the
 same sizes, reproducibly for a given seed.
 """
-from collections import OrderedDict, namedtuple
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -143,8 +143,11 @@ def test_random_split_and_subset():
         fr = D.random_split(range(10), [0.5, 0.3, 0.2], generator=g)
         fr_odd = D.random_split(range(11), [0.5, 0.5], generator=g)
         sub = D.Subset(ds, [4, 1, 1])
+        nested = D.Subset(D.Subset(ds, [9, 8, 7, 6, 5]), [4, 0, 2, -1])
         return (len(a), len(b), idx, type(a).__name__, [len(s) for s in fr], [len(s) for s in fr_odd],
-                len(sub), sub[0], sub[2], list(D.DataLoader(sub, batch_size=2)),
+                len(sub), sub[0], sub[2], list(D.DataLoader(sub, batch_size=2)), list(D.DataLoader(nested, batch_size=3)),
+                [[float(v) for v in y] for _, y in D.DataLoader(a, batch_size=4)] ==
+                [[float(a[i][1]) for i in range(j, min(j + 4, len(a)))] for j in range(0, len(a), 4)],
                 all(bool(T.equal(a[i][0], ds[a.indices[i]][0])) for i in range(len(a))))
     same(f)
     same(lambda T: T.utils.data.random_split(range(10), [3, 3]))

@@ -7,13 +7,11 @@ state_dict layouts.
 """
 import copy
 import math
-import re
-import warnings
 
 import numpy as np
 import pytest
 
-from harness import assert_same, data, run, same, same_output
+from harness import data, same, same_output
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -116,7 +114,16 @@ LAYERS = [
     ("constpad", lambda T: T.nn.ConstantPad1d(2, 3.5), [(2, 3)]),
     ("reflectpad", lambda T: T.nn.ReflectionPad2d((1, 2, 1, 0)), [(1, 2, 4, 4)]),
     ("replicatepad", lambda T: T.nn.ReplicationPad1d(2), [(1, 2, 4)]),
-    ("embedding_seq", lambda T: T.nn.Sequential(T.nn.Linear(3, 3)), [(2, 3)]),
+    ("prelu", lambda T: T.nn.PReLU(3), [(2, 3, 4)]),
+    ("rmsnorm", lambda T: T.nn.RMSNorm(5), [(3, 5)]),
+    ("rmsnorm_eps", lambda T: T.nn.RMSNorm((2, 5), eps=1e-3, elementwise_affine=False), [(3, 2, 5)]),
+    ("instancenorm", lambda T: T.nn.InstanceNorm2d(3, affine=True), [(2, 3, 4, 4)]),
+    ("instancenorm_stats", lambda T: T.nn.InstanceNorm1d(3, track_running_stats=True), [(2, 3, 6)]),
+    ("pixelshuffle", lambda T: T.nn.PixelShuffle(2), [(1, 8, 2, 3)]),
+    ("pixelunshuffle", lambda T: T.nn.PixelUnshuffle(2), [(1, 2, 4, 6)]),
+    ("adaptive_avg_3d", lambda T: T.nn.AdaptiveAvgPool3d((2, 1, 3)), [(1, 2, 4, 3, 5)]),
+    ("adaptive_max_1d", lambda T: T.nn.AdaptiveMaxPool1d(3), [(2, 3, 7)]),
+    ("adaptive_max_indices", lambda T: T.nn.AdaptiveMaxPool2d((3, 2), return_indices=True), [(2, 3, 7, 5)]),
 ]
 
 ACTIVATIONS = [
@@ -132,6 +139,9 @@ ACTIVATIONS = [
     ("hardswish", lambda T: T.nn.Hardswish()), ("hardsigmoid", lambda T: T.nn.Hardsigmoid()),
     ("logsigmoid", lambda T: T.nn.LogSigmoid()), ("softsign", lambda T: T.nn.Softsign()),
     ("glu", lambda T: T.nn.GLU()), ("selu", lambda T: T.nn.SELU()),
+    ("celu", lambda T: T.nn.CELU(0.7)), ("threshold", lambda T: T.nn.Threshold(0.5, -2.0)),
+    ("softshrink", lambda T: T.nn.Softshrink(0.6)), ("hardshrink", lambda T: T.nn.Hardshrink()),
+    ("tanhshrink", lambda T: T.nn.Tanhshrink()), ("prelu", lambda T: T.nn.PReLU(init=0.1)),
 ]
 
 
@@ -281,7 +291,7 @@ PROBS = np.exp(data(6, 4, seed=14)) / np.exp(data(6, 4, seed=14)).sum(1, keepdim
 Y = data(6, 4, seed=15)
 B01 = data(6, 4, seed=16, low=0, high=1)
 
-LOSSES = []
+LOSSES = [("kldiv_batchmean", lambda T: T.nn.KLDivLoss(reduction="batchmean"), X, PROBS, None, False)]
 for red in ("mean", "sum", "none"):
     LOSSES += [
         (f"mse_{red}", lambda T, r=red: T.nn.MSELoss(reduction=r), X, Y, None, False),
@@ -306,6 +316,10 @@ for red in ("mean", "sum", "none"):
         (f"bce_weight_{red}", lambda T, r=red: T.nn.BCELoss(weight=T.tensor([0.2, 1.0, 2.0, 0.5]), reduction=r),
          X, B01, None, True),
         (f"bcelogits_{red}", lambda T, r=red: T.nn.BCEWithLogitsLoss(reduction=r), X, B01, None, False),
+        (f"kldiv_{red}", lambda T, r=red: T.nn.KLDivLoss(reduction=r), X, PROBS, None, False),
+        (f"kldiv_logtarget_{red}", lambda T, r=red: T.nn.KLDivLoss(reduction=r, log_target=True), X, Y, None,
+         False),
+        (f"softmargin_{red}", lambda T, r=red: T.nn.SoftMarginLoss(reduction=r), X, np.sign(Y), None, False),
         (f"bcelogits_pos_{red}", lambda T, r=red: T.nn.BCEWithLogitsLoss(
             weight=T.tensor([0.2, 1.0, 2.0, 0.5]), pos_weight=T.tensor([1.0, 2.0, 0.5, 3.0]), reduction=r),
          X, B01, None, False),
@@ -481,6 +495,10 @@ def _all_modules(T):
         nn.MSELoss(), nn.L1Loss(reduction="sum"), nn.CrossEntropyLoss(), nn.NLLLoss(), nn.BCELoss(),
         nn.BCEWithLogitsLoss(), nn.SmoothL1Loss(), nn.HuberLoss(delta=2.0),
         nn.Sequential(), nn.ModuleList(), nn.ModuleDict(),
+        nn.PReLU(), nn.PReLU(4), nn.RMSNorm(6), nn.RMSNorm((2, 3), eps=1e-4, elementwise_affine=False), nn.CELU(),
+        nn.Threshold(0.1, 2.0), nn.Softshrink(), nn.Hardshrink(0.3), nn.Tanhshrink(), nn.PixelShuffle(2),
+        nn.PixelUnshuffle(3), nn.KLDivLoss(), nn.SoftMarginLoss(), nn.InstanceNorm2d(3),
+        nn.InstanceNorm1d(4, affine=True, track_running_stats=True), nn.AdaptiveAvgPool3d(2), nn.AdaptiveMaxPool1d(3),
     ]
 
 

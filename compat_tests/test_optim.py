@@ -5,8 +5,6 @@ the same loss (so each step's gradient depends on the current parameters), and
 compares the parameters after every step, the optimizer state and the
 learning rates.
 """
-import math
-
 import numpy as np
 import pytest
 
@@ -286,3 +284,21 @@ def test_training_loop_model():
             losses.append(loss.item())
         return losses, [p.detach() for p in m.parameters()]
     same(f, rtol=1e-4, atol=1e-5)
+
+
+def test_example_train_classifier(tmp_path):
+    """examples/train_classifier.py trains on both libraries: the same code, comparable losses."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                        "train_classifier.py")
+    spec = importlib.util.spec_from_file_location("train_classifier", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    args = ["--epochs", "2", "--train-size", "384", "--batch-size", "64", "--lr", "0.02"]
+    ours, our_acc = mod.main(args + ["--out-dir", str(tmp_path / "a")])
+    theirs, their_acc = mod.main(args + ["--out-dir", str(tmp_path / "b"), "--backend", "torch"])
+    assert (tmp_path / "a" / "train_classifier_loss.png").stat().st_size > 1000
+    # shuffling and dropout draw from different generators, so the curves agree only roughly
+    np.testing.assert_allclose(ours, theirs, rtol=0.3)
+    assert ours[-1] < ours[0] and theirs[-1] < theirs[0]

@@ -190,6 +190,13 @@ def test_var_std(name, fn, fname):
         check(lambda T, a: fn(T, lambda *s, **k: getattr(s[0], fname)(*s[1:], **k), a), [X])
 
 
+def test_std_of_constant():
+    """std's gradient where std is 0 is 0 in PyTorch (not inf * 0)."""
+    check(lambda T, a: (a * 0 + 1).std(), [X])
+    check(lambda T, a: T.std(a * 0, 1), [X])
+    check(lambda T, a: T.std_mean(a[:, :1] * 0 + a[0, 0], 1), [X])
+
+
 @pytest.mark.parametrize("fname", ["var", "std"])
 def test_var_std_dtypes(fname):
     for dtype in ["int64", "bool", "float16", "float64", "complex64"]:

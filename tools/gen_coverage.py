@@ -36,8 +36,15 @@ def category(r):
     """A coarse failure category for the summary."""
     if r.passed:
         return None
-    reason = r.forward_reason if not r.forward else r.grad_reason
-    where = "forward" if not r.forward else "gradient"
+    if not r.forward:
+        reason, where = r.forward_reason, "forward"
+    elif r.grad is False:
+        reason, where = r.grad_reason, "gradient"
+    else:
+        reason, where = r.errors_reason, "errors"
+        if "returns" in reason:
+            return "errors: torchlike does not raise"
+        return "errors: another exception type"
     m = re.search(r"missing (torch\.ops\.aten|torch\.cuda\.jiterator|torchlike(?:\.\w+)?|Tensor|layout|dtype|callable)",
                   reason)
     if m:
@@ -68,6 +75,8 @@ def _md(text):
 def write_doc(results, seconds, path=DOC):
     t = S.summarize(results)
     fn_checked = [r for r in results if r.grad_fn is not None]
+    err_checked = [r for r in results if r.errors is not None]
+    err_ok = sum(bool(r.errors) for r in err_checked)
     fn_ok = sum(bool(r.grad_fn) for r in fn_checked)
     cats = collections.Counter(c for c in map(category, results) if c)
     lines = [
@@ -77,13 +86,15 @@ def write_doc(results, seconds, path=DOC):
         f"(torch {torch.__version__}, jax {jax.__version__}, CPU; {seconds:.0f} s). Do not edit by hand.",
         "",
         "Every OpInfo entry that supports float32 on CPU is run on its first "
-        f"{S.N_SAMPLES} float32 samples (at most {S.MAX_NUMEL} elements each; non-empty first) and "
+        f"{S.N_SAMPLES} float32 samples (at most {S.MAX_NUMEL} elements each; non-empty first; gradients on the "
+        f"first {S.N_GRAD_SAMPLES}) and "
         f"{S.N_SAMPLES_OTHER} int64 and bool samples where the entry accepts them. *Forward* compares output "
         "structure, shapes, exact dtypes, `requires_grad` and values (float32 tolerances, widened per entry in "
         "`compat_tests/test_opinfo.py` with the reason); *gradient* compares the gradients of "
         "`sum(output * cotangent)` for a random cotangent w.r.t. every input that requires grad; *grad_fn* "
         "(informational) compares the grad_fn class names of the outputs. Random-sampling entries compare "
-        "structure, shapes and dtypes only.",
+        "structure, shapes and dtypes only. *Errors*: on the entry's first "
+        f"{S.N_ERRORS} error inputs that PyTorch rejects, torchlike must raise the same exception type.",
         "",
         "## Totals",
         "",
@@ -91,7 +102,9 @@ def write_doc(results, seconds, path=DOC):
         "| --- | ---: | ---: | ---: |",
         f"| forward | {t['forward']} | {t['entries']} | {t['forward_pct']:.1f}% |",
         f"| gradient (entries with autograd) | {t['grad']} | {t['grad_entries']} | {t['grad_pct']:.1f}% |",
-        f"| whole entry (forward and gradient) | {t['passed']} | {t['entries']} | {t['passed_pct']:.1f}% |",
+        f"| errors (entries with error inputs PyTorch rejects) | {err_ok} | {len(err_checked)} | "
+        f"{100.0 * err_ok / max(len(err_checked), 1):.1f}% |",
+        f"| whole entry (forward, gradient, errors) | {t['passed']} | {t['entries']} | {t['passed_pct']:.1f}% |",
         f"| grad_fn names (informational) | {fn_ok} | {len(fn_checked)} | "
         f"{100.0 * fn_ok / max(len(fn_checked), 1):.1f}% |",
         "",
@@ -101,12 +114,21 @@ def write_doc(results, seconds, path=DOC):
         "| --- | ---: |",
     ]
     lines += [f"| {c} | {n} |" for c, n in cats.most_common()]
-    lines += ["", "## Per entry", "", "| entry | forward | gradient | grad_fn | first failure |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += ["", "## Per entry", "", "| entry | forward | gradient | errors | grad_fn | first failure |",
+              "| --- | --- | --- | --- | --- | --- |"]
     for r in sorted(results, key=lambda r: r.id):
-        reason = r.forward_reason if not r.forward else r.grad_reason if r.grad is False else \
-            (f"(grad_fn) {r.grad_fn_reason}" if r.grad_fn is False else r.forward_reason)
-        lines.append(f"| `{r.id}` | {_cell(r.forward)} | {_cell(r.grad)} | {_cell(r.grad_fn)} | {_md(reason)} |")
+        if not r.forward:
+            reason = r.forward_reason
+        elif r.grad is False:
+            reason = r.grad_reason
+        elif r.errors is False:
+            reason = "(errors) " + r.errors_reason
+        elif r.grad_fn is False:
+            reason = "(grad_fn) " + r.grad_fn_reason
+        else:
+            reason = r.forward_reason
+        lines.append(f"| `{r.id}` | {_cell(r.forward)} | {_cell(r.grad)} | {_cell(r.errors)} | {_cell(r.grad_fn)} | "
+                     f"{_md(reason)} |")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -115,7 +137,9 @@ def write_doc(results, seconds, path=DOC):
 def xfail_reason(r):
     if not r.forward:
         return "forward: " + r.forward_reason
-    return "gradient: " + r.grad_reason
+    if r.grad is False:
+        return "gradient: " + r.grad_reason
+    return "errors: " + r.errors_reason
 
 
 def update_xfail(results, path=TEST_FILE):
@@ -147,8 +171,8 @@ def main(argv=None):
         r = S.check_entry(op, test_opinfo.TOL.get(eid))
         results.append(r)
         if args.verbose:
-            print(f"{eid:45s} fwd={_cell(r.forward):8s} grad={_cell(r.grad):8s} {r.seconds:5.1f}s "
-                  f"{r.forward_reason or r.grad_reason}", flush=True)
+            print(f"{eid:45s} fwd={_cell(r.forward):8s} grad={_cell(r.grad):8s} err={_cell(r.errors):8s} "
+                  f"{r.seconds:5.1f}s {r.forward_reason or r.grad_reason or r.errors_reason}", flush=True)
     seconds = time.perf_counter() - start
     t = S.summarize(results)
     print(f"{t['entries']} entries: forward {t['forward']} ({t['forward_pct']:.1f}%), gradient {t['grad']}/"

@@ -189,7 +189,7 @@ from . import nn, optim, utils  # noqa: E402
 
 # ---- namespaces and extra ops declared in their own modules -------------------
 # (imported last; they only add names nobody else declared)
-from . import _ops_extra, fft, linalg, signal, special  # noqa: E402,F401
+from . import _ops_extra, fft, linalg, masked, signal, special  # noqa: E402,F401
 for _name, _fn in _registry.FUNCTIONS.items():
     if not _name.startswith("_") and _name not in globals():
         globals()[_name] = _fn

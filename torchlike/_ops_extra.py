@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +19,8 @@ import numpy as np
 from jax import lax
 
 from . import _dtype as D
-from ._registry import FUNCTIONS, METHODS, OPS, _promoted, _return_type, _type_word, defop, rule_promote
+from ._registry import (DTYPE_RULES, FUNCTIONS, METHODS, OPS, _promoted, _return_type, _type_word, defop,
+                        rule_promote)
 
 
 def _declared(name):
@@ -58,6 +60,18 @@ def _wrap_dim(d, n):
     if not -m <= d < m:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
     return d % m
+
+
+def _tensors_only(rule, name, params):
+    """PyTorch's ``name(Tensor, Tensor)`` ops with no Python-number overload reject numbers with TypeError."""
+    def strict(args, statics=None):
+        Tensor = _tensor_cls()
+        for i, (a, p) in enumerate(zip(args, params)):
+            if a is not None and not isinstance(a, Tensor):
+                raise TypeError(f"argument '{p}' (position {i + 1}) must be Tensor, not "
+                                f"{type(a).__name__}")
+        return (DTYPE_RULES[rule] if isinstance(rule, str) else rule)(args, statics)
+    return strict
 
 
 def _float_only(name):
@@ -330,6 +344,8 @@ def _as_3d(t):
 
 
 def dstack(tensors, *, out=None):
+    if len(tensors) == 0:
+        raise RuntimeError("dstack expects a non-empty TensorList")
     return FUNCTIONS["cat"]([_as_3d(t) for t in tensors], 2, out=out)
 
 
@@ -372,7 +388,8 @@ def _split_dim(name, dim_of):
         if d is None:
             raise RuntimeError(f"torch.{name} requires a tensor with at least {3 if name == 'dsplit' else 2} "
                                f"dimension, but got a tensor with {input.ndim} dimensions!")
-        if isinstance(indices_or_sections, int) and input.shape[d] % indices_or_sections:
+        if isinstance(indices_or_sections, int) and (indices_or_sections == 0 or
+                                                     input.shape[d] % indices_or_sections):
             raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the size of the dimension "
                                f"{input.shape[d]} is not divisible by the split_size {indices_or_sections}!")
         return tensor_split(input, indices_or_sections, d)
@@ -690,6 +707,9 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     else:
         dims = list(dim)
     dims = [_wrap_dim(d, input.ndim) for d in dims]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     if spacing is None:
         spacing = 1
     coords = []
@@ -715,8 +735,10 @@ _fn("gradient", gradient)
 
 
 # ---- elementwise -------------------------------------------------------------------------------------
-_op("logaddexp(Tensor self, Tensor other)", jnp.logaddexp, dtype=_float_only("logaddexp"))
-_op("logaddexp2(Tensor self, Tensor other)", jnp.logaddexp2, dtype=_float_only("logaddexp2"))
+_op("logaddexp(Tensor self, Tensor other)", jnp.logaddexp,
+    dtype=_tensors_only(_float_only("logaddexp"), "logaddexp", ("input", "other")))
+_op("logaddexp2(Tensor self, Tensor other)", jnp.logaddexp2,
+    dtype=_tensors_only(_float_only("logaddexp2"), "logaddexp2", ("input", "other")))
 
 
 def _heaviside_dtype(args, statics=None):
@@ -727,20 +749,22 @@ def _heaviside_dtype(args, statics=None):
 
 
 _op("heaviside(Tensor self, Tensor values)", lambda x, v: jnp.where(x == 0, v, (x > 0).astype(x.dtype)).astype(x.dtype),
-    dtype=_heaviside_dtype, differentiable=False, inplace=True)
+    dtype=_tensors_only(_heaviside_dtype, "heaviside", ("input", "values")), differentiable=False, inplace=True)
 def _nextafter(x, y):
     """The next representable value; PyTorch's gradient is 1 w.r.t. ``self`` and 0 w.r.t. ``other``."""
     return x + (jnp.nextafter(lax.stop_gradient(x), lax.stop_gradient(y)) - lax.stop_gradient(x))
 
 
-_op("nextafter(Tensor self, Tensor other)", _nextafter, dtype=_float_only("nextafter"), inplace=True)
+_op("nextafter(Tensor self, Tensor other)", _nextafter,
+    dtype=_tensors_only(_float_only("nextafter"), "nextafter", ("input", "other")), inplace=True)
 
 
 def _ldexp(x, e):
     return x * jnp.exp2(e.astype(x.dtype))
 
 
-_op("ldexp(Tensor self, Tensor other)", _ldexp, dtype="float", grad="MulBackward0", inplace=True)
+_op("ldexp(Tensor self, Tensor other)", _ldexp, dtype=_tensors_only("float", "ldexp", ("input", "other")),
+    grad="MulBackward0", inplace=True)
 
 
 def _frexp(x):
@@ -757,8 +781,10 @@ def _igamma_dtype(args, statics=None):
     return _float_only("igamma")(args)
 
 
-_op("igamma(Tensor self, Tensor other)", jsp.gammainc, dtype=_igamma_dtype, differentiable=False, inplace=True)
-_op("igammac(Tensor self, Tensor other)", jsp.gammaincc, dtype=_igamma_dtype, differentiable=False, inplace=True)
+_op("igamma(Tensor self, Tensor other)", jsp.gammainc, dtype=_tensors_only(_igamma_dtype, "igamma", ("input", "other")),
+    differentiable=False, inplace=True)
+_op("igammac(Tensor self, Tensor other)", jsp.gammaincc,
+    dtype=_tensors_only(_igamma_dtype, "igammac", ("input", "other")), differentiable=False, inplace=True)
 
 
 def _complex(re, im):
@@ -771,9 +797,10 @@ def _complex(re, im):
     return lax.complex(*jnp.broadcast_arrays(re, im))
 
 
-_op("complex(Tensor real, Tensor imag)", _complex, dtype="keep", method=False)
-_op("polar(Tensor abs, Tensor angle)", lambda r, t: _complex(r * jnp.cos(t), r * jnp.sin(t)), dtype="keep",
+_op("complex(Tensor real, Tensor imag)", _complex, dtype=_tensors_only("keep", "complex", ("real", "imag")),
     method=False)
+_op("polar(Tensor abs, Tensor angle)", lambda r, t: _complex(r * jnp.cos(t), r * jnp.sin(t)),
+    dtype=_tensors_only("keep", "polar", ("abs", "angle")), method=False)
 
 
 def _view_as_complex(x):
@@ -1165,6 +1192,21 @@ def _cov(x, fweights, aweights, correction):
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} "
                            "dimensions")
     obs = x.reshape(1, -1) if x.ndim < 2 else x
+    for name, w in (("fweights", fweights), ("aweights", aweights)):
+        if w is None:
+            continue
+        if w.ndim > 1:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+                               f"{w.ndim} dimensions")
+        if w.size != obs.shape[1]:
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the "
+                               f"input but got {w.size} != {obs.shape[1]}")
+    if fweights is not None and not jnp.issubdtype(fweights.dtype, jnp.integer):
+        raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                           f"{_type_word(D._BY_NP[fweights.dtype])} dtype")
+    if aweights is not None and not jnp.issubdtype(aweights.dtype, jnp.floating):
+        raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+                           f"{_type_word(D._BY_NP[aweights.dtype])} dtype")
     if not jnp.issubdtype(obs.dtype, jnp.inexact):
         obs = obs.astype(jnp.float32)
     n = obs.shape[1]
@@ -1258,6 +1300,9 @@ _op("put(Tensor self, Index index, Tensor source, bool accumulate=False)", _put,
 
 
 def _masked_scatter(x, mask, source):
+    if mask.dtype != jnp.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{_type_word(D._BY_NP[mask.dtype])}")
     shape = jnp.broadcast_shapes(x.shape, mask.shape)
     xb = jnp.broadcast_to(x, shape).reshape(-1)
     m = jnp.broadcast_to(mask, shape).reshape(-1)
@@ -1339,6 +1384,20 @@ def nonzero(input, *, out=None, as_tuple=False):
 
 
 _fn("nonzero", nonzero, method=True)
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """The first ``size`` rows of ``nonzero(input)``, padded with ``fill_value``."""
+    from ._creation import tensor
+    a = _host(input)
+    idx = np.argwhere(a).astype(np.int64)[:size]
+    if a.ndim == 0:
+        return tensor(np.zeros((size, 0), np.int64))
+    pad = np.full((size - idx.shape[0], a.ndim), fill_value, np.int64)
+    return tensor(np.concatenate([idx, pad], axis=0))
+
+
+_fn("nonzero_static", nonzero_static, method=True)
 _fn("argwhere", lambda input: nonzero(input), method=True)
 
 
@@ -1462,6 +1521,12 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
                    pin_memory=False):
     from ._creation import empty
+    if len(tuple(size)) != len(tuple(physical_layout)):
+        raise RuntimeError("Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(tuple(size))} is not equal to len(physical_layout) = "
+                           f"{len(tuple(physical_layout))}")
+    if sorted(physical_layout) != list(range(len(tuple(size)))):
+        raise RuntimeError(f"Dimension out of range or repeated in physical_layout {list(physical_layout)}")
     return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -1516,3 +1581,69 @@ class memory_format:
 
 MEMORY_FORMATS = {n: memory_format(n) for n in ("contiguous_format", "preserve_format", "channels_last",
                                                  "channels_last_3d")}
+
+
+# ---- short-time Fourier transform ---------------------------------------------------------------------------------
+def _stft(x, window, n_fft, hop, win_length, center, pad_mode, normalized, onesided, as_real):
+    if x.ndim not in (1, 2):
+        raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got {x.ndim}D")
+    batched = x.ndim == 2
+    if not batched:
+        x = x[None]
+    if center:
+        p = n_fft // 2
+        mode = {"reflect": "reflect", "constant": "constant", "replicate": "edge", "circular": "wrap"}[pad_mode]
+        x = jnp.pad(x, ((0, 0), (p, p)), mode=mode)
+    length = x.shape[-1]
+    if not 0 < n_fft <= length:
+        raise RuntimeError(f"stft: expected 0 < n_fft <= {length}, but got n_fft={n_fft}")
+    if hop <= 0:
+        raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
+    if not 0 < win_length <= n_fft:
+        raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={win_length}")
+    if window is None:
+        window = jnp.ones((win_length,), x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.float32)
+    if window.shape != (win_length,):
+        raise RuntimeError(f"stft: expected a 1D window tensor of size equal to win_length={win_length}, but got "
+                           f"window with size {list(window.shape)}")
+    left = (n_fft - win_length) // 2
+    window = jnp.pad(window, (left, n_fft - win_length - left))
+    n_frames = 1 + (length - n_fft) // hop
+    idx = np.arange(n_frames)[:, None] * hop + np.arange(n_fft)[None, :]
+    frames = x[:, idx] * window                               # (B, frames, n_fft)
+    spec = jnp.fft.rfft(frames, axis=-1) if onesided else jnp.fft.fft(frames, axis=-1)
+    if normalized:
+        spec = spec * (1.0 / math.sqrt(n_fft))
+    spec = jnp.swapaxes(spec, -1, -2)                         # (B, freq, frames)
+    if not batched:
+        spec = spec[0]
+    if as_real:
+        spec = jnp.stack([spec.real, spec.imag], axis=-1)
+    return spec
+
+
+_STFT = _private("_stft(Tensor self, Tensor? window, int n_fft, int hop, int win_length, bool center, str pad_mode, "
+                 "bool normalized, bool onesided, bool as_real)", _stft, grad="FftR2CBackward0", dtype="keep")
+
+
+def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode="reflect",
+         normalized=False, onesided=None, return_complex=None):
+    """The short-time Fourier transform: windowed frames of ``input`` (padded by ``n_fft // 2`` on each side
+    when ``center``), one FFT per frame; ``(freq, frames)`` (with a leading batch dimension for 2-D input)."""
+    complex_in = input.is_complex() or (window is not None and window.is_complex())
+    if return_complex is None:
+        if not complex_in:
+            raise RuntimeError("stft requires the return_complex parameter be given for real inputs, and will "
+                               "further require that return_complex=True in a future PyTorch release.")
+        return_complex = True
+    if onesided is None:
+        onesided = not complex_in
+    if onesided and complex_in:
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
+    hop = n_fft // 4 if hop_length is None else int(hop_length)
+    wl = n_fft if win_length is None else int(win_length)
+    return _STFT(input, window, int(n_fft), hop, wl, bool(center), pad_mode, bool(normalized), bool(onesided),
+                 not return_complex)
+
+
+_fn("stft", stft, method=True)

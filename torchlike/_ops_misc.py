@@ -595,6 +595,10 @@ def _lowest(dtype, highest=False):
 
 
 def _scatter_reduce(x, index, src, dim, reduce, include_self):
+    if x.dtype == jnp.bool_:            # XLA has no bool arithmetic: reduce 0/1 bytes, then back to bool
+        r = _scatter_reduce(x.astype(jnp.uint8), index, jnp.asarray(src).astype(jnp.uint8), dim, reduce,
+                            include_self)
+        return r != 0
     if x.ndim == 0:
         x, index, src = x.reshape(1), index.reshape(-1), jnp.reshape(src, (-1,))
         return _scatter_reduce(x, index, src, 0, reduce, include_self).reshape(())

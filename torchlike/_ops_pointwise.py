@@ -206,7 +206,15 @@ _NEG_BOOL = says("Negation, the `-` operator, on a bool tensor is not supported.
                  "mask, use the `~` or `logical_not()` operator instead.", RuntimeError)
 defop("neg(Tensor self)", jnp.negative, dtype=checked(bool=_NEG_BOOL), inplace=True, saves=(),
       aliases=("negative",))
-defop("abs(Tensor self)", jnp.abs, dtype=checked(bool=kernel("abs_cpu")), inplace=True, aliases=("absolute",))
+def _abs(x):
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return jnp.abs(x)
+    # PyTorch's gradient at 0 is 0 (sgn(0)); JAX's is 1 (real) or NaN (complex)
+    zero = x == 0
+    return jnp.where(zero, jnp.zeros((), x.real.dtype), jnp.abs(jnp.where(zero, jnp.ones((), x.dtype), x)))
+
+
+defop("abs(Tensor self)", _abs, dtype=checked(bool=kernel("abs_cpu")), inplace=True, aliases=("absolute",))
 defop("ceil(Tensor self)", _integral(jnp.ceil), dtype=_rounding_rejects("ceil"), inplace=True, saves=())
 defop("floor(Tensor self)", _integral(jnp.floor), dtype=_rounding_rejects("floor"), inplace=True, saves=())
 defop("trunc(Tensor self)", _integral(jnp.trunc), dtype=_rounding_rejects("trunc"), inplace=True, saves=(),
@@ -532,11 +540,22 @@ defop("nan_to_num(Tensor self, float? nan=0.0, float? posinf=None, float? neginf
 
 
 # ---- clamp / where ------------------------------------------------------------------
+def _clamp_min(x, lo):
+    """``max(x, lo)`` with PyTorch's gradient: all of it to ``x`` where ``x >= lo`` (bound included)."""
+    lo = jnp.asarray(lo).astype(x.dtype)
+    return jnp.where(x < lo, lo, x)
+
+
+def _clamp_max(x, hi):
+    hi = jnp.asarray(hi).astype(x.dtype)
+    return jnp.where(x > hi, hi, x)
+
+
 def _clamp(x, lo, hi):
     if lo is not None:
-        x = jnp.maximum(x, lo.astype(x.dtype))
+        x = _clamp_min(x, lo)
     if hi is not None:
-        x = jnp.minimum(x, hi.astype(x.dtype))
+        x = _clamp_max(x, hi)
     return x
 
 
@@ -555,8 +574,8 @@ def _clamp_dtype(args, statics):
 
 defop("clamp(Tensor self, Tensor? min=None, Tensor? max=None)", _clamp, inplace=True, grad=_clamp_name,
       dtype=_clamp_dtype, aliases=("clip",))
-defop("clamp_min(Tensor self, Tensor min)", jnp.maximum, inplace=True)
-defop("clamp_max(Tensor self, Tensor max)", jnp.minimum, inplace=True)
+defop("clamp_min(Tensor self, Tensor min)", _clamp_min, inplace=True)
+defop("clamp_max(Tensor self, Tensor max)", _clamp_max, inplace=True)
 
 
 def _where(cond, a, b):

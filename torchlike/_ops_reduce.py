@@ -370,8 +370,14 @@ def _make_var(name, post):
     FUNCTIONS[name + "_mean"] = f_mean
 
 
+def _std(v):
+    """sqrt with PyTorch's std gradient at 0: zero (sqrt's would be inf * 0)."""
+    zero = v == 0
+    return jnp.where(zero, jnp.zeros((), v.dtype), jnp.sqrt(jnp.where(zero, jnp.ones((), v.dtype), v)))
+
+
 _make_var("var", lambda v: v)
-_make_var("std", jnp.sqrt)
+_make_var("std", _std)
 
 # ---- norms ----------------------------------------------------------------------------
 

@@ -260,8 +260,10 @@ def call(op, args, statics, out=None):
     key = op_key(op, args, statics)
     arrays = []
     needs_grad = False
+    tensors = False
     for a, cast in zip(args, key[1]):
         if isinstance(a, T):
+            tensors = True
             arrays.append(a._arr())
             if a._requires_grad:
                 needs_grad = True
@@ -269,6 +271,9 @@ def call(op, args, statics, out=None):
             arrays.append(_constant(a, cast))
         else:
             arrays.append(a)
+    if not tensors and args and all(a is None or type(a) in _SCALAR_TYPES for a in args):
+        raise TypeError(f"{op.name}() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in args)}), but expected at least one Tensor")
     try:
         fn = op.forward(key)
         result = fn(*arrays)
@@ -300,6 +305,8 @@ def call(op, args, statics, out=None):
 
 def _translate(op, e):
     msg = str(e)
+    if "out of bounds for array of dimension" in msg:     # a dimension out of range: IndexError in PyTorch
+        return IndexError(f"{op.name}(): {msg}")
     if "Incompatible shapes for broadcasting" in msg or "broadcast" in msg:
         return RuntimeError(f"{op.name}(): the shapes of the operands are not broadcastable: {msg}")
     return RuntimeError(f"{op.name}(): {msg}")

@@ -32,6 +32,8 @@ def _norm(norm):
 
 
 def _wrap(d, ndim):
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     m = builtins.max(ndim, 1)
     if not -m <= d < m:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
@@ -56,6 +58,8 @@ def _dims(x, s, dim, default_all):
             raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has {x.ndim} dimensions.")
         dims = list(range(x.ndim - len(s), x.ndim))
     else:
+        if x.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
         dims = list(range(x.ndim)) if default_all else [x.ndim - 2, x.ndim - 1]
     if s is not None:
         s = [x.shape[d] if n == -1 else n for n, d in zip(s, dims)]

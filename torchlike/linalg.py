@@ -1004,6 +1004,12 @@ if "orgqr" not in FUNCTIONS:
 
 
 def _ormqr(a, tau, c, left, transpose):
+    if a.ndim < 2:
+        raise RuntimeError("torch.ormqr: input must have at least 2 dimensions.")
+    if c.ndim < 2:
+        raise RuntimeError("torch.ormqr: other must have at least 2 dimensions.")
+    if tau.shape[-1] > a.shape[-1]:
+        raise RuntimeError("torch.ormqr: tau.shape[-1] must be less than or equal to input.shape[-1]")
     m = a.shape[-2]
     q = _householder_q(a, tau, m)
     if transpose:
@@ -1116,6 +1122,9 @@ _linop("linalg_vander(Tensor x, *, int? N=None)", _vander, "vander", grad="CatBa
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    n = builtins.max(A.ndim, 1)
+    if -n <= dim1 < n and -n <= dim2 < n and dim1 % n == dim2 % n:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return FUNCTIONS["diagonal"](A, offset, dim1, dim2)
 
 
@@ -1161,3 +1170,35 @@ def _trace(x):
 
 
 _top("trace(Tensor self)", _trace, grad="TraceBackward0", dtype="keep")
+
+
+# ---- low-rank approximations ---------------------------------------------------------------------------
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """torch.svd_lowrank: ``(U, S, V)`` of rank ``q``.
+
+    PyTorch uses a randomized range finder; this returns the exact truncated SVD of ``A - M`` (the
+    quantity the randomized one approximates), so results agree up to that approximation and to signs.
+    """
+    if M is not None:
+        A = FUNCTIONS["sub"](A, M)
+    q = 6 if q is None else int(q)
+    m, n = A.shape[-2:]
+    if not 0 <= q <= min(m, n):
+        raise ValueError(f"q(={q}) must be non-negative integer and not greater than min(m, n)={min(m, n)}")
+    u, s, vh = svd(A, full_matrices=False)
+    return u[..., :, :q], s[..., :q], vh.mH[..., :, :q]
+
+
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """torch.pca_lowrank: the truncated SVD of the column-centred ``A`` (see :func:`svd_lowrank`)."""
+    m, n = A.shape[-2:]
+    if q is None:
+        q = min(6, m, n)
+    if center:
+        A = FUNCTIONS["sub"](A, FUNCTIONS["mean"](A, (-2,), True))
+    return svd_lowrank(A, q, niter)
+
+
+for _name, _fn in (("svd_lowrank", svd_lowrank), ("pca_lowrank", pca_lowrank)):
+    if _name not in FUNCTIONS:
+        FUNCTIONS[_name] = _fn

@@ -21,7 +21,7 @@ import numpy as np
 from jax import lax
 
 from .. import _dtype as D
-from .._registry import _promoted, defop
+from .._registry import defop
 
 _HALF = (jnp.float16, jnp.bfloat16)
 
@@ -60,7 +60,7 @@ def _elu(x, alpha, scale, input_scale):
 
 def _gelu(x, approximate):
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return jax.nn.gelu(x, approximate=approximate == "tanh")
 
 
@@ -349,6 +349,9 @@ defop("max_pool2d_with_indices(Tensor self, int[] kernel_size, int[] stride, int
 defop("max_pool1d_with_indices(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, "
       "bool ceil_mode)", _max_pool_indices, dtype="keep", method=False, function=False, out=False,
       grad="SqueezeBackward1")
+defop("max_pool3d_with_indices(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, "
+      "bool ceil_mode)", _max_pool_indices, dtype="keep", method=False, function=False, out=False,
+      grad="MaxPool3DWithIndicesBackward0")
 defop("avg_pool2d(Tensor self, int[] kernel_size, int[] stride, int[] padding, bool ceil_mode, "
       "bool count_include_pad, int? divisor_override)", _avg_pool, dtype="keep", method=False, out=False,
       function=False)
@@ -363,12 +366,51 @@ defop("adaptive_avg_pool2d(Tensor self, int[] output_size)", _adaptive_avg_pool,
       grad=lambda args, st: "MeanBackward1" if all(o == 1 for o in st[0]) else "AdaptiveAvgPool2DBackward0")
 defop("adaptive_avg_pool1d(Tensor self, int[] output_size)", _adaptive_avg_pool, dtype="keep", method=False,
       out=False, grad="SqueezeBackward1")
+def _adaptive_max_pool_indices(x, output_size):
+    """(values, flat indices into each input plane) over PyTorch's adaptive windows."""
+    nsp = len(output_size)
+    sizes = x.shape[-nsp:]
+    per_dim = []
+    for n, o in zip(sizes, output_size):
+        starts = [(i * n) // o for i in range(o)]
+        ends = [-(-((i + 1) * n) // o) for i in range(o)]
+        k = max(e - st for st, e in zip(starts, ends))
+        pos = np.array([[st + j for j in range(k)] for st in starts])
+        ok = np.array([[st + j < e for j in range(k)] for st, e in zip(starts, ends)])
+        per_dim.append((np.minimum(pos, n - 1), ok, k))
+    # combine dims: index arrays of shape (o1, ..., on, k1 * ... * kn)
+    flat = np.zeros((), np.int64)
+    valid = np.ones((), bool)
+    for (pos, ok, k), n in zip(per_dim, sizes):
+        flat = np.multiply.outer(flat * n, np.ones_like(pos)) + pos if flat.ndim == 0 else \
+            flat[..., None, None] * n + pos.reshape((1,) * (flat.ndim // 2) + pos.shape)
+        valid = np.multiply.outer(valid, ok) if valid.ndim == 0 else valid[..., None, None] & ok
+    # axes are (o1, k1, o2, k2, ...): bring the window offsets last
+    perm = list(range(0, 2 * nsp, 2)) + list(range(1, 2 * nsp, 2))
+    flat = flat.transpose(perm).reshape(tuple(output_size) + (-1,))
+    valid = valid.transpose(perm).reshape(tuple(output_size) + (-1,))
+    planes = x.reshape(x.shape[:-nsp] + (-1,))
+    vals = jnp.take(planes, jnp.asarray(flat.reshape(-1)), axis=-1).reshape(x.shape[:-nsp] + flat.shape)
+    neg = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
+    vals = jnp.where(jnp.asarray(valid), vals, jnp.asarray(neg, x.dtype))
+    arg = jnp.argmax(vals, axis=-1)
+    values = jnp.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
+    idx = jnp.take_along_axis(jnp.broadcast_to(jnp.asarray(flat), vals.shape), arg[..., None], axis=-1)[..., 0]
+    return values, idx
+
+
 defop("adaptive_max_pool2d(Tensor self, int[] output_size)", _adaptive_max_pool, dtype="keep", method=False,
       out=False, function=False)
+defop("adaptive_max_pool2d_with_indices(Tensor self, int[] output_size)", _adaptive_max_pool_indices,
+      dtype="keep", method=False, out=False, function=False, grad="AdaptiveMaxPool2DBackward0")
+defop("adaptive_max_pool1d_with_indices(Tensor self, int[] output_size)", _adaptive_max_pool_indices,
+      dtype="keep", method=False, out=False, function=False, grad="SqueezeBackward1")
 
 
 # ---- normalization ---------------------------------------------------------
 def _batch_norm(x, w, b, rm, rv, momentum, training, eps):
+    if x.size == 0:
+        return (x, rm, rv) if training and rm is not None else x
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     acc = _acc_dtype(x)
@@ -414,6 +456,8 @@ def _layer_norm(x, w, b, normalized_shape, eps):
 
 
 def _group_norm(x, w, b, groups, eps):
+    if x.size == 0:
+        return x
     n, c = x.shape[:2]
     acc = _acc_dtype(x)
     xs = x.astype(acc).reshape((n, groups, -1))
@@ -622,18 +666,28 @@ def _constant_pad(x, pad, value):
     return lax.pad(x, jnp.asarray(value, x.dtype), cfg)
 
 
-_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+def _pad_source_index(n, lo, out_len, mode):
+    """For each output position along one dim, the input position it copies (PyTorch's index rules,
+    which also define negative pads: they crop)."""
+    j = np.arange(out_len) - lo
+    if mode == "replicate":
+        return np.clip(j, 0, n - 1)
+    if mode == "circular":
+        return j % n
+    if n == 1:
+        return np.zeros_like(j)
+    period = 2 * (n - 1)
+    return (n - 1) - np.abs(np.abs(j) % period - (n - 1))
 
 
 def _mode_pad(x, pad, mode):
-    widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
-        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    neg = any(lo < 0 or hi < 0 for lo, hi in widths)
-    if neg:   # negative pads crop
-        x = x[tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))]
-        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-    return jnp.pad(x, widths, mode=_PAD_MODES[mode])
+        d = x.ndim - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        n = x.shape[d]
+        idx = _pad_source_index(n, lo, n + lo + hi, mode)
+        x = jnp.take(x, jnp.asarray(idx), axis=d)
+    return x
 
 
 def _mode_pad_name(args, statics):
@@ -730,3 +784,104 @@ def _cosine_similarity(x1, x2, dim, eps):
 
 defop("cosine_similarity(Tensor x1, Tensor x2, int dim=1, float eps=1e-08)", _cosine_similarity, dtype="float",
       method=False, out=False, function=False, grad="SumBackward1")
+
+
+# ---- more activations, losses and shuffles ----------------------------------------
+def _celu(x, alpha):
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, jnp.zeros_like(x), x) / alpha)).astype(x.dtype)
+
+
+def _threshold(x, threshold, value):
+    return jnp.where(x > threshold, x, jnp.asarray(value, x.dtype))
+
+
+def _softshrink(x, lambd):
+    return jnp.where(x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, jnp.zeros_like(x)))
+
+
+def _hardshrink(x, lambd):
+    return jnp.where((x > lambd) | (x < -lambd), x, jnp.zeros_like(x))
+
+
+def _prelu(x, w):
+    if w.size != 1 and x.ndim >= 2:
+        w = w.reshape((-1,) + (1,) * (x.ndim - 2))
+    return jnp.where(x > 0, x, w * x)
+
+
+def _rms_norm(x, w, normalized_shape, eps):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    acc = _acc_dtype(x)
+    xs = x.astype(acc)
+    e = jnp.finfo(acc).eps if eps is None else eps
+    out = xs * lax.rsqrt(jnp.mean(xs * xs, axis=axes, keepdims=True) + e)
+    if w is not None:
+        out = out * w.astype(acc)
+    return out.astype(x.dtype)
+
+
+def _kl_div(x, t, reduction, log_target):
+    loss = jnp.exp(t) * (t - x) if log_target else jsp_xlogy(t, t) - t * x
+    if reduction == "batchmean":
+        return jnp.sum(loss) / (x.shape[0] if x.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def jsp_xlogy(a, b):
+    import jax.scipy.special as jsp
+    return jsp.xlogy(a, b)
+
+
+def _kl_name(args, st):
+    reduction, log_target = st
+    return {"batchmean": "DivBackward0", "mean": "MeanBackward0", "sum": "SumBackward0"}.get(
+        reduction, "MulBackward0" if log_target else "SubBackward0")
+
+
+def _soft_margin(x, t, reduction):
+    return _reduce(jnp.logaddexp(0, -t * x), reduction)
+
+
+def _pixel_shuffle(x, r):
+    *b, c, h, w = x.shape
+    oc = c // (r * r)
+    y = x.reshape(tuple(b) + (oc, r, r, h, w))
+    n = len(b)
+    y = jnp.transpose(y, tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return y.reshape(tuple(b) + (oc, h * r, w * r))
+
+
+def _pixel_unshuffle(x, r):
+    *b, c, h, w = x.shape
+    n = len(b)
+    y = x.reshape(tuple(b) + (c, h // r, r, w // r, r))
+    y = jnp.transpose(y, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return y.reshape(tuple(b) + (c * r * r, h // r, w // r))
+
+
+defop("celu(Tensor self, Scalar alpha=1.0)", _celu, dtype="float", method=False, function=False, out=False)
+defop("threshold(Tensor self, Scalar threshold, Scalar value)", _threshold, method=False, function=False,
+      out=False)
+defop("softshrink(Tensor self, Scalar lambd=0.5)", _softshrink, dtype="float", method=False, function=False,
+      out=False)
+defop("hardshrink(Tensor self, Scalar lambd=0.5)", _hardshrink, dtype="float", method=False, function=False,
+      out=False)
+defop("tanhshrink(Tensor self)", lambda x: x - jnp.tanh(x), dtype="float", method=False, function=False, out=False,
+      grad="SubBackward0")
+defop("_prelu_kernel(Tensor self, Tensor weight)", _prelu, method=False, function=False, out=False,
+      grad="PreluKernelBackward0")
+defop("rms_norm(Tensor input, Tensor? weight, int[] normalized_shape, float? eps)", _rms_norm, method=False,
+      function=False, out=False, dtype="keep", grad="MulBackward0")
+defop("kl_div(Tensor self, Tensor target, str reduction, bool log_target)", _kl_div, dtype="float", method=False,
+      function=False, out=False, grad=_kl_name)
+defop("soft_margin_loss(Tensor self, Tensor target, str reduction)", _soft_margin, dtype="float", method=False,
+      function=False, out=False)
+defop("pixel_shuffle(Tensor self, int upscale_factor)", _pixel_shuffle, dtype="keep", method=False,
+      function=False, out=False)
+defop("pixel_unshuffle(Tensor self, int downscale_factor)", _pixel_unshuffle, dtype="keep", method=False,
+      function=False, out=False)
+defop("adaptive_avg_pool3d(Tensor self, int[] output_size)", _adaptive_avg_pool, dtype="keep", method=False,
+      out=False, function=False,
+      grad=lambda args, st: "MeanBackward1" if all(o == 1 for o in st[0]) else "AdaptiveAvgPool3DBackward0")
+defop("adaptive_max_pool1d(Tensor self, int[] output_size)", _adaptive_max_pool, dtype="keep", method=False,
+      out=False, function=False, grad="SqueezeBackward1")

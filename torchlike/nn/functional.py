@@ -10,12 +10,11 @@ any JAX code runs.
 from __future__ import annotations
 
 import builtins
-import math
-import numbers
 import warnings
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _dtype as D
 from .._registry import OPS, _type_word, call, call_inplace
@@ -27,11 +26,14 @@ _OP = {name: OPS[name] for name in (
     "relu", "leaky_relu", "_leaky_relu_inplace", "elu", "_elu_inplace", "gelu", "silu", "mish", "softplus",
     "hardtanh", "hardswish", "hardsigmoid", "log_sigmoid", "softsign", "glu", "softmax", "log_softmax", "sigmoid",
     "tanh", "linear", "convolution", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
-    "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
+    "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "native_batch_norm", "native_layer_norm", "native_group_norm",
     "embedding", "_dropout", "nll_loss", "cross_entropy", "cross_entropy_probs", "mse_loss", "l1_loss",
     "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "one_hot",
-    "constant_pad_nd", "_mode_pad", "normalize", "scaled_dot_product_attention")}
+    "constant_pad_nd", "_mode_pad", "normalize", "scaled_dot_product_attention", "celu", "threshold", "softshrink",
+    "hardshrink", "tanhshrink", "_prelu_kernel", "rms_norm", "kl_div", "soft_margin_loss", "pixel_shuffle",
+    "pixel_unshuffle", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices")}
 
 
 def _tuple(x, n, name="argument"):
@@ -163,6 +165,43 @@ def glu(input, dim=-1):
     return call(_OP["glu"], (input,), (dim % input.ndim,))
 
 
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _pointwise("celu", input, (alpha,), inplace)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _pointwise("threshold", input, (threshold, value), inplace)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return call(_OP["softshrink"], (input,), (lambd,))
+
+
+def hardshrink(input, lambd=0.5):
+    return call(_OP["hardshrink"], (input,), (lambd,))
+
+
+def tanhshrink(input):
+    return call(_OP["tanhshrink"], (input,), ())
+
+
+def prelu(input, weight):
+    if weight.numel() != 1:
+        if input.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if weight.numel() != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {channels}.")
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    return call(_OP["_prelu_kernel"], (input, weight), ())
+
+
 def sigmoid(input):
     return call(_OP["sigmoid"], (input,), ())
 
@@ -210,7 +249,7 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     from .. import einsum
-    y = einsum("bi,oij,bj->bo", input1, weight, input2)
+    y = einsum("...i,oij,...j->...o", input1, weight, input2)
     return y if bias is None else y + bias
 
 
@@ -225,8 +264,16 @@ def _conv(nsp, input, weight, bias, stride, padding, dilation, groups):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
     else:
         padding = _tuple(padding, nsp)
+        if any(p < 0 for p in padding):
+            raise RuntimeError("negative padding is not supported")
+    if any(v <= 0 for v in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v <= 0 for v in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
     if weight.ndim != nsp + 2:
-        raise RuntimeError(f"weight should have at least three dimensions" if weight.ndim < 3 else
+        raise RuntimeError("weight should have at least three dimensions" if weight.ndim < 3 else
                            f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to conv{nsp}d, but got "
                            f"input of size: {list(input.shape)}")
     return call(_OP["convolution"], (input, weight, bias), (stride, padding, dilation, builtins.int(groups)))
@@ -260,6 +307,13 @@ def _pool_args(nsp, kernel_size, stride, padding, dilation):
 
 def _check_pool_output(input, nsp, k, s, p, d, ceil_mode, dilated):
     from ._ops_nn import pool_geometry
+    if any(v <= 0 for v in k):
+        raise RuntimeError("kernel_size must be greater than zero, but got " + ", ".join(map(str, k)))
+    for pp in p:
+        if pp < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {pp}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError("dilation should be greater than zero, but got " + ", ".join(map(str, d)))
     for kk, pp, dd in zip(k, p, d):
         if dilated:
             if pp > ((kk - 1) * dd + 1) // 2:
@@ -283,8 +337,6 @@ def _max_pool(nsp, input, kernel_size, stride, padding, dilation, ceil_mode, ret
     _check_pool_output(input, nsp, k, s, p, d, ceil_mode, True)
     statics = (k, s, p, d, builtins.bool(ceil_mode))
     if return_indices:
-        if nsp == 3:
-            raise NotImplementedError("max_pool3d(return_indices=True) is not supported by torchlike")
         return call(_OP[f"max_pool{nsp}d_with_indices"], (input,), statics)
     return call(_OP[f"max_pool{nsp}d"], (input,), statics)
 
@@ -348,15 +400,40 @@ def adaptive_avg_pool1d(input, output_size):
 
 def adaptive_avg_pool2d(input, output_size):
     _check_tensor(input, "adaptive_avg_pool2d")
+    if input.ndim < 3:
+        raise ValueError("Input dimension should be at least 3")
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
     return call(_OP["adaptive_avg_pool2d"], (input,), (_adaptive_size(output_size, input, 2),))
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
+def adaptive_avg_pool3d(input, output_size):
+    _check_tensor(input, "adaptive_avg_pool3d")
+    if input.ndim < 4:
+        raise ValueError("Input dimension should be at least 4")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {list(input.shape)}")
+    return call(_OP["adaptive_avg_pool3d"], (input,), (_adaptive_size(output_size, input, 3),))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    _pool_input(1, input, "adaptive_max_pool1d")
+    size = (_adaptive_size(output_size, input, 1),)
     if return_indices:
-        raise NotImplementedError("adaptive_max_pool2d(return_indices=True) is not supported by torchlike")
-    return call(_OP["adaptive_max_pool2d"], (input,), (_adaptive_size(output_size, input, 2),))
+        return call(_OP["adaptive_max_pool1d_with_indices"], (input,), size)
+    return call(_OP["adaptive_max_pool1d"], (input,), size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    _check_tensor(input, "adaptive_max_pool2d")
+    if input.ndim < 3:
+        raise ValueError("Input dimension should be at least 3")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}")
+    size = (_adaptive_size(output_size, input, 2),)
+    if return_indices:
+        return call(_OP["adaptive_max_pool2d_with_indices"], (input,), size)
+    return call(_OP["adaptive_max_pool2d"], (input,), size)
 
 
 # ---- normalization --------------------------------------------------------------
@@ -405,6 +482,36 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     return call(_OP["native_layer_norm"], (input, weight, bias), (ns, builtins.float(eps)))
 
 
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    ns = (builtins.int(normalized_shape),) if not isinstance(normalized_shape, (list, tuple)) else \
+        tuple(builtins.int(v) for v in normalized_shape)
+    if not ns:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if tuple(input.shape[input.ndim - len(ns):]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size{list(input.shape)}")
+    return call(_OP["rms_norm"], (input, weight), (ns, None if eps is None else builtins.float(eps)))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Normalise each (sample, channel) plane: batch norm of the input viewed as (1, N*C, ...), PyTorch's
+    formulation (running statistics, when given, are updated with the mean over the batch)."""
+    n, c = input.shape[0], input.shape[1]
+    x = input.reshape((1, n * c) + tuple(input.shape[2:]))
+    rep = (lambda t: None if t is None else t.repeat(n))
+    rm, rv = rep(running_mean), rep(running_var)
+    out = batch_norm(x, rm, rv, rep(weight), rep(bias), use_input_stats, momentum, eps)
+    if use_input_stats:
+        with grad_mode.no_grad():
+            if running_mean is not None:
+                running_mean.copy_(rm.view(n, c).mean(0))
+            if running_var is not None:
+                running_var.copy_(rv.view(n, c).mean(0))
+    return out.view(tuple(input.shape))
+
+
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
@@ -425,6 +532,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{_type_word(input._dtype)}Tensor instead "
                            "(while checking arguments for embedding)")
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     n = weight.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
@@ -435,7 +544,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     else:
         padding_idx = -1
     idx = input._arr()
-    if _concrete(idx) and idx.size and (builtins.bool(jnp.any(idx < 0)) or builtins.bool(jnp.any(idx >= n))):
+    host = _host(idx)
+    if host is not None and host.size and (host.min() < 0 or host.max() >= n):
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm_(weight, idx, max_norm, norm_type)
@@ -503,7 +613,7 @@ def _check_class_target(input, target, name):
         raise ValueError("Expected 1 or more dimensions (got 0)")
     if input.ndim == 1:
         if target.ndim != 0:
-            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     elif input.shape[0] != (target.shape[0] if target.ndim else -1):
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                          f"({target.shape[0] if target.ndim else 0}).")
@@ -513,13 +623,21 @@ def _check_class_target(input, target, name):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
 
 
+def _host(a):
+    """A concrete array's values on the host (None under a JAX transform).
+
+    Index checks read the *input* (targets, indices), which is normally ready, so
+    this waits for that array only rather than for all queued work, as a device
+    reduction followed by ``bool()`` would."""
+    return None if isinstance(a, jax.core.Tracer) else np.asarray(a)
+
+
 def _check_class_values(target, n_classes, ignore_index):
-    t = target._arr()
-    if _concrete(t) and t.size:
+    t = _host(target._arr())
+    if t is not None and t.size:
         bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-        if builtins.bool(jnp.any(bad)):
-            v = builtins.int(t[jnp.argmax(bad)] if t.ndim else t)
-            raise IndexError(f"Target {v} is out of bounds.")
+        if bad.any():
+            raise IndexError(f"Target {int(t.reshape(-1)[np.argmax(bad.reshape(-1))])} is out of bounds.")
 
 
 def _check_weight(weight, n_classes):
@@ -614,6 +732,53 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 # ---- misc -------------------------------------------------------------------------
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return call(_OP["kl_div"], (input, target), (reduction, builtins.bool(log_target)))
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    return call(_OP["soft_margin_loss"], (input, target), (reduction,))
+
+
+def pixel_shuffle(input, upscale_factor):
+    r = builtins.int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    if input.shape[-3] % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor, but input.size(-3)={input.shape[-3]} is not divisible by {r * r}")
+    return call(_OP["pixel_shuffle"], (input,), (r,))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    r = builtins.int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    if input.shape[-2] % r:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)="
+                           f"{input.shape[-2]} is not divisible by {r}")
+    if input.shape[-1] % r:
+        raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)="
+                           f"{input.shape[-1]} is not divisible by {r}")
+    return call(_OP["pixel_unshuffle"], (input,), (r,))
+
+
 def one_hot(tensor, num_classes=-1):
     if tensor._dtype is not D.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

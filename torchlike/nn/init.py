@@ -7,10 +7,8 @@ seeded JAX key), so values differ from PyTorch's while distributions agree.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
-import jax
 import jax.numpy as jnp
 
 from ..autograd import grad_mode

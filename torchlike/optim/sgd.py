@@ -1,12 +1,15 @@
 """SGD with momentum, dampening, Nesterov, weight decay and maximize."""
 from __future__ import annotations
 
+import jax.numpy as jnp
+
 from .optimizer import Optimizer, _zeros_like, required
 
 
 def _sgd_kernel(cfg, params, grads, states, h):
-    use_momentum, nesterov, maximize, has_wd, first = cfg
+    use_momentum, nesterov, maximize, has_wd = cfg
     lr, wd, momentum, dampening = h["lr"], h["weight_decay"], h["momentum"], h["dampening"]
+    first = h["first"]        # traced flags: the first step copies the gradient into the buffer
     bufs = states[0] if use_momentum else ()
     new_params, new_bufs = [], []
     for i, (p, g) in enumerate(zip(params, grads)):
@@ -15,7 +18,7 @@ def _sgd_kernel(cfg, params, grads, states, h):
         if has_wd:
             g = g + wd * p
         if use_momentum:
-            buf = g if first[i] else bufs[i] * momentum + (1 - dampening) * g
+            buf = jnp.where(first[i], g, bufs[i] * momentum + (1 - dampening) * g)
             new_bufs.append(buf)
             g = g + momentum * buf if nesterov else buf
         new_params.append(p - lr * g)
@@ -51,7 +54,7 @@ class SGD(Optimizer):
                 first.append(st.get("momentum_buffer") is None)
                 if first[-1]:
                     st["momentum_buffer"] = _zeros_like(p)
-        cfg = (use_momentum, bool(group["nesterov"]), bool(group["maximize"]), group["weight_decay"] != 0,
-               tuple(first))
+        cfg = (use_momentum, bool(group["nesterov"]), bool(group["maximize"]), group["weight_decay"] != 0)
         hyper = {k: group[k] for k in ("lr", "weight_decay", "momentum", "dampening")}
+        hyper["first"] = tuple(first)
         self._update_group(_sgd_kernel, cfg, params, ("momentum_buffer",) if use_momentum else (), hyper)

@@ -28,8 +28,18 @@ def _finish(values, dtype, layout, device, requires_grad):
     return tensor(np.asarray(values, dtype=dt.np), dtype=dt, device=device, requires_grad=requires_grad)
 
 
+def _check_layout(name, kwargs):
+    layout = kwargs.get("layout")
+    if layout is not None and str(layout) != "torch.strided":
+        raise ValueError(f"{name} is implemented for strided tensors only, got: {layout}")
+    dtype = kwargs.get("dtype")
+    if dtype is not None and str(dtype) not in ("torch.float32", "torch.float64"):
+        raise ValueError(f"{name} expects float32 or float64 dtypes, got: {dtype}")
+
+
 def _window(name, M, sym, fn, dtype, layout, device, requires_grad):
     """``fn(n)``: the symmetric window of ``n`` points (float64); periodic windows drop the last of ``M + 1``."""
+    _check_layout(name, {"layout": layout, "dtype": dtype})
     _check(name, M)
     if M == 0:
         return _finish(np.zeros(0), dtype, layout, device, requires_grad)
@@ -65,6 +75,7 @@ def hamming(M, *, sym=True, **kwargs):
 
 
 def blackman(M, *, sym=True, **kwargs):
+    _check_layout("blackman", kwargs)
     return general_cosine(M, a=[0.42, 0.5, 0.08], sym=sym, **kwargs)
 
 

@@ -1,2 +1,3 @@
-"""``torch.utils``: ``data`` (datasets, samplers, DataLoader)."""
+"""``torch.utils``: ``data`` (datasets, samplers, DataLoader) and ``hooks``."""
 from . import data  # noqa: F401
+from . import hooks  # noqa: F401

@@ -29,7 +29,7 @@ class Unflatten(Module):
                     raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
                                     f"{type(elem).__name__} at pos {idx}")
         elif not isinstance(dim, str):
-            raise TypeError(f"invalid argument type for dim parameter")
+            raise TypeError("invalid argument type for dim parameter")
         self.dim = dim
         self.unflattened_size = unflattened_size
 

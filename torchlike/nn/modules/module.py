@@ -18,7 +18,6 @@ The contract is PyTorch's:
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 import weakref
 from collections import OrderedDict, namedtuple
@@ -92,7 +91,6 @@ class Module:
     def __init__(self, *args, **kwargs):
         if args or kwargs:
             if not self.call_super_init:
-                extra = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
                 raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
                                 f"'{next(iter(kwargs))}'" if kwargs else
                                 f"{type(self).__name__}.__init__() takes 1 positional argument but "

@@ -2,14 +2,18 @@
 
 ``num_workers`` is accepted but loading always happens in the calling
 process (torchlike arrays live in one JAX runtime; see docs/differences.md).
-A :class:`TensorDataset` batched with the default collate is fetched with
-one gather per tensor instead of one index op per sample.
+A :class:`TensorDataset` (or a chain of :class:`Subset` over one, as
+``random_split`` makes) batched with the default collate is fetched with one
+gather per tensor instead of one index op per sample: the result is what
+``default_collate`` of the samples would be, and integer indexing of a tensor
+compiles a program per index value, so per-sample fetching is slow.
 """
 from __future__ import annotations
 
-from ..._tensor import Tensor
+import numpy as np
+
 from ._collate import default_collate, default_convert
-from .dataset import IterableDataset, TensorDataset
+from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -112,20 +116,34 @@ class DataLoader:
             return self._iter_iterable()
         return self._iter_map()
 
-    def _fast_tensor_batch(self):
-        ds = self.dataset
-        return (type(ds) is TensorDataset and self.collate_fn is default_collate
-                and not any(t.requires_grad for t in ds.tensors))
+    def _tensor_source(self):
+        """(TensorDataset, index maps of the Subsets above it) when batches can be gathered directly."""
+        if not self._auto_collation or self.collate_fn is not default_collate:
+            return None
+        ds, maps = self.dataset, []
+        while type(ds) is Subset:
+            maps.append(ds.indices)
+            ds = ds.dataset
+        if type(ds) is not TensorDataset or any(t.requires_grad for t in ds.tensors):
+            return None
+        return ds, [np.asarray(m, dtype=np.int64) for m in maps]      # outermost Subset first
 
     def _iter_map(self):
         ds = self.dataset
-        fast = self._auto_collation and self._fast_tensor_batch()
+        source = self._tensor_source()
         getitems = getattr(ds, "__getitems__", None)
         for index in self._index_sampler:
-            if fast:
+            if source is not None:
                 from ... import tensor as _tensor
-                idx = _tensor(index)
-                yield [t[idx] for t in ds.tensors]
+                base, maps = source
+                idx = np.asarray(index, dtype=np.int64)
+                n = len(ds)
+                if idx.size and (idx.min() < -n or idx.max() >= n):
+                    raise IndexError(f"index {int(idx.max())} is out of bounds for dimension 0 with size {n}")
+                for m in maps:
+                    idx = m[idx]
+                idx = _tensor(idx)
+                yield [t[idx] for t in base.tensors]
             elif self._auto_collation:
                 data = getitems(index) if callable(getitems) else [ds[i] for i in index]
                 yield self.collate_fn(data)

@@ -6,8 +6,6 @@ import itertools
 import math
 import warnings
 
-from ..._tensor import Tensor
-
 
 class Dataset:
     """A map-style dataset: ``__getitem__(index)`` and (usually) ``__len__``."""
