@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
-from ._registry import FUNCTIONS, OPS, DTYPE_RULES, Op, call, call_inplace, _type_word
+from ._registry import FUNCTIONS, OPS, DTYPE_RULES, Op, call, call_inplace, _constant, _type_word
 
 _INDEX_TYPES = "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices"
 _BAD_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
@@ -355,7 +355,7 @@ def _value_tensor(t, value):
             info = np.iinfo(dt.np)
             if not info.min <= value <= info.max and np.isfinite(value):
                 raise RuntimeError(f"value cannot be converted to type {_c_name(dt)} without overflow")
-        return Tensor._wrap(jnp.asarray(np.asarray(value).astype(dt.np)))
+        return Tensor._wrap(_constant(value.item() if isinstance(value, np.generic) else value, dt.np))
     raise TypeError(f"can't assign a {_type_name(value)} to a torch.{_type_word(t._dtype)}Tensor")
 
 

@@ -10,8 +10,10 @@ view ops (``t_``, ``transpose_``, ``squeeze_``, ``unsqueeze_``, ``as_strided_``)
 """
 from __future__ import annotations
 
+import functools
 import math
 
+import jax
 import jax.numpy as jnp
 
 from . import _views as V
@@ -184,6 +186,48 @@ def _select(x, dim, index):
     return jnp.take(x, index % n, axis=d)
 
 
+# Eager forwards of select and slice take the index / start as a runtime argument:
+# `x[i]` and `x[i:i + b]` over many i compile once per shape, not once per i.
+@functools.lru_cache(maxsize=None)
+def _select_at(d):
+    return jax.jit(lambda x, i: jax.lax.dynamic_index_in_dim(x, i, d, keepdims=False))
+
+
+@functools.lru_cache(maxsize=None)
+def _slice_at(d, size, step):
+    span = (size - 1) * step + 1 if size else 0
+
+    def f(x, start):
+        y = jax.lax.dynamic_slice_in_dim(x, start, span, axis=d)
+        return jax.lax.slice_in_dim(y, 0, span, step, axis=d) if step > 1 else y
+    return jax.jit(f)
+
+
+def _select_forward(key):
+    (dim, index), _ = key
+
+    def fn(x):
+        d = _wrap(dim, x.ndim)
+        n = x.shape[d]
+        if not -n <= index < n:
+            raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} "
+                             f"at dimension {d}")
+        return _select_at(d)(x, index % n)
+    return fn
+
+
+def _slice_forward(key):
+    (dim, start, end, step), _ = key
+    if step < 1:
+        return jax.jit(OPS["slice"].pure(key))
+
+    def fn(x):
+        d = _wrap(dim, x.ndim)
+        s, e, st = _slice_bounds(x.shape[d], start, end, step)
+        return _slice_at(d, len(range(s, e, st)), st)(x, s)
+    return fn
+
+
 def _reshape(x, shape):
     _check_shape(x, shape)
     return jnp.reshape(x, shape)
@@ -339,6 +383,8 @@ defop("expand(Tensor self, *int[] size)", _expand, dtype="keep", view=_lay_expan
 defop("select(Tensor self, int dim, int index)", _select, dtype="keep", view=_lay_select, saves=(), out=False)
 defop("slice(Tensor self, int dim=0, int? start=None, int? end=None, int step=1)", _slice, dtype="keep",
       view=_lay_slice, saves=(), out=False, method=False, function=False)
+OPS["select"].forward_factory = _select_forward
+OPS["slice"].forward_factory = _slice_forward
 defop("diagonal(Tensor self, int offset=0, int dim1=0, int dim2=1)", _diagonal, dtype="keep",
       view=_lay_diagonal, saves=(), out=False)
 defop("split_with_sizes(Tensor self, int[] split_sizes, int dim=0)", _split_sizes, dtype="keep",

@@ -63,6 +63,9 @@ class Op:
         self.differentiable = differentiable
         self.edge_kinds = None
         self.overlap_ok = False     # in-place form may write an expanded view (fill_, zero_)
+        # optional ``key -> forward function`` replacing ``jax.jit(pure(key))`` where a static
+        # (an index, a slice start) should not cost one compilation per value
+        self.forward_factory = None
         self._fwd = {}
         self._bwd = {}
 
@@ -86,7 +89,8 @@ class Op:
     def forward(self, key):
         fn = self._fwd.get(key)
         if fn is None:
-            fn = self._fwd[key] = jax.jit(self.pure(key))
+            fn = self._fwd[key] = (self.forward_factory(key) if self.forward_factory is not None
+                                   else jax.jit(self.pure(key)))
         return fn
 
     def vjp(self, key, mask, diff_outs):

@@ -160,9 +160,14 @@ class Tensor:
             st.array = array
         else:
             st.array = V.write(st.array, self._view, array)
-            self._cache = jnp.broadcast_to(array, self._view[0])
+            if array.shape == self._view[0]:
+                self._cache = array
+            else:                               # re-gathered from the storage when next read
+                self._cache = None
+                self._cache_gen = -1
         st.gen += 1
-        self._cache_gen = st.gen
+        if self._cache is not None or self._view is None:
+            self._cache_gen = st.gen
         self._vc[0] += 1
 
     def _resize_to(self, shape):

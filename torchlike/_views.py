@@ -116,31 +116,54 @@ def _is_whole(root_shape, shape, strides, offset):
     return offset == 0 and math.prod(shape) == math.prod(root_shape) and is_contiguous(shape, strides)
 
 
+def _strided_index(shape, strides, offset):
+    """Flat root positions of a strided view, built from iotas inside a trace: the
+    offset may be traced, so one compiled reader/writer serves every offset."""
+    idx = jax.numpy.asarray(offset, dtype=np.int64)
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        sh = [1] * len(shape)
+        sh[d] = n
+        idx = idx + (jax.lax.iota(np.int64, n) * s).reshape(sh)
+    return jax.numpy.broadcast_to(idx, shape)
+
+
+# Readers and writers are compiled per (root shape, view shape, strides); the offset
+# is an argument, so `x[i]` / `x[i] = v` over many i compile once, not once per i.
 @functools.lru_cache(maxsize=4096)
-def _reader(root_shape, shape, strides, offset):
-    if _is_whole(root_shape, shape, strides, offset):
-        return jax.jit(lambda a: a.reshape(shape))
-    idx = _flat_index(shape, strides, offset)
-    return jax.jit(lambda a: a.reshape(-1)[idx])
+def _reader(root_shape, shape, strides):
+    return jax.jit(lambda a, off: a.reshape(-1)[_strided_index(shape, strides, off)])
 
 
 @functools.lru_cache(maxsize=4096)
-def _writer(root_shape, shape, strides, offset):
-    if _is_whole(root_shape, shape, strides, offset):
-        return jax.jit(lambda a, v: v.astype(a.dtype).reshape(root_shape))
-    idx = _flat_index(shape, strides, offset)
-    return jax.jit(lambda a, v: a.reshape(-1).at[idx].set(
+def _writer(root_shape, shape, strides):
+    return jax.jit(lambda a, v, off: a.reshape(-1).at[_strided_index(shape, strides, off)].set(
         jax.numpy.broadcast_to(v.astype(a.dtype), shape)).reshape(root_shape))
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_reader(shape):
+    return jax.jit(lambda a: a.reshape(shape))
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_writer(root_shape):
+    return jax.jit(lambda a, v: v.astype(a.dtype).reshape(root_shape))
 
 
 def read(root_array, view):
     """The elements of ``view = (shape, strides, offset)`` of a root array."""
-    return _reader(root_array.shape, *view)(root_array)
+    shape, strides, offset = view
+    if _is_whole(root_array.shape, shape, strides, offset):
+        return _whole_reader(shape)(root_array)
+    return _reader(root_array.shape, shape, strides)(root_array, offset)
 
 
 def write(root_array, view, values):
     """A new root array with the elements of ``view`` replaced by ``values``."""
-    return _writer(root_array.shape, *view)(root_array, values)
+    shape, strides, offset = view
+    if _is_whole(root_array.shape, shape, strides, offset):
+        return _whole_writer(root_array.shape)(root_array, values)
+    return _writer(root_array.shape, shape, strides)(root_array, values, offset)
 
 
 def gather_fn(root_shape, view):

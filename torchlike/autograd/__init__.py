@@ -45,7 +45,11 @@ def _make_grads(outputs, grad_outputs, is_grads_batched=False):
                 if not out.is_floating_point():
                     raise RuntimeError("grad can be implicitly created only for real scalar outputs but got "
                                        f"{out.dtype}")
-                grads.append(ones_like(out))
+                if out.ndim == 0:       # the usual seed: a cached device constant, no eager JAX op
+                    from .._registry import _constant
+                    grads.append(Tensor._wrap(_constant(1, out._dtype.np), dtype=out._dtype))
+                else:
+                    grads.append(ones_like(out))
             else:
                 grads.append(None)
         else:
