@@ -141,6 +141,77 @@ def case_mlp(d_in, hidden, d_out, batch=16, lr=1e-4, compiled=False):
     return out
 
 
+def case_module_mlp():
+    """The tutorial's training step: nn.Sequential(Linear, ReLU, Linear), MSELoss, optim.SGD."""
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((16, 1000), np.float32)
+    y_np = rng.standard_normal((16, 10), np.float32)
+
+    def setup(T):
+        T.manual_seed(0)
+        model = T.nn.Sequential(T.nn.Linear(1000, 100), T.nn.ReLU(), T.nn.Linear(100, 10))
+        opt = T.optim.SGD(model.parameters(), lr=1e-4)
+        loss_fn = T.nn.MSELoss(reduction="sum")
+        x, y = T.tensor(x_np), T.tensor(y_np)
+
+        def step():
+            loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    w = [jnp.asarray(rng.standard_normal(s, np.float32) * 0.03) for s in ((100, 1000), (100,), (10, 100), (10,))]
+    xj, yj = jnp.asarray(x_np), jnp.asarray(y_np)
+
+    def loss_j(p):
+        h = jnp.maximum(xj @ p[0].T + p[1], 0)
+        return jnp.sum((h @ p[2].T + p[3] - yj) ** 2)
+
+    def step_j(p):
+        g = jax.grad(loss_j)(p)
+        return [a - 1e-4 * b for a, b in zip(p, g)]
+    step_jit = jax.jit(step_j)
+    params = [w]
+
+    def eager():
+        params[0] = step_j(params[0])
+        return _block(params[0][0])
+
+    def jitted():
+        params[0] = step_jit(params[0])
+        return _block(params[0][0])
+    tl = setup(torchlike)
+    return {"torch": setup(torch), "torchlike": lambda: _block(tl()._arr()), "jax eager": eager, "jax jit": jitted}
+
+
+def case_conv():
+    """Conv2d(3, 16, 3) forward + backward of sum(out ** 2) on a (32, 3, 32, 32) batch."""
+    x_np = np.random.default_rng(0).standard_normal((32, 3, 32, 32), np.float32)
+
+    def setup(T):
+        T.manual_seed(0)
+        conv = T.nn.Conv2d(3, 16, 3, padding=1)
+        x = T.tensor(x_np)
+
+        def step():
+            conv.zero_grad()
+            out = conv(x).pow(2).sum()
+            out.backward()
+            return conv.weight.grad
+        return step
+    wj = jnp.asarray(np.random.default_rng(1).standard_normal((16, 3, 3, 3), np.float32) * 0.1)
+    xj = jnp.asarray(x_np)
+
+    def f(w):
+        return (jax.lax.conv_general_dilated(xj, w, (1, 1), ((1, 1), (1, 1))) ** 2).sum()
+    g, gj = jax.grad(f), jax.jit(jax.grad(f))
+    tl = setup(torchlike)
+    return {"torch": setup(torch), "torchlike": lambda: _block(tl()._arr()),
+            "jax eager": lambda: _block(g(wj)), "jax jit": lambda: _block(gj(wj))}
+
+
 def case_matmul(n=1024):
     a_np = np.random.default_rng(0).random((n, n), np.float32)
     at, al, aj = torch.tensor(a_np), torchlike.tensor(a_np), jnp.asarray(a_np)
@@ -186,6 +257,8 @@ CASES = [
     ("MLP step 64-32-4, batch 16, SGD by hand", lambda: case_mlp(64, 32, 4), 100),
     ("MLP step 1000-100-10, batch 16, SGD by hand", lambda: case_mlp(1000, 100, 10), 100),
     ("MLP step 1000-100-10, torchlike.compile (whole step one program)", lambda: case_mlp(1000, 100, 10, compiled=True), 100),
+    ("tutorial MLP step: Sequential 1000-100-10, MSELoss, optim.SGD", case_module_mlp, 100),
+    ("Conv2d(3, 16, 3) fwd+bwd on (32, 3, 32, 32)", case_conv, 20),
     ("matmul 1024x1024 (facade overhead)", case_matmul, 5),
     ("jacobian of a 256->256 function", lambda: case_jacobian("jacobian"), 3),
     ("hessian of a 256->scalar function", lambda: case_jacobian("hessian"), 3),

@@ -119,7 +119,14 @@ def resolve(op):
     if _is_test_suite_function(f):
         return _rebind(f)
     if isinstance(f, (torch._ops.OpOverload, torch._ops.OpOverloadPacket)):
-        raise Missing(f"torch.ops.aten.{op.name} (aten overloads are not exposed)")
+        packet = f._overloadpacket if isinstance(f, torch._ops.OpOverload) else f
+        name = packet._qualified_op_name.split("::")[-1]
+        tl = _walk(torchlike, "ops.aten." + name)
+        if tl is not None and isinstance(f, torch._ops.OpOverload):
+            tl = getattr(tl, f._overloadname, None)
+        if tl is None:
+            raise Missing(f"torchlike.ops.aten.{name}")
+        return tl
     if type(f).__name__ == "_JittedFunction":
         raise Missing(f"torch.cuda.jiterator ({op.name})")
     if _walk(torch, op.name) is f:
@@ -203,6 +210,18 @@ def convert(x, memo):
         return {k: convert(v, memo) for k, v in x.items()}
     if _is_test_suite_function(x):
         return _rebind(x)
+    if isinstance(x, torch.nn.Module) and not list(x.parameters()) and not list(x.buffers()):
+        # a parameter-free module argument (e.g. distance_function=nn.PairwiseDistance()): the
+        # torchlike class of the same name with the same public attributes
+        cls = getattr(torchlike.nn, type(x).__name__, None)
+        if cls is None:
+            raise Missing(f"torchlike.nn.{type(x).__name__}")
+        obj = cls.__new__(cls)
+        torchlike.nn.Module.__init__(obj)
+        for k, v in vars(x).items():
+            if not k.startswith("_"):
+                setattr(obj, k, convert(v, memo))
+        return obj
     if callable(x) and not isinstance(x, type) and getattr(x, "__module__", "") and \
             str(getattr(x, "__module__", "")).startswith("torch"):
         path = _torch_path(x)
@@ -557,7 +576,7 @@ def check_errors(op, fn_tl):
         if not isinstance(expected, Raised):
             continue
         try:
-            memo = {}
+            memo = _aliased_memo([s.input, s.args, s.kwargs])
             tl_args = (convert(s.input, memo), convert(tuple(s.args), memo), convert(dict(s.kwargs), memo))
         except Missing as m:
             return False, f"[error input {k}] missing {m}"
@@ -572,6 +591,29 @@ def check_errors(op, fn_tl):
             return False, (f"[error input {k}] PyTorch raises {want.__name__} ({_short(expected.exc, 80)}); "
                            f"torchlike raises {type(actual.exc).__name__} ({_short(actual.exc, 80)})")
     return (True if checked else None), ""
+
+
+def _aliased_memo(args):
+    """A ``convert`` memo in which the error input's tensors that share memory (an expanded ``out=``,
+    an ``out=`` that is a view of an input) are torchlike views of one base with the same strides,
+    so that PyTorch's overlap errors can be checked; other tensors are converted as usual."""
+    by_storage = {}
+    for t in _tensors(args, []):
+        if t.layout == torch.strided and t.numel():
+            by_storage.setdefault(t.untyped_storage().data_ptr(), {})[id(t)] = t
+    memo = {}
+    for group in by_storage.values():
+        ts = list(group.values())
+        expanded = any(s == 0 and n > 1 for t in ts for n, s in zip(t.shape, t.stride()))
+        if len(ts) < 2 and not expanded:
+            continue
+        if len({t.dtype for t in ts}) != 1 or ts[0].dtype == torch.bfloat16:
+            continue
+        n = ts[0].untyped_storage().nbytes() // ts[0].element_size()
+        base = convert(torch.as_strided(ts[0].detach(), (n,), (1,), 0), {})
+        for t in ts:
+            memo[id(t)] = base.as_strided(tuple(t.shape), tuple(t.stride()), t.storage_offset())
+    return memo
 
 
 def _grad_supported(op):

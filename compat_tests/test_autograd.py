@@ -1869,3 +1869,32 @@ def test_backward_root_depends_on_other_root():
         T.autograd.backward([h, s], [T.tensor(data(3, seed=60)), None])
         return x.grad
     same(f)
+
+
+def test_function_marks_returned_input_non_differentiable():
+    def f(T):
+        class Pass(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                ctx.mark_non_differentiable(x)
+                return x, y * 2
+
+            @staticmethod
+            def backward(ctx, gx, gy):
+                return None, gy * 2
+        x = leaf(T) * 1
+        y = leaf(T)
+        a, b = Pass.apply(x, y)
+        b.sum().backward()
+        return a.requires_grad, a.grad_fn, a is x, b.grad_fn.name(), y.grad
+    same(f)
+
+
+@pytest.mark.parametrize("op", ["sigmoid", "tanh"])
+def test_double_backward_node_names_for_backward_ops(op):
+    def f(T):
+        x = leaf(T)
+        g, = T.autograd.grad(getattr(T, op)(x).sum(), x, create_graph=True)
+        g2, = T.autograd.grad(g.sum(), x)
+        return g, g2, type(g.grad_fn).__name__
+    same(f)

@@ -88,6 +88,7 @@ def test_untraceable_function_falls_back_to_eager_with_warning():
     def f(x):
         return x * 2 if x.sum().item() > 0 else x * 3
     g = torchlike.compile(f)
+    g(torchlike.tensor([5.0, 6.0]))                 # the first call of a signature runs eagerly
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         out = g(torchlike.tensor([1.0, 2.0]))
@@ -104,3 +105,36 @@ def test_compile_as_decorator_and_disable():
     assert_same(torch.tensor(a) @ torch.tensor(b), f(torchlike.tensor(a), torchlike.tensor(b)))
     g = torchlike.compile(disable=True)(lambda a: a)
     assert g(1) == 1
+
+
+@pytest.mark.parametrize("zero_grad", ["optimizer", "module"])
+def test_module_optimizer_step_traces_at_most_twice(zero_grad):
+    """zero_grad() inside the step clears grads the trace must restore; the program is
+    then reused (one trace for grads-None at entry, one for grads set), not retraced per call."""
+    def setup(T):
+        T.manual_seed(0)
+        model = T.nn.Linear(5, 2)
+        with T.no_grad():
+            model.weight.copy_(T.tensor(data(2, 5, seed=5)))
+            model.bias.copy_(T.tensor(data(2, seed=6)))
+        opt = T.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            (opt if zero_grad == "optimizer" else model).zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, model
+
+    x, y = data(8, 5, seed=7), data(8, 2, seed=8)
+    step_t, model_t = setup(torch)
+    step_l, model_l = setup(torchlike)
+    step_l = torchlike.compile(step_l)
+    for _ in range(5):
+        lt = step_t(torch.tensor(x), torch.tensor(y))
+        ll = step_l(torchlike.tensor(x), torchlike.tensor(y))
+        assert_same(lt.detach(), ll.detach(), rtol=1e-5)
+    assert_same([p.detach() for p in model_t.parameters()], [p.detach() for p in model_l.parameters()], rtol=1e-5)
+    assert_same([p.grad for p in model_t.parameters()], [p.grad for p in model_l.parameters()], rtol=1e-5)
+    assert sum(len(v) for v in step_l._entries.values()) <= 2

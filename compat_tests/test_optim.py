@@ -299,6 +299,191 @@ def test_example_train_classifier(tmp_path):
     ours, our_acc = mod.main(args + ["--out-dir", str(tmp_path / "a")])
     theirs, their_acc = mod.main(args + ["--out-dir", str(tmp_path / "b"), "--backend", "torch"])
     assert (tmp_path / "a" / "train_classifier_loss.png").stat().st_size > 1000
+    # the checkpoint torchlike wrote opens in PyTorch with the same weights
+    import torch
+    import torchlike
+    theirs_state = torch.load(tmp_path / "a" / "train_classifier.pt")
+    ours_state = torchlike.load(tmp_path / "a" / "train_classifier.pt")
+    assert list(theirs_state["model"]) == list(ours_state["model"])
+    for k, v in theirs_state["model"].items():
+        np.testing.assert_array_equal(v.numpy(), ours_state["model"][k].numpy())
+    assert theirs_state["optimizer"]["param_groups"][0]["lr"] == ours_state["optimizer"]["param_groups"][0]["lr"]
     # shuffling and dropout draw from different generators, so the curves agree only roughly
     np.testing.assert_allclose(ours, theirs, rtol=0.3)
     assert ours[-1] < ours[0] and theirs[-1] < theirs[0]
+
+
+# ---- Adadelta, Adamax, NAdam, RAdam ---------------------------------------------------
+
+MORE_OPTIMIZERS = [
+    ("adadelta", lambda T, ps: T.optim.Adadelta(ps)),
+    ("adadelta_full", lambda T, ps: T.optim.Adadelta(ps, lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1)),
+    ("adadelta_maximize", lambda T, ps: T.optim.Adadelta(ps, lr=0.3, maximize=True)),
+    ("adamax", lambda T, ps: T.optim.Adamax(ps, lr=0.05)),
+    ("adamax_full", lambda T, ps: T.optim.Adamax(ps, lr=0.05, betas=(0.7, 0.9), eps=1e-4, weight_decay=0.2)),
+    ("adamax_maximize", lambda T, ps: T.optim.Adamax(ps, lr=0.05, maximize=True)),
+    ("nadam", lambda T, ps: T.optim.NAdam(ps, lr=0.05)),
+    ("nadam_full", lambda T, ps: T.optim.NAdam(ps, lr=0.05, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1,
+                                                momentum_decay=0.01)),
+    ("nadam_decoupled_maximize", lambda T, ps: T.optim.NAdam(ps, lr=0.05, weight_decay=0.1,
+                                                              decoupled_weight_decay=True, maximize=True)),
+    ("radam", lambda T, ps: T.optim.RAdam(ps, lr=0.05)),
+    # rho_t exceeds 5 from step 6 or 7 on (for these betas[1]): both branches of the rectification run
+    ("radam_rectified", lambda T, ps: T.optim.RAdam(ps, lr=0.05, betas=(0.9, 0.9), weight_decay=0.1)),
+    ("radam_decoupled_maximize", lambda T, ps: T.optim.RAdam(ps, lr=0.05, betas=(0.8, 0.8), weight_decay=0.1,
+                                                              decoupled_weight_decay=True, maximize=True)),
+]
+
+
+@pytest.mark.parametrize("name,make", MORE_OPTIMIZERS, ids=[o[0] for o in MORE_OPTIMIZERS])
+def test_more_optimizer_trajectory(name, make):
+    same(lambda T: trajectory(T, make, steps=8), rtol=2e-6, atol=5e-7)
+
+
+@pytest.mark.parametrize("name,make", MORE_OPTIMIZERS[1::3], ids=[o[0] for o in MORE_OPTIMIZERS[1::3]])
+def test_more_optimizer_groups_and_state_dict(name, make):
+    same(lambda T: trajectory(T, make, groups=True), rtol=2e-6, atol=5e-7)
+
+    def resume(T):
+        ps = _params(T)
+        opt = make(T, ps)
+        for i in range(3):
+            _set_grads(T, ps, i)
+            opt.step()
+        qs = [T.nn.Parameter(p.detach().clone()) for p in ps]
+        opt2 = make(T, qs)
+        opt2.load_state_dict(opt.state_dict())
+        for i in range(3, 6):
+            _set_grads(T, qs, i)
+            opt2.step()
+        return [q.detach() for q in qs], opt2.state_dict()
+    same(resume, rtol=2e-6, atol=5e-7)
+
+
+def test_add_param_group_trajectory():
+    """A group added after some steps starts its own state; both groups keep stepping as in PyTorch."""
+    def f(T):
+        ps = _params(T)
+        opt = T.optim.NAdam(ps[:1], lr=0.05)
+        out = []
+        for i in range(4):
+            if i == 2:
+                opt.add_param_group({"params": ps[1:], "lr": 0.1, "betas": (0.5, 0.7)})
+            _set_grads(T, ps, i)
+            opt.step()
+            out.append([p.detach().clone() for p in ps])
+        return out, opt.state_dict()
+    same(f, rtol=2e-6, atol=5e-7)
+
+
+def test_more_optimizers_repr_and_defaults():
+    def f(T):
+        ps = _params(T)
+        for cls in (T.optim.Adadelta, T.optim.Adamax, T.optim.NAdam, T.optim.RAdam):
+            opt = cls(ps)
+            print(opt)
+            print(sorted(opt.defaults.items()))
+    same_output(f)
+
+
+@pytest.mark.parametrize("case", [
+    lambda T: T.optim.Adadelta(_params(T), rho=1.5),
+    lambda T: T.optim.Adadelta(_params(T), lr=-1),
+    lambda T: T.optim.Adadelta(_params(T), eps=-1),
+    lambda T: T.optim.Adamax(_params(T), betas=(0.9, 1.0)),
+    lambda T: T.optim.Adamax(_params(T), weight_decay=-1),
+    lambda T: T.optim.NAdam(_params(T), momentum_decay=-1),
+    lambda T: T.optim.NAdam(_params(T), betas=(-0.1, 0.9)),
+    lambda T: T.optim.RAdam(_params(T), eps=-1),
+    lambda T: T.optim.RAdam(_params(T), lr=-0.1),
+])
+def test_more_optimizer_errors(case):
+    same(lambda T: type(case(T)).__name__)
+
+
+# ---- LBFGS ----------------------------------------------------------------------------
+
+def _lbfgs_problem(T):
+    """A small, well-conditioned least-squares problem with a quartic penalty (not quadratic, so the
+    curvature pairs change).  L-BFGS amplifies one-ulp differences in the gradients (XLA's and
+    PyTorch's reductions round differently) on ill-conditioned problems; here they stay tiny."""
+    w = T.nn.Parameter(T.tensor(data(3, 2, seed=11)))
+    b = T.nn.Parameter(T.tensor(data(2, seed=12)))
+    x = T.tensor(data(6, 3, seed=13))
+    y = T.tensor(data(6, 2, seed=14))
+
+    def loss_fn():
+        r = x @ w + b - y
+        return (r * r).mean() + 0.05 * (w * w).sum() + 0.01 * (w ** 4).sum()
+    return [w, b], loss_fn
+
+
+# few iterations: near the minimum the stopping tests compare float32 noise, which differs
+LBFGS_CASES = [
+    ("default", dict(max_iter=4)),
+    ("strong_wolfe", dict(line_search_fn="strong_wolfe", max_iter=4)),
+    ("short_history_lr", dict(lr=0.5, history_size=2, max_iter=5)),
+    ("wolfe_short_history", dict(line_search_fn="strong_wolfe", history_size=2, max_iter=5, max_eval=6)),
+    ("tolerance_stop", dict(tolerance_change=1e-2, tolerance_grad=1e-3)),
+    ("wolfe_zoom", dict(line_search_fn="strong_wolfe", lr=10, max_iter=4)),          # steps too long: zoom
+    # steps too short: the search extrapolates.  One step only: in the next one a cubic's discriminant
+    # cancels to a few ulps of the loss, so the two libraries' last-bit rounding picks different branches
+    ("wolfe_extrapolate", dict(line_search_fn="strong_wolfe", lr=0.01, max_iter=4, steps=1)),
+]
+
+
+@pytest.mark.parametrize("name,kw", LBFGS_CASES, ids=[c[0] for c in LBFGS_CASES])
+def test_lbfgs_trajectory(name, kw):
+    kw = dict(kw)
+    steps = kw.pop("steps", 2)
+
+    def f(T):
+        ps, loss_fn = _lbfgs_problem(T)
+        opt = T.optim.LBFGS(ps, **kw)
+        calls = [0]
+
+        def closure():
+            calls[0] += 1
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+        out = []
+        for _ in range(steps):
+            loss = opt.step(closure)
+            out.append((loss.detach(), [p.detach().clone() for p in ps], calls[0]))
+        st = opt.state[ps[0]]
+        return out, st["func_evals"], st["n_iter"], len(st["old_dirs"]), st["d"], sorted(st)
+    same(f, rtol=2e-5, atol=1e-5)
+
+
+def test_lbfgs_state_dict_and_errors():
+    def f(T):
+        ps, loss_fn = _lbfgs_problem(T)
+        opt = T.optim.LBFGS(ps, history_size=5)
+
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+        opt.step(closure)
+        sd = opt.state_dict()
+        return sd["param_groups"], sorted(sd["state"][0]), opt.defaults
+    same(f, rtol=2e-5, atol=1e-6)
+    same(lambda T: T.optim.LBFGS([{"params": _params(T)[:1]}, {"params": _params(T)[1:]}]))
+    same(lambda T: T.optim.LBFGS(_params(T), lr=-1))
+    same_output(lambda T: print(T.optim.LBFGS(_params(T))))
+
+
+def test_lbfgs_converged_returns_immediately():
+    def f(T):
+        p = T.nn.Parameter(T.zeros(3))
+
+        def closure():
+            p.grad = T.zeros(3)
+            return (p * p).sum()
+        opt = T.optim.LBFGS([p])
+        loss = opt.step(closure)
+        return loss, p.detach(), dict(opt.state[p])
+    same(f)

@@ -7,8 +7,10 @@ The data are 16x16 grey images of four generated pattern classes (horizontal
 bar, vertical bar, diagonal, centred blob) with noise.  The script is ordinary
 PyTorch code (nn.Module, DataLoader, AdamW, OneCycleLR, cross_entropy); with
 ``--backend torch`` the very same code runs on PyTorch for comparison.  It
-prints one progress line per epoch and writes the loss curve to
-``<out-dir>/train_classifier_loss.png``.
+prints one progress line per epoch, writes the loss curve to
+``<out-dir>/train_classifier_loss.png``, saves a checkpoint
+(``<out-dir>/train_classifier.pt``, PyTorch's file format) and reloads it into a
+fresh model.
 """
 import argparse
 import importlib
@@ -144,6 +146,18 @@ def main(argv=None):
     path = os.path.join(args.out_dir, "train_classifier_loss.png")
     fig.savefig(path, dpi=100)
     print(f"saved {path}")
+
+    # a checkpoint in PyTorch's file format: reload it into a fresh model and optimizer
+    ckpt = os.path.join(args.out_dir, "train_classifier.pt")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": args.epochs}, ckpt)
+    state = torch.load(ckpt, map_location="cpu")
+    restored = build(torch).to(device)
+    restored.load_state_dict(state["model"])
+    torch.optim.AdamW(restored.parameters(), lr=args.lr, weight_decay=1e-2).load_state_dict(state["optimizer"])
+    restored_acc = evaluate(torch, restored, val_loader, device)
+    print(f"saved {ckpt} and reloaded it: val_acc {restored_acc:.3f}")
+    if restored_acc != val_acc:
+        raise SystemExit("the reloaded checkpoint does not reproduce the trained model")
     return epoch_losses, val_acc
 
 

@@ -23,6 +23,12 @@ import jax as _jax
 if _os.environ.get("TORCHLIKE_X64", "1") != "0":
     _jax.config.update("jax_enable_x64", True)
 
+# PyTorch computes float32 matmuls and convolutions in full float32 unless told otherwise
+# (set_float32_matmul_precision); JAX's GPU/TPU default is reduced precision.  An explicit
+# JAX_DEFAULT_MATMUL_PRECISION in the environment wins.
+if "JAX_DEFAULT_MATMUL_PRECISION" not in _os.environ:
+    _jax.config.update("jax_default_matmul_precision", "highest")
+
 from . import _dtype  # noqa: E402
 from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, complex128, dtype,  # noqa: E402,A004
                      float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
@@ -40,8 +46,11 @@ from ._random import (Generator, bernoulli, default_generator, get_rng_state, in
 from . import autograd  # noqa: E402
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 from ._printing import get_printoptions, set_printoptions  # noqa: E402
 from . import return_types  # noqa: E402
+from . import backends  # noqa: E402
+from .backends import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: E402,F401
 
 for _alias, _dt in _ALIASES.items():
     globals()[_alias] = _dt
@@ -181,15 +190,20 @@ class _Cuda:
 
 cuda = _Cuda()
 from . import func  # noqa: E402,F401
+from . import profiler  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401,A001
 
 # ---- training stack: torch.nn, torch.optim, torch.utils.data -------------------
 from . import nn, optim, utils  # noqa: E402
+from . import serialization  # noqa: E402
+from .serialization import load, save  # noqa: E402,F401
 
 
 # ---- namespaces and extra ops declared in their own modules -------------------
 # (imported last; they only add names nobody else declared)
 from . import _ops_extra, fft, linalg, masked, signal, special  # noqa: E402,F401
+from . import _ops_native, ops  # noqa: E402,F401
+globals().update(_ops_native.PRIVATE_EXPORTS)
 for _name, _fn in _registry.FUNCTIONS.items():
     if not _name.startswith("_") and _name not in globals():
         globals()[_name] = _fn

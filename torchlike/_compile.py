@@ -9,7 +9,9 @@ the gradients it sets and the random key it consumes (randomness is never
 frozen into the program).  Tensors the function first meets during a trace
 are discovered by that trace, which is then redone with them lifted.
 
-The compiled program is cached by guards: argument shapes, dtypes and
+The first call of each signature runs eagerly, so that state the step creates
+lazily (optimizer moments, the first ``.grad``) exists before the trace; the
+second call traces.  The compiled program is cached by guards: argument shapes, dtypes and
 requires_grad, grad mode, and which lifted tensors' ``.grad`` are None.  What
 cannot be traced (``.item()``/``print`` of a traced value, data-dependent
 Python control flow) makes that call signature fall back to eager execution,
@@ -22,6 +24,7 @@ import warnings
 
 import jax
 import jax.extend
+import numpy as np
 
 from . import _random
 from . import _views as V
@@ -90,6 +93,7 @@ class CompiledFunction:
         self.fn = fn
         self._entries = {}
         self._eager = {}
+        self._warm = set()
         self._programs = []
         functools.update_wrapper(self, fn)
 
@@ -110,6 +114,12 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         key, leaves, treedef = self._key(args, kwargs)
         if key in self._eager:
+            return self.fn(*args, **kwargs)
+        if key not in self._warm:
+            # The first call of a signature runs eagerly: state the step creates lazily
+            # (optimizer moments, a first .grad) then exists before tracing, instead of
+            # being created inside the trace and left holding tracers.
+            self._warm.add(key)
             return self.fn(*args, **kwargs)
         for entry in self._entries.get(key, ()):
             if tuple(t._grad is None for t in entry.grad_slots) == entry.grad_none:
@@ -146,7 +156,7 @@ class CompiledFunction:
         tensor_pos = [i for i, x in enumerate(leaves) if isinstance(x, Tensor)]
         found = {}
 
-        def program(arg_arrays, storage_arrays, rng_key):
+        def program(arg_arrays, storage_arrays, rng_key, rng_count):
             start = next(V._serials)
             tracker = _Tracker(start, {id(s): s for s in entry.storages})
             saved = [(s, s.array, s.gen) for s in entry.storages]
@@ -159,7 +169,7 @@ class CompiledFunction:
                 for s, a in zip(entry.storages, storage_arrays):
                     s.array = a
                     s.gen += 1
-                gen._key, gen._count = rng_key, 0
+                gen._key, gen._count = rng_key, _random.TracedCount(rng_count)
                 call_leaves = list(leaves)
                 for i, a in zip(tensor_pos, arg_arrays):
                     orig = leaves[i]
@@ -188,8 +198,8 @@ class CompiledFunction:
                 if new_storages or new_grads:
                     found["storages"], found["grads"] = new_storages, new_grads
                 entry.version_bumps = tuple((vc, n) for vc, n in tracker.versions.values())
-                new_key = jax.random.key_data(jax.random.fold_in(jax.random.wrap_key_data(rng_key), 0x7FFFFFFF))
-                return out_arrays, new_storage_arrays, tuple(g for g in grads_after if g is not None), new_key
+                entry.draws = gen._count.draws if type(gen._count) is _random.TracedCount else 0
+                return out_arrays, new_storage_arrays, tuple(g for g in grads_after if g is not None)
             finally:
                 V.TRACKER[0] = prev_tracker
                 for s, a, g in saved:
@@ -210,7 +220,8 @@ class CompiledFunction:
         # become explicit arguments of the compiled program: JAX's fast call path mishandles
         # closed-over constants.
         closed, out_shape = jax.make_jaxpr(program, return_shape=True)(
-            arg_arrays, storage_arrays, _random.default_generator._key)
+            arg_arrays, storage_arrays, _random.default_generator._key,
+            np.uint32(_random.default_generator._count & 0xFFFFFFFF))
         if found:
             return found["storages"], found["grads"]
         run = jax.jit(jax.extend.core.jaxpr_as_fun(
@@ -230,13 +241,14 @@ class CompiledFunction:
         gen = _random.default_generator
         arg_arrays = tuple(leaves[i]._arr() for i in entry.tensor_pos)
         storage_arrays = tuple(s.array for s in entry.storages)
-        out_arrays, new_storage, grads, new_key = entry.fn(arg_arrays, storage_arrays, gen._key)
+        out_arrays, new_storage, grads = entry.fn(arg_arrays, storage_arrays, gen._key,
+                                                  np.uint32(gen._count & 0xFFFFFFFF))
         for s, a in zip(entry.storages, new_storage):
             s.array = a
             s.gen += 1
         for vc, n in entry.version_bumps:
             vc[0] += n
-        gen._key = new_key
+        gen._count += entry.draws
         git = iter(grads)
         for t, none in zip(entry.grad_slots, entry.grad_out_none):
             if none:

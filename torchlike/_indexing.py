@@ -289,7 +289,10 @@ def _index_put_impl(accumulate):
     def impl(x, v, *rest):
         *arrays, dims = rest
         if accumulate:
-            return x.at[_index_tuple(x.ndim, arrays, dims)].add(v.astype(x.dtype))
+            idx = _index_tuple(x.ndim, arrays, dims)
+            if x.dtype == jnp.bool_:            # bool accumulation is a logical or, as in PyTorch
+                return x.at[idx].max(v.astype(x.dtype))
+            return x.at[idx].add(v.astype(x.dtype))
         return _put_set(x, v, tuple(arrays), dims)
     return impl
 

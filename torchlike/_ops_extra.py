@@ -19,6 +19,7 @@ import numpy as np
 from jax import lax
 
 from . import _dtype as D
+from . import _registry as R
 from ._registry import (DTYPE_RULES, FUNCTIONS, METHODS, OPS, _promoted, _return_type, _type_word, defop,
                         rule_promote)
 
@@ -434,6 +435,16 @@ for _name in ("t", "transpose", "permute", "squeeze", "unsqueeze", "diagonal", "
         _fn(f"{_name}_copy", _copy_of(_view))
 
 
+def narrow_copy(input, dim, start, length, *, out=None):
+    """``narrow(...).clone()``; PyTorch's kernel reports a dimension out of range as a RuntimeError."""
+    if isinstance(input, R._Tensor) and input.ndim and int(dim) >= input.ndim:
+        raise RuntimeError(f"narrow_copy(): dimension {dim} out of range for a tensor with {input.ndim} dimensions")
+    return _copy_of(FUNCTIONS["narrow"])(input, dim, start, length, out=out)
+
+
+FUNCTIONS["narrow_copy"] = METHODS["narrow_copy"] = narrow_copy
+
+
 # ---- scatters into a view ---------------------------------------------------------------------------
 def _diag_index(shape, offset, d1, d2):
     n1, n2 = shape[d1], shape[d2]
@@ -486,8 +497,21 @@ def _as_strided_scatter(x, src, size, stride, offset):
     return flat.at[idx.reshape(-1)].set(src.reshape(-1).astype(x.dtype)).reshape(x.shape)
 
 
+def _as_strided_scatter_rule(args, statics):
+    """PyTorch's bounds check of the strided layout against ``self``'s elements (its clone's storage)."""
+    x = args[0]
+    size, stride, offset = statics[0], statics[1], statics[2] or 0
+    need = 0 if 0 in size else offset + 1 + builtins.sum((n - 1) * st for n, st in zip(size, stride))
+    if need > x.numel():
+        item = x._dtype.itemsize
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {item} requiring a storage size of {need * item} are out of bounds for "
+                           f"storage of size {x.numel() * item}")
+    return x._dtype
+
+
 _op("as_strided_scatter(Tensor self, Tensor src, int[] size, int[] stride, int? storage_offset=None)",
-    _as_strided_scatter, dtype="first")
+    _as_strided_scatter, dtype=_as_strided_scatter_rule)
 
 
 # ---- diagonals --------------------------------------------------------------------------------------
@@ -1414,6 +1438,8 @@ def masked_select(input, mask, *, out=None):
     shape = broadcast_shapes(input.shape, mask.shape)
     m = np.broadcast_to(_host(mask), tuple(shape)).reshape(-1)
     idx = tensor(np.nonzero(m)[0].astype(np.int64))
+    if isinstance(out, R._Tensor):
+        R.check_no_partial_overlap(out, (mask,), full=True)
     return _MASKED_GATHER(input, idx, tuple(shape), out=out)
 
 
@@ -1647,3 +1673,51 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
 
 
 _fn("stft", stft, method=True)
+
+
+# ---- out= rules stricter than the registry's default ---------------------------------------
+# PyTorch refuses an out= tensor sharing any memory with an input (not only partly) for ops whose
+# output is not elementwise in their inputs, and an out= tensor of another dtype for some ops.
+for _name in ("cat", "stack", "take", "index_select", "gather", "kthvalue", "index_add", "_masked_select_gather",
+              "_max_dim", "_min_dim"):
+    OPS[_name].out_no_alias = True
+for _name in ("gather", "aminmax", "complex"):
+    OPS[_name].out_exact_dtype = True
+
+
+# ---- resize_ / resize_as_ ---------------------------------------------------------------------------
+def resize_(self, *sizes, memory_format=None):
+    """``self`` becomes a contiguous tensor of ``sizes`` over the same storage, from its storage offset:
+    the elements it keeps are the storage's, in order; a larger size grows the storage (new elements are
+    zeros here, uninitialised in PyTorch).  A tensor that requires grad cannot be resized."""
+    from . import _views as V
+    from ._registry import _size
+    shape = _size(sizes)
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(shape)}: {list(shape)}")
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    st = self._storage
+    offset = self._layout()[2]
+    need = offset + math.prod(shape)
+    if need > st.array.size:
+        flat = st.array.reshape(-1)
+        grown = jnp.zeros((need,), self._dtype.np).at[:flat.size].set(flat)
+        self._storage = V.Storage(grown)    # PyTorch grows the shared storage in place: aliases are left behind
+        self._view = ((flat.size - offset,), (1,), offset) if offset else None
+        self._base = None
+        self._cache, self._cache_gen = None, -1
+    self._resize_to(shape)
+    return self
+
+
+def resize_as_(self, the_template, *, memory_format=None):
+    """``self.resize_(the_template.shape)``."""
+    if not isinstance(the_template, R._Tensor):
+        raise TypeError(f"resize_as_(): argument 'the_template' (position 2) must be Tensor, not "
+                        f"{type(the_template).__name__}")
+    return resize_(self, tuple(the_template.shape), memory_format=memory_format)
+
+
+METHODS["resize_"] = resize_
+METHODS["resize_as_"] = FUNCTIONS["resize_as_"] = resize_as_

@@ -357,6 +357,11 @@ def _tensordot(a, b, axes):
     if isinstance(axes, int):
         axes = (tuple(range(a.ndim - axes, a.ndim)), tuple(range(axes)))
     for i, j in zip(*axes):
+        # PyTorch contracts a size-1 dimension against any size (as a broadcast): sum the other side
+        if a.shape[i] == 1 and b.shape[j] != 1:
+            b = jnp.sum(b, axis=j, keepdims=True)
+        elif b.shape[j] == 1 and a.shape[i] != 1:
+            a = jnp.sum(a, axis=i, keepdims=True)
         if a.shape[i] != b.shape[j]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} and "
                                f"second has size {b.shape[j]} in dim {j}")
@@ -418,8 +423,13 @@ defop("cat(Tensor[] tensors, int dim=0)", _cat, dtype=_join_rule("cat"), method=
 defop("stack(Tensor[] tensors, int dim=0)", _stack, dtype=_join_rule("stack"), method=False, saves=())
 
 
-def _hv(stack_fn, min_dim):
+def _hv(name, min_dim):
     def f(tensors, *, out=None):
+        if not isinstance(tensors, (list, tuple)):
+            raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                            f"{type(tensors).__name__}")
+        if len(tensors) == 0:
+            raise RuntimeError(f"{name} expects a non-empty TensorList")
         ts = [t.reshape(1, -1) if min_dim == 2 and t.ndim < 2 else t.reshape(-1) if t.ndim == 0 else t for t in tensors]
         if min_dim == 1:
             return FUNCTIONS["cat"](ts, 0 if ts[0].ndim == 1 else 1, out=out)
@@ -427,8 +437,8 @@ def _hv(stack_fn, min_dim):
     return f
 
 
-FUNCTIONS["hstack"] = _hv(None, 1)
-FUNCTIONS["vstack"] = FUNCTIONS["row_stack"] = _hv(None, 2)
+FUNCTIONS["hstack"] = _hv("hstack", 1)
+FUNCTIONS["vstack"] = FUNCTIONS["row_stack"] = _hv("vstack", 2)
 
 
 # ---- rearrangements -------------------------------------------------------
@@ -457,8 +467,16 @@ def _dims_rule(args, statics):
 
 defop("flip(Tensor self, *int[] dims)", lambda x, d: jnp.flip(x, tuple(k % max(x.ndim, 1) for k in d)) if x.ndim else x,
       dtype=_dims_rule, saves=(), out=False)
-defop("fliplr(Tensor self)", lambda x: jnp.flip(x, 1), dtype="keep", saves=(), out=False, grad="FlipBackward0")
-defop("flipud(Tensor self)", lambda x: jnp.flip(x, 0), dtype="keep", saves=(), out=False, grad="FlipBackward0")
+def _min_ndim(n):
+    def rule(args, statics=None):
+        if args[0]._ndim() < n:
+            raise RuntimeError(f"Input must be >= {n}-d.")
+        return None
+    return rule
+
+
+defop("fliplr(Tensor self)", lambda x: jnp.flip(x, 1), dtype=_min_ndim(2), saves=(), out=False, grad="FlipBackward0")
+defop("flipud(Tensor self)", lambda x: jnp.flip(x, 0), dtype=_min_ndim(1), saves=(), out=False, grad="FlipBackward0")
 def _roll_rule(args, statics):
     shifts, dims = statics
     if dims is None:
@@ -693,6 +711,8 @@ def _check_index_select(args, statics):
     _integer_index(index, lambda t: RuntimeError("index_select(): Expected dtype int32 or int64 for index"))
     if index._ndim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if not x._ndim() and index.numel() != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} value(s)")
     size = x.shape[d] if x._ndim() else 1
     # PyTorch's message (and type) differ between the first and the other dimensions
     _check_bounds(index, size, lambda i: IndexError("index out of range in self") if d == 0 else
@@ -701,7 +721,7 @@ def _check_index_select(args, statics):
 
 def _index_select(x, index, dim):
     if x.ndim == 0:
-        return jnp.broadcast_to(x, index.shape)
+        return x        # a 0-dim self gives a 0-dim result (its one index was checked to be 0)
     return jnp.take(x, index.reshape(-1), axis=dim % x.ndim)
 
 
@@ -727,6 +747,15 @@ def _check_index_op(name, index_error, source_message=None, vector_error=None):
             raise (vector_error or (lambda: IndexError(f"{name}(): Index is supposed to be a vector")))()
         if source_message is not None and len(args) > 2:
             _same_dtype_as_self(x, args[2], source_message)
+        if name == "index_add" and isinstance(args[2], R._Tensor):
+            src = args[2]
+            if src._ndim() != n or any(a != b for k, (a, b) in enumerate(zip(x.shape, src.shape)) if k != d):
+                raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified "
+                                   f"dimension. Got self.shape = {list(x.shape)} source.shape = {list(src.shape)}")
+            count = src.shape[d] if n else 1
+            if index.numel() != count:
+                raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to "
+                                   f"source.size(dim): ({count}), for dim: {d}")
         size = x.shape[d] if n else 1
         _check_bounds(index, size, lambda i: IndexError(f"index {i} is out of bounds for dimension {d} with size {size}"))
     return check
@@ -835,6 +864,11 @@ def _isclose(a, b, rtol, atol, equal_nan):
 
 def _isclose_rule(args, statics=None):
     a, b = args
+    if not isinstance(b, R._Tensor):
+        raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
+    for name, v in (("rtol", statics[0]), ("atol", statics[1])):
+        if v < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {v}")
     if isinstance(b, R._Tensor) and a._dtype is not b._dtype:
         raise RuntimeError(f"{R._type_word(a._dtype)} did not match {R._type_word(b._dtype)}")
     return None
@@ -867,12 +901,18 @@ def _dim(d, n):
 
 
 def narrow(self, dim, start, length):
+    if self.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _dim(dim, self.ndim)
     n = self.shape[d]
-    start = int(start)
+    start, length = int(start), int(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     if start < 0:
         start += n
-    if not 0 <= start <= n or start + length > n:
+    if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return call(OPS["slice"], (self,), (d, start, start + length, 1))
 
@@ -900,8 +940,15 @@ def movedim(self, source, destination):
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     n = self.ndim
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    given = {"source": src, "destination": dst}
     src = [_dim(s, n) for s in src]
     dst = [_dim(s, n) for s in dst]
+    for which, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{which}` ({given[which]})")
     order = [None] * n
     for s, t in zip(src, dst):
         order[t] = s
@@ -932,8 +979,15 @@ def atleast(n):
         out = []
         for t in ts:
             if t.ndim < n:
-                shape = {1: (1,), 2: (1, -1), 3: (1, -1, 1)}[n] if t.ndim == 0 or n == 2 else None
-                t = t.reshape((1,) * (n - t.ndim) + tuple(t.shape)) if shape is None or t.ndim else t.reshape((1,) * n)
+                # PyTorch: 0-d -> (1,)*n; (N,) -> (1, N) or (1, N, 1); (M, N) -> (M, N, 1)
+                shape = tuple(t.shape)
+                if len(shape) == 0:
+                    shape = (1,)
+                if len(shape) == 1 and n >= 2:
+                    shape = (1,) + shape
+                if len(shape) == 2 and n == 3:
+                    shape = shape + (1,)
+                t = t.reshape(shape)
             out.append(t)
         return out[0] if len(out) == 1 else tuple(out)
     return f

@@ -6,6 +6,8 @@ dtype rule, before anything is compiled, with PyTorch's exception type and text.
 """
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
@@ -105,8 +107,10 @@ def _scalar_name(tensor_name, scalar_name, self_scalar_name=None):
 
 # ---- unary, result is floating (ints promote to the default float) --------------
 def _digamma(x):
-    # PyTorch: digamma(+-0) = -+inf (JAX gives nan)
-    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x).astype(x.dtype), jsp.digamma(x))
+    # PyTorch: digamma(+-0) = -+inf (JAX gives nan); the derivative is special.polygamma(1, x), exact for
+    # negative x too (JAX's own derivative of digamma is not)
+    from .special import _polygamma_fn_of
+    return _polygamma_fn_of(0)(x)
 
 
 _FLOAT_UNARY = {
@@ -627,7 +631,36 @@ def _masked_fill_rule(args, statics=None):
     if isinstance(value, R._Tensor) and value._ndim():
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value._ndim()} dimension(s).")
+    check_fill_value(value, x._dtype)
     return None
+
+
+_CHECKED_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                  "int64": "int64_t", "int32": "int32_t", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
+                  "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t"}
+
+
+def check_fill_value(value, dtype):
+    """PyTorch's check that a fill value (a number, or a concrete 0-dim tensor) fits ``dtype``: a complex
+    value with an imaginary part for a real dtype, or a value out of the dtype's range, is refused."""
+    if isinstance(value, R._Tensor):
+        a = value._arr()
+        if isinstance(a, jax.core.Tracer):
+            return
+        value = a.item()
+    if dtype is D.bool or dtype.category == D.COMPLEX or value is None or isinstance(value, bool):
+        return
+    if isinstance(value, complex):
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {_CHECKED_NAMES[dtype.name]} without overflow")
+        value = value.real
+    if dtype.category == D.FLOAT:
+        if math.isfinite(value) and abs(value) > float(jnp.finfo(dtype.np).max):
+            raise RuntimeError(f"value cannot be converted to type {_CHECKED_NAMES[dtype.name]} without overflow")
+        return
+    info = jnp.iinfo(dtype.np)
+    if isinstance(value, float) and not math.isfinite(value) or not info.min <= value <= info.max:
+        raise RuntimeError(f"value cannot be converted to type {_CHECKED_NAMES[dtype.name]} without overflow")
 
 
 _masked_fill_rule.with_indices = True

@@ -291,6 +291,10 @@ def _extremum(name, all_op, dim_op):
     binary = "maximum" if name == "max" else "minimum"
 
     def f(input, dim=None, keepdim=False, *, out=None):
+        if not isinstance(input, R._Tensor):
+            got = ", ".join(type(a).__name__ for a in (input, dim) if a is not None)
+            raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected "
+                            f"a Tensor as argument 1 ('input')")
         if isinstance(dim, R._Tensor):
             return FUNCTIONS[binary](input, dim, out=out)
         if dim is None:

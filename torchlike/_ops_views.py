@@ -308,7 +308,10 @@ def _unflatten(x, dim, sizes):
 
 
 def _diagonal(x, offset, d1, d2):
-    return jnp.diagonal(x, offset, _wrap(d1, x.ndim), _wrap(d2, x.ndim))
+    d1, d2 = _wrap(d1, x.ndim), _wrap(d2, x.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {d1}, {d2}")
+    return jnp.diagonal(x, offset, d1, d2)
 
 
 def _split_sizes(x, sizes, dim):

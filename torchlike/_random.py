@@ -92,15 +92,33 @@ class Generator:
 
     def next_key(self):
         """A fresh JAX key for one draw (the key folded with the draw counter)."""
-        k = jax.random.fold_in(jax.random.wrap_key_data(self._key), self._count)
-        self._count += 1
-        return k
+        key, n = self._take()
+        return jax.random.fold_in(jax.random.wrap_key_data(key), n)
 
     def _take(self):
         """(key data, counter) for one draw by a compiled sampler."""
         n = self._count
-        self._count += 1
+        self._count = n + 1
+        if type(n) is TracedCount:
+            return self._key, n.value()
         return self._key, np.uint32(n & 0xFFFFFFFF)
+
+
+class TracedCount:
+    """A generator's draw counter inside ``torchlike.compile``: a traced base plus the
+    number of draws made so far in the trace, so a compiled step draws exactly the
+    numbers the same step would draw eagerly, and the host advances the counter by
+    ``draws`` after each call without reading anything back."""
+    __slots__ = ("base", "draws")
+
+    def __init__(self, base, draws=0):
+        self.base, self.draws = base, draws
+
+    def __add__(self, k):
+        return TracedCount(self.base, self.draws + k)
+
+    def value(self):
+        return self.base + np.uint32(self.draws)
 
 
 default_generator = Generator()
@@ -380,9 +398,11 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 def _out(t, out):
     if out is None:
         return t
+    from ._registry import check_no_overlap
+    check_no_overlap(out)
     if tuple(out.shape) != tuple(t.shape):
         out._resize_to(t.shape)
-    out._assign(t._arr())
+    out._assign(t._arr().astype(out._dtype.np))
     return out
 
 
@@ -531,6 +551,9 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     from ._tensor import Tensor
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if isinstance(out, Tensor):
+        from ._registry import check_no_overlap
+        check_no_overlap(out)
     if p is not None:
         _check_p(p, "bernoulli_")
         d = input.dtype
@@ -554,6 +577,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     n = _integer_arg(num_samples, "multinomial", "num_samples", 2)
+    if out is not None and out.dtype is not D.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {D.WORDS[out.dtype.name]}")
     if n <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     p = np.asarray(input._arr(), np.float64)

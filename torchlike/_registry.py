@@ -38,7 +38,9 @@ from . import _dtype as D
 from . import _views
 from ._views import TRACKER as _TRACKER, Storage
 from .autograd import grad_mode
-from .autograd.graph import OpNode, node_class
+from .autograd._intercept import _PASS_CALL, _PASS_INPLACE
+from .autograd import _saved as _saved_mod
+from .autograd.graph import RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class
 
 FUNCTIONS = {}      # torchlike.<name>
 METHODS = {}        # Tensor.<name>
@@ -63,6 +65,9 @@ class Op:
         self.differentiable = differentiable
         self.edge_kinds = None
         self.overlap_ok = False     # in-place form may write an expanded view (fill_, zero_)
+        self.scalar_self = name in SCALAR_SELF or name.startswith("_")     # a number may stand for the first tensor
+        self.out_no_alias = False   # out= may not share any memory with an input, even fully (cat, take, gather)
+        self.out_exact_dtype = False    # out= must have the result's dtype exactly (gather, aminmax, complex)
         # optional ``key -> forward function`` replacing ``jax.jit(pure(key))`` where a static
         # (an index, a slice start) should not cost one compilation per value
         self.forward_factory = None
@@ -256,11 +261,21 @@ def _constant(value, np_dtype):
     return c
 
 
+_extra = None       # forward AD / profiler hook (autograd/_intercept.py); None: off, one test per call
+
+
 def call(op, args, statics, out=None):
     """Run ``op`` on ``args`` (tensor positions) and ``statics``; record autograd."""
+    if _extra is not None:
+        if _PASS_CALL[0] is args:
+            _PASS_CALL[0] = None
+        else:
+            return _extra(op, args, statics, out)
     T = _Tensor
     if _TRACKER[0] is not None:
         _TRACKER[0].read(args)
+    if args and type(args[0]) in _SCALAR_TYPES and not op.scalar_self:
+        _not_a_tensor(op, args)
     key = op_key(op, args, statics)
     arrays = []
     needs_grad = False
@@ -276,6 +291,9 @@ def call(op, args, statics, out=None):
         else:
             arrays.append(a)
     if not tensors and args and all(a is None or type(a) in _SCALAR_TYPES for a in args):
+        if op.name in NUMBERS_AS_TENSORS:       # torch.add(2, 3): the first number becomes a 0-dim tensor
+            first = T._wrap(jnp.asarray(args[0], D.scalar_dtype(args[0]).np))
+            return call(op, (first,) + tuple(args[1:]), statics, out)
         raise TypeError(f"{op.name}() received an invalid combination of arguments - got "
                         f"({', '.join(type(a).__name__ for a in args)}), but expected at least one Tensor")
     try:
@@ -305,6 +323,27 @@ def call(op, args, statics, out=None):
     if len(outs) == 1 and type(result) is not tuple and type(result) is not list:
         return outs[0]
     return outs
+
+
+# Ops whose first tensor parameter takes a Python number (PyTorch has a Scalar overload there, or its
+# argument parser allows numbers as tensors for them); elsewhere a number where PyTorch's signature has
+# ``Tensor self`` is a TypeError, as in PyTorch.
+SCALAR_SELF = {"add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow", "float_power",
+               "xlogy", "special_xlogy", "special_xlog1py", "special_zeta", "xlog1py", "zeta", "bitwise_and",
+               "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "where", "subtract",
+               "multiply", "divide", "isin"} | {f"special_{kind}_polynomial_{v}" for kind, vs in (
+                   ("chebyshev", "tuvw"), ("shifted_chebyshev", "tuvw"), ("hermite", ("h", "he")),
+                   ("laguerre", "l"), ("legendre", "p")) for v in vs}
+
+
+# ops PyTorch's argument parser runs on two Python numbers (torch.add(2, 3) is tensor(5))
+NUMBERS_AS_TENSORS = {"add", "sub", "mul", "div", "true_divide", "floor_divide", "subtract", "multiply", "divide"}
+
+
+def _not_a_tensor(op, args):
+    got = ", ".join(type(a).__name__ for a in args)
+    raise TypeError(f"{op.name}() received an invalid combination of arguments - got ({got}), but expected "
+                    f"a Tensor as argument 1 ('self'), not {type(args[0]).__name__}")
 
 
 def _translate(op, e):
@@ -379,6 +418,8 @@ def record(op, key, args, arrays, outs, statics):
             o._output_nr = i
             diff.append(i)
     node._diff_outs = tuple(diff)
+    if _RECORD_EXTRA[0]:                    # saved-tensor hooks / anomaly mode
+        _saved_mod.on_record(node, args, outs)
     return node
 
 
@@ -429,8 +470,10 @@ def _write_out(op, out, result, needs_grad, args=()):
         raise TypeError(f"{op.name}(): expected {len(results)} out tensors, got {len(targets)}")
     for t, r in zip(targets, results):
         check_no_overlap(t)
-        check_no_partial_overlap(t, args)
+        check_no_partial_overlap(t, args, full=op.out_no_alias)
         rd = D.from_numpy_dtype(r.dtype)
+        if op.out_exact_dtype and rd is not t._dtype:
+            raise RuntimeError(f"{op.name}(): expected out tensor to have dtype {rd}, but got {t._dtype} instead")
         if not D.can_cast(rd, t._dtype):
             raise RuntimeError(f"result type {_type_word(rd)} can't be cast to the desired output type "
                                f"{_type_word(t._dtype)}")
@@ -501,6 +544,15 @@ def _size(args):
     return tuple(builtins.int(v) for v in args)
 
 
+def _star_size(positional, keyword, name):
+    """``*int[] name``: ``f(2, 3)``, ``f((2, 3))`` or ``f(name=(2, 3))``."""
+    if keyword is None:
+        return _size(positional)
+    if positional:
+        raise TypeError(f"argument '{name}' given both positionally and by keyword")
+    return _size((keyword,))
+
+
 def _int(x):
     if x is None:
         return None
@@ -549,14 +601,18 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
     op = Op(name, impl, grad, rule,
             _saves_indices(saves, tensor_ps), view, returns, varargs, differentiable)
     op.edge_kinds = None if varargs else tuple(_EDGE_KIND[p["type"]] for p in tensor_ps)
+    op.tensor_names = tuple(p["name"] for p in tensor_ps)     # grad_fn._saved_<name>
+    op.static_names = tuple(p["name"] for p in static_ps)
     OPS[name] = op
 
     sig_parts, lines = [], []
-    ns = {"_call": call, "_call_inplace": None, "OP": op, "_ints": _ints, "_size": _size,
+    ns = {"_call": call, "_call_inplace": None, "OP": op, "_ints": _ints, "_size": _size, "_star_size": _star_size,
           "_int": _int, "_scalar": _scalar, "_dtype_arg": _dtype_arg}
     seen_kw = False
     for p in params:
-        piece = ("*" if p["star"] else "") + p["name"]
+        piece = ("*_v_" if p["star"] else "") + p["name"]
+        if p["star"]:
+            piece += f", {p['name']}=None"      # f(2, 3), f((2, 3)) or f(name=(2, 3))
         if p["kwonly"] and not seen_kw and not p["star"]:
             sig_parts.append("*")
             seen_kw = True
@@ -566,7 +622,7 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
         sig_parts.append(piece)
         if p["star"]:
             seen_kw = True
-            lines.append(f"    {p['name']} = _size({p['name']})")
+            lines.append(f"    {p['name']} = _star_size(_v_{p['name']}, {p['name']}, {p['name']!r})")
         elif p["type"] in _STATIC_CONVERT:
             lines.append(f"    {p['name']} = {_STATIC_CONVERT[p['type']]}({p['name']})")
     if varargs:
@@ -673,14 +729,20 @@ _PARTIAL = ("unsupported operation: some elements of the input tensor and the wr
             "single memory location. Please clone() the tensor before performing the operation.")
 
 
-def check_no_partial_overlap(t, inputs):
-    """An input sharing part (not all) of the written tensor's memory is refused, as PyTorch does."""
+def check_no_partial_overlap(t, inputs, full=False):
+    """An input sharing part (not all) of the written tensor's memory is refused, as PyTorch does;
+    with ``full``, any shared memory is (ops whose output is not elementwise in their inputs)."""
     st = t._storage
     layout = None
     for a in inputs:
-        if isinstance(a, _Tensor) and a is not t and a._storage is st:
+        if isinstance(a, _Tensor) and a._storage is st:
+            if a is t:
+                if full:
+                    raise RuntimeError(_PARTIAL)
+                continue
             layout = layout or t._layout()
-            if _views.overlap(layout, a._layout()) == _views.PARTIAL:
+            o = _views.overlap(layout, a._layout())
+            if o == _views.PARTIAL or (full and o == _views.FULL):
                 raise RuntimeError(_PARTIAL)
 
 
@@ -706,6 +768,11 @@ def check_inplace(t, overlap_ok=False):
 
 def call_inplace(op, args, statics):
     """``t.op_(...)``: compute out of place, write into ``t``, rebase ``t``'s history."""
+    if _extra is not None:
+        if _PASS_INPLACE[0] is args:
+            _PASS_INPLACE[0] = None
+        else:
+            return _extra(op, args, statics, None, True)
     t = args[0]
     if not isinstance(t, _Tensor):
         raise TypeError(f"{op.name}_(): self must be a Tensor")

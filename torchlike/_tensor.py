@@ -293,6 +293,8 @@ class Tensor:
                 raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
                                    f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
                                    "the same size")
+        if V.TRACKER[0] is not None:        # under torchlike.compile: the grad is state to restore
+            V.TRACKER[0].read((self,))
         self._grad = value
 
     @property
@@ -577,11 +579,15 @@ class Tensor:
         values = np.asarray(arr)
         fn = self.grad_fn
         dev = self.device
-        return format_tensor(values, dtype_name=self._dtype.name,
+        text = format_tensor(values, dtype_name=self._dtype.name,
                              default_float_name=D.get_default_dtype().name,
                              device=None if dev.type == "cpu" else str(dev),
                              requires_grad=self._requires_grad and fn is None,
                              grad_fn_name=None if fn is None else type(fn).__name__)
+        if "_fw" in self.__dict__:         # a dual tensor prints its tangent (forward-mode AD)
+            from .autograd.forward_ad import _repr_with_tangent
+            text = _repr_with_tangent(self, text)
+        return text
 
     __str__ = __repr__
 
@@ -641,10 +647,10 @@ class Tensor:
     def bool(self, memory_format=None):
         return self._to(D.bool)
 
-    def cfloat(self):
+    def cfloat(self, memory_format=None):
         return self._to(D.complex64)
 
-    def cdouble(self):
+    def cdouble(self, memory_format=None):
         return self._to(D.complex128)
 
     def cpu(self, memory_format=None):

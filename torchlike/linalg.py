@@ -1202,3 +1202,210 @@ def pca_lowrank(A, q=None, center=True, niter=2):
 for _name, _fn in (("svd_lowrank", svd_lowrank), ("pca_lowrank", pca_lowrank)):
     if _name not in FUNCTIONS:
         FUNCTIONS[_name] = _fn
+
+
+# ---- LDL^T (Bunch-Kaufman), computed on the host ------------------------------------------------
+# The pivoting depends on the values (as LAPACK's sytrf), so the factorization runs in numpy, in the
+# input's precision, one matrix at a time; like PyTorch's, it has no derivative.
+def _abs1(v):
+    import numpy as np
+    return np.abs(v.real) + np.abs(v.imag) if np.iscomplexobj(v) else np.abs(v)
+
+
+def _sytf2_lower(a):
+    """LAPACK's unblocked Bunch-Kaufman ``sytf2`` (lower): ``(LD, pivots (1-based, negative for 2x2
+    blocks), info)``."""
+    import numpy as np
+    a = a.copy()
+    n = a.shape[0]
+    ipiv = np.zeros(n, np.int32)
+    alpha = (1 + math.sqrt(17)) / 8
+    info, k = 0, 0
+    while k < n:
+        kstep = 1
+        absakk = _abs1(a[k, k])
+        imax, colmax = k, 0.0
+        if k < n - 1:
+            imax = k + 1 + int(np.argmax(_abs1(a[k + 1:, k])))
+            colmax = _abs1(a[imax, k])
+        if builtins.max(absakk, colmax) == 0 or np.isnan(absakk):
+            if info == 0:
+                info = k + 1
+            kp = k
+        else:
+            if absakk >= alpha * colmax:
+                kp = k
+            else:
+                rowmax = _abs1(a[imax, k:imax]).max()
+                if imax < n - 1:
+                    rowmax = builtins.max(rowmax, _abs1(a[imax + 1:, imax]).max())
+                if absakk >= alpha * colmax * (colmax / rowmax):
+                    kp = k
+                elif _abs1(a[imax, imax]) >= alpha * rowmax:
+                    kp = imax
+                else:
+                    kp, kstep = imax, 2
+            kk = k + kstep - 1
+            if kp != kk:
+                if kp < n - 1:
+                    a[kp + 1:, [kk, kp]] = a[kp + 1:, [kp, kk]]
+                t = a[kk + 1:kp, kk].copy()
+                a[kk + 1:kp, kk] = a[kp, kk + 1:kp]
+                a[kp, kk + 1:kp] = t
+                a[kk, kk], a[kp, kp] = a[kp, kp], a[kk, kk]
+                if kstep == 2:
+                    a[k + 1, k], a[kp, k] = a[kp, k], a[k + 1, k]
+            if kstep == 1:
+                if k < n - 1:
+                    d11 = 1 / a[k, k]
+                    x = a[k + 1:, k].copy()
+                    a[k + 1:, k + 1:] -= d11 * np.outer(x, x)
+                    a[k + 1:, k] *= d11
+            elif k < n - 2:
+                d21 = a[k + 1, k]
+                d11 = a[k + 1, k + 1] / d21
+                d22 = a[k, k] / d21
+                t = 1 / (d11 * d22 - 1)
+                d21 = t / d21
+                for j in builtins.range(k + 2, n):
+                    wk = d21 * (d11 * a[j, k] - a[j, k + 1])
+                    wkp1 = d21 * (d22 * a[j, k + 1] - a[j, k])
+                    a[j:, j] -= a[j:, k] * wk + a[j:, k + 1] * wkp1
+                    a[j, k], a[j, k + 1] = wk, wkp1
+        if kstep == 1:
+            ipiv[k] = kp + 1
+        else:
+            ipiv[k] = ipiv[k + 1] = -(kp + 1)
+        k += kstep
+    return np.tril(a), ipiv, info
+
+
+def _sytrs_lower(a, ipiv, b):
+    """LAPACK's ``sytrs`` (lower): solve with the factorization from :func:`_sytf2_lower`."""
+    b = b.copy()
+    n = a.shape[0]
+    k = 0
+    while k < n:
+        if ipiv[k] > 0:
+            kp = ipiv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            b[k + 1:] -= a[k + 1:, k, None] * b[k]
+            b[k] /= a[k, k]
+            k += 1
+        else:
+            kp = -ipiv[k] - 1
+            if kp != k + 1:
+                b[[k + 1, kp]] = b[[kp, k + 1]]
+            b[k + 2:] -= a[k + 2:, k, None] * b[k] + a[k + 2:, k + 1, None] * b[k + 1]
+            akm1k = a[k + 1, k]
+            akm1, ak = a[k, k] / akm1k, a[k + 1, k + 1] / akm1k
+            denom = akm1 * ak - 1
+            bkm1, bk = b[k] / akm1k, b[k + 1] / akm1k
+            b[k], b[k + 1] = (ak * bkm1 - bk) / denom, (akm1 * bk - bkm1) / denom
+            k += 2
+    k = n - 1
+    while k >= 0:
+        if ipiv[k] > 0:
+            b[k] -= a[k + 1:, k] @ b[k + 1:]
+            kp = ipiv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            k -= 1
+        else:
+            b[k] -= a[k + 1:, k] @ b[k + 1:]
+            b[k - 1] -= a[k + 1:, k - 1] @ b[k + 1:]
+            kp = -ipiv[k] - 1
+            if kp != k:
+                b[[k, kp]] = b[[kp, k]]
+            k -= 2
+    return b
+
+
+def _ldl_host_input(A, name, hermitian):
+    from ._registry import _Tensor
+    if not isinstance(A, _Tensor):
+        raise TypeError(f"{name}(): argument 'A' (position 1) must be Tensor, not {type(A).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError(f"torch.{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"torch.{name}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    if A.dtype.category < D.FLOAT or A.dtype in (D.float16, D.bfloat16):
+        raise RuntimeError(f"torch.{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{_type_word(A.dtype)}")
+    if hermitian and A.dtype.category == D.COMPLEX:
+        raise NotImplementedError(f"torch.{name}: hermitian=True for complex input is not supported by torchlike")
+    return A.detach().numpy()
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
+    """torch.linalg.ldl_factor_ex: ``(LD, pivots, info)`` of the Bunch-Kaufman factorization of the
+    symmetric ``A`` (its lower triangle is read), as LAPACK's sytrf computes it."""
+    import numpy as np
+    from ._creation import tensor
+    a = _ldl_host_input(A, "linalg.ldl_factor_ex", hermitian)
+    n = a.shape[-1]
+    flat = a.reshape((math.prod(a.shape[:-2]), n, n))
+    lds, pivs, infos = [], [], []
+    for m in flat:
+        ld, piv, info = _sytf2_lower(m)
+        lds.append(ld)
+        pivs.append(piv)
+        infos.append(info)
+    batch = a.shape[:-2]
+    ld = tensor(np.stack(lds).reshape(a.shape) if flat.shape[0] else a.copy())
+    piv = tensor(np.stack(pivs).reshape(batch + (n,)) if flat.shape[0] else np.zeros(batch + (n,), np.int32))
+    info = tensor(np.asarray(infos, np.int32).reshape(batch))
+    if check_errors and bool((info != 0).any()):
+        raise LinAlgError(f"torch.linalg.ldl_factor_ex: The factorization could not be completed because the "
+                          f"input is not invertible.")
+    res = _return_type_ldl("linalg_ldl_factor_ex", ("LD", "pivots", "info"))(ld, piv, info)
+    return _to_out(res, out)
+
+
+def ldl_factor(A, *, hermitian=False, out=None):
+    """torch.linalg.ldl_factor: ``(LD, pivots)`` (see :func:`ldl_factor_ex`)."""
+    ld, piv, _ = ldl_factor_ex(A, hermitian=hermitian)
+    return _to_out(_return_type_ldl("linalg_ldl_factor", ("LD", "pivots"))(ld, piv), out)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
+    """torch.linalg.ldl_solve: solve ``A X = B`` from ``ldl_factor(A)``'s ``(LD, pivots)``."""
+    import numpy as np
+    from ._creation import tensor
+    a = _ldl_host_input(LD, "linalg.ldl_solve", hermitian)
+    if pivots.dtype is not D.int32:
+        raise RuntimeError("torch.linalg.ldl_solve: Expected pivots to be integers. Got " + _type_word(pivots.dtype))
+    if B.ndim < 2 or B.shape[-2] != LD.shape[-1]:
+        raise RuntimeError("torch.linalg.ldl_solve: Incompatible shapes of A and B for the equation AX = B")
+    if B.dtype is not LD.dtype:
+        raise RuntimeError(f"torch.linalg.ldl_solve: Expected LD and B to have the same dtype, but found "
+                           f"LD of type {_type_word(LD.dtype)} and B of type {_type_word(B.dtype)} instead")
+    n = a.shape[-1]
+    batch = tuple(np.broadcast_shapes(a.shape[:-2], tuple(pivots.shape[:-1]), tuple(B.shape[:-2])))
+    count = math.prod(batch)
+    a = np.broadcast_to(a, batch + (n, n)).reshape((count, n, n))
+    p = np.broadcast_to(pivots.numpy(), batch + (n,)).reshape((count, n))
+    b = np.broadcast_to(B.detach().numpy(), batch + tuple(B.shape[-2:])).reshape((count,) + tuple(B.shape[-2:]))
+    x = np.stack([_sytrs_lower(a[i], p[i], b[i]) for i in builtins.range(b.shape[0])]) if b.shape[0] else b.copy()
+    return _to_out(tensor(x.reshape(batch + tuple(B.shape[-2:]))), out)
+
+
+def _return_type_ldl(name, fields):
+    from ._registry import _return_type
+    return _return_type(name, fields)
+
+
+def _to_out(res, out):
+    if out is None:
+        return res
+    if isinstance(res, tuple):
+        for o, r in zip(out, res):
+            o.resize_(r.shape).copy_(r)
+        return out
+    return out.resize_(res.shape).copy_(res)
+
+
+for _name, _fn in (("ldl_factor_ex", ldl_factor_ex), ("ldl_factor", ldl_factor), ("ldl_solve", ldl_solve)):
+    _composite(_fn, _name)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import warnings
 
-from . import functional, graph  # noqa: F401
+from . import anomaly_mode, forward_ad, functional, graph, profiler  # noqa: F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
+from .gradcheck import gradcheck, gradgradcheck  # noqa: F401  (the module stays importable by its full name)
 from .engine import run_backward
 from .function import Function, once_differentiable  # noqa: F401
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401

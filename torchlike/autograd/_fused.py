@@ -14,7 +14,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .graph import AccumulateGrad, OpNode
+from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _programs = {}
 MAX_PROGRAMS = 512
@@ -33,6 +33,8 @@ def collect(roots):
         seen.add(i)
         if n._hooks or n._prehooks or n._tensor_prehooks or n._retain:
             return None
+        if PACKED_EVER[0] and getattr(n, "_packed", None):
+            return None         # saved-tensor hooks: unpack runs node by node
         cls = type(n)
         if isinstance(n, AccumulateGrad):
             if n.variable._leaf_hooks:

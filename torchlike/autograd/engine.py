@@ -29,8 +29,8 @@ import warnings
 
 import jax.numpy as jnp
 
-from . import _fused, grad_mode
-from .graph import AccumulateGrad, OpNode
+from . import _fused, anomaly_mode, grad_mode
+from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -158,6 +158,10 @@ def apply_node(node, grads, create_graph):
     out = [None] * len(node.next_functions)
     if not cts:
         return out
+    arrays = node._arrays
+    if PACKED_EVER[0] and getattr(node, "_packed", None):
+        from ._saved import unpack_arrays
+        arrays = unpack_arrays(node)
     if create_graph:
         from .._registry import call
         bop = _backward_op(node)
@@ -165,14 +169,14 @@ def apply_node(node, grads, create_graph):
         # an input joins the gradient's graph only if the vjp reads it (sum's gradient does not depend on x)
         uses = _input_uses(node)
         inputs = tuple(_saved_input(a, edges[e]) if m and u else a
-                       for a, m, e, u in zip(node._arrays, node._mask, node._edge_pos, uses))
+                       for a, m, e, u in zip(arrays, node._mask, node._edge_pos, uses))
         res = call(bop, inputs + tuple(cts), ())
         if not isinstance(res, tuple):
             res = (res,)
     else:
         fn = node._op.vjp(node._key, node._mask, node._diff_outs if multi else None)
         ct_arrays = tuple(c._arr() for c in cts) if multi else cts[0]._arr()
-        res = [Tensor._wrap(a) for a in fn(node._arrays, ct_arrays)]
+        res = [Tensor._wrap(a) for a in fn(arrays, ct_arrays)]
     it = iter(res)
     for m, e in zip(node._mask, node._edge_pos):
         if m:
@@ -212,8 +216,9 @@ def _backward_op(node):
             primals, cts = arrays[:n_in], arrays[n_in:]
             grads = vjp(primals, tuple(cts) if multi else cts[0])
             return grads[0] if single else tuple(grads)
-        bop = Op(node.name() + "Backward", impl, node.name() + "Backward", lambda a, s=None: None, (), None, None,
-                 False, True)
+        # PyTorch's name for a backward op's own node: SigmoidBackward0 -> SigmoidBackwardBackward0
+        name = node.name().rstrip("0123456789") + "Backward0"
+        bop = Op(name, impl, name, lambda a, s=None: None, (), None, None, False, True)
         bop.edge_kinds = None
         cache[key] = bop
     return bop
@@ -289,7 +294,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     (``backward(inputs=...)``); those nodes run.
     """
     from .._tensor import Tensor
-    if not create_graph and capture is None and accumulate_only is None:
+    if not create_graph and capture is None and accumulate_only is None and not anomaly_mode._enabled[0]:
         nodes = _fused.collect(roots)
         if nodes is not None:
             accs, caps = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED)
@@ -343,7 +348,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     _accumulate(node, glist[0], create_graph, True, None)
                 in_grads = ()
             elif glist[0] is not None or any(g is not None for g in glist):
-                in_grads = _apply(node, glist, create_graph)
+                if anomaly_mode._enabled[0]:
+                    in_grads = _apply_anomaly(node, glist, create_graph)
+                else:
+                    in_grads = _apply(node, glist, create_graph)
             else:
                 in_grads = [None] * len(node.next_functions)
             if node._hooks:
@@ -424,6 +432,19 @@ def _fresh(g):
     """A new tensor over ``g``'s value with no history (JAX arrays are immutable: no copy needed)."""
     from .._tensor import Tensor
     return Tensor._wrap(g._arr())
+
+
+def _apply_anomaly(node, glist, create_graph):
+    """``_apply`` under anomaly mode: a failing node (or, with check_nan, one returning NaN) warns with the
+    traceback of the forward call that created it."""
+    try:
+        in_grads = _apply(node, glist, create_graph)
+        if anomaly_mode._check_nan[0]:
+            anomaly_mode.check_nan(node, in_grads)
+    except Exception:
+        anomaly_mode.forward_trace_warning(node)
+        raise
+    return in_grads
 
 
 def _apply(node, glist, create_graph):

@@ -10,10 +10,15 @@ mode on, so a backward written with differentiable ops is differentiable.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 
-from . import grad_mode
-from .graph import Node
+from . import forward_ad, grad_mode
+from . import _saved
+from .graph import RECORD_EXTRA, Node
+
+
+_NULL = contextlib.nullcontext()
 
 
 def _tensor_cls():
@@ -60,6 +65,8 @@ class BackwardCFunction(Node, FunctionCtx):
         self._out_meta = ((), )
         self._all_edges = ()
 
+    _packed = None      # saved-tensor hooks: ((unpack, packed) or None per saved tensor)
+
     @property
     def saved_tensors(self):
         if self._freed:
@@ -69,6 +76,8 @@ class BackwardCFunction(Node, FunctionCtx):
             if t is not None and t._vc[0] != version:
                 from .engine import check_saved
                 check_saved(self)
+        if self._packed is not None:
+            return tuple(t if p is None else p[0](p[1]) for (t, _), p in zip(self._saved, self._packed))
         return tuple(t for t, _ in self._saved)
 
     saved_variables = saved_tensors
@@ -130,6 +139,11 @@ class Function(metaclass=_FunctionMeta):
     vjp = backward
 
     @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with "
+                                  "forward mode AD.")
+
+    @staticmethod
     def setup_context(ctx, inputs, output):
         raise NotImplementedError("setup_context is not implemented.")
 
@@ -139,7 +153,8 @@ class Function(metaclass=_FunctionMeta):
         T = _tensor_cls()
         ctx = cls._backward_cls()
         ctx.needs_input_grad = tuple(isinstance(a, T) and a._requires_grad for a in args)
-        with grad_mode.no_grad():
+        fw = forward_ad.active()
+        with grad_mode.no_grad(), (forward_ad.suspended() if fw else _NULL):
             if cls.setup_context is not Function.setup_context:
                 output = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, output)
@@ -148,15 +163,24 @@ class Function(metaclass=_FunctionMeta):
         is_tuple = isinstance(output, tuple)
         outs = output if is_tuple else (output,)
         dirty = {id(t) for t in ctx._dirty}
-        # an input returned as it is (not marked dirty) comes back as a new tensor aliasing it
-        outs = tuple(_alias(o) if isinstance(o, T) and id(o) not in dirty and any(o is a for a in args) else o
-                     for o in outs)
+        # an input returned as it is (not marked dirty) comes back as a new tensor aliasing it;
+        # marks made on the input (mark_non_differentiable) carry over to its alias
+        non_diff = {id(t) for t in ctx._non_differentiable}
+        aliased = tuple(_alias(o) if isinstance(o, T) and id(o) not in dirty and any(o is a for a in args) else o
+                        for o in outs)
+        ctx._non_differentiable = tuple(ctx._non_differentiable) + tuple(
+            a for o, a in zip(outs, aliased) if a is not o and id(o) in non_diff)
+        outs = aliased
         inputs = tuple(a for a in args if isinstance(a, T))
         ctx._saved = tuple((t, 0 if t is None else t._vc[0]) for t in ctx.to_save)
         ctx._inputs = inputs
         if grad_mode.state.enabled and any(ctx.needs_input_grad):
             _connect(ctx, args, outs, dirty)
+            if RECORD_EXTRA[0]:
+                _saved.on_record_function(ctx)
             ctx._seq = next(R._seq)       # after the inputs' AccumulateGrad nodes: creation order is topological
+        if fw:
+            forward_ad.function_jvp(cls, ctx, args, outs)
         return outs if is_tuple else outs[0]
 
 

@@ -15,6 +15,11 @@ import itertools
 
 _node_classes = {}
 
+# True while saved-tensor hooks or anomaly mode are on (or once they have been): the registry's
+# ``record`` then calls ``_saved.on_record``; the engine unpacks saved tensors node by node.
+RECORD_EXTRA = [False]
+PACKED_EVER = [False]     # some node holds packed saved tensors: they are unpacked node by node
+
 # C++-side node classes whose ``name()`` PyTorch spells with their namespace
 _QUALIFIED = {"AccumulateGrad": "torch::autograd::AccumulateGrad", "CopySlices": "torch::autograd::CopySlices",
               "CopyBackwards": "torch::autograd::CopyBackwards",
@@ -112,12 +117,22 @@ class AccumulateGrad(Node):
 
 class OpNode(Node):
     """A node recorded by the op registry: gradients come from the op's JAX vjp."""
-    __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs", "_edge_pos")
+    __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs", "_edge_pos",
+                 "_packed")
+
+    def __getattr__(self, name):
+        # only reached for names not found normally: grad_fn._saved_self, _saved_dim, _saved_result, ...
+        if name.startswith("_saved_"):
+            from ._saved import saved_attribute
+            return saved_attribute(self, name[7:])
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def _release(self):
         """Drop the saved input arrays.  A node that saved no tensors (``add``, views, ``sum``) keeps
         only their shapes: PyTorch lets such a node run again, and its gradient ignores the values."""
         self._freed = True
+        if PACKED_EVER[0]:
+            self._packed = None
         arrays = self._arrays
         if arrays is None or type(arrays) is _Shapes:
             return
@@ -164,3 +179,51 @@ def node_class(name, base=OpNode):
         cls = type(name, (base,), {"__slots__": ()})
         _node_classes[(name, base)] = cls
     return cls
+
+
+# ---- torch.autograd.graph's context managers ----------------------------------------
+
+class saved_tensors_hooks:
+    """``with saved_tensors_hooks(pack, unpack):`` every tensor an op saves for backward while the
+    context is active goes through ``pack`` when saved; backward reads ``unpack(packed)``."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        from ._saved import push_hooks
+        push_hooks(self.pack_hook, self.unpack_hook)
+        return self
+
+    def __exit__(self, *exc):
+        from ._saved import pop_hooks
+        pop_hooks()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are kept on the CPU and moved back to their device for backward."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        def pack(t):
+            return (t.device, t.to("cpu"))
+
+        def unpack(packed):
+            device, t = packed
+            return t.to(device)
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Inside, registering saved-tensor hooks raises ``RuntimeError(error_message)``."""
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        from ._saved import disabled
+        disabled().append(self.error_message)
+
+    def __exit__(self, *exc):
+        from ._saved import disabled
+        disabled().pop()

@@ -316,7 +316,8 @@ def _adaptive_avg_pool(x, output_size):
         return jnp.mean(x, axis=tuple(range(x.ndim - nsp, x.ndim)), keepdims=True)
     acc = _acc_dtype(x)
     y = x.astype(acc)
-    for i, o in enumerate(output_size):
+    u8 = x.dtype == jnp.uint8 and acc != x.dtype
+    for i, o in reversed(list(enumerate(output_size))) if u8 else enumerate(output_size):
         axis = x.ndim - nsp + i
         m = jnp.asarray(_adaptive_matrix(x.shape[axis], o), acc)
         y = jnp.moveaxis(jnp.tensordot(y, m, axes=([axis], [1]), precision=lax.Precision.HIGHEST), -1, axis)
@@ -885,3 +886,416 @@ defop("adaptive_avg_pool3d(Tensor self, int[] output_size)", _adaptive_avg_pool,
       grad=lambda args, st: "MeanBackward1" if all(o == 1 for o in st[0]) else "AdaptiveAvgPool3DBackward0")
 defop("adaptive_max_pool1d(Tensor self, int[] output_size)", _adaptive_max_pool, dtype="keep", method=False,
       out=False, function=False, grad="SqueezeBackward1")
+
+
+# ---- interpolation (upsampling) ----------------------------------------------
+# Each output position along a spatial dim reads a few input positions with fixed weights; both are computed
+# on the host in PyTorch's own arithmetic (float32 for float32 inputs), so indices agree exactly.  The op is
+# then a gather and a weighted sum per dim, whose vjp is a scatter-add.
+_UPSAMPLE_NAMES = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear",
+                   "bilinear": "Bilinear", "bicubic": "Bicubic", "trilinear": "Trilinear"}
+
+
+def _host_float(dtype):
+    return np.float64 if dtype == jnp.float64 else np.float32
+
+
+def _interp_scale(n_in, n_out, align_corners, scale, ft):
+    if align_corners:
+        return ft((n_in - 1) / (n_out - 1)) if n_out > 1 else ft(0)
+    return ft(1.0 / scale) if scale is not None and scale > 0 else ft(n_in / n_out)
+
+
+def _cubic_weights(t, A=-0.75):
+    def near(x):                 # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):                  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+    one = t.dtype.type(1)
+    return [far(t + one), near(t), near(one - t), far(one + one - t)]
+
+
+def _interp_taps(mode, n_in, n_out, align_corners, scale, ft):
+    """(indices, weights) lists: output[j] = sum_k weights[k][j] * input[indices[k][j]]."""
+    j = np.arange(n_out)
+    if mode in ("nearest", "nearest-exact"):
+        s = _interp_scale(n_in, n_out, False, scale, ft)
+        pos = (j + 0.5).astype(ft) * s if mode == "nearest-exact" else j.astype(ft) * s
+        return [np.minimum(np.floor(pos).astype(np.int64), n_in - 1)], None
+    if n_in == n_out and mode != "bicubic":      # PyTorch copies the input along a dim of unchanged size
+        return [j], None
+    s = _interp_scale(n_in, n_out, align_corners, scale, ft)
+    src = j.astype(ft) * s if align_corners else (j.astype(ft) + ft(0.5)) * s - ft(0.5)
+    if mode == "bicubic":
+        lo = np.floor(src)
+        t = (src - lo).astype(ft)
+        base = lo.astype(np.int64)
+        return [np.clip(base + o, 0, n_in - 1) for o in (-1, 0, 1, 2)], _cubic_weights(t)
+    src = np.maximum(src, ft(0))
+    lo = src.astype(np.int64)
+    hi = lo + (lo < n_in - 1)
+    lam = np.clip(src - lo.astype(ft), 0, 1).astype(ft)
+    return [lo, hi], [(ft(1) - lam).astype(ft), lam]
+
+
+def _upsample(x, mode, output_size, scales, align_corners):
+    nsp = len(output_size)
+    ft = _host_float(x.dtype)
+    if mode in ("nearest", "nearest-exact"):
+        acc = x.dtype
+    else:
+        acc = jnp.float32 if x.dtype == jnp.uint8 else _acc_dtype(x)
+    y = x.astype(acc)
+    u8 = x.dtype == jnp.uint8 and acc != x.dtype
+    for i, o in reversed(list(enumerate(output_size))) if u8 else enumerate(output_size):
+        axis = x.ndim - nsp + i
+        idx, wts = _interp_taps(mode, x.shape[axis], o, align_corners, scales[i] if scales else None, ft)
+        if wts is None:
+            y = jnp.take(y, jnp.asarray(idx[0]), axis=axis)
+            continue
+        shape = [1] * y.ndim
+        shape[axis] = o
+        terms = [jnp.take(y, jnp.asarray(ix), axis=axis) * jnp.asarray(w.reshape(shape), acc)
+                 for ix, w in zip(idx, wts)]
+        y = terms[0]
+        for t in terms[1:]:
+            y = y + t
+        if u8:          # PyTorch's uint8 kernels resize the last dim first, rounding and saturating each pass
+            y = jnp.clip(jnp.round(y), 0, 255)
+    return y.astype(x.dtype)
+
+
+defop("_upsample(Tensor self, str mode, int[] output_size, any scales, bool align_corners)", _upsample,
+      dtype="keep", method=False, function=False, out=False,
+      grad=lambda args, st: f"Upsample{_UPSAMPLE_NAMES[st[0]]}{len(st[1])}DBackward0")
+
+
+# ---- unfold / fold (im2col / col2im) -------------------------------------------
+def _im2col_index(sizes, kernel, dilation, padding, stride):
+    """Flat positions into the zero-padded plane, shape (prod(kernel), L), and the block counts."""
+    padded = [n + 2 * p for n, p in zip(sizes, padding)]
+    blocks = [(pn - d * (k - 1) - 1) // s + 1 for pn, k, d, s in zip(padded, kernel, dilation, stride)]
+    # per dim: position of (kernel offset, block)
+    per = [np.arange(k)[:, None] * d + np.arange(b)[None, :] * s
+           for k, d, b, s in zip(kernel, dilation, blocks, stride)]
+    (kh, bh), (kw, bw) = per[0].shape, per[1].shape
+    flat = per[0][:, None, :, None] * padded[1] + per[1][None, :, None, :]      # (kh, kw, bh, bw)
+    return flat.reshape(kh * kw, bh * bw), padded, blocks
+
+
+def _unfold(x, kernel, dilation, padding, stride):
+    flat, padded, _ = _im2col_index(x.shape[-2:], kernel, dilation, padding, stride)
+    xp = jnp.pad(x, [(0, 0)] * (x.ndim - 2) + [(p, p) for p in padding])
+    planes = xp.reshape(x.shape[:-2] + (xp.shape[-2] * xp.shape[-1],))
+    cols = jnp.take(planes, jnp.asarray(flat), axis=-1)            # (..., C, K, L)
+    return cols.reshape(x.shape[:-3] + (x.shape[-3] * flat.shape[0], flat.shape[1]))
+
+
+def _fold(cols, output_size, kernel, dilation, padding, stride):
+    flat, padded, _ = _im2col_index(output_size, kernel, dilation, padding, stride)
+    k = flat.shape[0]
+    lead = cols.shape[:-2]
+    c = cols.shape[-2] // k
+    vals = cols.reshape(lead + (c, k * flat.shape[1]))
+    acc = jnp.int32 if cols.dtype == jnp.bool_ else cols.dtype          # bool blocks overlap as logical or
+    planes = jnp.zeros(lead + (c, padded[0] * padded[1]), acc).at[..., jnp.asarray(flat.reshape(-1))].add(
+        vals.astype(acc))
+    out = planes.reshape(lead + (c, padded[0], padded[1])).astype(cols.dtype)
+    return out[..., padding[0]:padding[0] + output_size[0], padding[1]:padding[1] + output_size[1]]
+
+
+defop("im2col(Tensor self, int[] kernel_size, int[] dilation, int[] padding, int[] stride)", _unfold,
+      dtype="keep", method=False, function=False, out=False)
+defop("col2im(Tensor self, int[] output_size, int[] kernel_size, int[] dilation, int[] padding, int[] stride)",
+      _fold, dtype="keep", method=False, function=False, out=False)
+
+
+# ---- transposed convolution ----------------------------------------------------
+def _conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation):
+    nsp = w.ndim - 2
+    if x.ndim not in (nsp + 1, nsp + 2):
+        raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to "
+                           f"conv_transpose{nsp}d, but got input of size: {list(x.shape)}")
+    unbatched = x.ndim == nsp + 1
+    if unbatched:
+        x = x[None]
+    cin, cout_g = w.shape[0], w.shape[1]
+    if x.shape[1] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected input{list(x.shape)} to "
+                           f"have {cin} channels, but got {x.shape[1]} channels instead")
+    k = w.shape[2:]
+    # (in, out/g, k...) -> (out, in/g, k...), spatially flipped: the forward conv whose input gradient this is
+    wg = w.reshape((groups, cin // groups, cout_g) + k)
+    wg = jnp.swapaxes(wg, 1, 2).reshape((groups * cout_g, cin // groups) + k)
+    wg = jnp.flip(wg, axis=tuple(range(2, 2 + nsp)))
+    pads = [(d * (kk - 1) - p, d * (kk - 1) - p + op) for kk, d, p, op in zip(k, dilation, padding, output_padding)]
+    y = lax.conv_general_dilated(x, wg, (1,) * nsp, pads, lhs_dilation=tuple(stride), rhs_dilation=tuple(dilation),
+                                 dimension_numbers=_CONV_DIMS[nsp], feature_group_count=groups)
+    if b is not None:
+        y = y + b.reshape((1, -1) + (1,) * nsp)
+    return y[0] if unbatched else y
+
+
+defop("conv_transpose(Tensor input, Tensor weight, Tensor? bias, int[] stride, int[] padding, int[] output_padding, "
+      "int groups, int[] dilation)", _conv_transpose, dtype=_conv_dtype, method=False, function=False, out=False,
+      grad=lambda args, st: "SqueezeBackward1" if args[0].ndim == args[1].ndim - 1 else "ConvolutionBackward0")
+
+
+# ---- max unpooling, adaptive max pool 3d, fractional max pool ----------------------
+@jax.custom_vjp
+def _scatter_rows(vals, ind, zeros):
+    """``zeros`` with ``vals`` written at ``ind`` along the last axis; the gradient of ``vals`` gathers at
+    ``ind``, as PyTorch's max_unpool backward does (also where an index repeats)."""
+    rows = jnp.arange(vals.shape[0])[:, None]
+    return zeros.at[rows, ind].set(vals)
+
+
+def _scatter_rows_fwd(vals, ind, zeros):
+    return _scatter_rows(vals, ind, zeros), ind
+
+
+def _scatter_rows_bwd(ind, g):
+    return jnp.take_along_axis(g, ind, axis=1), None, jnp.zeros_like(g)
+
+
+_scatter_rows.defvjp(_scatter_rows_fwd, _scatter_rows_bwd)
+
+
+def _max_unpool(x, idx, output_size):
+    nsp = len(output_size)
+    lead = x.shape[:-nsp]
+    rows = math.prod(lead)
+    n_in = math.prod(x.shape[-nsp:])
+    zeros = jnp.zeros((rows, math.prod(output_size)), x.dtype)
+    out = _scatter_rows(x.reshape(rows, n_in), idx.reshape(rows, n_in), zeros)
+    return out.reshape(lead + tuple(output_size))
+
+
+for _n, _name in ((1, "SqueezeBackward1"), (2, "MaxUnpool2DBackward0"), (3, "MaxUnpool3DBackward0")):
+    defop(f"max_unpool{_n}d(Tensor self, Index indices, int[] output_size)", _max_unpool, dtype="keep",
+          method=False, function=False, out=False, grad=_name)
+
+defop("adaptive_max_pool3d_with_indices(Tensor self, int[] output_size)", _adaptive_max_pool_indices,
+      dtype="keep", method=False, out=False, function=False, grad="AdaptiveMaxPool3DBackward0")
+defop("adaptive_max_pool3d(Tensor self, int[] output_size)", lambda x, o: _adaptive_max_pool_indices(x, o)[0],
+      dtype="keep", method=False, out=False, function=False, grad="AdaptiveMaxPool3DBackward0")
+
+
+def _fractional_max_pool(x, samples, kernel, output_size):
+    """PyTorch's pseudo-random pooling sequence (one uniform sample per plane and dim) and a window max."""
+    nsp = len(kernel)
+    sizes = x.shape[-nsp:]
+    lead = x.shape[:-nsp]
+    samples = samples.reshape(lead + (nsp,)).astype(jnp.float64 if x.dtype == jnp.float64 else jnp.float32)
+    if nsp == 2:                # PyTorch's 2-d kernel reads the samples as (width, height)
+        samples = samples[..., ::-1]
+    starts = []
+    for d, (n, k, o) in enumerate(zip(sizes, kernel, output_size)):
+        u = samples[..., d:d + 1]
+        if o > 1:
+            alpha = (n - k) / (o - 1)
+            i = jnp.arange(o, dtype=u.dtype)
+            seq = (jnp.floor((i + u) * alpha) - jnp.floor(u * alpha)).astype(jnp.int64)
+            seq = seq.at[..., o - 1].set(n - k)
+        else:
+            seq = jnp.full(lead + (1,), n - k, jnp.int64)
+        starts.append(seq)                                           # lead + (o,)
+    # flat input positions, lead + (o1.., k1..) built dim by dim
+    flat = None
+    for d, (n, k, st) in enumerate(zip(sizes, kernel, starts)):
+        pos = st[..., :, None] + jnp.arange(k)                      # lead + (o, k)
+        if flat is None:
+            flat = pos
+        else:
+            nl = len(lead)
+            a = flat.reshape(flat.shape + (1, 1))
+            flat = a * n + pos.reshape(lead + (1,) * (flat.ndim - nl) + pos.shape[nl:])
+    nl = len(lead)
+    perm = list(range(nl)) + [nl + 2 * i for i in range(nsp)] + [nl + 2 * i + 1 for i in range(nsp)]
+    flat = jnp.transpose(flat, perm).reshape(lead + tuple(output_size) + (-1,))
+    planes = x.reshape(lead + (-1,))
+    vals = jnp.take_along_axis(planes, flat.reshape(lead + (-1,)), axis=-1).reshape(flat.shape)
+    arg = jnp.argmax(vals, axis=-1)
+    values = jnp.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
+    idx = jnp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+    return values, idx
+
+
+for _n in (2, 3):
+    defop(f"fractional_max_pool{_n}d(Tensor self, Index random_samples, int[] kernel_size, int[] output_size)",
+          _fractional_max_pool, dtype="keep", method=False, function=False, out=False,
+          grad=f"FractionalMaxPool{_n}DBackward0")
+
+
+# ---- losses with a single PyTorch node, distances, normalisation, shuffles, random activations ---------
+def _multi_margin(x, target, weight, p, margin, reduction):
+    x2 = x.reshape((-1, x.shape[-1])) if x.ndim else x.reshape(1, 1)
+    t = target.reshape(-1)
+    c = x2.shape[-1]
+    xy = jnp.take_along_axis(x2, t[:, None], axis=1)
+    z = jnp.maximum(margin - xy + x2, 0)
+    z = z ** p if p != 1 else z
+    if weight is not None:
+        z = z * jnp.take(weight, t)[:, None].astype(z.dtype)
+    z = jnp.where(jnp.arange(c)[None, :] == t[:, None], jnp.zeros_like(z), z)
+    loss = jnp.sum(z, axis=1) / c
+    if reduction == "none":
+        return loss.reshape(target.shape)
+    return _reduce(loss, reduction)
+
+
+def _multilabel_margin(x, target, reduction):
+    x2 = x.reshape((-1, x.shape[-1])) if x.ndim else x.reshape(1, 1)
+    t = target.reshape(x2.shape)
+    c = x2.shape[-1]
+    valid = jnp.cumprod(t != -1, axis=1).astype(bool)           # targets stop at the first -1
+    safe = jnp.where(valid, t, 0)
+    is_target = jnp.any((safe[:, :, None] == jnp.arange(c)[None, None, :]) & valid[:, :, None], axis=1)
+    xy = jnp.take_along_axis(x2, safe, axis=1)                    # (N, J)
+    z = jnp.maximum(1 - xy[:, :, None] + x2[:, None, :], 0)       # (N, J, C)
+    z = jnp.where(valid[:, :, None] & ~is_target[:, None, :], z, jnp.zeros_like(z))
+    loss = jnp.sum(z, axis=(1, 2)) / c
+    if reduction == "none":
+        return loss.reshape(x.shape[:-1]) if x.ndim > 1 else loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+defop("multi_margin_loss(Tensor self, Index target, Index? weight, int p, float margin, str reduction)",
+      _multi_margin, dtype="float", method=False, function=False, out=False)
+defop("multilabel_margin_loss(Tensor self, Index target, str reduction)", _multilabel_margin, dtype="float",
+      method=False, function=False, out=False, grad="MultilabelMarginLossBackward0")
+
+
+def _pdist(x, p):
+    n = x.shape[0]
+    i, j = np.triu_indices(n, 1)
+    d = jnp.abs(x[jnp.asarray(i)] - x[jnp.asarray(j)])
+    if p == 0:
+        return jnp.sum((d != 0).astype(x.dtype), axis=-1)
+    if p == math.inf:
+        return jnp.max(d, axis=-1) if x.shape[1] else jnp.zeros(len(i), x.dtype)
+    if p == 1:
+        return jnp.sum(d, axis=-1)
+    s = jnp.sum(d ** p, axis=-1)
+    pos = s > 0
+    return jnp.where(pos, jnp.where(pos, s, 1) ** (1.0 / p), 0)
+
+
+defop("pdist(Tensor self, float p)", _pdist, dtype="keep", method=False, function=False, out=False)
+
+
+def _local_response_norm(x, size, alpha, beta, k):
+    # a window of ``size`` channels, zero-padded (size // 2, (size - 1) // 2), averaged over ``size``
+    sq = jnp.square(x)
+    pads = [(0, 0)] * x.ndim
+    pads[1] = (size // 2, (size - 1) // 2)
+    win = [1] * x.ndim
+    win[1] = size
+    s = lax.reduce_window(sq, 0.0, lax.add, tuple(win), (1,) * x.ndim, pads)
+    return x / (s * (alpha / size) + k) ** beta
+
+
+defop("local_response_norm(Tensor self, int size, float alpha, float beta, float k)", _local_response_norm,
+      dtype="keep", method=False, function=False, out=False, grad="DivBackward0")
+
+
+def _channel_shuffle(x, groups):
+    n, c = x.shape[:2]
+    y = x.reshape((n, groups, c // groups) + x.shape[2:])
+    return jnp.swapaxes(y, 1, 2).reshape(x.shape)
+
+
+defop("channel_shuffle(Tensor self, int groups)", _channel_shuffle, dtype="keep", method=False, function=False,
+      out=False)
+
+
+_SELU_ALPHA_SCALE = 1.7580993408473766       # SELU's alpha * scale: the value dropped units saturate to (negated)
+
+
+def _alpha_dropout(x, key, p, feature):
+    shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
+    keep = jax.random.bernoulli(key, 1.0 - p, shape).astype(x.dtype)
+    a = ((1 - p) * (1 + p * _SELU_ALPHA_SCALE ** 2)) ** -0.5
+    b = (1 - keep) * (-_SELU_ALPHA_SCALE * a) + _SELU_ALPHA_SCALE * a * p
+    return x * (keep * a) + b
+
+
+defop("_alpha_dropout(Tensor self, Index key, float p, bool feature)", _alpha_dropout, dtype="keep",
+      method=False, function=False, out=False, grad="AddBackward0")
+
+
+def _rrelu(x, key, lower, upper, training):
+    if training:
+        slope = jax.random.uniform(key, x.shape, jnp.float32 if x.dtype in _HALF else x.dtype, lower, upper)
+        slope = slope.astype(x.dtype)
+    else:
+        slope = jnp.asarray((lower + upper) / 2, x.dtype)
+    return jnp.where(x > 0, x, x * slope)
+
+
+defop("rrelu_with_noise(Tensor self, Index? key, float lower, float upper, bool training)", _rrelu, dtype="keep",
+      method=False, function=False, out=False)
+
+
+# ---- CTC loss --------------------------------------------------------------------------------
+def _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
+    """Per-sample negative log likelihood of ``targets`` under CTC: the forward (alpha) recursion over time in
+    log space as one ``lax.scan``; ``targets`` is (N, S) padded.  Gradients are JAX's through the scan."""
+    T_, N, _ = log_probs.shape
+    S = targets.shape[1]
+    L = 2 * S + 1
+    neg = jnp.asarray(-jnp.inf, log_probs.dtype)
+    tg = targets.astype(jnp.int32)
+    ext = jnp.full((N, L), blank, jnp.int32).at[:, 1::2].set(tg)             # blank, t1, blank, t2, ..., blank
+    prev2 = jnp.concatenate([jnp.full((N, 2), blank, jnp.int32), ext[:, :-2]], axis=1)
+    skip = (ext != blank) & (ext != prev2)                                     # may jump over a blank
+    skip = skip.at[:, :2].set(False)
+    valid = jnp.arange(L)[None, :] < (2 * target_lengths[:, None] + 1)
+    emit = jnp.take_along_axis(log_probs, jnp.broadcast_to(ext[None], (T_, N, L)), axis=2)   # (T, N, L)
+
+    def lse(*xs):
+        m = xs[0]
+        for x in xs[1:]:
+            m = jnp.maximum(m, x)
+        m = lax.stop_gradient(jnp.where(jnp.isfinite(m), m, 0))
+        s = sum(jnp.exp(x - m) for x in xs)
+        pos = s > 0
+        return jnp.where(pos, jnp.log(jnp.where(pos, s, 1)) + m, neg)
+
+    init = jnp.where(jnp.arange(L)[None, :] < 2, emit[0], neg)
+    init = jnp.where(valid, init, neg)
+
+    def step(alpha, xs):
+        t, e = xs
+        a1 = jnp.concatenate([jnp.full((N, 1), neg), alpha[:, :-1]], axis=1)
+        a2 = jnp.concatenate([jnp.full((N, 2), neg), alpha[:, :-2]], axis=1)
+        a2 = jnp.where(skip, a2, neg)
+        new = jnp.where(valid, lse(alpha, a1, a2) + e, neg)
+        return jnp.where((t < input_lengths)[:, None], new, alpha), None
+
+    alpha, _ = lax.scan(step, init, (jnp.arange(1, T_), emit[1:]))
+    end = 2 * target_lengths
+    last = jnp.take_along_axis(alpha, end[:, None], axis=1)[:, 0]
+    before = jnp.take_along_axis(alpha, jnp.maximum(end - 1, 0)[:, None], axis=1)[:, 0]
+    before = jnp.where(target_lengths > 0, before, neg)
+    loss = -lse(last, before)
+    # PyTorch's backward returns exp(log_probs) - posterior, the gradient w.r.t. logits that log_probs is
+    # assumed to be the log_softmax of: add a zero-valued term whose gradient is exp(log_probs) up to each
+    # sample's input length
+    lp = jnp.where(jnp.isfinite(log_probs), log_probs, 0)
+    live = (jnp.arange(T_)[:, None] < input_lengths[None, :])[:, :, None]
+    extra = jnp.where(live, (lp - lax.stop_gradient(lp)) * jnp.exp(lax.stop_gradient(lp)), 0)
+    loss = loss + jnp.sum(extra, axis=(0, 2))
+    if not zero_infinity:       # an impossible alignment: infinite loss, NaN gradient (zero-valued sqrt(0) terms)
+        dead = live & jnp.isinf(loss)[None, :, None]
+        d = jnp.where(dead, lp - lax.stop_gradient(lp), 1)
+        loss = loss + jnp.sum(jnp.where(dead, jnp.sqrt(d) - jnp.sqrt(d), 0), axis=(0, 2))
+    if zero_infinity:
+        loss = jnp.where(jnp.isinf(loss), jnp.zeros_like(loss), loss)
+    return loss
+
+
+defop("ctc_loss(Tensor log_probs, Index targets, Index input_lengths, Index target_lengths, int blank, "
+      "bool zero_infinity)", _ctc_loss, dtype="keep", method=False, function=False, out=False,
+      grad=lambda args, st: "WhereBackward0" if st[1] else "CtcLossBackward0")

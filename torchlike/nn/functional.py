@@ -10,6 +10,7 @@ any JAX code runs.
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
 
 import jax
@@ -384,6 +385,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _adaptive_size(output_size, input, nsp):
+    if isinstance(output_size, (list, tuple)) and input.ndim <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     if isinstance(output_size, (list, tuple)):
         if len(output_size) != nsp:
             raise RuntimeError(f"adaptive_avg_pool{nsp}d: output_size must be {nsp}")
@@ -399,21 +402,11 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 def adaptive_avg_pool2d(input, output_size):
-    _check_tensor(input, "adaptive_avg_pool2d")
-    if input.ndim < 3:
-        raise ValueError("Input dimension should be at least 3")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
-    return call(_OP["adaptive_avg_pool2d"], (input,), (_adaptive_size(output_size, input, 2),))
+    return _adaptive_pool_nd("avg", 2, input, output_size, False)
 
 
 def adaptive_avg_pool3d(input, output_size):
-    _check_tensor(input, "adaptive_avg_pool3d")
-    if input.ndim < 4:
-        raise ValueError("Input dimension should be at least 4")
-    if input.ndim not in (4, 5):
-        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {list(input.shape)}")
-    return call(_OP["adaptive_avg_pool3d"], (input,), (_adaptive_size(output_size, input, 3),))
+    return _adaptive_pool_nd("avg", 3, input, output_size, False)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -424,16 +417,19 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return call(_OP["adaptive_max_pool1d"], (input,), size)
 
 
+def _adaptive_pool_nd(kind, n, input, output_size, return_indices):
+    """adaptive_{avg,max}_pool{2,3}d: PyTorch's input checks in its order, then the op."""
+    name = f"adaptive_{kind}_pool{n}d"
+    _check_tensor(input, name)
+    size = (_adaptive_size(output_size, input, n),)
+    if input.ndim not in (n + 1, n + 2):
+        sep = ":" if kind == "max" else ""
+        raise RuntimeError(f"{name}(): Expected {n + 1}D or {n + 2}D tensor, but got{sep} {list(input.shape)}")
+    return call(OPS[name + "_with_indices" if return_indices else name], (input,), size)
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    _check_tensor(input, "adaptive_max_pool2d")
-    if input.ndim < 3:
-        raise ValueError("Input dimension should be at least 3")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}")
-    size = (_adaptive_size(output_size, input, 2),)
-    if return_indices:
-        return call(_OP["adaptive_max_pool2d_with_indices"], (input,), size)
-    return call(_OP["adaptive_max_pool2d"], (input,), size)
+    return _adaptive_pool_nd("max", 2, input, output_size, return_indices)
 
 
 # ---- normalization --------------------------------------------------------------
@@ -600,8 +596,6 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _dropout_impl(input, p, training, inplace, True)
 
 
-def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
-    raise NotImplementedError("feature_alpha_dropout is not supported by torchlike")
 
 
 # ---- losses -----------------------------------------------------------------------
@@ -687,14 +681,14 @@ def _pair_loss(name, input, target, reduction, *extra):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _reduction(reduction, size_average, reduce)
     if weight is not None:
-        raise NotImplementedError("mse_loss(weight=...) is not supported by torchlike")
+        return _weighted_pair_loss("mse_loss", input, target, weight, reduction)
     return _pair_loss("mse_loss", input, target, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _reduction(reduction, size_average, reduce)
     if weight is not None:
-        raise NotImplementedError("l1_loss(weight=...) is not supported by torchlike")
+        return _weighted_pair_loss("l1_loss", input, target, weight, reduction)
     return _pair_loss("l1_loss", input, target, reduction)
 
 
@@ -856,12 +850,646 @@ def flatten(input, start_dim=0, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
 
-def unfold(*args, **kwargs):
-    raise NotImplementedError("F.unfold is not supported by torchlike yet")
 
 
-def interpolate(*args, **kwargs):
-    raise NotImplementedError("F.interpolate is not supported by torchlike yet")
+# ---- interpolation -------------------------------------------------------------------
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _spatial_list(value, nsp):
+    if isinstance(value, (list, tuple)):
+        if len(value) != nsp:
+            return None
+        return list(value)
+    return [value] * nsp
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims (all but the first two) of ``input``; PyTorch's index and weight rules."""
+    _check_tensor(input, "interpolate")
+    nsp = input.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = _spatial_list(size, nsp)
+        if sizes is None:
+            raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(input.shape[2:])} and output size of {size}. Please "
+                             "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK)"
+                             " format.")
+        scales = None
+    elif scale_factor is not None:
+        scales = _spatial_list(scale_factor, nsp)
+        if scales is None:
+            raise ValueError("Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(input.shape[2:])} and scale_factor of shape "
+                             f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             "scale_factor in (s1, s2, ...,sK) format.")
+        sizes = [math.floor(float(n) * float(sc)) for n, sc in zip(input.shape[2:], scales)]
+        scales = None if recompute_scale_factor else tuple(float(sc) for sc in scales)
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
+                         "as input")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != nsp:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D input")
+    if nsp not in (1, 2, 3) or mode not in ("nearest", "nearest-exact", "area") + tuple(_LINEAR_MODES):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  "the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                                  f"(got {mode})")
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not supported by torchlike")
+    sizes = tuple(builtins.int(o) for o in sizes)
+    cat = input._dtype.category
+    if mode == "area" and cat < D.FLOAT:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {_type_word(input._dtype)}")
+    if mode != "area" and (cat == D.COMPLEX or (cat < D.FLOAT and input._dtype is not D.uint8)):
+        kernel = "_upsample_nearest_exact" if mode == "nearest-exact" else "upsample_" + mode
+        raise NotImplementedError(f'"{kernel}{nsp}d" not implemented for \'{_type_word(input._dtype)}\'')
+    if mode == "area":
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nsp - 1](input, sizes)
+    if any(o <= 0 for o in sizes) or any(n <= 0 for n in input.shape[2:]):
+        dims = "DHW"[3 - nsp:]
+        raise RuntimeError("Input and output sizes should be greater than 0, but got input (" +
+                           ", ".join(f"{d}: {n}" for d, n in zip(dims, input.shape[2:])) + ") output (" +
+                           ", ".join(f"{d}: {n}" for d, n in zip(dims, sizes)) + ")")
+    return call(OPS["_upsample"], (input,), (mode, sizes, scales, builtins.bool(align_corners)))
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---- unfold / fold ---------------------------------------------------------------------
+def _fold_args(name, input, kernel_size, dilation, padding, stride):
+    if input._dtype.category == D.INT:
+        raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'{_type_word(input._dtype)}\'')
+    k, d, p, s = (_tuple(v, 2) for v in (kernel_size, dilation, padding, stride))
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{name}: kernel size should be greater than zero, but got kernel_height: {k[0]} "
+                           f"kernel_width: {k[1]}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{name}: stride should be greater than zero, but got stride_height: {s[0]} "
+                           f"stride_width: {s[1]}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{name}: dilation should be greater than zero, but got dilation_height: {d[0]} "
+                           f"dilation_width: {d[1]}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{name}: padding should be non-negative, but got pad_height: {p[0]} pad_width: {p[1]}")
+    return k, d, p, s
+
+
+def _blocks(sizes, k, d, p, s):
+    return [(n + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for n, kk, dd, pp, ss in zip(sizes, k, d, p, s)]
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: ``(N, C, H, W)`` -> ``(N, C * kh * kw, L)`` sliding blocks (also unbatched ``(C, H, W)``)."""
+    _check_tensor(input, "unfold")
+    if 0 < input.ndim < 3:      # PyTorch reads dim 2 before checking
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, {input.ndim - 1}], "
+                         f"but got {input.ndim})")
+    k, d, p, s = _fold_args("im2col", input, kernel_size, dilation, padding, stride)
+    if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    blocks = _blocks(input.shape[-2:], k, d, p, s)
+    if any(b < 1 for b in blocks):
+        raise RuntimeError(f"Given input with spatial size ({input.shape[-2]}, {input.shape[-1]}), "
+                           f"kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), "
+                           f"calculated shape of the array of sliding blocks as ({blocks[0]}, {blocks[1]}), but its "
+                           "components must be at least one.")
+    return call(OPS["im2col"], (input,), (k, d, p, s))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, the adjoint of :func:`unfold`: sums the blocks ``(N, C * kh * kw, L)`` into ``(N, C, *output_size)``."""
+    _check_tensor(input, "fold")
+    o = _tuple(output_size, 2)
+    k, d, p, s = _fold_args("col2im", input, kernel_size, dilation, padding, stride)
+    if input.ndim not in (2, 3) or any(n == 0 for n in input.shape[-2:]):
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    kk = k[0] * k[1]
+    if input.shape[-2] % kk:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={input.shape[-2]} and kernel_size=({k[0]}, {k[1]})")
+    blocks = _blocks(o, k, d, p, s)
+    if any(b < 1 for b in blocks) or blocks[0] * blocks[1] != input.shape[-1]:
+        raise RuntimeError(f"Given output_size=({o[0]}, {o[1]}), kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, "
+                           f"{d[1]}), padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), expected size of input's "
+                           f"dimension 2 to match the calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
+                           f"{blocks[0] * blocks[1]}, but got input.size(2)={input.shape[-1]}.")
+    return call(OPS["col2im"], (input,), (o, k, d, p, s))
+
+
+# ---- transposed convolution ----------------------------------------------------------------
+def _conv_transpose(nsp, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    name = f"conv_transpose{nsp}d"
+    _check_tensor(input, name)
+    if isinstance(padding, str):
+        raise RuntimeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    stride, padding, output_padding, dilation = (_tuple(v, nsp) for v in (stride, padding, output_padding, dilation))
+    if any(v <= 0 for v in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v < 0 for v in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(v < 0 for v in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(v <= 0 for v in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.ndim != nsp + 2:
+        raise RuntimeError("weight should have at least three dimensions" if weight.ndim < 3 else
+                           f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.shape)}")
+    if input.ndim not in (nsp + 1, nsp + 2):
+        raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.shape)}")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size {list(weight.shape)} instead")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got output_padding: "
+                           f"{list(output_padding)} stride: {list(stride)} dilation: {list(dilation)}")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[1] * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {weight.shape[1] * groups} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    sizes = input.shape[-nsp:]
+    outs = [(n - 1) * s - 2 * p + d * (k - 1) + op + 1
+            for n, s, p, d, k, op in zip(sizes, stride, padding, dilation, weight.shape[2:], output_padding)]
+    if any(o <= 0 for o in outs):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, sizes))}). Calculated output size "
+                           f"per channel: ({' x '.join(map(str, outs))}). Output size is too small")
+    return call(OPS["conv_transpose"], (input, weight, bias),
+                (stride, padding, output_padding, builtins.int(groups), dilation))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+# ---- max unpooling, adaptive max pool 3d, fractional max pooling ----------------------------------------
+def _unpool_output_size(input, nsp, k, s, p, output_size):
+    default = [(input.shape[input.ndim - nsp + i] - 1) * s[i] + k[i] - 2 * p[i] for i in range(nsp)]
+    if output_size is None:
+        return tuple(default)
+    output_size = [builtins.int(v) for v in output_size]
+    if len(output_size) == nsp + 2:
+        output_size = output_size[2:]
+    if len(output_size) != nsp:
+        raise ValueError(f"output_size should be a sequence containing {nsp} or {nsp + 2} elements, but it has a "
+                         f"length of '{len(output_size)}'")
+    for i in range(nsp):
+        lo, hi = default[i] - s[i], default[i] + s[i]
+        if not lo < output_size[i] < hi:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {i} must be between {lo} and {hi})')
+    return tuple(output_size)
+
+
+def _max_unpool(nsp, input, indices, kernel_size, stride, padding, output_size):
+    name = f"max_unpool{nsp}d"
+    _check_tensor(input, name)
+    k, s, p, _ = _pool_args(nsp, kernel_size, stride, padding, 1)
+    if indices._dtype is not D.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {_type_word(indices._dtype)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
+                           f"but got indices tensor with shape: {list(indices.shape)}")
+    if input.ndim not in (nsp + 1, nsp + 2) or any(n == 0 for n in input.shape[1:]):
+        raise RuntimeError(f"{name}(): Expected {nsp + 1}D or {nsp + 2}D tensor, but got {list(input.shape)}")
+    outs = _unpool_output_size(input, nsp, k, s, p, output_size)
+    n_out = math.prod(outs)
+    host = _host(indices._arr())
+    if host is not None and host.size and (host.min() < 0 or host.max() >= n_out):
+        bad = host.reshape(-1)[np.argmax((host.reshape(-1) < 0) | (host.reshape(-1) >= n_out))]
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(map(str, outs))}")
+    return call(OPS[name], (input, indices), (outs,))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive_pool_nd("max", 3, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+def _fractional_max_pool(nsp, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    name = f"fractional_max_pool{nsp}d"
+    _check_tensor(input, name)
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    if input.ndim not in (nsp + 1, nsp + 2):
+        raise RuntimeError(f"{name}(): Expected {nsp + 1}D or {nsp + 2}D tensor, but got: {list(input.shape)}")
+    k = _tuple(kernel_size, nsp)
+    sizes = input.shape[-nsp:]
+    if output_size is None:
+        ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * nsp
+        if len(ratio) == 1:
+            ratio = tuple(ratio) * nsp
+        outs = tuple(builtins.int(n * r) for n, r in zip(sizes, ratio))
+    else:
+        outs = _tuple(output_size, nsp)
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{name}(): kernel_size must be greater than zero, but got {list(k)}")
+    for n, kk, o in zip(sizes, k, outs):
+        if o + kk - 1 > n:
+            raise RuntimeError(f"{name}(): pool size {kk} too large relative to input size {n} and output size {o}")
+    unbatched = input.ndim == nsp + 1
+    x = input.unsqueeze(0) if unbatched else input
+    if _random_samples is None:
+        from .. import rand
+        _random_samples = rand(x.shape[0], x.shape[1], nsp, dtype=input.dtype)
+    vals, idx = call(OPS[name], (x, _random_samples), (k, outs))
+    if unbatched:
+        vals, idx = vals.squeeze(0), idx.squeeze(0)
+    return (vals, idx) if return_indices else vals
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+# ---- more losses ---------------------------------------------------------------------------
+def _apply_reduction(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _weighted_pair_loss(name, input, target, weight, reduction):
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    _warn_size(input, target)
+    d = input - target
+    loss = (d * d if name == "mse_loss" else d.abs()) * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _apply_reduction(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where ``target == -1``."""
+    reduction = _reduction(reduction, size_average, reduce)
+    from .. import where, zeros_like
+    if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
+        raise RuntimeError(f"cosine_embedding_loss : 1D or 2D inputs of the same size expected, got "
+                           f"{list(input1.shape)} and {list(input2.shape)}" if input1.ndim == input2.ndim else
+                           f"cosine_embedding_loss : input1 and input2 must have the same number of dimensions, got "
+                           f"{input1.ndim} and {input2.ndim}")
+    if target.ndim != input1.ndim - 1:
+        raise RuntimeError(f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but found inputs "
+                           f"with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    dim = input1.ndim - 1
+    eps = 1e-12
+    prod = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + eps
+    mag2 = (input2 * input2).sum(dim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    zeros = zeros_like(cos)
+    loss = where(target == 1, 1 - cos, zeros) + where(target == -1, (cos - margin).clamp_min(0), zeros)
+    return _apply_reduction(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    if not (input1.ndim == input2.ndim == target.ndim):
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    from .. import where, zeros_like
+    zeros = zeros_like(input)
+    loss = where(target != 1, (margin - input).clamp_min(0), zeros) + where(target != -1, input, zeros)
+    return _apply_reduction(loss, reduction)
+
+
+def _margin_input(input):
+    if input.ndim > 2 or (input.ndim >= 1 and input.shape[-1] == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    return input.shape[-1] if input.ndim else 1
+
+
+def _long_target(target):
+    if target._dtype is not D.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_type_word(target._dtype)}")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    c = _margin_input(input)
+    n = input.shape[0] if input.ndim == 2 else 1
+    if target.ndim > 1 or target.numel() != n:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{n}], but got {list(target.shape)}. Input has "
+                           f"shape {list(input.shape)}.")
+    _long_target(target)
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got {list(weight.shape)}")
+    if weight is not None and weight._dtype is not input._dtype:
+        raise RuntimeError(f"expected scalar type {_type_word(input._dtype)} but found {_type_word(weight._dtype)}")
+    if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
+                           "'weight'. This input cannot have requires_grad True.")
+    t = _host(target._arr())
+    if t is not None and t.size and ((t < 0) | (t >= c)).any():
+        raise RuntimeError("target out of range")
+    return call(OPS["multi_margin_loss"], (input, target, weight), (builtins.int(p), builtins.float(margin), reduction))
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    c = _margin_input(input)
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    _long_target(target)
+    t = _host(target._arr())
+    if t is not None and t.size and ((t < -1) | (t >= c)).any():
+        raise RuntimeError("argument #2 'target' is out of range")
+    return call(OPS["multilabel_margin_loss"], (input, target), (reduction,))
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    dim = input.ndim - 1
+    loss = loss.sum(dim) / input.shape[dim]
+    return _apply_reduction(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    from .. import where, zeros_like
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + where(target > 1, stirling, zeros_like(stirling))
+    return _apply_reduction(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """``0.5 * (log(var) + (input - target)**2 / var)`` (+ ``0.5 * log(2 pi)`` when ``full``); ``var`` is
+    clamped to ``eps`` from below without affecting its gradient, as in PyTorch."""
+    from .. import full_like
+    if not isinstance(var, Tensor):
+        var = full_like(input, builtins.float(var))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    v = var._arr()
+    if _concrete(v) and v.size and builtins.bool(jnp.any(v < 0)):
+        raise ValueError("var has negative entry/entries")
+    var = var + (var.detach().clamp_min(eps) - var.detach())
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _apply_reduction(loss, reduction)
+
+
+def _triplet_check(anchor, positive, negative):
+    a, p, n = anchor.ndim, positive.ndim, negative.ndim
+    if not (a == p == n):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
+
+
+def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
+    d_ap = dist(anchor, positive)
+    d_an = dist(anchor, negative)
+    if swap:
+        from .. import minimum
+        d_an = minimum(d_an, dist(positive, negative))
+    return _apply_reduction((margin + d_ap - d_an).clamp_min(0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    _triplet_check(anchor, positive, negative)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
+    return _triplet(anchor, positive, negative, lambda x, y: pairwise_distance(x, y, p, eps), margin, swap, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
+    _triplet_check(anchor, positive, negative)
+    return _triplet(anchor, positive, negative, distance_function or pairwise_distance, margin, swap, reduction)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """Connectionist Temporal Classification loss (log_probs ``(T, N, C)`` or unbatched ``(T, C)``; targets padded
+    ``(N, S)`` or concatenated 1-D); the alpha recursion runs as one ``lax.scan``."""
+    _check_tensor(log_probs, "ctc_loss", "log_probs")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    from .. import tensor as _tensor
+    lengths = [v if isinstance(v, Tensor) else _tensor(list(v) if isinstance(v, (list, tuple)) else v)
+               for v in (input_lengths, target_lengths)]
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+        targets = targets.unsqueeze(0) if targets.ndim == 1 else targets
+        lengths = [v.reshape(1) for v in lengths]
+    if log_probs.ndim != 3:
+        raise RuntimeError(f"ctc_loss: expected log_probs to be 2-D or 3-D, but got {log_probs.ndim}-D")
+    T_, N, C = log_probs.shape
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    il, tl = (_host(v._arr()) for v in lengths)
+    tg = _host(targets._arr())
+    if il is None or tl is None or tg is None:
+        raise RuntimeError("ctc_loss needs concrete lengths and targets (it cannot run under a JAX transform)")
+    il, tl = il.reshape(-1).astype(np.int64), tl.reshape(-1).astype(np.int64)
+    if il.size != N:
+        raise RuntimeError(f"input_lengths must be of size batch_size ({N}), but got {il.size}")
+    if tl.size != N:
+        raise RuntimeError(f"target_lengths must be of size batch_size ({N}), but got {tl.size}")
+    for n in range(N):
+        if il[n] < 0 or il[n] > T_:
+            raise RuntimeError(f"Expected input_lengths to have value at most {T_}, but got value {il[n]} (while "
+                               "checking arguments for ctc_loss_cpu)")
+    if targets.ndim == 1:                       # concatenated: pad to (N, max target length)
+        if tg.size < tl.sum():
+            raise RuntimeError(f"Expected tensor to have size at least {tl.sum()} at dimension 1, but got size "
+                               f"{tg.size} for argument #2 'targets' (while checking arguments for ctc_loss_cpu)")
+        width = builtins.max(builtins.int(tl.max()) if N else 0, 1)
+        padded = np.full((N, width), blank, np.int64)
+        offs = np.concatenate([[0], np.cumsum(tl)])
+        for n in range(N):
+            padded[n, :tl[n]] = tg[offs[n]:offs[n + 1]]
+        tg = padded
+    else:
+        if tl.size and tl.max() > tg.shape[1]:
+            raise RuntimeError(f"Expected tensor to have size at least {tl.max()} at dimension 1, but got size "
+                               f"{tg.shape[1]} for argument #2 'targets' (while checking arguments for ctc_loss_cpu)")
+        if tg.shape[1] == 0:
+            tg = np.full((N, 1), blank, np.int64)
+    loss = call(OPS["ctc_loss"], (log_probs, jnp.asarray(tg), jnp.asarray(il), jnp.asarray(tl)),
+                (builtins.int(blank), builtins.bool(zero_infinity)))
+    if reduction == "mean":
+        return (loss / lengths[1].clamp_min(1).to(loss.dtype)).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
+# ---- distances, normalisation, shuffles, random activations ----------------------------------------
+def pdist(input, p=2):
+    """Distances between all pairs of rows ``i < j`` of a 2-D ``input``, in row-major order."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if input._dtype.category < D.FLOAT:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    return call(OPS["pdist"], (input,), (builtins.float(p),))
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    dim = input.ndim
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    return call(OPS["local_response_norm"], (input,), (builtins.int(size), builtins.float(alpha), builtins.float(beta),
+                                                      builtins.float(k)))
+
+
+def channel_shuffle(input, groups):
+    g = builtins.int(groups)
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{g}")
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.ndim} dimension(s)")
+    if input.shape[1] % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {input.shape[1]} channels and "
+                           f"{g} groups.")
+    return call(OPS["channel_shuffle"], (input,), (g,))
+
+
+def _alpha_dropout_impl(input, p, training, inplace, feature):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input.mul_(0) if inplace else input.mul(0)
+    if feature and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    from .._random import _key
+    args, statics = (input, _key(None)), (builtins.float(p), feature)
+    if inplace:
+        return call_inplace(OPS["_alpha_dropout"], args, statics)
+    return call(OPS["_alpha_dropout"], args, statics)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout_impl(input, p, training, inplace, False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout_impl(input, p, training, inplace, True)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU whose negative slope is drawn from ``U(lower, upper)`` per element in training and is
+    ``(lower + upper) / 2`` in eval."""
+    _check_tensor(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    key = None
+    if training:
+        from .._random import _key
+        key = _key(None)
+    statics = (builtins.float(lower), builtins.float(upper), builtins.bool(training))
+    if inplace:
+        return call_inplace(OPS["rrelu_with_noise"], (input, key), statics)
+    return call(OPS["rrelu_with_noise"], (input, key), statics)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
 
 
 # ---- torch.* spellings of these ops ------------------------------------------------
@@ -888,7 +1516,12 @@ def _install():
                  reduction=1: binary_cross_entropy_with_logits(input, target, weight, reduction=
                                                                ("none", "mean", "sum")[reduction],
                                                                pos_weight=pos_weight),
-                 "cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance}
+                 "cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance,
+                 "conv_transpose1d": conv_transpose1d, "conv_transpose2d": conv_transpose2d,
+                 "conv_transpose3d": conv_transpose3d, "pdist": pdist, "channel_shuffle": channel_shuffle,
+                 "rrelu": rrelu, "rrelu_": rrelu_,
+                 "alpha_dropout": lambda input, p, train: alpha_dropout(input, p, train),
+                 "feature_alpha_dropout": lambda input, p, train: feature_alpha_dropout(input, p, train)}
     for name, fn in functions.items():
         if fn is not None and not hasattr(_t, name):
             setattr(_t, name, fn)
@@ -898,3 +1531,37 @@ def _install():
     for name, fn in methods.items():
         if not hasattr(Tensor, name):
             setattr(Tensor, name, fn)
+
+
+# ---- multi-head attention, embedding bags (implemented in _functional_seq) -------------------------
+from ._functional_seq import embedding_bag, multi_head_attention_forward  # noqa: E402,F401
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """``cross_entropy(linear(input, linear_weight, linear_bias), target, ...)``.  A weight of shape
+    ``(C, d_1, ..., d_K, in_features)`` gives K-dimensional logits ``(N, C, d_1, ..., d_K)``.
+    ``options`` (PyTorch's chunking, a memory optimisation) is accepted; XLA plans the memory here."""
+    _check_tensor(input, "linear_cross_entropy")
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.ndim}")
+    if linear_weight.ndim < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.ndim}")
+    if input.shape[-1] != linear_weight.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), got "
+                           f"{input.shape[-1]} and {linear_weight.shape[-1]}, respectively")
+    out_shape = tuple(linear_weight.shape[:-1])
+    if ignore_index is not None and target.is_floating_point():
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    if len(out_shape) > 1 and input.ndim != 2:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires "
+                           f"batched input, (N, {input.shape[-1]}), got unbatched input with shape {tuple(input.shape)}")
+    if linear_bias is not None and tuple(linear_bias.shape) != out_shape:
+        raise RuntimeError(f"expected linear_bias shape {out_shape}, got {tuple(linear_bias.shape)}")
+    w2 = linear_weight.reshape(-1, linear_weight.shape[-1]) if len(out_shape) > 1 else linear_weight
+    b2 = linear_bias.reshape(-1) if linear_bias is not None and linear_bias.ndim > 1 else linear_bias
+    logits = linear(input, w2, b2)
+    if len(out_shape) > 1:
+        logits = logits.view(input.shape[0], *out_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index, label_smoothing=label_smoothing)

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from .._tensor import Tensor
+from .._views import TRACKER as _TRACKER
 from ..autograd import grad_mode
 
 
@@ -192,11 +193,14 @@ class Optimizer:
 
     # ---- stepping ------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
+        tracker = _TRACKER[0]
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad
                 if g is None:
                     continue
+                if tracker is not None:         # under torchlike.compile: the grad is state to restore
+                    tracker.read((p,))
                 if set_to_none:
                     p._grad = None
                 else:
@@ -259,6 +263,20 @@ class Optimizer:
     def _params_with_grad(self, group):
         return [p for p in group["params"] if p._grad is not None]
 
+    def _lazy_step(self, group, kernel, cfg, names, init_state, hyper_keys):
+        """The common ``_step_group``: parameters with a grad get ``init_state(p)`` (a dict of state
+        tensors, in PyTorch's key order) on their first step, then ``kernel`` updates them and the
+        state tensors ``names`` (passed to the kernel in that order)."""
+        params = self._params_with_grad(group)
+        if not params:
+            return
+        for p in params:
+            st = self.state[p]
+            if len(st) == 0:
+                st.update(init_state(p))
+        hyper = {k: (tuple(group[k]) if k == "betas" else group[k]) for k in hyper_keys}
+        self._update_group(kernel, cfg, params, names, hyper)
+
 
 def _zeros_like(p):
     return Tensor._wrap(jnp.zeros(p._arr().shape, p._arr().dtype))
@@ -270,3 +288,31 @@ def _step_tensor(value=0.0):
 
 def _f64():
     return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+
+
+def _grad_prelude(p, g, maximize, weight_decay, decoupled, lr, wd):
+    """What most update rules do first: negate for ``maximize``, then weight decay, either decoupled
+    (shrink the parameter) or L2 (add ``wd * p`` to the gradient)."""
+    if maximize:
+        g = -g
+    if weight_decay:
+        if decoupled:
+            p = p * (1 - lr * wd)
+        else:
+            g = g + wd * p
+    return p, g
+
+
+def _check(cond, message):
+    if not cond:
+        raise ValueError(message)
+
+
+def _check_hyper(lr=0.0, eps=0.0, betas=None, weight_decay=0.0):
+    """PyTorch's constructor checks shared by the Adam family (ValueError with its messages)."""
+    _check(0.0 <= lr, f"Invalid learning rate: {lr}")
+    _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+    if betas is not None:
+        _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+        _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+    _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")

@@ -194,10 +194,7 @@ class Softmin(Softmax):
         return F.softmin(input, self.dim, _stacklevel=5)
 
 
-class MultiheadAttention(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("nn.MultiheadAttention is not supported by torchlike yet; use "
-                                  "F.scaled_dot_product_attention")
+from .attention import MultiheadAttention  # noqa: E402,F401  (PyTorch defines it in activation.py)
 
 
 class CELU(Module):
@@ -268,3 +265,17 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")

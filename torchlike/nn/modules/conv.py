@@ -1,4 +1,5 @@
-"""Conv1d, Conv2d, Conv3d (``jax.lax.conv_general_dilated`` through the ``convolution`` op)."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d (``jax.lax.conv_general_dilated`` through the ``convolution`` and
+``conv_transpose`` ops)."""
 from __future__ import annotations
 
 import math
@@ -20,7 +21,7 @@ class _ConvNd(Module):
     _N = 0
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None, *, transposed=False, output_padding=0):
         super().__init__()
         n = self._N
         if groups <= 0:
@@ -48,8 +49,8 @@ class _ConvNd(Module):
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
-        self.transposed = False
-        self.output_padding = (0,) * n
+        self.transposed = transposed
+        self.output_padding = _ntuple(output_padding, n)
         self.groups = groups
         self.padding_mode = padding_mode
         if isinstance(padding, str):
@@ -64,7 +65,8 @@ class _ConvNd(Module):
         else:
             self._reversed_padding_repeated_twice = [p for p in reversed(padding) for _ in range(2)]
         kw = {"device": device, "dtype": dtype}
-        self.weight = Parameter(_creation.empty((out_channels, in_channels // groups) + kernel_size, **kw))
+        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(_creation.empty(shape + kernel_size, **kw))
         if bias:
             self.bias = Parameter(_creation.empty(out_channels, **kw))
         else:
@@ -86,6 +88,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
@@ -114,4 +118,51 @@ class Conv2d(_ConvNd):
 
 
 class Conv3d(_ConvNd):
+    _N = 3
+
+
+class _ConvTransposeNd(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype, transposed=True, output_padding=output_padding)
+
+    def _output_padding(self, input, output_size):
+        """The output_padding that makes the output ``output_size`` (PyTorch's rule and errors)."""
+        if output_size is None:
+            return self.output_padding
+        n = self._N
+        size = [int(v) for v in output_size]
+        if len(size) in (n + 1, n + 2) and len(size) == input.ndim:
+            size = size[len(size) - n:]
+        if len(size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or "
+                             f"{input.ndim} elements (got {len(output_size)})")
+        spatial = input.shape[input.ndim - n:]
+        mins = [(spatial[d] - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] *
+                (self.kernel_size[d] - 1) + 1 for d in range(n)]
+        maxs = [m + self.stride[d] - 1 for d, m in enumerate(mins)]
+        for d in range(n):
+            if not mins[d] <= size[d] <= maxs[d]:
+                raise ValueError(f"requested an output size of {size}, but valid sizes range from {mins} to {maxs} "
+                                 f"(for an input of {list(spatial)})")
+        return tuple(size[d] - mins[d] for d in range(n))
+
+    def forward(self, input, output_size=None):
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._N - 1]
+        return conv(input, self.weight, self.bias, self.stride, self.padding,
+                    self._output_padding(input, output_size), self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _N = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _N = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
     _N = 3

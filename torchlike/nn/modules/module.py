@@ -24,6 +24,7 @@ from collections import OrderedDict, namedtuple
 
 from ... import _dtype as D
 from ..._tensor import Tensor
+from ..._views import TRACKER as _TRACKER
 from ...autograd import grad_mode
 from ..parameter import Buffer, Parameter
 
@@ -368,8 +369,11 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
+        tracker = _TRACKER[0]
         for p in self.parameters():
             if p._grad is not None:
+                if tracker is not None:         # under torchlike.compile: the grad is state to restore
+                    tracker.read((p,))
                 if set_to_none:
                     p._grad = None
                 else:
@@ -469,9 +473,27 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` before the module's input gradients are computed; may return a
+        new ``grad_output``."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
     def register_full_backward_hook(self, hook, prepend=False):
-        raise NotImplementedError("register_full_backward_hook is not supported by torchlike yet; use "
-                                  "Tensor.register_hook on the module's output")
+        """``hook(module, grad_input, grad_output)`` once the gradients of the module's positional tensor
+        inputs are computed; may return a new ``grad_input``."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        object.__setattr__(self, "_is_full_backward_hook", True)
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
     def register_backward_hook(self, hook):
         raise NotImplementedError("register_backward_hook is not supported by torchlike; use "
@@ -488,7 +510,7 @@ class Module:
         return handle
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -502,6 +524,11 @@ class Module:
                 r = hook(self, args)
                 if r is not None:
                     args = r if isinstance(r, tuple) else (r,)
+        bw_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            from ._backward_hooks import BackwardHook
+            bw_hook = BackwardHook(self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values()))
+            args = bw_hook.setup_input(args)
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
@@ -522,6 +549,8 @@ class Module:
                 r = hook(self, args, result)
             if r is not None:
                 result = r
+        if bw_hook is not None:
+            result = bw_hook.setup_output(result)
         return result
 
     _call_impl = __call__
@@ -630,17 +659,22 @@ class Module:
             for hook in module._load_state_dict_post_hooks.values():
                 hook(module, incompatible)
 
-        load(self, state_dict)
-        if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
-        if error_msgs:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(error_msgs)))
+        snapshot = _snapshot_tensors(self)
+        try:
+            load(self, state_dict)
+            if strict:
+                if unexpected_keys:
+                    error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                        ", ".join(f'"{k}"' for k in unexpected_keys)))
+                if missing_keys:
+                    error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                        ", ".join(f'"{k}"' for k in missing_keys)))
+            if error_msgs:
+                raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                    type(self).__name__, "\n\t".join(error_msgs)))
+        except BaseException:
+            _restore_tensors(snapshot)   # unlike PyTorch, a failed load leaves the module as it was
+            raise
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     # ---- printing ---------------------------------------------------------------------
@@ -667,3 +701,27 @@ class Module:
 
     # modules hash and compare by identity (they are dict keys in optimizers, hooks, memo sets)
     __hash__ = object.__hash__
+
+
+def _snapshot_tensors(root):
+    """What ``load_state_dict`` may change: every submodule's parameter/buffer dicts and their storages."""
+    modules = [(m, dict(m._parameters), dict(m._buffers)) for m in root.modules()]
+    storages = {}
+    for _, params, buffers in modules:
+        for t in itertools.chain(params.values(), buffers.values()):
+            if t is not None:
+                storages.setdefault(id(t._storage), (t._storage, t._storage.array))
+    return modules, list(storages.values())
+
+
+def _restore_tensors(snapshot):
+    modules, storages = snapshot
+    for m, params, buffers in modules:
+        m._parameters.clear()
+        m._parameters.update(params)
+        m._buffers.clear()
+        m._buffers.update(buffers)
+    for storage, array in storages:
+        if storage.array is not array:
+            storage.array = array
+            storage.gen += 1
