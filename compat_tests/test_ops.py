@@ -1109,3 +1109,26 @@ def test_random_elementwise_programs(program):
     # a chain of up to six float32 ops and a reduction: rounding differences between ATen's and
     # XLA's kernels compound, so the tolerance is wider than for a single op
     check(lambda T, *xs: run_program(T, xs, steps, reduction), inputs, rtol=1e-4, atol=1e-4)
+
+
+_POW_EXPONENTS = [2, 2.0, 3, 4, -1, -2.0, 0.5, -0.5, 1.7, 0]
+
+
+@pytest.mark.parametrize("dtype, exponent", [(d, e) for d in ("float32", "float64") for e in _POW_EXPONENTS]
+                         + [("int64", e) for e in (2, 3, 4, 0, 2.0, 0.5)])
+def test_pow_scalar_exponents_values_grads_and_dtypes(dtype, exponent):
+    """Special-cased exponents (compiled in as x*x, sqrt, ...) give PyTorch's values, dtypes,
+    grad_fn and gradients; x**2, x**3 and x**-1 are bit-exact, values and gradients."""
+
+    def f(T):
+        a = np.abs(np.random.default_rng(3).standard_normal(64)) + 0.1
+        x = T.tensor(a.astype(dtype), requires_grad=dtype != "int64")
+        y = x ** exponent
+        z = x.pow(exponent)
+        out = [y, z, y.dtype]
+        if x.requires_grad:
+            (g,) = T.autograd.grad(y.sum(), x)
+            out += [g, y.grad_fn.name()]
+        return out
+    exact = exponent in (2, 2.0, 3, -1)
+    same(f, rtol=0 if exact else 1e-6, atol=0 if exact else 1e-7)

@@ -329,6 +329,14 @@ def _div_dtype(args, statics):
     return checked(bool=reject, complex=reject, extra=_int_division)(args, statics)
 
 
+def _power(x, e):
+    """``jnp.power``; a compiled-in exponent (``Op.scalar_spec``) of 0.5 / -0.5 is sqrt / rsqrt, and an
+    integral one is repeated multiplication (exactly PyTorch's results for 2, 3, -1, -2)."""
+    if type(e) is float:
+        return jnp.sqrt(x) if e == 0.5 else 1 / jnp.sqrt(x)
+    return jnp.power(x, e)
+
+
 def _pow_grad(args, statics):
     a, b = args
     if not isinstance(a, R._Tensor):
@@ -400,8 +408,9 @@ def remainder(input, other, *, out=None):
 
 
 FUNCTIONS["remainder"] = remainder
-defop("pow(Tensor? self, Tensor? exponent)", jnp.power, inplace=True, grad=_pow_grad,
-      dtype=checked(bool=kernel("pow"), extra=_int_pow))
+_POW = defop("pow(Tensor? self, Tensor? exponent)", _power, inplace=True, grad=_pow_grad,
+             dtype=checked(bool=kernel("pow"), extra=_int_pow))
+_POW.scalar_spec = (1, frozenset((2, 3, 4, -1, -2, 0.5, -0.5)))     # PyTorch's special cases too
 
 
 def float_power(input, exponent, *, out=None):

@@ -71,6 +71,9 @@ class Op:
         # optional ``key -> forward function`` replacing ``jax.jit(pure(key))`` where a static
         # (an index, a slice start) should not cost one compilation per value
         self.forward_factory = None
+        # ``(position, values)``: a Python number at that operand position with one of these values
+        # is compiled into the program instead of passed as an array (pow's 2, 3, 0.5: x*x, sqrt)
+        self.scalar_spec = None
         self._fwd = {}
         self._bwd = {}
 
@@ -82,10 +85,15 @@ class Op:
         """The implementation with the statics bound and inputs cast to the computation dtypes."""
         statics, casts = key
         impl, varargs = self.impl, self.varargs
+        spec = None
+        if statics and type(statics[-1]) is ScalarSpec:
+            spec, statics = statics[-1], statics[:-1]
 
         def f(*arrays):
             cast = [a if c is None or a is None or a.dtype == c else a.astype(c)
                     for a, c in zip(arrays, casts)]
+            if spec is not None:        # the Python number itself: XLA specialises x ** 2 to x * x
+                cast[spec.pos] = spec.value
             if varargs:
                 return impl(cast, *statics)
             return impl(*cast, *statics)
@@ -238,7 +246,24 @@ def op_key(op, args, statics):
     else:
         c = None if comp is None else comp.np
         casts = (c,) * len(args)
+    spec = op.scalar_spec
+    if spec is not None:
+        pos, values = spec
+        a = args[pos] if pos < len(args) else None
+        if (type(a) is builtins.int or type(a) is builtins.float) and a in values:
+            statics = statics + (ScalarSpec(pos, builtins.int(a) if a == builtins.int(a) else a),)
     return (statics, casts)
+
+
+class ScalarSpec(tuple):
+    """A Python-number operand compiled into the program (``Op.scalar_spec``): the last static of a key."""
+    __slots__ = ()
+
+    def __new__(cls, pos, value):
+        return tuple.__new__(cls, (pos, value))
+
+    pos = property(lambda self: self[0])
+    value = property(lambda self: self[1])
 
 
 _SCALAR_TYPES = (builtins.int, builtins.float, builtins.bool, builtins.complex)
