@@ -114,3 +114,44 @@ def test_functional_jacobian_sees_changed_global():
         b = T.autograd.functional.jacobian(_uses_global, T.tensor(X))
         return a, b
     same(run)
+
+
+def _ensemble(T, n=3):
+    T.manual_seed(0)
+    models = [T.nn.Linear(4, 2) for _ in range(n)]
+    with T.no_grad():
+        for i, m in enumerate(models):
+            m.weight.copy_(T.tensor(data(2, 4, seed=10 + i)))
+            m.bias.copy_(T.tensor(data(2, seed=20 + i)))
+    return models
+
+
+def test_stack_module_state_and_ensemble_vmap():
+    """The model-ensembling tutorial: stack_module_state + vmap over functional_call."""
+    def f(T):
+        models = _ensemble(T)
+        params, buffers = T.func.stack_module_state(models)
+        base = models[0]
+        x = T.tensor(data(5, 4, seed=30))
+
+        def call(p, b, x):
+            return T.func.functional_call(base, (p, b), (x,))
+        out = T.func.vmap(call, in_dims=(0, 0, None))(params, buffers, x)
+        # outputs of torch.func transforms are not connected to the autograd tape in torchlike
+        # (docs/differences.md): compare values
+        return (sorted(params), params["weight"], params["weight"].requires_grad, params["weight"].is_leaf,
+                buffers, out.detach())
+    same(f)
+
+
+@pytest.mark.parametrize("case", ["empty", "mixed_mode", "mismatched_shapes"])
+def test_stack_module_state_errors(case):
+    def f(T):
+        if case == "empty":
+            return T.func.stack_module_state([])
+        if case == "mixed_mode":
+            models = _ensemble(T)
+            models[0].eval()
+            return T.func.stack_module_state(models)
+        return T.func.stack_module_state([T.nn.Linear(3, 2), T.nn.Linear(3, 4)])
+    same(f)

@@ -13,7 +13,8 @@ import jax
 from ._tensor import Tensor
 from .autograd import grad_mode
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
+           "stack_module_state"]
 
 
 def _is_tensor(x):
@@ -168,3 +169,28 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     finally:
         for store, attr, old in saved.values():
             store[attr] = old
+
+
+def stack_module_state(models):
+    """``(params, buffers)``: each model's parameters and buffers stacked along a new leading
+    dimension, by name, for ``vmap`` over ``functional_call`` (model ensembling).  The stacked
+    parameters are new leaves that require grad, as in PyTorch."""
+    from . import _ops_misc  # noqa: F401  (stack is registered there)
+    from . import stack
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+
+    def stacked(named):
+        names = [n for n, _ in named(models[0])]
+        out = {}
+        for name in names:
+            with grad_mode.no_grad():
+                out[name] = stack([dict(named(m))[name].detach() for m in models])
+        return out
+    params = stacked(lambda m: m.named_parameters())
+    for name, p in params.items():
+        p.requires_grad_(dict(models[0].named_parameters())[name].requires_grad)
+    return params, stacked(lambda m: m.named_buffers())
