@@ -155,3 +155,48 @@ def test_stack_module_state_errors(case):
             return T.func.stack_module_state(models)
         return T.func.stack_module_state([T.nn.Linear(3, 2), T.nn.Linear(3, 4)])
     same(f)
+
+
+def _straight_through(T):
+    class RoundST(T.autograd.Function):
+        """Straight-through estimator: forward rounds, backward passes the gradient through (x 3)."""
+        @staticmethod
+        def forward(x, scale):
+            return (x * scale).round()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.scale = inputs[1]
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * ctx.scale + 0 * x, None
+    return RoundST
+
+
+@pytest.mark.parametrize("transform", ["grad", "vmap_grad", "vmap_grad_rule", "jacrev", "functional_jacobian",
+                                       "functional_vjp"])
+def test_custom_function_backward_is_used_by_transforms(transform):
+    """JAX transforms differentiate a custom Function with its backward, not through its forward;
+    vmap needs the Function's opt-in (generate_vmap_rule), as in PyTorch."""
+    def f(T):
+        fn = _straight_through(T)
+        if transform == "vmap_grad_rule":
+            fn.generate_vmap_rule = True
+            transform_ = "vmap_grad"
+        else:
+            transform_ = transform
+        x = T.tensor(data(4, seed=40))
+        loss = lambda t: (fn.apply(t, 3.0) * t).sum()  # noqa: E731
+        if transform_ == "grad":
+            return T.func.grad(loss)(x)
+        if transform_ == "vmap_grad":
+            return T.func.vmap(T.func.grad(loss))(T.tensor(data(2, 4, seed=41)))
+        if transform_ == "jacrev":
+            return T.func.jacrev(lambda t: fn.apply(t, 3.0))(x)
+        if transform_ == "functional_jacobian":
+            return T.autograd.functional.jacobian(lambda t: fn.apply(t, 3.0), x)
+        return T.autograd.functional.vjp(lambda t: fn.apply(t, 3.0), x, T.ones(4))
+    same(f)

@@ -143,8 +143,15 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     def wrapper(*args, **kwargs):
         f = jax.vmap(_lift(func), in_axes=in_dims if not isinstance(in_dims, list) else tuple(in_dims),
                      out_axes=out_dims)
-        return _tensors(f(*_arrays(args), **kwargs))
+        VMAP_DEPTH[0] += 1
+        try:
+            return _tensors(f(*_arrays(args), **kwargs))
+        finally:
+            VMAP_DEPTH[0] -= 1
     return wrapper
+
+
+VMAP_DEPTH = [0]    # > 0 while a vmap traces its function (custom Functions check their vmap support)
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True,

@@ -13,9 +13,12 @@ from __future__ import annotations
 import contextlib
 import functools
 
+import jax
+
 from . import forward_ad, grad_mode
 from . import _saved
 from .graph import RECORD_EXTRA, Node
+from .._views import TRACKER as _TRACKER
 
 
 _NULL = contextlib.nullcontext()
@@ -151,6 +154,8 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         from .. import _registry as R
         T = _tensor_cls()
+        if _TRACKER[0] is None and any(isinstance(a, T) and isinstance(a._arr(), jax.core.Tracer) for a in args):
+            return _apply_traced(cls, args, kwargs)     # under a JAX transform (not torchlike.compile's trace)
         ctx = cls._backward_cls()
         ctx.needs_input_grad = tuple(isinstance(a, T) and a._requires_grad for a in args)
         fw = forward_ad.active()
@@ -253,3 +258,95 @@ def once_differentiable(fn):
             wrapped.append(o)
         return wrapped[0] if single else tuple(wrapped)
     return wrapper
+
+
+# ---- inside JAX transforms (torch.func, autograd.functional, torchlike.compile) ------------------
+
+def _run_forward(cls, args, kwargs):
+    """``(ctx, output)`` of the Function's forward on ``args``, tape off."""
+    T = _tensor_cls()
+    ctx = cls._backward_cls()
+    ctx.needs_input_grad = tuple(isinstance(a, T) and (a.is_floating_point() or a.is_complex()) for a in args)
+    with grad_mode.no_grad():
+        if cls.setup_context is not Function.setup_context:
+            output = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, output)
+        else:
+            output = cls.forward(ctx, *args, **kwargs)
+    return ctx, output
+
+
+def _apply_traced(cls, args, kwargs):
+    """The Function as a ``jax.custom_vjp``: JAX's transforms differentiate it with the user's
+    ``backward`` (straight-through estimators, stable gradients), not through ``forward``.
+    Under ``vmap`` JAX batches it (the Function must opt in, as in PyTorch)."""
+    from ..func import VMAP_DEPTH
+    T = _tensor_cls()
+    if VMAP_DEPTH[0] and not getattr(cls, "generate_vmap_rule", False) and "vmap" not in vars(cls):
+        raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
+                           "override and implement the vmap staticmethod or set generate_vmap_rule=True. For more "
+                           "details, please see https://pytorch.org/docs/main/notes/extending.func.html")
+    pos = [i for i, a in enumerate(args) if isinstance(a, T)]
+    dtypes = [args[i]._dtype for i in pos]
+    structure = {}
+
+    def call_with(arrays):
+        full = list(args)
+        for i, a, d in zip(pos, arrays, dtypes):
+            full[i] = T._wrap(a, dtype=d)
+        ctx, out = _run_forward(cls, tuple(full), kwargs)
+        outs = out if isinstance(out, tuple) else (out,)
+        structure["tuple"] = isinstance(out, tuple)
+        structure["is_tensor"] = [isinstance(o, T) for o in outs]
+        structure["static"] = [None if isinstance(o, T) else o for o in outs]
+        structure["out_dtypes"] = [o._dtype if isinstance(o, T) else None for o in outs]
+        return ctx, tuple(o._arr() for o in outs if isinstance(o, T))
+
+    @jax.custom_vjp
+    def fn(*arrays):
+        return call_with(arrays)[1]
+
+    def fwd(*arrays):
+        ctx, out = call_with(arrays)
+        saved = tuple(ctx.to_save)
+        # tensors the backward reads (saved, or kept as ctx attributes) travel as residual arrays;
+        # other ctx attributes are plain Python values, kept aside
+        attrs = {k: v for k, v in vars(ctx).items() if isinstance(v, T)}
+        structure["saved"] = [t is not None for t in saved]
+        structure["saved_dtypes"] = [None if t is None else t._dtype for t in saved]
+        structure["attr_names"] = list(attrs)
+        structure["attr_dtypes"] = [v._dtype for v in attrs.values()]
+        structure["plain"] = {k: v for k, v in vars(ctx).items()
+                              if not isinstance(v, T) and k not in ("to_save", "_saved")}
+        res = (tuple(t._arr() for t in saved if t is not None), tuple(v._arr() for v in attrs.values()),
+               tuple(jax.numpy.zeros_like(a) for a in arrays))
+        return out, res
+
+    def bwd(res, cts):
+        saved_arrays, attr_arrays, zeros = res
+        ctx = cls._backward_cls()
+        for k, v in structure["plain"].items():
+            setattr(ctx, k, v)
+        it = iter(saved_arrays)
+        saved = tuple(T._wrap(next(it), dtype=d) if present else None
+                      for present, d in zip(structure["saved"], structure["saved_dtypes"]))
+        ctx._saved = tuple((t, None if t is None else t._vc[0]) for t in saved)
+        for k, a, d in zip(structure["attr_names"], attr_arrays, structure["attr_dtypes"]):
+            setattr(ctx, k, T._wrap(a, dtype=d))
+        grads_out = [T._wrap(c, dtype=d) for c, d in zip(cts, [d for d in structure["out_dtypes"] if d is not None])]
+        with grad_mode.no_grad():
+            result = cls.backward(ctx, *grads_out)
+        if not isinstance(result, tuple):
+            result = (result,)
+        grads = []
+        for i, z in zip(pos, zeros):
+            g = result[i] if i < len(result) else None
+            grads.append(z if g is None else g._arr().astype(z.dtype))
+        return tuple(grads)
+
+    fn.defvjp(fwd, bwd)
+    arrays = fn(*[args[i]._arr() for i in pos])
+    it = iter(arrays)
+    outs = [T._wrap(next(it), dtype=d) if flag else s
+            for flag, s, d in zip(structure["is_tensor"], structure["static"], structure["out_dtypes"])]
+    return tuple(outs) if structure["tuple"] else outs[0]
