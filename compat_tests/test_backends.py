@@ -15,8 +15,7 @@ def _restore_precision():
 
 
 def _state(T):
-    return (T.get_float32_matmul_precision(), T.backends.cuda.matmul.allow_tf32, T.backends.cudnn.enabled,
-            T.backends.cudnn.benchmark, T.backends.cudnn.deterministic, T.backends.mps.is_available())
+    return (T.get_float32_matmul_precision(), T.backends.cuda.matmul.allow_tf32, T.backends.mps.is_available())
 
 
 @pytest.mark.parametrize("action", ["none", "high", "medium", "highest", "tf32_on", "tf32_off"])
@@ -40,13 +39,27 @@ def test_unknown_precision_warns_and_changes_nothing():
         assert T.get_float32_matmul_precision() == "highest"
 
 
-def test_script_flags_are_settable():
-    for T in (torch, torchlike):
-        T.backends.cudnn.benchmark = True
-        T.backends.cudnn.deterministic = True
-        assert T.backends.cudnn.benchmark and T.backends.cudnn.deterministic
-        T.backends.cudnn.benchmark = False
-        T.backends.cudnn.deterministic = False
+@pytest.mark.parametrize("flags", [dict(enabled=False, benchmark=True, deterministic=True), dict(), dict(
+    enabled=True, allow_tf32=False)])
+def test_cudnn_flags_context(flags):
+    """Scripts set cudnn flags; torch.testing freezes the global setters once imported, so both
+    libraries are compared through the flags() context manager (which restores on exit)."""
+    def state(T):
+        c = T.backends.cudnn
+        return c.enabled, c.benchmark, c.deterministic, c.allow_tf32
+    before = state(torchlike)
+    with torch.backends.cudnn.flags(**flags):
+        expected = state(torch)
+    with torchlike.backends.cudnn.flags(**flags):
+        assert state(torchlike) == expected
+    assert state(torchlike) == before
+
+
+def test_torchlike_cudnn_flags_are_plain_settable_attributes():
+    c = torchlike.backends.cudnn
+    c.benchmark, c.deterministic = True, True
+    assert c.benchmark and c.deterministic
+    c.benchmark, c.deterministic = False, False
 
 
 def test_matmul_is_full_float32_by_default():

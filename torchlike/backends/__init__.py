@@ -7,6 +7,7 @@ own convolution algorithms, deterministically on CPU.
 """
 from __future__ import annotations
 
+import contextlib
 import types
 import warnings
 
@@ -64,3 +65,21 @@ cudnn.version = lambda: None
 mps = types.ModuleType("torchlike.backends.mps")
 mps.is_available = lambda: False
 mps.is_built = lambda: False
+
+
+@contextlib.contextmanager
+def _cudnn_flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=False, allow_tf32=True,
+                 fp32_precision="none", depthwise_kernel="auto"):
+    """``torch.backends.cudnn.flags(...)``: set the flags for a block, restore them after."""
+    names = ("enabled", "benchmark", "deterministic", "allow_tf32")
+    old = {n: getattr(cudnn, n) for n in names}
+    for n, v in zip(names, (enabled, benchmark, deterministic, allow_tf32)):
+        setattr(cudnn, n, v)
+    try:
+        yield
+    finally:
+        for n, v in old.items():
+            setattr(cudnn, n, v)
+
+
+cudnn.flags = _cudnn_flags
