@@ -5,8 +5,8 @@ process (torchlike arrays live in one JAX runtime; see docs/differences.md).
 A :class:`TensorDataset` (or a chain of :class:`Subset` over one, as
 ``random_split`` makes) batched with the default collate is fetched with one
 gather per tensor instead of one index op per sample: the result is what
-``default_collate`` of the samples would be, and integer indexing of a tensor
-compiles a program per index value, so per-sample fetching is slow.
+``default_collate`` of the samples would be, in one compiled gather instead of
+one index op per sample.
 """
 from __future__ import annotations
 
