@@ -249,6 +249,23 @@ def _max_pool(x, kernel, stride, padding, dilation, ceil_mode):
     return y[(Ellipsis,) + tuple(slice(0, o) for o in outs)]
 
 
+def _window_max(x, flat, valid, outs):
+    """(max values, flat plane indices) over windows given as host index arrays laid out
+    ``(o1, k1, o2, k2, ...)`` (position in each input plane, and whether it is inside)."""
+    nsp = len(outs)
+    perm = list(range(0, 2 * nsp, 2)) + list(range(1, 2 * nsp, 2))
+    flat = flat.transpose(perm).reshape(tuple(outs) + (-1,))
+    valid = valid.transpose(perm).reshape(tuple(outs) + (-1,))
+    planes = x.reshape(x.shape[:-nsp] + (-1,))
+    vals = jnp.take(planes, jnp.asarray(flat.reshape(-1)), axis=-1).reshape(x.shape[:-nsp] + flat.shape)
+    neg = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
+    vals = jnp.where(jnp.asarray(valid), vals, jnp.asarray(neg, x.dtype))
+    arg = jnp.argmax(vals, axis=-1)
+    values = jnp.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
+    idx = jnp.take_along_axis(jnp.broadcast_to(jnp.asarray(flat), vals.shape), arg[..., None], axis=-1)[..., 0]
+    return values, idx
+
+
 def _max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
     """(values, flat indices into each input plane): the window elements are gathered explicitly."""
     nsp = len(kernel)
@@ -265,17 +282,7 @@ def _max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
         flat = flat * n + np.clip(g, 0, n - 1)
     # reorder to (outs..., kernel...) then flatten windows
     shape = sum(([o, k] for o, k in zip(outs, kernel)), [])
-    perm = list(range(0, 2 * nsp, 2)) + list(range(1, 2 * nsp, 2))
-    flat = flat.reshape(shape).transpose(perm).reshape(tuple(outs) + (-1,))
-    valid = valid.reshape(shape).transpose(perm).reshape(tuple(outs) + (-1,))
-    planes = x.reshape(x.shape[:-nsp] + (-1,))
-    vals = jnp.take(planes, jnp.asarray(flat.reshape(-1)), axis=-1).reshape(x.shape[:-nsp] + flat.shape)
-    neg = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
-    vals = jnp.where(jnp.asarray(valid), vals, jnp.asarray(neg, x.dtype))
-    arg = jnp.argmax(vals, axis=-1)
-    values = jnp.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
-    idx = jnp.take_along_axis(jnp.broadcast_to(jnp.asarray(flat), vals.shape), arg[..., None], axis=-1)[..., 0]
-    return values, idx
+    return _window_max(x, flat.reshape(shape), valid.reshape(shape), outs)
 
 
 def _avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -387,17 +394,7 @@ def _adaptive_max_pool_indices(x, output_size):
             flat[..., None, None] * n + pos.reshape((1,) * (flat.ndim // 2) + pos.shape)
         valid = np.multiply.outer(valid, ok) if valid.ndim == 0 else valid[..., None, None] & ok
     # axes are (o1, k1, o2, k2, ...): bring the window offsets last
-    perm = list(range(0, 2 * nsp, 2)) + list(range(1, 2 * nsp, 2))
-    flat = flat.transpose(perm).reshape(tuple(output_size) + (-1,))
-    valid = valid.transpose(perm).reshape(tuple(output_size) + (-1,))
-    planes = x.reshape(x.shape[:-nsp] + (-1,))
-    vals = jnp.take(planes, jnp.asarray(flat.reshape(-1)), axis=-1).reshape(x.shape[:-nsp] + flat.shape)
-    neg = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
-    vals = jnp.where(jnp.asarray(valid), vals, jnp.asarray(neg, x.dtype))
-    arg = jnp.argmax(vals, axis=-1)
-    values = jnp.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
-    idx = jnp.take_along_axis(jnp.broadcast_to(jnp.asarray(flat), vals.shape), arg[..., None], axis=-1)[..., 0]
-    return values, idx
+    return _window_max(x, flat, valid, output_size)
 
 
 defop("adaptive_max_pool2d(Tensor self, int[] output_size)", _adaptive_max_pool, dtype="keep", method=False,

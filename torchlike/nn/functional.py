@@ -254,6 +254,18 @@ def bilinear(input1, input2, weight, bias=None):
     return y if bias is None else y + bias
 
 
+def _check_conv_tail(name, nsp, input, weight, dilation, groups):
+    """PyTorch's checks of dilation, groups and the weight's rank, shared by conv and conv_transpose."""
+    if any(v <= 0 for v in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.ndim != nsp + 2:
+        raise RuntimeError("weight should have at least three dimensions" if weight.ndim < 3 else
+                           f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.shape)}")
+
+
 def _conv(nsp, input, weight, bias, stride, padding, dilation, groups):
     _check_tensor(input, f"conv{nsp}d")
     stride = _tuple(stride, nsp)
@@ -269,14 +281,7 @@ def _conv(nsp, input, weight, bias, stride, padding, dilation, groups):
             raise RuntimeError("negative padding is not supported")
     if any(v <= 0 for v in stride):
         raise RuntimeError("non-positive stride is not supported")
-    if any(v <= 0 for v in dilation):
-        raise RuntimeError("dilation should be greater than zero")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    if weight.ndim != nsp + 2:
-        raise RuntimeError("weight should have at least three dimensions" if weight.ndim < 3 else
-                           f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to conv{nsp}d, but got "
-                           f"input of size: {list(input.shape)}")
+    _check_conv_tail(f"conv{nsp}d", nsp, input, weight, dilation, groups)
     return call(_OP["convolution"], (input, weight, bias), (stride, padding, dilation, builtins.int(groups)))
 
 
@@ -1021,14 +1026,7 @@ def _conv_transpose(nsp, input, weight, bias, stride, padding, output_padding, g
         raise RuntimeError("negative padding is not supported")
     if any(v < 0 for v in output_padding):
         raise RuntimeError("negative output_padding is not supported")
-    if any(v <= 0 for v in dilation):
-        raise RuntimeError("dilation should be greater than zero")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    if weight.ndim != nsp + 2:
-        raise RuntimeError("weight should have at least three dimensions" if weight.ndim < 3 else
-                           f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to {name}, but got "
-                           f"input of size: {list(input.shape)}")
+    _check_conv_tail(name, nsp, input, weight, dilation, groups)
     if input.ndim not in (nsp + 1, nsp + 2):
         raise RuntimeError(f"Expected {nsp + 1}D (unbatched) or {nsp + 2}D (batched) input to {name}, but got "
                            f"input of size: {list(input.shape)}")
