@@ -269,11 +269,14 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats")
     p.add_argument("--markdown", action="store_true", help="print a markdown table")
+    p.add_argument("--only", default="", help="run only the cases whose name contains this text")
     args = p.parse_args()
     torch.set_num_threads(1)
     repeat = 3 if args.quick else 7
     rows = []
     for name, make, number in CASES:
+        if args.only not in name:
+            continue
         fns = make()
         times = {k: timeit(f, max(1, number // (4 if args.quick else 1)), repeat) for k, f in fns.items()}
         rows.append((name, times))

@@ -72,6 +72,9 @@ for _name, _fn in _random.INPLACE_SAMPLERS.items():
 Tensor.index_put_ = _indexing.index_put_
 Tensor.index_put = _indexing.index_put
 autograd.Variable = Tensor
+_tensor._hot.getitem, _tensor._hot.setitem = _indexing.getitem, _indexing.setitem
+_tensor._hot.parse_to, _tensor._hot.to_copy = _creation.parse_to, _ops_misc.to_copy
+autograd._bind(Tensor, _creation.ones_like, _registry._constant)
 
 
 def _reflected(name):

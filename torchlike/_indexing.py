@@ -44,8 +44,14 @@ _ELLIPSIS, _NONE, _BOOL, _INT, _SLICE, _MASK, _ARRAY = range(7)
 
 
 def _tensor_cls():
-    from ._tensor import Tensor
-    return Tensor
+    global _TENSOR
+    if _TENSOR is None:
+        from ._tensor import Tensor
+        _TENSOR = Tensor
+    return _TENSOR
+
+
+_TENSOR = None
 
 
 # ---- parsing --------------------------------------------------------------------------

@@ -61,6 +61,8 @@ def checked(rule="promote", *, tensor_only=None, extra=None, **reject):
             if extra is not None:
                 extra(args, statics, d)
         return base(args, statics)
+    # without ``extra`` the result depends on the tensors' dtypes only: ``call``'s fast path may cache it
+    rule_checked.by_dtype = extra is None and getattr(base, "by_dtype", False)
     return rule_checked
 
 

@@ -35,6 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
+from . import _lazy
+from ._lazy import ENABLED as _LAZY, LazyRef as _LazyRef, defer as _defer
 from . import _views
 from ._views import TRACKER as _TRACKER, Storage
 from .autograd import grad_mode
@@ -75,6 +77,11 @@ class Op:
         # is compiled into the program instead of passed as an array (pow's 2, 3, 0.5: x*x, sqrt)
         self.scalar_spec = None
         self._fwd = {}
+        self._avals = {}            # (key, input shapes/dtypes) -> output shapes/dtypes (``_lazy``)
+        self._node_cls = None       # the grad_fn class, when ``grad`` is a name
+        # (statics, input dtypes, default dtype) -> (compiled forward, output dtype): calls on one or two
+        # plain tensors of one dtype that need no grad skip the dtype rule and key (``call``)
+        self._fast = {}
         self._bwd = {}
 
     def __repr__(self):
@@ -299,16 +306,48 @@ def call(op, args, statics, out=None):
     T = _Tensor
     if _TRACKER[0] is not None:
         _TRACKER[0].read(args)
+    elif out is None:
+        n = len(args)
+        if n == 1:
+            a = args[0]
+            if type(a) is T and a._view is None and not a._requires_grad:
+                hit = op._fast.get((statics, a._dtype, _DEFAULT[0]))
+                if hit is not None:
+                    arr = a._storage._a
+                    if type(arr) is not _LazyRef:
+                        try:
+                            return T._wrap(hit[0](arr), dtype=hit[1])
+                        except Exception:       # noqa: BLE001 - the general path raises it properly
+                            pass
+        elif n == 2:
+            a, b = args
+            if (type(a) is T and type(b) is T and a._dtype is b._dtype and a._view is None and b._view is None
+                    and not a._requires_grad and not b._requires_grad):
+                hit = op._fast.get((statics, a._dtype, _DEFAULT[0]))
+                if hit is not None:
+                    x, y = a._storage._a, b._storage._a
+                    if type(x) is not _LazyRef and type(y) is not _LazyRef:
+                        try:
+                            return T._wrap(hit[0](x, y), dtype=hit[1])
+                        except Exception:       # noqa: BLE001 - the general path raises it properly
+                            pass
     if args and type(args[0]) in _SCALAR_TYPES and not op.scalar_self:
         _not_a_tensor(op, args)
     key = op_key(op, args, statics)
     arrays = []
     needs_grad = False
     tensors = False
+    pending = False
     for a, cast in zip(args, key[1]):
         if isinstance(a, T):
             tensors = True
-            arrays.append(a._arr())
+            if a._view is None:
+                r = a._storage._a
+                if type(r) is _LazyRef:
+                    pending = True
+                arrays.append(r)
+            else:
+                arrays.append(a._arr())
             if a._requires_grad:
                 needs_grad = True
         elif cast is not None and type(a) in _SCALAR_TYPES:
@@ -321,6 +360,17 @@ def call(op, args, statics, out=None):
             return call(op, (first,) + tuple(args[1:]), statics, out)
         raise TypeError(f"{op.name}() received an invalid combination of arguments - got "
                         f"({', '.join(type(a).__name__ for a in args)}), but expected at least one Tensor")
+    needs_grad = needs_grad and _state.enabled and op.differentiable
+    lazy = (needs_grad and _LAZY[0] and out is None and op.view is None and op.forward_factory is None
+            and _TRACKER[0] is None and not _RECORD_EXTRA[0] and _extra is None)
+    if lazy:
+        deferred = _defer(op, key, args, arrays, statics, T._wrap, record)
+        if deferred is not None:
+            if op.returns is not None:
+                return op.returns(*deferred)
+            return deferred
+    if pending:
+        arrays = _lazy.concrete(arrays)
     try:
         fn = op.forward(key)
         result = fn(*arrays)
@@ -332,13 +382,18 @@ def call(op, args, statics, out=None):
         raise IndexError(f"{op.name}(): {e}") from None
     except ValueError as e:
         raise _translate(op, e) from None
-    needs_grad = needs_grad and _state.enabled and op.differentiable
+    if lazy:
+        _lazy.learn(op, key, arrays, result)
     if out is not None:
         return _write_out(op, out, result, needs_grad, args)
     if type(result) is tuple or type(result) is list:
         outs = tuple(T._wrap(r) for r in result)
     else:
         outs = (T._wrap(result),)
+        if (not needs_grad and op.view is None and op.returns is None and op.forward_factory is None
+                and op.scalar_spec is None and getattr(op.dtype_rule, "by_dtype", False) and 0 < len(args) <= 2
+                and _TRACKER[0] is None):
+            _learn_fast(op, args, statics, fn, outs[0]._dtype)
     if op.view is not None:
         _make_views(op, args[0], outs, statics)
     if needs_grad:
@@ -348,6 +403,22 @@ def call(op, args, statics, out=None):
     if len(outs) == 1 and type(result) is not tuple and type(result) is not list:
         return outs[0]
     return outs
+
+
+# rules whose result (and errors) depend only on the arguments' dtypes (for tensors of one dtype)
+for _rule in (rule_promote, rule_float, rule_keep, rule_int, rule_first):
+    _rule.by_dtype = True
+_DEFAULT = D._default
+
+
+def _learn_fast(op, args, statics, fn, out_dtype):
+    T = _Tensor
+    a = args[0]
+    if type(a) is not T or (len(args) == 2 and (type(args[1]) is not T or args[1]._dtype is not a._dtype)):
+        return
+    if len(op._fast) > 256:
+        op._fast.clear()
+    op._fast[(statics, a._dtype, _DEFAULT[0])] = (fn, out_dtype)
 
 
 # Ops whose first tensor parameter takes a Python number (PyTorch has a Scalar overload there, or its
@@ -398,35 +469,61 @@ def _make_views(op, base, outs, statics):
 def record(op, key, args, arrays, outs, statics):
     """Attach an OpNode to ``outs`` for the differentiable inputs in ``args``."""
     T = _Tensor
-    grad = op.grad
-    name = grad if type(grad) is str else grad(args, statics)
-    node = node_class(name)()
+    cls = op._node_cls
+    if cls is None:
+        grad = op.grad
+        if type(grad) is str:
+            cls = op._node_cls = node_class(grad)
+        else:
+            cls = node_class(grad(args, statics))
+    node = cls()
     edges = []
     mask = []
-    edge_pos = []
-    for a, kind in zip(args, op.edge_kinds or itertools.repeat(0)):
-        is_t = isinstance(a, T)
-        if kind == 2 or (kind == 1 and not is_t):
-            mask.append(False)
-            edge_pos.append(None)
-            continue
-        edge_pos.append(len(edges))
-        if is_t and a._requires_grad:
-            edges.append(a._edge())
-            mask.append(True)
-        else:
-            edges.append((None, 0))
-            mask.append(False)
+    kinds = op.edge_kinds
+    if kinds is None:           # every argument has an edge
+        edge_pos = None
+        for a in args:
+            if isinstance(a, T) and a._requires_grad:
+                edges.append(a._edge())
+                mask.append(True)
+            else:
+                edges.append((None, 0))
+                mask.append(False)
+    else:
+        edge_pos = []
+        for a, kind in zip(args, kinds):
+            is_t = isinstance(a, T)
+            if kind == 2 or (kind == 1 and not is_t):
+                mask.append(False)
+                edge_pos.append(None)
+                continue
+            edge_pos.append(len(edges))
+            if is_t and a._requires_grad:
+                edges.append(a._edge())
+                mask.append(True)
+            else:
+                edges.append((None, 0))
+                mask.append(False)
     node.next_functions = tuple(edges)
     node._seq = next(_seq)   # after the inputs' AccumulateGrad nodes exist: seq order is topological
     node._op = op
     node._key = key
     node._arrays = arrays
     node._mask = tuple(mask)
-    node._edge_pos = tuple(edge_pos)
+    node._edge_pos = tuple(range(len(args))) if edge_pos is None else tuple(edge_pos)
     node._inputs = args
-    node._out_meta = tuple((a.shape, a.dtype) for a in (o._arr() for o in outs))
-    node._saved = _saved_versions(op, args, outs)
+    if len(outs) == 1:
+        o = outs[0]
+        a = o._storage._a if o._view is None else o._arr()
+        node._out_meta = ((a.shape, a.dtype),)
+    else:
+        node._out_meta = tuple((a.shape, a.dtype) for a in (o._storage._a if o._view is None else o._arr()
+                                                            for o in outs))
+    saves = op.saves
+    if saves == _SAVES_ALL:
+        node._saved = tuple([(a, a._vc[0]) for a in args if isinstance(a, T)])
+    else:
+        node._saved = _saved_versions(op, args, outs) if saves else ()
     if grad_mode.inference_seen[0]:
         for t, _ in node._saved:
             if t.is_inference():
@@ -436,16 +533,22 @@ def record(op, key, args, arrays, outs, statics):
                     "normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
                     "`torch.inference_mode()`.")
     diff = []
-    for i, o in enumerate(outs):
-        if o._dtype.category >= D.FLOAT:
+    i = 0
+    for o in outs:
+        if o._dtype.category >= _FLOAT:
             o._requires_grad = True
             o._grad_fn = node
             o._output_nr = i
             diff.append(i)
+        i += 1
     node._diff_outs = tuple(diff)
     if _RECORD_EXTRA[0]:                    # saved-tensor hooks / anomaly mode
         _saved_mod.on_record(node, args, outs)
     return node
+
+
+_SAVES_ALL = ("all",)
+_FLOAT = D.FLOAT
 
 
 def _saved_versions(op, args, outs):

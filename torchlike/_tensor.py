@@ -22,8 +22,18 @@ from . import _dtype as D
 from . import _registry as R
 from . import _views as V
 from ._device import device as _device_cls, device_of
+from . import autograd as _autograd
 from .autograd import grad_mode
 from .autograd.graph import AccumulateGrad, _register
+
+
+class _Hot:
+    """Functions of modules that import this one, bound once the package is loaded (torchlike/__init__):
+    a function-level import costs ~1 us per call on hot paths."""
+    getitem = setitem = parse_to = to_copy = None
+
+
+_hot = _Hot()
 
 
 class Size(tuple):
@@ -128,7 +138,13 @@ class Tensor:
         return self._cache
 
     def _ndim(self):
-        return self._arr().ndim
+        return len(self._shape())
+
+    def _shape(self):
+        """The shape, without running a pending op (``_lazy``)."""
+        if self._view is None:
+            return self._storage._a.shape
+        return self._view[0]
 
     def _layout(self):
         if self._view is not None:
@@ -342,11 +358,10 @@ class Tensor:
         return _register(holder, "hooks", hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
-        t = Tensor._wrap(self._arr())
+        t = Tensor._wrap(self._storage._a if self._view is None else self._arr(), dtype=self._dtype)
         t._storage, t._view, t._cache, t._cache_gen = self._storage, self._view, self._cache, self._cache_gen
         t._vc = self._vc
         return t
@@ -386,10 +401,10 @@ class Tensor:
     # ---- metadata ----------------------------------------------------------
     @property
     def shape(self):
-        return Size(self._arr().shape)
+        return Size(self._shape())
 
     def size(self, dim=None):
-        shape = self._arr().shape
+        shape = self._shape()
         if dim is None:
             return Size(shape)
         return shape[_wrap_dim(dim, len(shape))]
@@ -400,7 +415,7 @@ class Tensor:
 
     @property
     def device(self):
-        return device_of(self._arr())
+        return device_of(self._storage._a if self._view is None else self._arr())
 
     @property
     def is_cuda(self):
@@ -416,15 +431,15 @@ class Tensor:
 
     @property
     def ndim(self):
-        return self._arr().ndim
+        return len(self._shape())
 
     def dim(self):
-        return self._arr().ndim
+        return len(self._shape())
 
     ndimension = dim
 
     def numel(self):
-        return math.prod(self._arr().shape)
+        return math.prod(self._shape())
 
     nelement = numel
 
@@ -483,7 +498,7 @@ class Tensor:
         return strided
 
     def __len__(self):
-        shape = self._arr().shape
+        shape = self._shape()
         if not shape:
             raise TypeError("len() of a 0-d tensor")
         return shape[0]
@@ -593,12 +608,11 @@ class Tensor:
 
     # ---- dtype / device conversion -----------------------------------------
     def to(self, *args, **kwargs):
-        from ._creation import parse_to
-        dtype, dev, copy = parse_to(self, *args, **kwargs)
+        dtype, dev, copy = _hot.parse_to(self, *args, **kwargs)
         return self._to(dtype, dev, copy)
 
     def _to(self, dtype=None, dev=None, copy=False):
-        from ._ops_misc import to_copy
+        to_copy = _hot.to_copy
         same_dtype = dtype is None or dtype is self._dtype
         same_dev = dev is None or dev == self.device
         if same_dtype and same_dev and not copy:
@@ -661,12 +675,10 @@ class Tensor:
 
     # ---- operators ---------------------------------------------------------
     def __getitem__(self, index):
-        from ._indexing import getitem
-        return getitem(self, index)
+        return _hot.getitem(self, index)
 
     def __setitem__(self, index, value):
-        from ._indexing import setitem
-        setitem(self, index, value)
+        _hot.setitem(self, index, value)
 
     @property
     def T(self):

@@ -17,6 +17,8 @@ import math
 import jax
 import numpy as np
 
+from ._lazy import LazyRef
+
 
 _serials = itertools.count()
 
@@ -31,12 +33,33 @@ class Storage:
 
     ``gen`` counts writes, so that views know when their cached values are stale.
     """
-    __slots__ = ("array", "gen", "serial", "__weakref__")
+    __slots__ = ("_a", "gen", "serial", "__weakref__")
 
     def __init__(self, array):
-        self.array = array
+        self._a = array                 # a jax.Array, or a _lazy.LazyRef until its op has run
         self.gen = 0
         self.serial = next(_serials)   # creation order: torchlike.compile tells old storages from new
+
+    @property
+    def array(self):
+        a = self._a
+        if type(a) is LazyRef:
+            a = a.value()
+        return a
+
+    @array.setter
+    def array(self, value):
+        self._a = value
+
+    def __reduce_ex__(self, protocol):
+        # copies and pickles carry the value, never a pending recipe (``_lazy``)
+        return (_rebuild_storage, (self.array, self.gen))
+
+
+def _rebuild_storage(array, gen):
+    st = Storage(array)
+    st.gen = gen
+    return st
 
 
 def contiguous_strides(shape):

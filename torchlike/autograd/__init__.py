@@ -6,6 +6,7 @@ import warnings
 from . import anomaly_mode, forward_ad, functional, graph, profiler  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401  (the module stays importable by its full name)
+from . import engine
 from .engine import run_backward
 from .function import Function, once_differentiable  # noqa: F401
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
@@ -15,8 +16,17 @@ from .graph import Node  # noqa: F401
 Variable = None  # set in torchlike/__init__ (Tensor)
 
 
+_Tensor = _ones_like = _constant = None     # bound by torchlike/__init__ (import cycle; hot path)
+
+
+def _bind(tensor_cls, ones_like, constant):
+    global _Tensor, _ones_like, _constant
+    _Tensor, _ones_like, _constant = tensor_cls, ones_like, constant
+    engine._Tensor = tensor_cls
+
+
 def _as_tuple(x):
-    from .._tensor import Tensor
+    Tensor = _Tensor
     if x is None:
         return ()
     return (x,) if isinstance(x, Tensor) else tuple(x)
@@ -25,8 +35,7 @@ def _as_tuple(x):
 def _make_grads(outputs, grad_outputs, is_grads_batched=False):
     """One seed per output (``zip`` semantics, as PyTorch): a given gradient is checked against its output;
     None means ones for a scalar output that requires grad."""
-    from .._creation import ones_like
-    from .._tensor import Tensor
+    Tensor = _Tensor
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if isinstance(g, Tensor):
@@ -48,10 +57,9 @@ def _make_grads(outputs, grad_outputs, is_grads_batched=False):
                     raise RuntimeError("grad can be implicitly created only for real scalar outputs but got "
                                        f"{out.dtype}")
                 if out.ndim == 0:       # the usual seed: a cached device constant, no eager JAX op
-                    from .._registry import _constant
                     grads.append(Tensor._wrap(_constant(1, out._dtype.np), dtype=out._dtype))
                 else:
-                    grads.append(ones_like(out))
+                    grads.append(_ones_like(out))
             else:
                 grads.append(None)
         else:
@@ -85,7 +93,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     retained) and only the part of the graph leading to them runs.  The graph
     is freed unless ``retain_graph`` (default: ``create_graph``).
     """
-    from .._tensor import Tensor
+    Tensor = _Tensor
     if grad_variables is not None:
         if grad_tensors is not None:
             raise RuntimeError("'grad_tensors' and 'grad_variables' (deprecated) arguments both passed to "

@@ -14,6 +14,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .. import _lazy
+from .._lazy import LazyRef
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _programs = {}
@@ -48,15 +50,22 @@ def collect(roots):
     # Leaves (AccumulateGrad: no outgoing edges) go last.  Their _seq dates from the step that first
     # used the parameter, so sorting them among the fresh OpNodes would give step 1 and step 2 of a
     # training loop different plans (two compiles); after all OpNodes the plan is the same every step.
-    nodes.sort(key=lambda n: (isinstance(n, AccumulateGrad), -n._seq))
+    nodes.sort(key=_order)
     return nodes
+
+
+def _order(n):
+    return (isinstance(n, AccumulateGrad), -n._seq)
 
 
 def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
     """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array})."""
     index = {id(n): i for i, n in enumerate(nodes)}
+    cts = tuple([g._arr() for (n, _), g in zip(roots, root_grads) if n is not None])
+    seg = _lazy.current() if _lazy._pending else None
     plan = []
     arrays = []
+    lazy_pos = []       # per op node: ((input position, segment output), ...) that the program computes
     for n in nodes:
         if type(n) is AccumulateGrad or isinstance(n, AccumulateGrad):
             plan.append(None)
@@ -67,20 +76,68 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
             if t._vc[0] != version:
                 from .engine import check_saved
                 check_saved(n)
-        edges = tuple(None if nxt is None else (index[id(nxt)], nr) for nxt, nr in n.next_functions)
+        edges = tuple([None if nxt is None else (index[id(nxt)], nr) for nxt, nr in n.next_functions])
         plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, edges, n._edge_pos))
-        arrays.append(n._arrays)
-    root_sig = tuple((index[id(n)], nr) for n, nr in roots if n is not None)
+        arrs = n._arrays
+        if type(arrs) is list:
+            pos = ()
+            for j, a in enumerate(arrs):
+                if type(a) is LazyRef:
+                    if a.seg is seg:
+                        pos += ((j, a.idx),)
+                    else:
+                        arrs[j] = a.value()         # a closed segment's output
+            if pos:
+                arrs = list(arrs)
+                for j, _ in pos:
+                    arrs[j] = None
+            lazy_pos.append(pos)
+        else:
+            lazy_pos.append(())
+        arrays.append(arrs)
+    root_sig = tuple([(index[id(n)], nr) for n, nr in roots if n is not None])
     cap_sig = () if not capture else tuple(sorted((index[i], nr, slot) for (i, nr), slot in capture.items()
                                                   if i in index))
-    sig = (tuple(plan), root_sig, cap_sig)
-    fn = _programs.get(sig)
-    if fn is None:
-        if len(_programs) > MAX_PROGRAMS:
-            _programs.clear()
-        fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig))
-    cts = tuple(g._arr() for (n, _), g in zip(roots, root_grads) if n is not None)
-    acc_grads, captured = fn(tuple(arrays), cts)
+    joint = seg is not None and any(lazy_pos)
+    if joint:
+        # the open segment's forward runs inside the backward program; only the roots' values come out
+        seg.close()
+        need = []
+        for n, nr in roots:
+            base = seg.node_out.get(id(n))
+            if base is not None:
+                need.append(base + nr)
+        need = tuple(sorted(set(need)))
+        entries = tuple(seg.entries)
+        lazy_pos = tuple(lazy_pos)
+        sig = (tuple(plan), root_sig, cap_sig, entries, lazy_pos, need)
+        fn = _programs.get(sig)
+        if fn is None and not _lazy.seen_enough(sig, seg.ext):
+            # not seen before: the segment runs op by op and the backward program is the plain one,
+            # which a graph of this structure may already have
+            joint = False
+            seg.compute()
+            k = 0
+            for n, p in zip(nodes, plan):
+                if p is not None:
+                    if lazy_pos[k]:
+                        arrays[k] = n._arrays
+                    k += 1
+    if joint:
+        if fn is None:
+            if len(_programs) > MAX_PROGRAMS:
+                _programs.clear()
+            fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig, (entries, lazy_pos, need)))
+        acc_grads, captured, values = fn(tuple(arrays), cts, tuple(seg.ext))
+        seg.publish(need, values)
+    else:
+        sig = (tuple(plan), root_sig, cap_sig)
+        fn = _programs.get(sig)
+        if fn is None:
+            if len(_programs) > MAX_PROGRAMS:
+                _programs.clear()
+            fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig))
+        acc_grads, captured = fn(tuple(arrays), cts)
     if not retain_graph:
         for n, p in zip(nodes, plan):
             if p is not None:
@@ -96,14 +153,17 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
     return accs, caps
 
 
-def _build(plan, root_sig, cap_sig):
+def _build(plan, root_sig, cap_sig, forward=None):
+    """The backward program ``(node input arrays, root cotangents) -> (leaf grads, captured grads)``.
+    With ``forward = (segment entries, lazy positions, needed outputs)`` it also takes the segment's
+    outside inputs, computes the segment first, fills the node inputs it provides, and returns the
+    needed outputs as a third result."""
     from .._registry import vjp_function
     vjps = [None if p is None else vjp_function(p[0].pure(p[1]), p[2], p[3] if len(p[4]) > 1 else None)
             for p in plan]
     caps_at = {}
     for idx, nr, slot in cap_sig:
         caps_at.setdefault(idx, []).append((nr, slot))
-
     def program(all_arrays, root_cts):
         bufs = [dict() for _ in plan]
         for (idx, nr), ct in zip(root_sig, root_cts):
@@ -145,4 +205,21 @@ def _build(plan, root_sig, cap_sig):
                 nr = target[1]
                 tb[nr] = g if nr not in tb else tb[nr] + g
         return tuple(acc_out), tuple(captured.get(slot) for _, _, slot in cap_sig)
+
+    if forward is not None:
+        entries, lazy_pos, need = forward
+        run_forward = _lazy.forward_program(entries)
+
+        def joint(all_arrays, root_cts, ext):
+            vals = run_forward(ext)
+            filled = []
+            for arrs, pos in zip(all_arrays, lazy_pos):
+                if pos:
+                    arrs = list(arrs)
+                    for j, i in pos:
+                        arrs[j] = vals[i]
+                filled.append(arrs)
+            return program(filled, root_cts) + (tuple(vals[i] for i in need),)
+        return joint
     return program
+

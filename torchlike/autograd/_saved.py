@@ -128,6 +128,9 @@ def unpack_arrays(node):
 # ---- grad_fn._saved_* -----------------------------------------------------------
 
 def saved_attribute(node, name):
+    if type(node._arrays) is list:
+        from .._lazy import resolve
+        resolve(node._arrays)       # deferred inputs (``_lazy``) get their values
     op = node._op
     tnames = getattr(op, "tensor_names", ())
     snames = getattr(op, "static_names", ())

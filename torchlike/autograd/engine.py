@@ -30,6 +30,7 @@ import warnings
 import jax.numpy as jnp
 
 from . import _fused, anomaly_mode, grad_mode
+from .. import _lazy
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -41,6 +42,9 @@ _ACC_FIRST = -(1 << 62)     # heap key of AccumulateGrad nodes: ahead of every o
 
 
 # ---- saved tensors -------------------------------------------------------------
+
+_Tensor = None      # bound by torchlike/__init__ (autograd._bind)
+
 
 def _tensor_type(t):
     from .._registry import _type_word
@@ -159,6 +163,8 @@ def apply_node(node, grads, create_graph):
     if not cts:
         return out
     arrays = node._arrays
+    if type(arrays) is list:
+        _lazy.resolve(arrays)       # deferred inputs (``_lazy``) get their values
     if PACKED_EVER[0] and getattr(node, "_packed", None):
         from ._saved import unpack_arrays
         arrays = unpack_arrays(node)
@@ -293,13 +299,21 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     set of nodes, likewise limits the run to the nodes above them
     (``backward(inputs=...)``); those nodes run.
     """
-    from .._tensor import Tensor
+    Tensor = _Tensor
     if not create_graph and capture is None and accumulate_only is None and not anomaly_mode._enabled[0]:
         nodes = _fused.collect(roots)
         if nodes is not None:
             accs, caps = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED)
-            for node, g in accs.items():
-                _accumulate(node, Tensor._wrap(g), False, accumulate, accumulate_only)
+            if accumulate:
+                for node, g in accs.items():        # g: a JAX array
+                    t = node.variable
+                    old = t._grad
+                    if old is None:
+                        t._grad = Tensor._wrap(g)
+                    else:
+                        if g.dtype != old._dtype.np:
+                            g = g.astype(old._dtype.np)
+                        old._assign(old._arr() + g)
             return {slot: Tensor._wrap(g) for slot, g in caps.items()} if capture is not None else None
 
     capture_at = None
@@ -430,8 +444,7 @@ def _tensor_hooks(node, glist, create_graph):
 
 def _fresh(g):
     """A new tensor over ``g``'s value with no history (JAX arrays are immutable: no copy needed)."""
-    from .._tensor import Tensor
-    return Tensor._wrap(g._arr())
+    return _Tensor._wrap(g._arr())
 
 
 def _apply_anomaly(node, glist, create_graph):

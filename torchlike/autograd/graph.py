@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 
+from .._lazy import LazyRef
+
 _node_classes = {}
 
 # True while saved-tensor hooks or anomaly mode are on (or once they have been): the registry's
@@ -164,8 +166,9 @@ class _Shapes(tuple):
     __slots__ = ()
 
     def __new__(cls, arrays):
-        array_type = _array_type()
-        return tuple.__new__(cls, [(a.shape, a.dtype) if type(a) is array_type else (None, a) for a in arrays])
+        array_type = _ARRAY_TYPE or _array_type()
+        return tuple.__new__(cls, [(a.shape, a.dtype) if type(a) is array_type or type(a) is LazyRef else (None, a)
+                                   for a in arrays])
 
     def zeros(self):
         import jax.numpy as jnp

@@ -23,6 +23,8 @@ def set_float32_matmul_precision(precision):
                       "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
         return
     _precision[0] = precision
+    from .. import _lazy
+    _lazy.flush_all()       # deferred ops run with the precision of their call
     jax.config.update("jax_default_matmul_precision", _JAX_PRECISION[precision])
 
 

@@ -1,0 +1,386 @@
+"""Deferred execution of recorded ops: runs of eager ops become one XLA program.
+
+Every eager op is one call of a compiled program, and on a small tensor that
+call (~5 us on a CPU) costs more than the arithmetic.  An op that autograd
+records is therefore not run at once: its output tensors hold a
+:class:`LazyRef` (shape and dtype, no value) and the op joins the thread's open
+:class:`Segment`, a recipe: ops, static arguments, wiring, and the input arrays
+from outside.  Values are computed from the recipe, by one compiled program
+cached by the recipe's structure, when
+
+* a value is read (``Storage.array``: printing, ``item()``, numpy, an op that
+  is not deferred, an in-place write, a view): every value still referenced
+  is computed at once, and the segment closes;
+* backward starts: the fused backward (``autograd/_fused.py``) runs the
+  segment's forward and the backward in one program and returns only the
+  gradients and the roots' values; other values stay recipes, computed if
+  they are ever read;
+* the segment holds ``MAX_OPS`` ops.
+
+An op is deferred only when its output shapes and dtypes are known: the first
+call of an op with given static arguments and input shapes/dtypes runs
+eagerly (and raises there what the op raises), which records them.  Ops under
+``torchlike.compile`` or a JAX transform (tracer inputs), views, ``out=``
+forms and ops that record nothing always run eagerly.
+
+``TORCHLIKE_LAZY=0`` in the environment, or ``torchlike._lazy.ENABLED[0] =
+False``, turns deferral off.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+
+import jax
+import jax.numpy as jnp
+
+ENABLED = [os.environ.get("TORCHLIKE_LAZY", "1") != "0"]
+# TORCHLIKE_LAZY=2 (for testing deferral): ops are deferred from their first call, their output
+# shapes found by ``jax.eval_shape``
+EAGER_FIRST = os.environ.get("TORCHLIKE_LAZY", "1") != "2"
+# a recipe is compiled into one program once it has run op by op this many times with the same
+# structure and input shapes (a loop); 0 under TORCHLIKE_LAZY=2, so that tests exercise the programs
+COMPILE_AFTER = 2 if EAGER_FIRST else 0
+MAX_OPS = 256
+MAX_PROGRAMS = 1024
+
+_ARRAY = type(jnp.zeros(()))
+_local = threading.local()
+_pending = set()            # open segments (one per thread at most)
+_programs = {}
+_single_device = [None]
+_wref = weakref.ref
+
+
+class LazyRef:
+    """The not-yet-computed output ``idx`` of a segment."""
+    __slots__ = ("seg", "idx", "shape", "dtype")
+
+    def __init__(self, seg, idx, shape, dtype):
+        self.seg, self.idx, self.shape, self.dtype = seg, idx, shape, dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def devices(self):
+        d = self.seg.device
+        if d is None:
+            return jax.devices()[0:1] if _single_device[0] else self.value().devices()
+        return {d}
+
+    def value(self):
+        seg = self.seg
+        v = seg.vals.get(self.idx)
+        if v is None:
+            seg.compute(self.idx)
+            v = seg.vals[self.idx]
+        return v
+
+
+class Segment:
+    """A recipe of ops: ``entries`` are ``(op, key, refs, multi)``, each ref an index into ``ext``
+    (arrays from outside) or ``~i`` for the segment's own output ``i``."""
+    __slots__ = ("entries", "ext", "ext_ids", "n_out", "fills", "nodes", "node_out", "vals", "device",
+                 "open", "__weakref__")
+
+    def __init__(self, device):
+        self.entries = []
+        self.ext = []
+        self.ext_ids = {}
+        self.n_out = 0
+        self.fills = []         # (weakref to storage, ref): storages holding an output of this segment
+        self.nodes = []         # weakrefs to nodes whose input list holds outputs of this segment
+        self.node_out = {}      # id(node) -> index of its first output
+        self.vals = {}          # computed outputs
+        self.device = device
+        self.open = True
+
+    def close(self):
+        if self.open:
+            self.open = False
+            if getattr(_local, "seg", None) is self:
+                _local.seg = None
+            _pending.discard(self)
+            self.ext_ids = None
+
+    def wanted(self, extra=()):
+        """Indices of outputs not computed yet that a live tensor or node still refers to."""
+        need = set(extra)
+        for wst, ref in self.fills:
+            st = wst()
+            if st is not None and st._a is ref:
+                need.add(ref.idx)
+        for wn in self.nodes:
+            n = wn()
+            if n is not None and type(n._arrays) is list:
+                for v in n._arrays:
+                    if type(v) is LazyRef and v.seg is self:
+                        need.add(v.idx)
+        return tuple(sorted(need.difference(self.vals)))
+
+    def compute(self, idx=None):
+        """Compute every wanted output (and ``idx``) in one program."""
+        self.close()
+        need = self.wanted(() if idx is None else (idx,))
+        if need:
+            sig = (tuple(self.entries), need)
+            prog = _programs.get(sig)
+            if prog is None:
+                if not seen_enough(sig, self.ext):
+                    self.publish(need, self.replay(need))
+                    return
+                if len(_programs) > MAX_PROGRAMS:
+                    _programs.clear()
+                prog = _programs[sig] = jax.jit(_picker(forward_program(sig[0]), need))
+            self.publish(need, prog(*self.ext))
+
+    def replay(self, need):
+        """The outputs ``need``, computed op by op with each op's own compiled forward."""
+        ext = self.ext
+        vals = []
+        for op, key, refs, multi in self.entries:
+            out = op.forward(key)(*[ext[r] if r >= 0 else vals[~r] for r in refs])
+            if multi:
+                vals.extend(out)
+            else:
+                vals.append(out)
+        return [vals[i] for i in need]
+
+    def publish(self, idxs, outs):
+        """Store computed outputs and hand them to the storages and node input lists that hold refs."""
+        vals = self.vals
+        for i, o in zip(idxs, outs):
+            vals[i] = o
+        fills = []
+        for item in self.fills:
+            st = item[0]()
+            if st is None:
+                continue
+            ref = item[1]
+            if st._a is ref:
+                v = vals.get(ref.idx)
+                if v is None:
+                    fills.append(item)
+                else:
+                    st._a = v
+        self.fills = fills
+        nodes = []
+        for wn in self.nodes:
+            n = wn()
+            if n is None or type(n._arrays) is not list:
+                continue
+            lst = n._arrays
+            left = False
+            for j, v in enumerate(lst):
+                if type(v) is LazyRef and v.seg is self:
+                    w = vals.get(v.idx)
+                    if w is None:
+                        left = True
+                    else:
+                        lst[j] = w
+            if left:
+                nodes.append(wn)
+        self.nodes = nodes
+
+
+_seen = {}
+
+
+def seen_enough(sig, ext):
+    """Has this program (signature, input shapes and dtypes) been asked for ``COMPILE_AFTER`` times
+    before?  A recipe is compiled into one program only when it keeps coming back (a loop); other
+    recipes run op by op with the programs each op already has, instead of paying a compilation
+    they would hardly use."""
+    k = (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY else a for a in ext]))
+    n = _seen.get(k, 0)
+    if n >= COMPILE_AFTER:
+        return True
+    if len(_seen) > 4 * MAX_PROGRAMS:
+        _seen.clear()
+    _seen[k] = n + 1
+    return False
+
+
+def _picker(run, need):
+    def program(*ext):
+        vals = run(ext)
+        return [vals[i] for i in need]
+    return program
+
+
+def forward_program(entries):
+    """``ext -> list of every output`` of a recipe (traced inside a jitted program).  XLA fuses
+    across the ops (see docs/differences.md on rounding)."""
+    steps = [(op.pure(key), refs, multi) for op, key, refs, multi in entries]
+
+    def run(ext):
+        vals = []
+        for f, refs, multi in steps:
+            out = f(*[ext[r] if r >= 0 else vals[~r] for r in refs])
+            if multi:
+                vals.extend(out)
+            else:
+                vals.append(out)
+        return vals
+    return run
+
+
+def current():
+    """This thread's open segment, or None."""
+    return getattr(_local, "seg", None)
+
+
+def flush_all():
+    """Close and compute every open segment."""
+    while _pending:
+        next(iter(_pending)).compute()
+
+
+def resolve(lst):
+    """Replace every LazyRef in the list ``lst`` by its value (in place)."""
+    for j, v in enumerate(lst):
+        if type(v) is LazyRef:
+            lst[j] = v.value()
+    return lst
+
+
+def concrete(arrays):
+    """``arrays`` with every LazyRef replaced by its value."""
+    return [a.value() if type(a) is LazyRef else a for a in arrays]
+
+
+def in_sig(arrays):
+    """Shapes and dtypes of the inputs, or None when one is not a concrete array, a LazyRef or None."""
+    sig = []
+    for a in arrays:
+        t = type(a)
+        if t is _ARRAY or t is LazyRef:
+            sig.append((a.shape, a.dtype))
+        elif a is None:
+            sig.append(None)
+        else:
+            return None
+    return tuple(sig)
+
+
+def learn(op, key, arrays, result):
+    """After an eager run that autograd recorded: remember the output shapes/dtypes for deferral."""
+    sig = in_sig(arrays)
+    if sig is None:
+        return
+    multi = type(result) is tuple or type(result) is list
+    outs = result if multi else (result,)
+    for o in outs:
+        if type(o) is not _ARRAY:
+            return
+    op._avals[(key, sig)] = _meta(outs, multi)
+
+
+def _meta(outs, multi):
+    """Output shapes and dtypes (and torchlike dtypes) of an op."""
+    from ._dtype import _BY_NP
+    return (tuple((tuple(o.shape), o.dtype) for o in outs), multi, tuple(_BY_NP[o.dtype] for o in outs))
+
+
+def _eval_shape(op, key, arrays, sig):
+    try:
+        out = jax.eval_shape(op.forward(key), *[None if a is None else jax.ShapeDtypeStruct(a.shape, a.dtype)
+                                                for a in arrays])
+    except Exception:       # noqa: BLE001 - the eager call raises it as the op should
+        return None
+    multi = type(out) is tuple or type(out) is list
+    outs = out if multi else (out,)
+    meta = op._avals[(key, sig)] = _meta(outs, multi)
+    return meta
+
+
+def _device_of(arrays):
+    dev = None
+    for a in arrays:
+        if type(a) is _ARRAY:
+            ds = a.devices()
+            if len(ds) != 1:
+                return False
+            d = next(iter(ds))
+            if dev is None:
+                dev = d
+            elif d != dev:
+                return False
+    return dev
+
+
+def defer(op, key, args, arrays, statics, wrap, record):
+    """Add ``op`` to the open segment and record its node.  Returns the output tensors, or None when
+    the op must run now (outputs not known yet, inputs that are tracers or Python values, another
+    device)."""
+    sig = []
+    for a in arrays:
+        t = type(a)
+        if t is _ARRAY or t is LazyRef:
+            sig.append((a.shape, a.dtype))
+        elif a is None:
+            sig.append(None)
+        else:
+            return None
+    sig = tuple(sig)
+    meta = op._avals.get((key, sig))
+    if meta is None:
+        if EAGER_FIRST:
+            return None
+        meta = _eval_shape(op, key, arrays, sig)
+        if meta is None:
+            return None
+    single = _single_device[0]
+    if single is None:
+        single = _single_device[0] = len(jax.devices()) == 1 and jax.default_backend() == "cpu"
+    device = None
+    if not single:
+        device = _device_of(arrays)
+        if device is False:
+            return None
+    seg = getattr(_local, "seg", None)
+    if seg is not None and (len(seg.entries) >= MAX_OPS or (device is not None and seg.device is not None
+                                                          and seg.device != device)):
+        seg.compute()
+        seg = None
+    if seg is None:
+        seg = _local.seg = Segment(device)
+        _pending.add(seg)
+    elif seg.device is None:
+        seg.device = device
+    refs = []
+    has_refs = False
+    ext, ext_ids = seg.ext, seg.ext_ids
+    for j, a in enumerate(arrays):
+        if type(a) is LazyRef:
+            if a.seg is seg:
+                refs.append(~a.idx)
+                has_refs = True
+                continue
+            a = arrays[j] = a.value()       # a closed segment's output
+        i = ext_ids.get(id(a))
+        if i is None:
+            i = ext_ids[id(a)] = len(ext)
+            ext.append(a)
+        refs.append(i)
+    outs_meta, multi, dtypes = meta
+    base = seg.n_out
+    fills = seg.fills
+    outs = []
+    i = base
+    for (shape, dtype), d in zip(outs_meta, dtypes):
+        ref = LazyRef(seg, i, shape, dtype)
+        t = wrap(ref, dtype=d)
+        fills.append((_wref(t._storage), ref))
+        outs.append(t)
+        i += 1
+    seg.n_out = i
+    seg.entries.append((op, key, tuple(refs), multi))
+    outs = tuple(outs)
+    node = record(op, key, args, arrays, outs, statics)
+    seg.node_out[id(node)] = base
+    if has_refs:
+        seg.nodes.append(_wref(node))
+    return outs if multi else outs[0]
