@@ -13,6 +13,7 @@ import pytest
 import torchlike
 from torchlike import _lazy
 from harness import data, same, same_output
+from test_seed import _chain as seed_chain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -46,11 +47,7 @@ def test_loop_runs_as_one_compiled_program():
 
 def test_seed_loop_repeated():
     def f(T):
-        a = T.linspace(0., 2. * math.pi, steps=25, requires_grad=True)
-        b = T.sin(a)
-        c = 2 * b
-        d = c + 1
-        out = d.sum()
+        a, b, c, d, out = seed_chain(T)
         out.backward()
         return a.grad, b, c, d, out
     same(repeated(f))

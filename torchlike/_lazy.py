@@ -315,16 +315,9 @@ def defer(op, key, args, arrays, statics, wrap, record):
     """Add ``op`` to the open segment and record its node.  Returns the output tensors, or None when
     the op must run now (outputs not known yet, inputs that are tracers or Python values, another
     device)."""
-    sig = []
-    for a in arrays:
-        t = type(a)
-        if t is _ARRAY or t is LazyRef:
-            sig.append((a.shape, a.dtype))
-        elif a is None:
-            sig.append(None)
-        else:
-            return None
-    sig = tuple(sig)
+    sig = in_sig(arrays)
+    if sig is None:
+        return None
     meta = op._avals.get((key, sig))
     if meta is None:
         if EAGER_FIRST:
