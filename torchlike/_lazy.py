@@ -17,9 +17,12 @@ cached by the recipe's structure, when
   they are ever read;
 * the segment holds ``MAX_OPS`` ops.
 
-An op is deferred only when its output shapes and dtypes are known: the first
-call of an op with given static arguments and input shapes/dtypes runs
-eagerly (and raises there what the op raises), which records them.  Ops under
+An op is deferred only when its inputs are small (``MAX_NUMEL``) and its output
+shapes and dtypes are known: the first call of an op with given static
+arguments and input shapes/dtypes runs eagerly (and raises there what the op
+raises), which records them.  A recipe runs op by op (each op's own program)
+until the same structure and shapes have come ``COMPILE_AFTER`` times; then it
+is compiled into one program.  Ops under
 ``torchlike.compile`` or a JAX transform (tracer inputs), views, ``out=``
 forms and ops that record nothing always run eagerly.
 
@@ -28,6 +31,7 @@ False``, turns deferral off.
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 import weakref
@@ -42,6 +46,10 @@ EAGER_FIRST = os.environ.get("TORCHLIKE_LAZY", "1") != "2"
 # a recipe is compiled into one program once it has run op by op this many times with the same
 # structure and input shapes (a loop); 0 under TORCHLIKE_LAZY=2, so that tests exercise the programs
 COMPILE_AFTER = 2 if EAGER_FIRST else 0
+# only ops on small tensors are deferred: above this many elements in an input, the kernel's own time
+# outweighs the ~5 us dispatch, and an eager dispatch runs it asynchronously while Python records the
+# next ops, which a deferred op cannot do (measured: the 1000-100-10 MLP step is slower deferred)
+MAX_NUMEL = 16384 if EAGER_FIRST else None
 MAX_OPS = 256
 MAX_PROGRAMS = 1024
 
@@ -51,6 +59,7 @@ _pending = set()            # open segments (one per thread at most)
 _programs = {}
 _single_device = [None]
 _wref = weakref.ref
+_prod = math.prod
 
 
 class LazyRef:
@@ -318,6 +327,10 @@ def defer(op, key, args, arrays, statics, wrap, record):
     sig = in_sig(arrays)
     if sig is None:
         return None
+    if MAX_NUMEL is not None:
+        for s in sig:
+            if s is not None and _prod(s[0]) > MAX_NUMEL:
+                return None
     meta = op._avals.get((key, sig))
     if meta is None:
         if EAGER_FIRST:
