@@ -39,6 +39,8 @@ import weakref
 import jax
 import jax.numpy as jnp
 
+from ._dtype import _BY_NP
+
 ENABLED = [os.environ.get("TORCHLIKE_LAZY", "1") != "0"]
 # TORCHLIKE_LAZY=2 (for testing deferral): ops are deferred from their first call, their output
 # shapes found by ``jax.eval_shape``
@@ -277,7 +279,7 @@ def in_sig(arrays):
 def learn(op, key, arrays, result):
     """After an eager run that autograd recorded: remember the output shapes/dtypes for deferral."""
     sig = in_sig(arrays)
-    if sig is None:
+    if sig is None or (key, sig) in op._avals:      # known already (an op on large inputs stays eager)
         return
     multi = type(result) is tuple or type(result) is list
     outs = result if multi else (result,)
@@ -289,7 +291,6 @@ def learn(op, key, arrays, result):
 
 def _meta(outs, multi):
     """Output shapes and dtypes (and torchlike dtypes) of an op."""
-    from ._dtype import _BY_NP
     return (tuple((tuple(o.shape), o.dtype) for o in outs), multi, tuple(_BY_NP[o.dtype] for o in outs))
 
 

@@ -176,12 +176,7 @@ def _dual_call(op, args, statics, out, inplace):
         return _differentiable_tangents(op, key, mask, args, arrays, tans, result, out, inplace)
     fn = _jvp(op, key, mask)
     touts = fn(tuple(arrays), tuple(t._arr() for t in tans))
-    if inplace:
-        outs = (result,)
-    elif out is not None:
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-    else:
-        outs = result if isinstance(result, tuple) else (result,)
+    outs = _primal_outputs(result, out, inplace)
     for o, ta in zip(outs, touts if isinstance(touts, tuple) else (touts,)):
         if not isinstance(o, Tensor) or ta is None or ta.dtype == jax.dtypes.float0:
             continue
@@ -199,6 +194,15 @@ def _dual_call(op, args, statics, out, inplace):
     return result
 
 
+def _primal_outputs(result, out, inplace):
+    """The tensors that receive tangents: the written tensor, the ``out=`` tensors, or the results."""
+    if inplace:
+        return (result,)
+    if out is not None:
+        return out if isinstance(out, (tuple, list)) else (out,)
+    return result if isinstance(result, tuple) else (result,)
+
+
 def _differentiable_tangents(op, key, mask, args, arrays, tans, result, out, inplace):
     """Tangents that backward can differentiate (a primal or tangent requires grad, as in PyTorch, where
     tangents are computed by differentiable formulas): the jvp is dispatched as an op of its own."""
@@ -207,12 +211,7 @@ def _differentiable_tangents(op, key, mask, args, arrays, tans, result, out, inp
     inputs = tuple(a if isinstance(a, Tensor) or arr is None else Tensor._wrap(arr) for a, arr in zip(args, arrays))
     touts = _intercept.plain(jop, inputs + tuple(tans), (), None, False)     # (not itself a dual call)
     touts = touts if isinstance(touts, tuple) else (touts,)
-    if inplace:
-        outs = (result,)
-    elif out is not None:
-        outs = out if isinstance(out, (tuple, list)) else (out,)
-    else:
-        outs = result if isinstance(result, tuple) else (result,)
+    outs = _primal_outputs(result, out, inplace)
     for o, t in zip(outs, touts):
         if isinstance(o, Tensor) and isinstance(t, Tensor) and (o.is_floating_point() or o.is_complex()) \
                 and (t.is_floating_point() or t.is_complex()):

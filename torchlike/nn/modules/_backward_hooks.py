@@ -51,16 +51,8 @@ class BackwardHook:
         self.input_requires_grad = False
 
     def _run_full_hooks(self, grad_input):
-        for hook in self.user_hooks:
-            r = hook(self.module, grad_input, self.grad_outputs)
-            if r is None:
-                continue
-            r = r if isinstance(r, tuple) else (r,)
-            if len(r) != len(grad_input):
-                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(r)}, but "
-                                   f"expected {len(grad_input)}")
-            grad_input = r
-        return grad_input
+        return _chain(self.user_hooks, lambda hook, g: hook(self.module, g, self.grad_outputs), grad_input,
+                      "Backward hook returned an invalid number of grad_input")
 
     def setup_input(self, args):
         self.n_inputs = len(args)
@@ -110,15 +102,8 @@ class BackwardHook:
             for g, j in zip(grad_outputs, diff):
                 full[j] = g
             grads = tuple(full)
-            for hook in self.user_pre_hooks:
-                r = hook(self.module, grads)
-                if r is None:
-                    continue
-                r = r if isinstance(r, tuple) else (r,)
-                if len(r) != len(grads):
-                    raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got {len(r)}, "
-                                       f"but expected {len(grads)}")
-                grads = r
+            grads = _chain(self.user_pre_hooks, lambda hook, g: hook(self.module, g), grads,
+                           "Backward pre hook returned an invalid number of grad_output")
             self.grad_outputs = grads
             if not self.input_requires_grad and self.user_hooks:
                 warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
@@ -133,3 +118,16 @@ class BackwardHook:
         for j, i in enumerate(index):
             out[i] = wrapped[j]
         return tuple(out) if is_tuple else out[0]
+
+
+def _chain(hooks, call, grads, what):
+    """Run ``hooks`` in order, each on the previous one's result (None keeps it), checking its length."""
+    for hook in hooks:
+        r = call(hook, grads)
+        if r is None:
+            continue
+        r = r if isinstance(r, tuple) else (r,)
+        if len(r) != len(grads):
+            raise RuntimeError(f"{what}, got {len(r)}, but expected {len(grads)}")
+        grads = r
+    return grads
