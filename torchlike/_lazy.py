@@ -101,7 +101,7 @@ class Segment:
         self.ext = []
         self.ext_ids = {}
         self.n_out = 0
-        self.fills = []         # (weakref to storage, ref): storages holding an output of this segment
+        self.fills = []         # per output i: (weakref to the storage made for it, its ref)
         self.nodes = []         # weakrefs to nodes whose input list holds outputs of this segment
         self.node_out = {}      # id(node) -> index of its first output
         self.vals = {}          # computed outputs
@@ -160,40 +160,16 @@ class Segment:
         return [vals[i] for i in need]
 
     def publish(self, idxs, outs):
-        """Store computed outputs and hand them to the storages and node input lists that hold refs."""
-        vals = self.vals
+        """Store computed outputs and hand them to the storages that hold their refs (``fills`` is
+        indexed by output).  Node input lists keep their refs: whoever reads them resolves them
+        (``resolve``, ``LazyRef.value``), which after this finds the value in ``vals``."""
+        vals, fills = self.vals, self.fills
         for i, o in zip(idxs, outs):
             vals[i] = o
-        fills = []
-        for item in self.fills:
-            st = item[0]()
-            if st is None:
-                continue
-            ref = item[1]
-            if st._a is ref:
-                v = vals.get(ref.idx)
-                if v is None:
-                    fills.append(item)
-                else:
-                    st._a = v
-        self.fills = fills
-        nodes = []
-        for wn in self.nodes:
-            n = wn()
-            if n is None or type(n._arrays) is not list:
-                continue
-            lst = n._arrays
-            left = False
-            for j, v in enumerate(lst):
-                if type(v) is LazyRef and v.seg is self:
-                    w = vals.get(v.idx)
-                    if w is None:
-                        left = True
-                    else:
-                        lst[j] = w
-            if left:
-                nodes.append(wn)
-        self.nodes = nodes
+            wst, ref = fills[i]
+            st = wst()
+            if st is not None and st._a is ref:
+                st._a = o
 
 
 _seen = {}

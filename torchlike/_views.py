@@ -44,7 +44,7 @@ class Storage:
     def array(self):
         a = self._a
         if type(a) is LazyRef:
-            a = a.value()
+            a = self._a = a.value()
         return a
 
     @array.setter

@@ -11,12 +11,14 @@ custom Functions, create_graph) run on the node-by-node engine instead.
 """
 from __future__ import annotations
 
+import operator
+
 import jax
 import jax.numpy as jnp
 
 from .. import _lazy
 from .._lazy import LazyRef
-from .graph import PACKED_EVER, AccumulateGrad, OpNode
+from .graph import PACKED_EVER, AccumulateGrad, OpNode, _Shapes
 
 _programs = {}
 MAX_PROGRAMS = 512
@@ -24,7 +26,8 @@ MAX_PROGRAMS = 512
 
 def collect(roots):
     """Reachable nodes in execution order, or None if the graph can't be fused."""
-    nodes = []
+    ops = []
+    leaves = []
     seen = set()
     stack = [n for n, _ in roots if n is not None]
     while stack:
@@ -37,25 +40,29 @@ def collect(roots):
             return None
         if PACKED_EVER[0] and getattr(n, "_packed", None):
             return None         # saved-tensor hooks: unpack runs node by node
-        cls = type(n)
-        if isinstance(n, AccumulateGrad):
+        if isinstance(n, OpNode):
+            ops.append(n)
+            for nxt, _ in n.next_functions:
+                if nxt is not None:
+                    stack.append(nxt)
+        elif isinstance(n, AccumulateGrad):
             if n.variable._leaf_hooks:
                 return None
-        elif not isinstance(n, OpNode):
+            leaves.append(n)
+        else:
             return None
-        nodes.append(n)
-        for nxt, _ in n.next_functions:
-            if nxt is not None:
-                stack.append(nxt)
-    # Leaves (AccumulateGrad: no outgoing edges) go last.  Their _seq dates from the step that first
-    # used the parameter, so sorting them among the fresh OpNodes would give step 1 and step 2 of a
-    # training loop different plans (two compiles); after all OpNodes the plan is the same every step.
-    nodes.sort(key=_order)
-    return nodes
+    # Op nodes run newest first (``_seq`` order is topological); leaves (AccumulateGrad: no outgoing
+    # edges) go last.  Their _seq dates from the step that first used the parameter, so sorting them
+    # among the fresh OpNodes would give step 1 and step 2 of a training loop different plans (two
+    # compiles); after all OpNodes the plan is the same every step.
+    ops.sort(key=_SEQ, reverse=True)
+    if leaves:
+        leaves.sort(key=_SEQ, reverse=True)
+        ops += leaves
+    return ops
 
 
-def _order(n):
-    return (isinstance(n, AccumulateGrad), -n._seq)
+_SEQ = operator.attrgetter("_seq")
 
 
 def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
@@ -76,7 +83,12 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
             if t._vc[0] != version:
                 from .engine import check_saved
                 check_saved(n)
-        edges = tuple([None if nxt is None else (index[id(nxt)], nr) for nxt, nr in n.next_functions])
+        nf = n.next_functions
+        if len(nf) == 1:
+            nxt, nr = nf[0]
+            edges = (None,) if nxt is None else ((index[id(nxt)], nr),)
+        else:
+            edges = tuple([None if nxt is None else (index[id(nxt)], nr) for nxt, nr in nf])
         plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, edges, n._edge_pos))
         arrs = n._arrays
         if type(arrs) is list:
@@ -121,7 +133,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
             for n, p in zip(nodes, plan):
                 if p is not None:
                     if lazy_pos[k]:
-                        arrays[k] = n._arrays
+                        arrays[k] = _lazy.resolve(n._arrays)
                     k += 1
     if joint:
         if fn is None:
@@ -139,9 +151,17 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
             fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig))
         acc_grads, captured = fn(tuple(arrays), cts)
     if not retain_graph:
+        packed = PACKED_EVER[0]
         for n, p in zip(nodes, plan):
             if p is not None:
-                n._release()
+                # OpNode._release, inlined (one call per node is measurable here)
+                n._freed = True
+                if packed:
+                    n._packed = None
+                arrs = n._arrays
+                if arrs is not None and type(arrs) is not _Shapes:
+                    n._arrays = None if n._saved else _Shapes(arrs)
+                    n._inputs = None
     accs = {}
     it = iter(acc_grads)
     for n, p in zip(nodes, plan):
