@@ -80,3 +80,84 @@ def test_mixed_dtypes_promote_as_pytorch():
         i = T.tensor([1, 2, 3])
         return [(a + b, a + i, i + i, T.tensor(2.5) * i) for _ in range(2)]
     same(f)
+
+
+def test_tensor_and_python_number_repeated():
+    """The number's type (not its value) is part of the key: int and float scalars, on float and
+    integer tensors, reflected forms, and an int8 overflow that must still raise."""
+    def f(T):
+        x, i, s = T.tensor(data(3)), T.tensor([1, 2, 3]), T.tensor([1, 2], dtype=T.int8)
+        out = []
+        for k in range(3):
+            out.append((x * 2, x * 2.5, 1e-4 * x, x - k, i * 2, i * 0.5, i + k, i / 2, x ** 3, s + 1))
+        out.append(s + 1000)
+        return out
+    same(f)
+
+
+def test_grad_disabled_takes_the_fast_path_with_results_that_need_no_grad():
+    def f(T):
+        w = T.tensor(data(4, 3), requires_grad=True)
+        g = T.tensor(data(4, 3, seed=1))
+        out = []
+        for _ in range(3):
+            with T.no_grad():
+                w -= 1e-2 * g
+                out.append((w * 2, T.sin(w), w + g))
+        out.append(T.sin(w))        # grad mode back on: recorded again
+        return out, w
+    same(f)
+    assert any(len(k) == 4 and k[3] is float for k in torchlike._registry.OPS["mul"]._fast)
+
+
+def test_deferred_fast_path_records_like_the_general_path():
+    """Repeated recorded calls (``Op._dfast``): one and two inputs, one of two needing grad,
+    statics, integer inputs promoted to the default dtype, other shapes."""
+    def f(T):
+        out = []
+        for n in (3, 3, 3, 5):
+            a = T.tensor(data(n), requires_grad=True)
+            b = T.tensor(data(n, seed=1))
+            y = (a.sin() * b + a).clamp(min=0.1).sum(0)
+            y.backward()
+            out.append((y, a.grad, a.sin().grad_fn.name(), (a * b).grad_fn.next_functions[1][0]))
+        return out
+    same(f)
+    assert torchlike._registry.OPS["mul"]._dfast
+
+
+def test_root_nobody_holds_is_not_computed_but_gradients_are_right():
+    """``f(x).sum().backward()``: the temporary root's value can never be read, so the fused
+    backward leaves it uncomputed; a root held by a name is computed as before."""
+    from torchlike.autograd import _fused
+
+    def f(T):
+        out = []
+        for _ in range(6):      # the programs are compiled once a recipe has come back twice
+            a = T.tensor(data(4, 4), requires_grad=True)
+            a.sin().exp().sum().backward()
+            s = (a * 3).cos().sum()
+            s.backward()
+            out.append((a.grad, s))
+        return out
+    same(f)
+    needs = {k[5] for k in _fused._programs if len(k) == 6}
+    assert () in needs and any(len(n) == 1 for n in needs)
+
+
+def test_out_of_range_int_operands_wrap_where_pytorch_wraps():
+    """``int8 + 1000`` wraps the number to int8 (arithmetic, bitwise, comparison); ``clamp``,
+    ``where`` and ``masked_fill`` refuse it; beyond 64 bits it is an OverflowError."""
+    def f(T):
+        x = T.tensor([1, 2], dtype=T.int8)
+        u = T.tensor([1, 255], dtype=T.uint8)
+        out = [x + 1000, 1000 - x, x * 1000, x // 1000, x % 1000, T.fmod(x, 1000), x ^ 1000, x == 1000,
+               x < 1000, u + (-1), u == -1, T.tensor([1]) + 2 ** 63, x + 2 ** 63]
+        for g in (lambda: x.clamp(max=1000), lambda: T.where(x > 1, x, 1000), lambda: x.masked_fill(x > 1, 1000),
+                  lambda: x + 2 ** 64, lambda: x + (-2 ** 63 - 1)):
+            try:
+                out.append(g())
+            except (RuntimeError, OverflowError) as e:
+                out.append(type(e).__name__)
+        return out
+    same(f)

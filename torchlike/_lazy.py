@@ -57,6 +57,13 @@ MAX_PROGRAMS = 1024
 
 _ARRAY = type(jnp.zeros(()))
 _local = threading.local()
+
+
+class _Unread(threading.local):
+    ref = None      # the output of a backward root that nothing can read (``Tensor.backward``)
+
+
+UNREAD = _Unread()
 _pending = set()            # open segments (one per thread at most)
 _programs = {}
 _single_device = [None]
@@ -297,10 +304,9 @@ def _device_of(arrays):
     return dev
 
 
-def defer(op, key, args, arrays, statics, wrap, record):
-    """Add ``op`` to the open segment and record its node.  Returns the output tensors, or None when
-    the op must run now (outputs not known yet, inputs that are tracers or Python values, another
-    device)."""
+def lookup(op, key, arrays):
+    """The output shapes and dtypes of ``op`` on ``arrays`` if it can be deferred, else None (outputs
+    not known yet, inputs that are tracers or Python values, inputs too large)."""
     sig = in_sig(arrays)
     if sig is None:
         return None
@@ -309,12 +315,14 @@ def defer(op, key, args, arrays, statics, wrap, record):
             if s is not None and _prod(s[0]) > MAX_NUMEL:
                 return None
     meta = op._avals.get((key, sig))
-    if meta is None:
-        if EAGER_FIRST:
-            return None
+    if meta is None and not EAGER_FIRST:
         meta = _eval_shape(op, key, arrays, sig)
-        if meta is None:
-            return None
+    return meta
+
+
+def enqueue(op, key, meta, args, arrays, statics, wrap, record):
+    """Add ``op`` (outputs ``meta`` from ``lookup``) to the open segment and record its node.
+    Returns the output tensors, or None when the op must run now (inputs on another device)."""
     single = _single_device[0]
     if single is None:
         single = _single_device[0] = len(jax.devices()) == 1 and jax.default_backend() == "cpu"

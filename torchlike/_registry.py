@@ -36,7 +36,7 @@ import numpy as np
 
 from . import _dtype as D
 from . import _lazy
-from ._lazy import ENABLED as _LAZY, LazyRef as _LazyRef, defer as _defer
+from ._lazy import _ARRAY, ENABLED as _LAZY, LazyRef as _LazyRef, enqueue as _enqueue, lookup as _lookup
 from . import _views
 from ._views import TRACKER as _TRACKER, Storage
 from .autograd import grad_mode
@@ -82,6 +82,8 @@ class Op:
         # (statics, input dtypes, default dtype) -> (compiled forward, output dtype): calls on one or two
         # plain tensors of one dtype that need no grad skip the dtype rule and key (``call``)
         self._fast = {}
+        # (statics, dtype, default dtype, input shapes) -> (key, output meta) of a deferred call (``call``)
+        self._dfast = {}
         self._bwd = {}
 
     def __repr__(self):
@@ -277,15 +279,40 @@ _SCALAR_TYPES = (builtins.int, builtins.float, builtins.bool, builtins.complex)
 _constants = {}
 
 
-def _constant(value, np_dtype):
+# ops whose Python-int operand is wrapped to an integer tensor's dtype as PyTorch does (``int8 + 1000``
+# is ``int8 + (-24)``); elsewhere (``where``, ``clamp``, ``pow``, fills) an out-of-range number is an error
+WRAPS_INT_SCALARS = frozenset({"add", "sub", "rsub", "mul", "div", "floor_divide", "remainder", "fmod", "bitwise_and",
+                               "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "eq", "ne",
+                               "lt", "le", "gt", "ge"})
+
+
+def _wrapped_int(value, np_dtype):
+    """``value`` as PyTorch passes a Python int to an integer kernel: through int64/uint64, then
+    wrapped to the dtype's width."""
+    if value >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    if value < -(1 << 63):
+        raise OverflowError("can't convert negative int to unsigned")
+    info = np.iinfo(np_dtype)
+    width = info.bits
+    v = value % (1 << width)
+    if info.min < 0 and v > info.max:
+        v -= 1 << width
+    return v
+
+
+def _constant(value, np_dtype, wrap=False):
     """A device array for a Python scalar operand, cached: a compiled call with an array
-    argument is ~2 us cheaper than with a Python scalar, and loops reuse the same constants."""
+    argument is ~2 us cheaper than with a Python scalar, and loops reuse the same constants.
+    With ``wrap`` an int out of the integer dtype's range wraps (``WRAPS_INT_SCALARS``)."""
     k = (type(value), value, np_dtype, str(value) if type(value) is builtins.float else None)
     c = _constants.get(k)
     if c is None:
         try:
             c = jax.device_put(np.asarray(value, dtype=np_dtype))
         except OverflowError:
+            if wrap and type(value) is builtins.int and np.dtype(np_dtype).kind in "iu":
+                return jax.device_put(np.asarray(_wrapped_int(value, np_dtype), dtype=np_dtype))
             raise RuntimeError(f"value cannot be converted to type {np.dtype(np_dtype).name} without overflow") from None
         if len(_constants) > 4096:
             _constants.clear()
@@ -310,27 +337,57 @@ def call(op, args, statics, out=None):
         n = len(args)
         if n == 1:
             a = args[0]
-            if type(a) is T and a._view is None and not a._requires_grad:
-                hit = op._fast.get((statics, a._dtype, _DEFAULT[0]))
+            if type(a) is T and a._view is None:
+                if not a._requires_grad or not _state.enabled:
+                    hit = op._fast.get((statics, a._dtype, _DEFAULT[0]))
+                    if hit is not None:
+                        arr = a._storage._a
+                        if type(arr) is not _LazyRef:
+                            try:
+                                return T._wrap(hit[0](arr), dtype=hit[1])
+                            except Exception:       # noqa: BLE001 - the general path raises it properly
+                                pass
+                elif _state.enabled and _LAZY[0] and not _RECORD_EXTRA[0]:
+                    x = a._storage._a
+                    if type(x) is _LazyRef or type(x) is _ARRAY:
+                        hit = op._dfast.get((statics, a._dtype, _DEFAULT[0], x.shape))
+                        if hit is not None:
+                            res = _enqueue(op, hit[0], hit[1], args, [x], statics, T._wrap, record)
+                            if res is not None:
+                                return res if op.returns is None else op.returns(*res)
+        elif n == 2:
+            a, b = args
+            tb = type(b)
+            if (tb is float or tb is int) and type(a) is T and a._view is None and (
+                    not a._requires_grad or not _state.enabled):
+                # a tensor and a Python number: the number's type decides the dtypes (``_learn_fast``)
+                hit = op._fast.get((statics, a._dtype, _DEFAULT[0], tb))
                 if hit is not None:
                     arr = a._storage._a
                     if type(arr) is not _LazyRef:
                         try:
-                            return T._wrap(hit[0](arr), dtype=hit[1])
+                            return T._wrap(hit[0](arr, _constant(b, hit[2])), dtype=hit[1])
                         except Exception:       # noqa: BLE001 - the general path raises it properly
                             pass
-        elif n == 2:
-            a, b = args
-            if (type(a) is T and type(b) is T and a._dtype is b._dtype and a._view is None and b._view is None
-                    and not a._requires_grad and not b._requires_grad):
-                hit = op._fast.get((statics, a._dtype, _DEFAULT[0]))
-                if hit is not None:
+            elif (type(a) is T and tb is T and a._dtype is b._dtype and a._view is None
+                    and b._view is None):
+                if (not a._requires_grad and not b._requires_grad) or not _state.enabled:
+                    hit = op._fast.get((statics, a._dtype, _DEFAULT[0]))
+                    if hit is not None:
+                        x, y = a._storage._a, b._storage._a
+                        if type(x) is not _LazyRef and type(y) is not _LazyRef:
+                            try:
+                                return T._wrap(hit[0](x, y), dtype=hit[1])
+                            except Exception:       # noqa: BLE001 - the general path raises it properly
+                                pass
+                elif _state.enabled and _LAZY[0] and not _RECORD_EXTRA[0]:
                     x, y = a._storage._a, b._storage._a
-                    if type(x) is not _LazyRef and type(y) is not _LazyRef:
-                        try:
-                            return T._wrap(hit[0](x, y), dtype=hit[1])
-                        except Exception:       # noqa: BLE001 - the general path raises it properly
-                            pass
+                    if (type(x) is _LazyRef or type(x) is _ARRAY) and (type(y) is _LazyRef or type(y) is _ARRAY):
+                        hit = op._dfast.get((statics, a._dtype, _DEFAULT[0], x.shape, y.shape))
+                        if hit is not None:
+                            res = _enqueue(op, hit[0], hit[1], args, [x, y], statics, T._wrap, record)
+                            if res is not None:
+                                return res if op.returns is None else op.returns(*res)
     if args and type(args[0]) in _SCALAR_TYPES and not op.scalar_self:
         _not_a_tensor(op, args)
     key = op_key(op, args, statics)
@@ -351,7 +408,7 @@ def call(op, args, statics, out=None):
             if a._requires_grad:
                 needs_grad = True
         elif cast is not None and type(a) in _SCALAR_TYPES:
-            arrays.append(_constant(a, cast))
+            arrays.append(_constant(a, cast, op.name in WRAPS_INT_SCALARS))
         else:
             arrays.append(a)
     if not tensors and args and all(a is None or type(a) in _SCALAR_TYPES for a in args):
@@ -364,11 +421,15 @@ def call(op, args, statics, out=None):
     lazy = (needs_grad and _LAZY[0] and out is None and op.view is None and op.forward_factory is None
             and _TRACKER[0] is None and not _RECORD_EXTRA[0] and _extra is None)
     if lazy:
-        deferred = _defer(op, key, args, arrays, statics, T._wrap, record)
-        if deferred is not None:
-            if op.returns is not None:
-                return op.returns(*deferred)
-            return deferred
+        meta = _lookup(op, key, arrays)
+        if meta is not None:
+            deferred = _enqueue(op, key, meta, args, arrays, statics, T._wrap, record)
+            if deferred is not None:
+                if op.scalar_spec is None and getattr(op.dtype_rule, "by_dtype", False) and 0 < len(args) <= 2:
+                    _learn_dfast(op, args, statics, key, meta)
+                if op.returns is not None:
+                    return op.returns(*deferred)
+                return deferred
     if pending:
         arrays = _lazy.concrete(arrays)
     try:
@@ -393,7 +454,7 @@ def call(op, args, statics, out=None):
         if (not needs_grad and op.view is None and op.returns is None and op.forward_factory is None
                 and op.scalar_spec is None and getattr(op.dtype_rule, "by_dtype", False) and 0 < len(args) <= 2
                 and _TRACKER[0] is None):
-            _learn_fast(op, args, statics, fn, outs[0]._dtype)
+            _learn_fast(op, args, statics, fn, outs[0]._dtype, key)
     if op.view is not None:
         _make_views(op, args[0], outs, statics)
     if needs_grad:
@@ -411,13 +472,36 @@ for _rule in (rule_promote, rule_float, rule_keep, rule_int, rule_first):
 _DEFAULT = D._default
 
 
-def _learn_fast(op, args, statics, fn, out_dtype):
+def _learn_dfast(op, args, statics, key, meta):
+    """Remember a deferral for ``call``'s fast path (``Op._dfast``): for one or two plain tensors of
+    one dtype, the key and output meta follow from statics, dtype, default dtype and input shapes."""
+    T = _Tensor
+    k = [statics, args[0]._dtype, _DEFAULT[0]]
+    for a in args:
+        if type(a) is not T or a._view is not None or a._dtype is not args[0]._dtype:
+            return
+        k.append(a._storage._a.shape)
+    if len(op._dfast) > 256:
+        op._dfast.clear()
+    op._dfast[tuple(k)] = (key, meta)
+
+
+def _learn_fast(op, args, statics, fn, out_dtype, key):
     T = _Tensor
     a = args[0]
-    if type(a) is not T or (len(args) == 2 and (type(args[1]) is not T or args[1]._dtype is not a._dtype)):
+    if type(a) is not T:
         return
     if len(op._fast) > 256:
         op._fast.clear()
+    if len(args) == 2:
+        b = args[1]
+        tb = type(b)
+        if tb is float or tb is int:
+            if key[1][1] is not None:
+                op._fast[(statics, a._dtype, _DEFAULT[0], tb)] = (fn, out_dtype, key[1][1])
+            return
+        if tb is not T or b._dtype is not a._dtype:
+            return
     op._fast[(statics, a._dtype, _DEFAULT[0])] = (fn, out_dtype)
 
 
@@ -484,7 +568,8 @@ def record(op, key, args, arrays, outs, statics):
         edge_pos = None
         for a in args:
             if isinstance(a, T) and a._requires_grad:
-                edges.append(a._edge())
+                fn = a._grad_fn         # Tensor._edge, inlined for the common case
+                edges.append((fn, a._output_nr) if fn is not None and a._base is None else a._edge())
                 mask.append(True)
             else:
                 edges.append((None, 0))
@@ -499,7 +584,8 @@ def record(op, key, args, arrays, outs, statics):
                 continue
             edge_pos.append(len(edges))
             if is_t and a._requires_grad:
-                edges.append(a._edge())
+                fn = a._grad_fn
+                edges.append((fn, a._output_nr) if fn is not None and a._base is None else a._edge())
                 mask.append(True)
             else:
                 edges.append((None, 0))
@@ -520,10 +606,15 @@ def record(op, key, args, arrays, outs, statics):
         node._out_meta = tuple((a.shape, a.dtype) for a in (o._storage._a if o._view is None else o._arr()
                                                             for o in outs))
     saves = op.saves
-    if saves == _SAVES_ALL:
+    if not saves:
+        node._saved = ()
+    elif saves == _SAVES_ALL:
         node._saved = tuple([(a, a._vc[0]) for a in args if isinstance(a, T)])
+    elif len(saves) == 1 and type(saves[0]) is int:
+        t = args[saves[0]] if saves[0] < len(args) else None
+        node._saved = ((t, t._vc[0]),) if isinstance(t, T) else ()
     else:
-        node._saved = _saved_versions(op, args, outs) if saves else ()
+        node._saved = _saved_versions(op, args, outs)
     if grad_mode.inference_seen[0]:
         for t, _ in node._saved:
             if t.is_inference():
@@ -950,12 +1041,16 @@ def _inplace_saved(op, args):
 
 def _inplace_result(op, t, args, statics, record):
     """``op(*args)`` computed out of place for ``t.op_()``, checked to fit ``t`` (dtype and shape)."""
-    with grad_mode.set_grad_enabled(record):
+    if _state.enabled == record:
         r = call(op, args, statics)
+    else:
+        with grad_mode.set_grad_enabled(record):
+            r = call(op, args, statics)
     if isinstance(r, tuple):
         r = r[0]
-    _check_cast(r._dtype, t._dtype)
-    if tuple(r.shape) != tuple(t.shape):
+    if r._dtype is not t._dtype:
+        _check_cast(r._dtype, t._dtype)
+    if tuple(r._shape()) != tuple(t._shape()):
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(r.shape)}")
     return r
 

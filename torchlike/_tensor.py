@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import sys
 import warnings
 import weakref
 
@@ -19,6 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
+from . import _lazy
+from ._lazy import LazyRef as _LazyRef
 from . import _registry as R
 from . import _views as V
 from ._device import device as _device_cls, device_of
@@ -34,6 +37,29 @@ class _Hot:
 
 
 _hot = _Hot()
+_getrefcount = sys.getrefcount
+
+
+class _Probe:
+    __slots__ = ("_storage",)
+
+    def __init__(self):
+        self._storage = object()
+
+    def refs(self):
+        return _getrefcount(self), _getrefcount(self._storage)
+
+
+def _temp_refs():
+    """``sys.getrefcount`` of ``self`` and of its storage inside a method called on a temporary
+    (``f().backward()``), or None where this interpreter counts a named receiver the same way."""
+    temp = _Probe().refs()
+    p = _Probe()
+    named = p.refs()
+    return temp if temp[0] < named[0] else (None, None)
+
+
+_TEMP_REFS = _temp_refs()
 
 
 class Size(tuple):
@@ -358,7 +384,19 @@ class Tensor:
         return _register(holder, "hooks", hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        ref = self._storage._a
+        if (type(ref) is _LazyRef and _TEMP_REFS[0] is not None and _getrefcount(self) <= _TEMP_REFS[0]
+                and _getrefcount(self._storage) <= _TEMP_REFS[1]):
+            # ``f(x).sum().backward()``: nothing else refers to this root, so its value can never be
+            # read and the fused backward need not compute it (``_lazy.UNREAD``; were it read after
+            # all, its recipe would compute it)
+            _lazy.UNREAD.ref = ref
+            try:
+                _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+            finally:
+                _lazy.UNREAD.ref = None
+        else:
+            _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         t = Tensor._wrap(self._storage._a if self._view is None else self._arr(), dtype=self._dtype)

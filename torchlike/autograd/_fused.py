@@ -115,9 +115,12 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
         # the open segment's forward runs inside the backward program; only the roots' values come out
         seg.close()
         need = []
+        unread = _lazy.UNREAD.ref
         for n, nr in roots:
             base = seg.node_out.get(id(n))
             if base is not None:
+                if unread is not None and unread.seg is seg and unread.idx == base + nr:
+                    continue        # a root nobody can read: its recipe stays, uncomputed
                 need.append(base + nr)
         need = tuple(sorted(set(need)))
         entries = tuple(seg.entries)

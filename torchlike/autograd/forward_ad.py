@@ -166,7 +166,7 @@ def _dual_call(op, args, statics, out, inplace):
         if isinstance(a, Tensor):
             arrays.append(a._arr())
         elif cast is not None and type(a) in R._SCALAR_TYPES:
-            arrays.append(R._constant(a, cast))
+            arrays.append(R._constant(a, cast, op.name in R.WRAPS_INT_SCALARS))
         else:
             arrays.append(a)
     result = _intercept.plain(op, args, statics, out, inplace)    # checks and errors as without tangents
