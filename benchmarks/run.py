@@ -3,9 +3,9 @@
 Usage: python benchmarks/run.py [--quick] [--markdown]
 
 Every case runs the same computation three ways - PyTorch eager, torchlike,
-and hand-written JAX (jitted where noted) - alternating between them; the time
-reported is the minimum over repeats of the mean per call (robust against a
-busy machine).  Ratios > 1 mean torchlike is slower.
+and hand-written JAX (jitted where noted) - taking turns round by round; the
+time reported is the minimum over rounds of the mean per call (robust against
+a busy machine).  Ratios > 1 mean torchlike is slower.
 """
 from __future__ import annotations
 
@@ -26,16 +26,21 @@ import torch  # noqa: E402
 import torchlike  # noqa: E402
 
 
-def timeit(fn, number, repeat):
-    fn()
-    fn()
-    best = float("inf")
+def timeit_all(fns, number, repeat):
+    """{label: microseconds per call}: the minimum over ``repeat`` rounds of the mean of ``number``
+    calls, the implementations taking turns round by round, so that a noisy stretch of the machine
+    hits all of them alike instead of whichever was being timed then."""
+    for fn in fns.values():
+        fn()
+        fn()
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best * 1e6  # microseconds
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[k] = min(best[k], (time.perf_counter() - t0) / number)
+    return {k: v * 1e6 for k, v in best.items()}
 
 
 def _block(x):
@@ -272,13 +277,13 @@ def main():
     p.add_argument("--only", default="", help="run only the cases whose name contains this text")
     args = p.parse_args()
     torch.set_num_threads(1)
-    repeat = 3 if args.quick else 7
+    repeat = 3 if args.quick else 11
     rows = []
     for name, make, number in CASES:
         if args.only not in name:
             continue
         fns = make()
-        times = {k: timeit(f, max(1, number // (4 if args.quick else 1)), repeat) for k, f in fns.items()}
+        times = timeit_all(fns, max(1, number // (4 if args.quick else 1)), repeat)
         rows.append((name, times))
         print(f"{name}: " + ", ".join(f"{k} {v:.1f} us" for k, v in times.items())
               + f" | torchlike/torch {times['torchlike'] / times['torch']:.2f}x"

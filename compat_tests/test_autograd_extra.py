@@ -606,3 +606,24 @@ def test_saved_tensors_hooks_are_thread_local():
         b.sum().backward()
         return packed, a.grad
     same(f)
+
+
+def test_accumulator_lives_as_long_as_a_graph_uses_it():
+    """A leaf holds its AccumulateGrad weakly, as PyTorch does: two live graphs share one, its hooks
+    run while a graph holds it, and once every graph using it is gone the next one gets a new
+    accumulator without them."""
+    def f(T):
+        out = []
+        a = T.ones(2, requires_grad=True)
+        b = a * 2
+        acc = b.grad_fn.next_functions[0][0]
+        acc.register_prehook(lambda g: out.append("pre") or None)
+        c = a * 3
+        out.append(c.grad_fn.next_functions[0][0] is acc)
+        c.sum().backward()
+        del acc, b, c
+        d = a * 4
+        d.sum().backward()
+        out.append(a.grad)
+        return out
+    same(f)

@@ -108,7 +108,9 @@ class Segment:
         self.ext = []
         self.ext_ids = {}
         self.n_out = 0
-        self.fills = []         # per output i: (weakref to the storage made for it, its ref)
+        # per output i: a weakref to the storage made for it (no ref to the LazyRef, which refers to this
+        # segment: no reference cycle, so a segment is freed as soon as nothing refers to it)
+        self.fills = []
         self.nodes = []         # weakrefs to nodes whose input list holds outputs of this segment
         self.node_out = {}      # id(node) -> index of its first output
         self.vals = {}          # computed outputs
@@ -126,10 +128,12 @@ class Segment:
     def wanted(self, extra=()):
         """Indices of outputs not computed yet that a live tensor or node still refers to."""
         need = set(extra)
-        for wst, ref in self.fills:
+        for wst in self.fills:
             st = wst()
-            if st is not None and st._a is ref:
-                need.add(ref.idx)
+            if st is not None:
+                a = st._a
+                if type(a) is LazyRef and a.seg is self:
+                    need.add(a.idx)
         for wn in self.nodes:
             n = wn()
             if n is not None and type(n._arrays) is list:
@@ -173,10 +177,11 @@ class Segment:
         vals, fills = self.vals, self.fills
         for i, o in zip(idxs, outs):
             vals[i] = o
-            wst, ref = fills[i]
-            st = wst()
-            if st is not None and st._a is ref:
-                st._a = o
+            st = fills[i]()
+            if st is not None:
+                a = st._a
+                if type(a) is LazyRef and a.seg is self and a.idx == i:
+                    st._a = o
 
 
 _seen = {}
@@ -342,13 +347,13 @@ def enqueue(op, key, meta, args, arrays, statics, wrap, record):
     elif seg.device is None:
         seg.device = device
     refs = []
-    has_refs = False
+    pos = ()            # (input position, segment output) of the inputs this segment computes
     ext, ext_ids = seg.ext, seg.ext_ids
     for j, a in enumerate(arrays):
         if type(a) is LazyRef:
             if a.seg is seg:
                 refs.append(~a.idx)
-                has_refs = True
+                pos += ((j, a.idx),)
                 continue
             a = arrays[j] = a.value()       # a closed segment's output
         i = ext_ids.get(id(a))
@@ -364,7 +369,7 @@ def enqueue(op, key, meta, args, arrays, statics, wrap, record):
     for (shape, dtype), d in zip(outs_meta, dtypes):
         ref = LazyRef(seg, i, shape, dtype)
         t = wrap(ref, dtype=d)
-        fills.append((_wref(t._storage), ref))
+        fills.append(_wref(t._storage))
         outs.append(t)
         i += 1
     seg.n_out = i
@@ -372,6 +377,9 @@ def enqueue(op, key, meta, args, arrays, statics, wrap, record):
     outs = tuple(outs)
     node = record(op, key, args, arrays, outs, statics)
     seg.node_out[id(node)] = base
-    if has_refs:
+    if pos:
         seg.nodes.append(_wref(node))
+        # for the fused backward while this segment is open: the node's inputs with those it
+        # computes left out (``autograd/_fused.run``)
+        node._lazy = (seg, pos, [None if type(a) is LazyRef else a for a in arrays])
     return outs if multi else outs[0]

@@ -358,17 +358,27 @@ def call(op, args, statics, out=None):
         elif n == 2:
             a, b = args
             tb = type(b)
-            if (tb is float or tb is int) and type(a) is T and a._view is None and (
-                    not a._requires_grad or not _state.enabled):
+            if (tb is float or tb is int) and type(a) is T and a._view is None:
                 # a tensor and a Python number: the number's type decides the dtypes (``_learn_fast``)
-                hit = op._fast.get((statics, a._dtype, _DEFAULT[0], tb))
-                if hit is not None:
-                    arr = a._storage._a
-                    if type(arr) is not _LazyRef:
-                        try:
-                            return T._wrap(hit[0](arr, _constant(b, hit[2])), dtype=hit[1])
-                        except Exception:       # noqa: BLE001 - the general path raises it properly
-                            pass
+                if not a._requires_grad or not _state.enabled:
+                    hit = op._fast.get((statics, a._dtype, _DEFAULT[0], tb))
+                    if hit is not None:
+                        arr = a._storage._a
+                        if type(arr) is not _LazyRef:
+                            try:
+                                return T._wrap(hit[0](arr, _constant(b, hit[2])), dtype=hit[1])
+                            except Exception:       # noqa: BLE001 - the general path raises it properly
+                                pass
+                elif _LAZY[0] and not _RECORD_EXTRA[0]:
+                    x = a._storage._a
+                    if type(x) is _LazyRef or type(x) is _ARRAY:
+                        hit = op._dfast.get((statics, a._dtype, _DEFAULT[0], x.shape, tb))
+                        if hit is not None:
+                            key = hit[0]
+                            res = _enqueue(op, key, hit[1], args, [x, _constant(b, key[1][1])], statics, T._wrap,
+                                           record)
+                            if res is not None:
+                                return res if op.returns is None else op.returns(*res)
             elif (type(a) is T and tb is T and a._dtype is b._dtype and a._view is None
                     and b._view is None):
                 if (not a._requires_grad and not b._requires_grad) or not _state.enabled:
@@ -476,11 +486,21 @@ def _learn_dfast(op, args, statics, key, meta):
     """Remember a deferral for ``call``'s fast path (``Op._dfast``): for one or two plain tensors of
     one dtype, the key and output meta follow from statics, dtype, default dtype and input shapes."""
     T = _Tensor
-    k = [statics, args[0]._dtype, _DEFAULT[0]]
-    for a in args:
-        if type(a) is not T or a._view is not None or a._dtype is not args[0]._dtype:
+    a = args[0]
+    if type(a) is not T or a._view is not None:
+        return
+    k = [statics, a._dtype, _DEFAULT[0], a._storage._a.shape]
+    if len(args) == 2:
+        b = args[1]
+        tb = type(b)
+        if tb is float or tb is int:
+            if key[1][1] is None:
+                return
+            k.append(tb)        # a Python number: its type decides the dtypes, its value is an input
+        elif tb is T and b._view is None and b._dtype is a._dtype:
+            k.append(b._storage._a.shape)
+        else:
             return
-        k.append(a._storage._a.shape)
     if len(op._dfast) > 256:
         op._dfast.clear()
     op._dfast[tuple(k)] = (key, meta)
@@ -595,6 +615,7 @@ def record(op, key, args, arrays, outs, statics):
     node._op = op
     node._key = key
     node._arrays = arrays
+    node._lazy = None
     node._mask = tuple(mask)
     node._edge_pos = tuple(range(len(args))) if edge_pos is None else tuple(edge_pos)
     node._inputs = args

@@ -232,10 +232,14 @@ class Tensor:
 
     # ---- autograd state ----------------------------------------------------
     def _accumulator(self):
-        acc = self._acc
+        # the tensor holds its AccumulateGrad weakly, as PyTorch does: the graphs that use it keep it
+        # alive (and with it its hooks); no reference cycle tensor <-> accumulator
+        ref = self._acc
+        acc = None if ref is None else ref()
         if acc is None:
-            acc = self._acc = AccumulateGrad(self)
+            acc = AccumulateGrad(self)
             acc._seq = next(R._seq)
+            self._acc = weakref.ref(acc)
         return acc
 
     def _edge(self):
@@ -245,12 +249,9 @@ class Tensor:
         if fn is not None:
             return (fn, self._output_nr)
         if self._requires_grad:
-            acc = self._acc
-            if acc is None:
-                if self.__dict__.get("_nograd_view"):
-                    return (None, 0)        # PyTorch: a view made under no_grad requires grad but has no edge
-                acc = self._accumulator()
-            return (acc, 0)
+            if self._acc is None and self.__dict__.get("_nograd_view"):
+                return (None, 0)        # PyTorch: a view made under no_grad requires grad but has no edge
+            return (self._accumulator(), 0)
         return (None, 0)
 
     def _refresh_view_grad(self):

@@ -91,7 +91,11 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
             edges = tuple([None if nxt is None else (index[id(nxt)], nr) for nxt, nr in nf])
         plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, edges, n._edge_pos))
         arrs = n._arrays
-        if type(arrs) is list:
+        lz = n._lazy
+        if lz is not None and lz[0] is seg and type(arrs) is list:
+            lazy_pos.append(lz[1])
+            arrs = lz[2]
+        elif type(arrs) is list:
             pos = ()
             for j, a in enumerate(arrs):
                 if type(a) is LazyRef:
@@ -161,6 +165,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
                 n._freed = True
                 if packed:
                     n._packed = None
+                n._lazy = None
                 arrs = n._arrays
                 if arrs is not None and type(arrs) is not _Shapes:
                     n._arrays = None if n._saved else _Shapes(arrs)

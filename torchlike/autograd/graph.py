@@ -119,8 +119,10 @@ class AccumulateGrad(Node):
 
 class OpNode(Node):
     """A node recorded by the op registry: gradients come from the op's JAX vjp."""
+    # _lazy: (open segment, ((input position, segment output), ...), inputs with those left out) for a
+    # node whose inputs a deferred segment computes (``_lazy.enqueue``), else None
     __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs", "_edge_pos",
-                 "_packed")
+                 "_packed", "_lazy")
 
     def __getattr__(self, name):
         # only reached for names not found normally: grad_fn._saved_self, _saved_dim, _saved_result, ...
@@ -133,6 +135,7 @@ class OpNode(Node):
         """Drop the saved input arrays.  A node that saved no tensors (``add``, views, ``sum``) keeps
         only their shapes: PyTorch lets such a node run again, and its gradient ignores the values."""
         self._freed = True
+        self._lazy = None
         if PACKED_EVER[0]:
             self._packed = None
         arrays = self._arrays
