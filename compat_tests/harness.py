@@ -137,6 +137,19 @@ def same(fn, **kw):
     return expected, actual
 
 
+def same_message(fn):
+    """``fn(T)`` raises under both libraries, with the same exception text."""
+    msgs = []
+    for lib in LIBS:
+        try:
+            fn(lib)
+        except Exception as exc:  # noqa: BLE001 - compared below
+            msgs.append(str(exc))
+        else:
+            raise AssertionError(f"{lib.__name__} raised nothing")
+    assert msgs[0] == msgs[1], msgs
+
+
 def same_output(fn):
     """Run ``fn(T)`` with both libraries and assert they print exactly the same text."""
     e = capture_stdout(fn, torch)
