@@ -313,3 +313,29 @@ def test_a_training_loop_leaves_no_cyclic_garbage():
     finally:
         if was:
             gc.enable()
+
+
+def test_convolution_on_large_inputs_joins_its_backward_program():
+    """A convolution is deferred whatever its input size (``Op.defer_large``), and the ops on its
+    large pending output follow it, so the forward runs inside the backward's program; gradients,
+    values and the loss read afterwards match PyTorch."""
+    from torchlike.autograd import _fused
+    x = data(8, 3, 48, 48)         # 55,296 elements: above MAX_NUMEL
+
+    def f(T):
+        T.manual_seed(0)
+        conv = T.nn.Conv2d(3, 4, 3, padding=1)
+        with T.no_grad():
+            conv.weight.copy_(T.tensor(data(4, 3, 3, 3, seed=1)) * 0.2)
+            conv.bias.copy_(T.tensor(data(4, seed=2)) * 0.1)
+        xt = T.tensor(x)
+        out = []
+        for _ in range(5):
+            conv.zero_grad()
+            loss = conv(xt).relu().pow(2).sum()
+            loss.backward()
+            out.append((loss, conv.weight.grad.clone(), conv.bias.grad.clone()))
+        return out
+    same(f, rtol=1e-4, atol=1e-3)
+    assert _lazy.MAX_NUMEL is None or any(
+        len(k) == 6 and any(e[0].name == "convolution" for e in k[3]) for k in _fused._programs)

@@ -315,10 +315,15 @@ def lookup(op, key, arrays):
     sig = in_sig(arrays)
     if sig is None:
         return None
-    if MAX_NUMEL is not None:
+    if MAX_NUMEL is not None and not op.defer_large:
         for s in sig:
             if s is not None and _prod(s[0]) > MAX_NUMEL:
-                return None
+                # a large input runs eagerly, unless the open segment computes it (continuing a
+                # deferred convolution's output keeps the forward in one program with its backward)
+                seg = getattr(_local, "seg", None)
+                if seg is None or not any(type(a) is LazyRef and a.seg is seg for a in arrays):
+                    return None
+                break
     meta = op._avals.get((key, sig))
     if meta is None and not EAGER_FIRST:
         meta = _eval_shape(op, key, arrays, sig)

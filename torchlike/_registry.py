@@ -76,6 +76,9 @@ class Op:
         # ``(position, values)``: a Python number at that operand position with one of these values
         # is compiled into the program instead of passed as an array (pow's 2, 3, 0.5: x*x, sqrt)
         self.scalar_spec = None
+        # deferred whatever its inputs' size (``_lazy.lookup``): an op whose kernel costs far more than
+        # Python's recording (convolutions), so that XLA gets its forward and backward in one program
+        self.defer_large = False
         self._fwd = {}
         self._avals = {}            # (key, input shapes/dtypes) -> output shapes/dtypes (``_lazy``)
         self._node_cls = None       # the grad_fn class, when ``grad`` is a name

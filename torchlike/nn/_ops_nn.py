@@ -214,7 +214,8 @@ def _conv_dtype(args, statics=None):
 
 defop("convolution(Tensor input, Tensor weight, Tensor? bias, int[] stride, any padding, int[] dilation, "
       "int groups)", _convolution, dtype=_conv_dtype, method=False, out=False,
-      grad=lambda args, st: "SqueezeBackward1" if args[0].ndim == args[1].ndim - 1 else "ConvolutionBackward0")
+      grad=lambda args, st: "SqueezeBackward1" if args[0].ndim == args[1].ndim - 1 else "ConvolutionBackward0"
+      ).defer_large = True
 
 
 # ---- pooling ---------------------------------------------------------------
@@ -1036,7 +1037,8 @@ def _conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation):
 
 defop("conv_transpose(Tensor input, Tensor weight, Tensor? bias, int[] stride, int[] padding, int[] output_padding, "
       "int groups, int[] dilation)", _conv_transpose, dtype=_conv_dtype, method=False, function=False, out=False,
-      grad=lambda args, st: "SqueezeBackward1" if args[0].ndim == args[1].ndim - 1 else "ConvolutionBackward0")
+      grad=lambda args, st: "SqueezeBackward1" if args[0].ndim == args[1].ndim - 1 else "ConvolutionBackward0"
+      ).defer_large = True
 
 
 # ---- max unpooling, adaptive max pool 3d, fractional max pool ----------------------
