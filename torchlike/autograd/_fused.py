@@ -18,7 +18,7 @@ import jax.numpy as jnp
 
 from .. import _lazy
 from .._lazy import LazyRef
-from .graph import PACKED_EVER, AccumulateGrad, OpNode, _Shapes
+from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _programs = {}
 MAX_PROGRAMS = 512
@@ -158,18 +158,9 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
             fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig))
         acc_grads, captured = fn(tuple(arrays), cts)
     if not retain_graph:
-        packed = PACKED_EVER[0]
         for n, p in zip(nodes, plan):
             if p is not None:
-                # OpNode._release, inlined (one call per node is measurable here)
-                n._freed = True
-                if packed:
-                    n._packed = None
-                n._lazy = None
-                arrs = n._arrays
-                if arrs is not None and type(arrs) is not _Shapes:
-                    n._arrays = None if n._saved else _Shapes(arrs)
-                    n._inputs = None
+                n._release()
     accs = {}
     it = iter(acc_grads)
     for n, p in zip(nodes, plan):
