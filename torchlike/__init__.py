@@ -67,6 +67,8 @@ for _name, _fn in _registry.METHODS.items():
             setattr(Tensor, _name, _fn)
 for _name, _fn in _creation._new_methods().items():
     setattr(Tensor, _name, _fn)
+Tensor.type = _creation.tensor_type
+globals().update(_creation.typed_tensors(module=__name__))   # torch.FloatTensor, torch.LongTensor, ...
 for _name, _fn in _random.INPLACE_SAMPLERS.items():
     setattr(Tensor, _name, _fn)
 Tensor.index_put_ = _indexing.index_put_
@@ -216,3 +218,33 @@ for _name, _fn in _registry.METHODS.items():
 for _name, _fmt in _ops_extra.MEMORY_FORMATS.items():
     globals().setdefault(_name, _fmt)
 globals().setdefault("memory_format", _ops_extra.memory_format)
+
+
+# ---- intra-op / inter-op thread counts -------------------------------------------
+# XLA sizes its own thread pools; these record what a program asks for, so that scripts which set
+# them (``torch.set_num_threads(1)``) run and read back what they set.
+_threads = {"intra": _os.cpu_count() or 1, "interop": _os.cpu_count() or 1}
+
+
+def _thread_count(kind, n, name):
+    if type(n) is not _builtins.int:
+        raise RuntimeError(f"{name} expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError(f"{name} expects a positive integer")
+    _threads[kind] = n
+
+
+def set_num_threads(n):
+    _thread_count("intra", n, "set_num_threads")
+
+
+def get_num_threads():
+    return _threads["intra"]
+
+
+def set_num_interop_threads(n):
+    _thread_count("interop", n, "set_num_interop_threads")
+
+
+def get_num_interop_threads():
+    return _threads["interop"]

@@ -981,35 +981,194 @@ def parse_to(t, *args, **kwargs):
 
 # ---- legacy constructors and Tensor.new_* ------------------------------------------
 
-def _legacy_new(cls, *args, **kwargs):
-    """``torch.Tensor(2, 3)`` (uninitialised: zeros here), ``torch.Tensor([1, 2])`` (data, default
-    dtype), ``torch.Tensor(torch.Size([2, 3]))`` (a size), ``torch.Tensor()`` (empty)."""
-    T = _tensor_cls()
-    if kwargs.keys() - {"device"}:
-        raise TypeError(f"new() received an invalid combination of arguments - got "
-                        f"({', '.join(type(a).__name__ for a in args)}, "
-                        f"{', '.join(k + '=' + type(v).__name__ for k, v in kwargs.items())})")
-    device = kwargs.get("device")
+_LEGACY_FORMS = (" * (*, torch.device device = None)\n * (torch.Storage storage)\n * (Tensor other)\n"
+                 " * (tuple of ints size, *, torch.device device = None)\n"
+                 " * (object data, *, torch.device device = None)\n")
+
+
+def _arg_type_name(a):
+    if isinstance(a, _tensor_cls()):
+        return "Tensor"
+    if isinstance(a, D.dtype):
+        return "torch.dtype"
+    if isinstance(a, _device_cls):
+        return "torch.device"
+    return type(a).__name__
+
+
+def _legacy_args_error(args, kwargs):
+    """PyTorch's "invalid combination of arguments" error of the legacy constructors."""
+    kws = [f"{k}={_arg_type_name(v)}" for k, v in kwargs.items()]
+    got = ", ".join([_arg_type_name(a) for a in args] + kws) if args else "".join(k + ", " for k in kws)
+    return TypeError(f"new() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     + _LEGACY_FORMS)
+
+
+def _qualified_type_name(a):
+    t = type(a)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__name__}"
+
+
+def _is_size_int(a):
+    return hasattr(a, "__index__") and not isinstance(a, (builtins.bool, np.ndarray, _tensor_cls()))
+
+
+def _legacy_construct(dtype, device_type, args, kwargs):
+    """The legacy constructors ``torch.Tensor(...)`` (``dtype`` None: the default dtype) and
+    ``torch.FloatTensor(...)`` & co (a fixed dtype): ``(2, 3)`` or a ``torch.Size`` (uninitialised:
+    zeros here), ``([1, 2])`` (data), ``(tensor)`` (an alias of it), ``()`` (empty), and the keyword
+    forms ``size=``, ``data=``, ``other=``; ``device=`` only of ``device_type``."""
+    kw = dict(kwargs)
+    device = kw.pop("device", None)
+    if kw:
+        key = next(iter(kw))
+        if args or len(kw) > 1 or key not in ("size", "data", "other"):
+            raise _legacy_args_error(args, kwargs)
+        value = kw[key]
+        if key == "size" and not (isinstance(value, (tuple, list)) and all(map(_is_size_int, value))):
+            raise _legacy_args_error(args, kwargs)
+        if key == "other" and not isinstance(value, _tensor_cls()):
+            raise _legacy_args_error(args, kwargs)
+        if key == "data":
+            return _legacy_data(value, dtype, device)
+        args = tuple(value) if key == "size" else (value,)
+        if key == "size" and not args:
+            return _legacy_sized((), dtype, device)
+    if device is not None:
+        dev = as_device(device)
+        if dev.type != device_type and not (dtype is None and dev.type == "cuda"):
+            raise RuntimeError(f"legacy constructor expects device type: {device_type} but device type: "
+                               f"{dev.type} was passed")
     if not args:
-        t = zeros(0, device=device)
-    elif len(args) == 1 and isinstance(args[0], T):
-        from .autograd import grad_mode
-        with grad_mode.no_grad():
-            return args[0].view(tuple(args[0].shape))     # an alias of the same storage, as in torch
-    elif len(args) == 1 and type(args[0]).__name__ == "Size":
-        t = zeros(*args[0], device=device)
-    elif len(args) == 1 and (_is_sequence(args[0]) or isinstance(args[0], np.ndarray)):
-        t = tensor(args[0], dtype=D.get_default_dtype(), device=device)
-    elif all(hasattr(a, "__index__") and not isinstance(a, builtins.bool) for a in args):
-        t = empty(*args, device=device)
-    elif len(args) == 1:
-        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
-    else:
-        raise TypeError(f"new() received an invalid combination of arguments - got "
-                        f"({', '.join(type(a).__name__ for a in args)})")
+        return _legacy_sized((0,), dtype, device)
+    first = args[0]
+    if isinstance(first, _tensor_cls()):
+        if len(args) > 1:
+            raise _legacy_args_error(args, kwargs)
+        if device is not None:
+            raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
+                               "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
+        if dtype is not None and first.dtype is not dtype:
+            raise TypeError(f"expected {_tensor_options(dtype)} (got {_tensor_options(first.dtype)})")
+        from ._registry import FUNCTIONS
+        return FUNCTIONS["alias"](first)        # a view of the same storage (AliasBackward0), as in torch
+    if len(args) == 1 and type(first).__name__ == "Size":
+        return _legacy_sized(tuple(first), dtype, device)
+    if _is_size_int(first):
+        for i, a in enumerate(args[1:], 2):
+            if not _is_size_int(a):
+                raise TypeError(f"new(): argument 'size' failed to unpack the object at pos {i} with error "
+                                f"\"type must be tuple of ints,but got {_qualified_type_name(a)}\"")
+        return _legacy_sized(tuple(operator.index(a) for a in args), dtype, device)
+    if len(args) > 1:
+        raise _legacy_args_error(args, kwargs)
+    return _legacy_data(first, dtype, device)
+
+
+def _legacy_sized(size, dtype, device):
+    return empty(*size, dtype=dtype or D.get_default_dtype(), device=device)
+
+
+def _legacy_data(data, dtype, device):
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if not (_is_sequence(data) or isinstance(data, np.ndarray)):
+        raise TypeError(f"new(): data must be a sequence (got {_qualified_type_name(data)})")
+    return tensor(data, dtype=dtype or D.get_default_dtype(), device=device)
+
+
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool"}
+
+
+def _tensor_options(dtype):
+    return (f"TensorOptions(dtype={_C_TYPE_NAMES.get(dtype.name, dtype.name)}, device=cpu, layout=Strided, "
+            "requires_grad=false (default), pinned_memory=false (default), memory_format=(nullopt))")
+
+
+def _legacy_new(cls, *args, **kwargs):
+    """``torch.Tensor(...)`` (``Tensor.__new__``): see ``_legacy_construct``; a subclass gets its class."""
+    t = _legacy_construct(None, "cpu", args, kwargs)
     if cls is not t.__class__:
         t.__class__ = cls
     return t
+
+
+class tensortype(type):
+    """The class of ``torch.FloatTensor``, ``torch.LongTensor``, ...: calling one is the legacy
+    constructor with its dtype; ``isinstance(x, torch.FloatTensor)`` is true for a float32 tensor on
+    the CPU (on CUDA for ``torch.cuda.FloatTensor``), whatever class ``x`` has; the Tensor methods
+    are its attributes (``torch.FloatTensor.add``)."""
+
+    def __call__(cls, *args, **kwargs):
+        return _legacy_construct(cls.dtype, "cuda" if cls.is_cuda else "cpu", args, kwargs)
+
+    def __instancecheck__(cls, obj):
+        return (isinstance(obj, _tensor_cls()) and obj.dtype is cls.dtype
+                and (obj.device.type == "cuda") == cls.is_cuda)
+
+    def __getattr__(cls, name):
+        return getattr(_tensor_cls(), name)
+
+
+def _typed_tensor(dtype, cuda=False, module=None):
+    name = D.WORDS[dtype.name] + "Tensor"
+    return tensortype(name, (), {"dtype": dtype, "is_cuda": cuda, "is_sparse": False, "is_sparse_csr": False,
+                                 "is_xpu": False, "layout": D.strided, "__module__": module or __name__,
+                                 "__qualname__": name})
+
+
+def typed_tensors(cuda=False, module=None):
+    """``{"FloatTensor": torch.FloatTensor, ...}``: the legacy typed tensor classes of torch (or
+    torch.cuda with ``cuda=True``)."""
+    return {t.__name__: t for t in (_typed_tensor(getattr(D, n), cuda, module) for n in
+                                    ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
+                                     "int8", "uint8", "bool"))}
+
+
+def _tensor_type_of(dtype):
+    """The dtype a ``Tensor.type(...)`` argument names: a dtype, a typed tensor class, ``torch.Tensor``
+    (the default dtype) or a name (``'torch.LongTensor'``, ``'torch.cuda.FloatTensor'``); with whether it
+    names a CUDA type."""
+    T = _tensor_cls()
+    if isinstance(dtype, str):
+        name = dtype
+        cuda = name.startswith("torch.cuda.")
+        word = name[len("torch.cuda."):] if cuda else name[len("torch."):] if name.startswith("torch.") else None
+        if word == "Tensor":
+            return D.get_default_dtype(), cuda
+        by_word = {w + "Tensor": getattr(D, n) for n, w in D.WORDS.items()}
+        if word not in by_word:
+            raise ValueError(f"invalid type: '{dtype}'")
+        return by_word[word], cuda
+    if isinstance(dtype, tensortype):
+        return dtype.dtype, dtype.is_cuda
+    if isinstance(dtype, type):
+        if dtype is T:
+            return D.get_default_dtype(), False
+        raise ValueError(f"invalid type: '{dtype.__name__}'")
+    if isinstance(dtype, D.dtype):
+        return dtype, None
+    raise TypeError("dtype must be a type, str, or dtype object")
+
+
+def tensor_type(self, dtype=None, non_blocking=False, **kwargs):
+    """``Tensor.type()``: ``'torch.FloatTensor'`` (``'torch.cuda.FloatTensor'`` on CUDA); ``Tensor.type(t)``
+    converts to the dtype (and device kind) ``t`` names, returning ``self`` when nothing changes."""
+    unexpected = kwargs.keys() - {"async"}
+    if unexpected:
+        raise TypeError(f"type() got an unexpected keyword argument '{sorted(unexpected)[0]}'")
+    cuda_now = self.device.type == "cuda"
+    if dtype is None:
+        return f"torch.{'cuda.' if cuda_now else ''}{D.WORDS.get(self.dtype.name, self.dtype.name)}Tensor"
+    target, cuda = _tensor_type_of(dtype)
+    if cuda is None or cuda == cuda_now:
+        return self._to(target)
+    if cuda:
+        from . import cuda as _cuda
+        _cuda._lazy_init()
+    return self.to(device="cuda" if cuda else "cpu", dtype=target)
 
 
 def _new_methods():
