@@ -35,6 +35,7 @@ import os
 import pickle
 import struct
 import sys
+import types
 import uuid
 import zipfile
 
@@ -236,7 +237,16 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     for name, data in records:
         writer.write(f"{prefix}/{name}", data)
     writer.close()
-    fp, owned = _open_for(f, "wb")
+    if isinstance(f, (str, os.PathLike)):
+        parent = os.path.dirname(os.fspath(f))
+        if parent and not os.path.isdir(parent):
+            raise RuntimeError(f"Parent directory {parent} does not exist.")
+        try:
+            fp, owned = open(f, "wb"), True
+        except OSError as e:
+            raise RuntimeError(f"open file failed with strerror: {e.strerror}") from None
+    else:
+        fp, owned = f, False
     try:
         fp.write(out.getvalue())
     finally:
@@ -260,6 +270,13 @@ class _StorageType:
 
 _STORAGE_TYPES = {name: _StorageType(name, D._by_name(dt)) for dt, name in _STORAGE_NAMES.items()}
 _UNTYPED = _StorageType("UntypedStorage", None)
+
+# how PyTorch's messages spell these classes
+_TORCH_CLASS_NAMES = {_StorageType: "<class 'torch.serialization.StorageType'>", D.dtype: "<class 'torch.dtype'>"}
+
+# objects whose state a weights-only file may never set (shared by every later load, or code)
+_NEVER_BUILT = (type, D.dtype, _StorageType, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                types.MethodType)
 
 
 class LoadedStorage:
@@ -301,7 +318,7 @@ class LoadedStorage:
             np_dtype = dtype.np.newbyteorder(">") if self.byteorder == "big" and dtype.itemsize > 1 else dtype.np
             if len(self.raw) % dtype.itemsize:
                 raise RuntimeError(f"storage of {len(self.raw)} bytes cannot hold elements of {dtype}")
-            a = np.frombuffer(self.raw, dtype=np_dtype).astype(dtype.np)
+            a = np.frombuffer(self.raw, dtype=np_dtype).astype(dtype.np, copy=False)   # no copy: device_put copies
             st = self._arrays[dtype] = V.Storage(jax.device_put(a, to_jax(self.device)))
         return st
 
@@ -314,21 +331,49 @@ class _TypedStorage:
         self.loaded, self.dtype = loaded, dtype
 
 
+_INT64_MAX = 2 ** 63 - 1
+
+
+def _check_layout(size, stride, offset, n):
+    """PyTorch's checks (and messages) on a tensor a file lays over a storage of ``n`` elements."""
+    if len(size) != len(stride):
+        raise RuntimeError(f"unequal size length ({len(size)}) and stride length ({len(stride)})")
+    numel = 1
+    for x in size:
+        numel *= x
+        if x < 0 or numel > _INT64_MAX:
+            raise RuntimeError("numel: integer multiplication overflow")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}")
+    if numel and offset + sum((x - 1) * s for x, s in zip(size, stride)) >= n:
+        raise RuntimeError("Trying to resize storage that is not resizable")
+
+
+def _ints(xs, what):
+    if not isinstance(xs, (tuple, list)) or not all(isinstance(x, int) for x in xs):
+        raise TypeError(f"set_() received an invalid combination of arguments: {what} must be a tuple of ints, "
+                        f"got {xs!r}")
+    return tuple(int(x) for x in xs)
+
+
 def _tensor_on(storage, offset, size, stride, dtype=None):
     if not isinstance(storage, _TypedStorage):
         raise pickle.UnpicklingError(f"expected a storage to rebuild a tensor, got {type(storage).__name__}")
+    if dtype is not None and not isinstance(dtype, D.dtype):
+        raise TypeError(f"empty(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
     dtype = dtype or storage.dtype
     if dtype is None:
         raise pickle.UnpicklingError("an untyped storage needs a dtype to rebuild a tensor")
+    size, stride = _ints(size, "size"), _ints(stride, "stride")
+    if not isinstance(offset, int):
+        raise TypeError(f"set_() received an invalid combination of arguments: storage_offset must be an int, "
+                        f"got {offset!r}")
     loaded = storage.loaded
     st = loaded._storage(dtype)
-    size, stride, offset = tuple(int(n) for n in size), tuple(int(s) for s in stride), int(offset)
     n = st.array.size
-    if any(x < 0 for x in size) or any(s < 0 for s in stride) or offset < 0 or len(size) != len(stride):
-        raise RuntimeError(f"invalid tensor layout in file: size {size}, stride {stride}, offset {offset}")
-    if 0 not in size and offset + sum((x - 1) * s for x, s in zip(size, stride)) >= n:
-        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset} "
-                           f"require more elements than the storage's {n}")
+    _check_layout(size, stride, offset, n)
     t = Tensor._wrap(st.array, dtype=dtype)
     t._storage = st
     root_shape = tuple(st.array.shape)
@@ -364,6 +409,9 @@ def _rebuild_parameter(data, requires_grad, backward_hooks):
 
 
 def _set_state(obj, state):
+    """A tensor's Python attributes from a file (this tensor's own: never a class, dtype or shared object)."""
+    if not isinstance(obj, Tensor):
+        raise _RefusedAttributeError(f"'{type(obj).__name__}' object has no attribute 'as_subclass'")
     if isinstance(state, dict):
         for k, v in state.items():
             setattr(obj, k, v)
@@ -381,6 +429,9 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
 
 def _rebuild_from_type_v2(func, new_type, args, state):
     t = func(*args)
+    if not isinstance(t, Tensor):
+        raise _RefusedAttributeError(f"'{type(t).__module__}.{type(t).__qualname__}' object has no attribute "
+                                     "'as_subclass'")
     if new_type is not Tensor and isinstance(new_type, type) and issubclass(new_type, Tensor) and \
             type(t) is not new_type:
         from .nn.parameter import _share
@@ -469,11 +520,16 @@ def safe_globals(safe_globals):
 _BLOCKED_MODULES = {"sys", "os", "posix", "nt", "subprocess", "builtins", "__builtin__", "shutil", "socket",
                     "importlib", "runpy", "pty", "commands", "webbrowser"}
 
-_WEIGHTS_ONLY_HEADER = (
-    "Weights only load failed. In PyTorch 2.6, we changed the default value of the `weights_only` argument in "
-    "`torch.load` from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will likely "
-    "succeed, but it can result in arbitrary code execution. Do it only if you got the file from a trusted "
-    "source.\n\n\n")
+_RERUN_ADVICE = (
+    "In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` from `False` to "
+    "`True`. Re-running `torch.load` with `weights_only` set to `False` will likely succeed, but it can result in "
+    "arbitrary code execution. Do it only if you got the file from a trusted source.")
+_WEIGHTS_ONLY_HEADER = "Weights only load failed. " + _RERUN_ADVICE
+_WEIGHTS_ONLY_OPTIONS = (
+    "Weights only load failed. This file can still be loaded, to do so you have two options, \x1b[1mdo those "
+    "steps only if you trust the source of the checkpoint\x1b[0m. \n\t(1) " + _RERUN_ADVICE + "\n\t(2) "
+    "Alternatively, to load with `weights_only=True` please check the recommended steps in the following error "
+    "message.\n\tWeightsUnpickler error: ")
 _WEIGHTS_ONLY_FOOTER = ("\n\nCheck the documentation of torch.load to learn more about types accepted by default "
                         "with weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
 
@@ -497,10 +553,11 @@ def _torchlike_global(module, name):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, loader, weights_only, **kw):
+    """``weights_only=False``: any global (PyTorch's names resolved to torchlike's), as ``pickle`` itself."""
+
+    def __init__(self, file, loader, **kw):
         super().__init__(file, **kw)
         self.loader = loader
-        self.weights_only = weights_only
 
     def find_class(self, module, name):
         module = _fix_module(module)
@@ -510,22 +567,142 @@ class _Unpickler(pickle.Unpickler):
             known = _USER_SAFE.get(full)
         if known is not None:
             return known
-        if self.weights_only:
-            top = module.split(".")[0]
-            if top in _BLOCKED_MODULES:
-                msg = f"Trying to load unsupported GLOBAL {full} whose module {module} is blocked."
-            else:
-                msg = (f"Unsupported global: GLOBAL {full} was not an allowed global by default. Please use "
-                       f"`torch.serialization.add_safe_globals([{name}])` or the "
-                       f"`torch.serialization.safe_globals([{name}])` context manager to allowlist this global if "
-                       "you trust this class/function.")
-            raise pickle.UnpicklingError(_WEIGHTS_ONLY_HEADER + msg + _WEIGHTS_ONLY_FOOTER)
         if module == "torch" or module.startswith("torch."):
             return _torchlike_global(module, name)
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
         return self.loader.storage(pid)
+
+
+def _weights_only_error(msg):
+    """PyTorch's wording of a weights-only refusal that is not about a global."""
+    return pickle.UnpicklingError(_WEIGHTS_ONLY_HEADER + "\nPlease file an issue with the following so that we can "
+                                  "make `weights_only=True` compatible with your use case: WeightsUnpickler error: "
+                                  "\n\n" + msg + _WEIGHTS_ONLY_FOOTER)
+
+
+class _RefusedAttributeError(AttributeError):
+    """An AttributeError PyTorch raises for this input (passed through, not reworded as a corrupt pickle)."""
+
+
+# the opcodes PyTorch's weights-only unpickler executes (protocol 2 and the text/binary basics); any other
+# (INST, OBJ, EXT*, NEWOBJ_EX, STACK_GLOBAL, FRAME, PERSID, sets, bytes, ...) is refused
+_WEIGHTS_ONLY_OPCODES = frozenset(b"c\x81Rbaesu(t\x85\x86\x87N\x88\x89)]}JKM\x8aGXUQhjqr\x80.")
+
+
+class _OpcodeTable(dict):
+    def __missing__(self, code):
+        def refuse(_self):
+            raise _weights_only_error(f"Unsupported operand {code}")
+        return refuse
+
+
+class _WeightsOnlyUnpickler(pickle._Unpickler):
+    """``weights_only=True``: an allow-list of globals *and* of what the pickle may do with them.
+
+    Runs on pickle's pure-Python unpickler so that each opcode that creates or changes an object is checked:
+
+    * ``GLOBAL`` names only the allow-list (:func:`_names`, :func:`add_safe_globals`);
+    * ``REDUCE`` calls only an allowed global; ``NEWOBJ`` instantiates only an allowed class;
+    * ``BUILD`` (state setting) applies only to a tensor or Parameter, an ``OrderedDict``/``Counter``, or an
+      instance of an allowed class, never to a class, dtype, device, storage type, module or function:
+      a file cannot change library objects that later loads use;
+    * every other opcode outside the set PyTorch executes is refused.
+    """
+
+    dispatch = _OpcodeTable({k: v for k, v in pickle._Unpickler.dispatch.items() if k in _WEIGHTS_ONLY_OPCODES})
+
+    def __init__(self, file, loader, **kw):
+        super().__init__(file, **kw)
+        self.loader = loader
+        self.allowed = {id(v): v for v in _names().values()}
+        self.allowed.update((id(v), v) for v in _USER_SAFE.values())
+        self.user_types = {id(v) for v in _USER_SAFE.values() if isinstance(v, type)}
+
+    def find_class(self, module, name):
+        module = _fix_module(module)
+        full = f"{module}.{name}"
+        known = _names().get(full)
+        if known is None:
+            known = _USER_SAFE.get(full)
+        if known is not None:
+            return known
+        if module.split(".")[0] in _BLOCKED_MODULES:
+            raise pickle.UnpicklingError(_WEIGHTS_ONLY_HEADER + "\n\n\n" + f"Trying to load unsupported GLOBAL "
+                                         f"{full} whose module {module} is blocked." + _WEIGHTS_ONLY_FOOTER)
+        raise pickle.UnpicklingError(
+            _WEIGHTS_ONLY_OPTIONS + f"Unsupported global: GLOBAL {full} was not an allowed global by default. "
+            f"Please use `torch.serialization.add_safe_globals([{full}])` or the "
+            f"`torch.serialization.safe_globals([{full}])` context manager to allowlist this global if you trust "
+            "this class/function." + _WEIGHTS_ONLY_FOOTER)
+
+    def persistent_load(self, pid):
+        if not isinstance(pid, (tuple, int)):
+            raise _weights_only_error(f"persistent_load id must be tuple or int, but got {type(pid)}")
+        return self.loader.storage(pid)
+
+    def _is_allowed(self, obj):
+        return self.allowed.get(id(obj)) is obj
+
+    def load_reduce(self):
+        args = self.stack.pop()
+        func = self.stack[-1]
+        if not self._is_allowed(func):
+            raise _weights_only_error(f"Trying to call reduce for unrecognized function {func!r}")
+        self.stack[-1] = func(*args)
+
+    dispatch[pickle.REDUCE[0]] = load_reduce
+
+    def load_newobj(self):
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if not self._is_allowed(cls):
+            raise _weights_only_error(f"Trying to instantiate unsupported class {cls!r}")
+        if not isinstance(cls, type):
+            raise TypeError(f"object.__new__(X): X is not a type object ({type(cls).__name__})")
+        if id(cls) in self.user_types or cls.__module__ in ("builtins", "collections"):
+            obj = cls.__new__(cls, *args)
+        else:                       # torchlike's own classes (Tensor, Parameter, device, Size) build in __init__
+            obj = cls(*args)
+        self.append(obj)
+
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+    def load_build(self):
+        from .nn.parameter import Parameter
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        kind = type(inst)
+        if isinstance(inst, _NEVER_BUILT) or not (kind is Tensor or kind is Parameter or self._is_allowed(kind)):
+            raise _weights_only_error("Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
+                                      f"`add_safe_globals`, but got {_TORCH_CLASS_NAMES.get(kind, kind)}")
+        if kind is Tensor:            # PyTorch calls inst.set_(*state); no file torch.save writes does this
+            raise TypeError("set_() received an invalid combination of arguments - got "
+                            f"({', '.join(type(x).__name__ for x in state)}), but expected one of: (), "
+                            "(torch.Storage source), (Tensor source)")
+        if kind is Parameter:         # PyTorch reads (data, requires_grad, hooks) and refuses it
+            _data, _requires_grad, _hooks = state
+            raise RuntimeError("requires_grad must be a bool")
+        if kind in (collections.OrderedDict, collections.Counter):
+            inst.__dict__.update(state)
+            return
+        if id(kind) not in self.user_types:      # set, complex, bytearray, device, Size: no state to set
+            raise _RefusedAttributeError(f"'{kind.__name__}' object has no attribute '__dict__'")
+        setstate = getattr(inst, "__setstate__", None)
+        if setstate is not None and getattr(kind, "__setstate__", None) is not None:
+            setstate(state)
+            return
+        slotstate = None
+        if isinstance(state, tuple) and len(state) == 2:
+            state, slotstate = state
+        if state:
+            inst.__dict__.update(state)
+        if slotstate:
+            for k, v in slotstate.items():
+                setattr(inst, k, v)
+
+    dispatch[pickle.BUILD[0]] = load_build
 
 
 class _Loader:
@@ -557,25 +734,40 @@ class _Loader:
                             "(or storage.cpu()/.cuda()/.to(device))")
         raise ValueError(f"map_location should be a callable, string, dict or torch.device, got {type(ml)}")
 
+    def _record(self, name, nbytes):
+        """The bytes of record ``name``, which must hold exactly ``nbytes``: its declared size is checked before
+        anything is read or decompressed (a record that would expand past it, a zip bomb, is never inflated)."""
+        info = self.zf.NameToInfo.get(f"{self.prefix}/{name}")
+        if info is None:
+            raise RuntimeError(f"PytorchStreamReader failed locating file {name}: file not found")
+        if info.file_size != nbytes:
+            raise RuntimeError(f"record size ({info.file_size} bytes) does not match expected size ({nbytes} bytes = "
+                               f"{nbytes} elements * 1 bytes/element) for dtype Byte")
+        try:
+            with self.zf.open(info) as fp:
+                raw = fp.read(nbytes)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: {e}") from None
+        if len(raw) != nbytes:
+            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: the record is truncated")
+        return raw
+
     def storage(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+        if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
             raise pickle.UnpicklingError(f"Unknown persistent id in the file: {pid!r}")
+        if len(pid) != 5:
+            raise ValueError(f"not enough values to unpack (expected 4, got {len(pid) - 1})" if len(pid) < 5 else
+                             f"too many values to unpack (expected 4)")
         _, stype, key, location, numel = pid
         if not isinstance(stype, _StorageType):
-            raise pickle.UnpicklingError(f"Unknown storage type in the file: {stype!r}")
+            raise _RefusedAttributeError(f"'{type(stype).__name__}' object has no attribute 'dtype'")
+        if not isinstance(numel, int):
+            raise TypeError(f"storage size must be an int, got {type(numel).__name__}")
+        key = str(key) if isinstance(key, (str, int)) else key
         loaded = self.loaded.get(key)
         if loaded is None:
-            try:
-                raw = self.zf.read(f"{self.prefix}/data/{key}")
-            except KeyError:
-                raise RuntimeError(f"PytorchStreamReader failed locating file data/{key}: file not found") from None
-            except (zipfile.BadZipFile, OSError, EOFError) as e:
-                raise RuntimeError(f"PytorchStreamReader failed reading file data/{key}: {e}") from None
             itemsize = 1 if stype.dtype is None else stype.dtype.itemsize
-            if len(raw) != int(numel) * itemsize:
-                raise RuntimeError(f"PytorchStreamReader: record data/{key} holds {len(raw)} bytes, expected "
-                                   f"{int(numel) * itemsize}")
-            loaded = LoadedStorage(raw, "cpu", self.byteorder)
+            loaded = LoadedStorage(self._record(f"data/{key}", numel * itemsize), "cpu", self.byteorder)
             dev = as_device(self._device(str(location), loaded))
             if dev.type == "cuda" and not _jax_devices("cuda"):
                 raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
@@ -639,10 +831,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                 raise RuntimeError(f"PytorchStreamReader failed reading file data.pkl: {e}") from None
             loader = _Loader(zf, prefix, map_location)
             kw = {"encoding": pickle_load_args.get("encoding", "utf-8")}
-            up = _Unpickler(io.BytesIO(data), loader, weights_only, **kw)
+            up = (_WeightsOnlyUnpickler if weights_only else _Unpickler)(io.BytesIO(data), loader, **kw)
             try:
                 return up.load()
-            except (pickle.UnpicklingError, RuntimeError, TypeError, ValueError):
+            except (pickle.UnpicklingError, RuntimeError, TypeError, ValueError, _RefusedAttributeError):
                 raise
             except (EOFError, KeyError, IndexError, AttributeError, struct.error) as e:
                 raise pickle.UnpicklingError(f"torchlike.load: the pickle in the file is corrupted "
