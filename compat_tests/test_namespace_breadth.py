@@ -149,3 +149,143 @@ def test_typed_class_methods():
         x = T.FloatTensor([1, -2])
         return T.FloatTensor.abs(x), T.LongTensor.add(T.LongTensor([1]), 2), T.zeros(2, dtype=T.int8).type()
     same(f)
+
+
+# ---- in-place functions of the torch namespace, torch.functional ----------------------------------
+
+_POSITIVE = ("log_", "log10_", "log1p_", "log2_", "sqrt_", "rsqrt_", "reciprocal_")
+_UNIT = ("acos_", "arccos_", "asin_", "arcsin_", "atanh_", "arctanh_", "logit_")
+_ABOVE_ONE = ("acosh_", "arccosh_")
+_ARGS = {"clamp_": (-0.5, 0.5), "clip_": (-0.5, 0.5), "clamp_max_": (0.3,), "clamp_min_": (0.3,),
+         "fill_": (2.5,), "ldexp_": ("int",), "xlogy_": ("tensor",), "nan_to_num_": (), "logit_": (1e-3,),
+         "round_": (), "celu_": (1.5,), "threshold_": (0.2, -1.0)}
+_NO_GRAD = ("detach_", "zero_", "fill_")
+# grad_fn names that differ in torchlike's op declarations themselves (docs/differences.md): PyTorch's
+# in-place celu/threshold record CeluBackward1/ThresholdBackward1, its ldexp LdexpBackward0
+_GRAD_FN_DIFFERS = ("ldexp_", "celu_", "threshold_")
+
+
+def _inplace_input(T, name, seed):
+    low, high = ((0.1, 3.0) if name in _POSITIVE else (-0.9, 0.9) if name in _UNIT
+                 else (1.1, 3.0) if name in _ABOVE_ONE else (-2.0, 2.0))
+    return T.tensor(data(2, 3, seed=seed, low=low, high=high))
+
+
+def _inplace_args(T, name):
+    out = []
+    for a in _ARGS.get(name, ()):
+        out.append(T.tensor([[1, 2, 0]]) if a == "int" else T.tensor(data(2, 3, seed=5, low=0.1, high=2.0))
+                   if a == "tensor" else a)
+    return out
+
+
+def _unary_inplace_names():
+    from torchlike import _inplace_functions
+    skip = {"addmv_", "as_strided_", "index_put_", "resize_as_", "gcd_", "lcm_"}
+    return [n for n in _inplace_functions.METHOD_NAMES if n not in skip] + ["celu_", "selu_", "threshold_"]
+
+
+@pytest.mark.parametrize("name", _unary_inplace_names())
+def test_torch_inplace_function(name):
+    def f(T):
+        x = _inplace_input(T, name, 0)
+        r = getattr(T, name)(x, *_inplace_args(T, name))
+        out = [r, r is x, x]
+        if name not in _NO_GRAD:
+            leaf = _inplace_input(T, name, 1).requires_grad_()
+            y = leaf * 1
+            getattr(T, name)(y, *_inplace_args(T, name))
+            y.sum().backward()
+            out += [y, leaf.grad]
+        return out
+    same(f, rtol=1e-5, check_grad_fn=name not in _GRAD_FN_DIFFERS)
+
+
+@pytest.mark.parametrize("name", ["sin_", "relu_", "zero_", "celu_", "dropout_"])
+def test_torch_inplace_function_errors(name):
+    extra = {"dropout_": (0.5, True), "celu_": ()}.get(name, ())
+    same(lambda T: getattr(T, name)([1.0], *extra))
+    same(lambda T: getattr(T, name)(1, *extra))
+    if name != "zero_":             # the registry's zero_ words it "zero_(): self must be a Tensor"
+        same_message(lambda T: getattr(T, name)(1, *extra))
+    if name != "dropout_":
+        same(lambda T: getattr(T, name)(T.ones(2, requires_grad=True), *extra))
+    same(lambda T: getattr(T, "sin_")(T.ones(2, dtype=T.int64)))
+
+
+def test_torch_inplace_others():
+    def f(T):
+        x = T.tensor(data(2, 3))
+        m, v = T.tensor(data(2, 4, seed=1)), T.tensor(data(4, seed=2))
+        out = [T.addmv_(T.tensor(data(2, seed=3)), m, v), T.as_strided_(x.clone(), (3,), (2,)),
+               T.index_put_(x.clone(), (T.tensor([0]),), T.tensor(9.0)),
+               T.resize_as_(T.zeros(1), x).shape]
+        for fn in (T.dropout_, T.feature_dropout_, T.alpha_dropout_, T.feature_alpha_dropout_):
+            y = T.tensor(data(2, 3, 4))
+            out += [fn(y, 0.5, False), fn(y, 0.0, True) is y]
+        y = T.tensor(data(2, 3, 4))
+        out += [T.dropout_(y, 1.0, True), y, T.alpha_dropout_(T.tensor(data(3)), 1.0, True)]
+        w = T.tensor(data(5, 3, seed=4, low=-3, high=3))
+        out += [T.embedding_renorm_(w, T.tensor([0, 2, 2]), 1.0, 2.0), w]
+        return out
+    same(f, rtol=1e-5)
+
+
+def test_torch_functional_module():
+    import torch.functional as tf
+    import torchlike.functional as lf
+    assert [n for n in tf.__all__ if n != "istft" and not hasattr(lf, n)] == []
+
+    def f(T):
+        F = T.functional
+        x = T.tensor(data(3, 4), requires_grad=True)
+        a, b = F.split(x, 2, dim=1)
+        return [F.norm(x), F.einsum("ij,kj->ik", x, x), a, b, F.broadcast_tensors(x, T.ones(4)),
+                F.meshgrid(T.arange(2), T.arange(3), indexing="ij"), F.unique(T.tensor([3, 1, 3])),
+                F.tensordot(x, x, dims=([1], [1])), F.atleast_2d(T.tensor(1.0)), F.block_diag(T.ones(1, 2), T.ones(1)),
+                F.cartesian_prod(T.arange(2), T.arange(2)), F.broadcast_shapes((2, 1), (3,)), F.cdist(x, x),
+                F.unique_consecutive(T.tensor([1, 1, 2]))]
+    same(f, rtol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["vector", "scalar", "int32", "uint8", "negative", "wrap", "nested", "size",
+                                  "int_shape", "empty_shape", "float", "bool", "negative_shape", "float_shape",
+                                  "zero_size"])
+def test_unravel_index(case):
+    def f(T):
+        return {"vector": lambda: T.unravel_index(T.tensor([4, 1]), (2, 3)),
+                "scalar": lambda: T.unravel_index(T.tensor(4), (2, 3)),
+                "int32": lambda: T.functional.unravel_index(T.tensor([4], dtype=T.int32), (2, 3)),
+                "uint8": lambda: T.unravel_index(T.tensor([4], dtype=T.uint8), (2, 3)),
+                "negative": lambda: T.unravel_index(T.tensor([-1, -7]), (2, 3)),
+                "wrap": lambda: T.unravel_index(T.tensor([6, 13]), (2, 3)),
+                "nested": lambda: T.unravel_index(T.tensor([[4, 1], [0, 5]]), (2, 3)),
+                "size": lambda: T.unravel_index(T.tensor([7]), T.Size([2, 2, 2])),
+                "int_shape": lambda: T.unravel_index(T.tensor([1]), 3),
+                "empty_shape": lambda: T.unravel_index(T.tensor(0), ()),
+                "float": lambda: T.unravel_index(T.tensor([1.0]), (2, 3)),
+                "bool": lambda: T.unravel_index(T.tensor([True]), (2,)),
+                "negative_shape": lambda: T.unravel_index(T.tensor([1]), (2, -3)),
+                "float_shape": lambda: T.unravel_index(T.tensor([1]), (2.0,)),
+                "zero_size": lambda: T.unravel_index(T.tensor([1]), (0,))}[case]()
+    same(f)
+    if case in ("float", "bool", "negative_shape", "float_shape", "zero_size"):
+        same_message(f)
+
+
+def test_chain_matmul():
+    def f(T):
+        a = T.tensor(data(2, 3), requires_grad=True)
+        b, c = T.tensor(data(3, 4, seed=1)), T.tensor(data(4, 2, seed=2))
+        r = T.chain_matmul(a, b, c)
+        r.sum().backward()
+        return r, T.chain_matmul(a, b).detach(), T.chain_matmul(a), a.grad
+    same(f, rtol=1e-5, check_grad_fn=False)    # PyTorch's multi_dot ends in a view (ViewBackward0)
+
+    for case in ((), ("1d",), ("mismatch",)):
+        def g(T, case=case):
+            ms = {(): (), ("1d",): (T.ones(3), T.ones(3, 2)), ("mismatch",): (T.ones(2, 3), T.ones(2, 3))}[case]
+            return T.chain_matmul(*ms)
+        same(g)
+        if case != ("mismatch",):
+            same_message(g)

@@ -248,3 +248,11 @@ def set_num_interop_threads(n):
 
 def get_num_interop_threads():
     return _threads["interop"]
+
+
+# ---- torch.sin_ & co (the in-place functions of the namespace), torch.functional --------------
+from . import _inplace_functions, functional  # noqa: E402
+for _name, _fn in _inplace_functions.functions().items():
+    globals().setdefault(_name, _fn)
+globals().setdefault("chain_matmul", functional.chain_matmul)
+globals().setdefault("unravel_index", functional.unravel_index)
