@@ -87,6 +87,21 @@ def load(lib, raw, **kw):
     return lib.load(io.BytesIO(raw), **kw)
 
 
+def peak_bytes(fn, *args):
+    """Peak Python/numpy allocation (tracemalloc) while ``fn(*args)`` runs; what it raises propagates."""
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def refused(lib, raw):
+    with pytest.raises(RuntimeError):
+        load(lib, raw, weights_only=True)
+
+
 # ---- what must keep holding after every hostile file -------------------------------------------
 def _legit(lib):
     return {"f32": lib.tensor(data(3, 4)), "f64": lib.tensor(data(2, 3, dtype=np.float64)),
@@ -311,13 +326,8 @@ def test_allowlisted_user_class_state(case):
 # ---- sizes: huge views, zip bombs, compressed and lying records ----------------------------------------
 def test_stride0_huge_view_loads_without_allocating():
     raw = checkpoint(tensor(size=(2_000_000_000,), stride=(0,)))
-    tracemalloc.start()
-    try:
-        t = load(torchlike, raw, weights_only=True)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 10 * 2 ** 20, peak
+    assert peak_bytes(load, torchlike, raw) < 10 * 2 ** 20
+    t = load(torchlike, raw, weights_only=True)
     ref = load(torch, raw, weights_only=True)
     assert tuple(t.shape) == tuple(ref.shape) and t.stride() == ref.stride() and t.dtype == torchlike.float32
     assert t._storage.array.size == 6        # the file's 24 bytes, not 2e9 elements
@@ -328,14 +338,7 @@ def test_zip_bomb_record_is_never_inflated():
     assert len(bomb) < 2 ** 20
     same(lambda T: load(T, bomb, weights_only=True))
     same_message(lambda T: load(T, bomb, weights_only=True))
-    tracemalloc.start()
-    try:
-        with pytest.raises(RuntimeError):
-            load(torchlike, bomb, weights_only=True)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 4 * 2 ** 20, peak
+    assert peak_bytes(refused, torchlike, bomb) < 4 * 2 ** 20
     assert_legit_loads_unaffected()
 
 
@@ -361,14 +364,7 @@ def test_record_expanding_past_its_declared_size_is_not_read_past_it():
             pos = raw.find(sig, pos + 1)
     raw = bytes(raw)
     assert tuple(load(torch, raw, weights_only=True).shape) == (6,)
-    tracemalloc.start()
-    try:
-        with pytest.raises(RuntimeError):
-            load(torchlike, raw, weights_only=True)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 4 * 2 ** 20, peak
+    assert peak_bytes(refused, torchlike, raw) < 4 * 2 ** 20
 
 
 def test_record_names_are_archive_names_not_paths(tmp_path):

@@ -552,6 +552,14 @@ def _torchlike_global(module, name):
                                      "provide") from None
 
 
+def _allowed_global(module, name):
+    """``(module, "module.name", the allowed object or None)`` for a global a pickle names."""
+    module = _fix_module(module)
+    full = f"{module}.{name}"
+    known = _names().get(full)
+    return module, full, (known if known is not None else _USER_SAFE.get(full))
+
+
 class _Unpickler(pickle.Unpickler):
     """``weights_only=False``: any global (PyTorch's names resolved to torchlike's), as ``pickle`` itself."""
 
@@ -560,11 +568,7 @@ class _Unpickler(pickle.Unpickler):
         self.loader = loader
 
     def find_class(self, module, name):
-        module = _fix_module(module)
-        full = f"{module}.{name}"
-        known = _names().get(full)
-        if known is None:
-            known = _USER_SAFE.get(full)
+        module, full, known = _allowed_global(module, name)
         if known is not None:
             return known
         if module == "torch" or module.startswith("torch."):
@@ -621,11 +625,7 @@ class _WeightsOnlyUnpickler(pickle._Unpickler):
         self.user_types = {id(v) for v in _USER_SAFE.values() if isinstance(v, type)}
 
     def find_class(self, module, name):
-        module = _fix_module(module)
-        full = f"{module}.{name}"
-        known = _names().get(full)
-        if known is None:
-            known = _USER_SAFE.get(full)
+        module, full, known = _allowed_global(module, name)
         if known is not None:
             return known
         if module.split(".")[0] in _BLOCKED_MODULES:
