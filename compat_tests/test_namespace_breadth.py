@@ -289,3 +289,183 @@ def test_chain_matmul():
         same(g)
         if case != ("mismatch",):
             same_message(g)
+
+
+# ---- torch.random, torch.testing -----------------------------------------------------------------
+
+def test_random_module():
+    import torch.random as tr
+    import torchlike.random as lr
+    assert [n for n in tr.__all__ if not hasattr(lr, n)] == []
+
+    def f(T):
+        T.random.manual_seed(3)
+        a = T.rand(3)
+        state = T.random.get_rng_state()
+        with T.random.fork_rng():
+            T.rand(5)
+        b = T.rand(2)
+        T.random.set_rng_state(state)
+        c = T.rand(2)
+        with T.random.fork_rng(enabled=False):
+            T.rand(1)
+        d = T.rand(1)
+
+        @T.random.fork_rng(devices=[])
+        def draw():
+            return T.rand(4)
+        draw()
+        e = T.rand(1)
+        T.manual_seed(3)
+        return [T.equal(b, c), T.random.initial_seed(), state.dtype, T.random.thread_safe_generator(),
+                T.equal(T.rand(3), a), isinstance(T.random.seed(), int), d.shape, e.shape]
+    same(f)
+
+    def g(T):      # a draw after fork_rng is the draw that would have come without the fork
+        T.manual_seed(7)
+        with T.random.fork_rng():
+            T.randn(10)
+        x = T.rand(4)
+        T.manual_seed(7)
+        return T.equal(x, T.rand(4))
+    same(g)
+
+
+def _close_cases(T):
+    nan, inf = float("nan"), float("inf")
+    t = T.tensor
+    return {
+        "float": (t([1., 2, 3]), t([1., 2.5, 3])), "within": (t([1., 2, 3]), t([1., 2.00001, 3])),
+        "2d": (t([[1., 2], [3, 4]]), t([[1., 2], [3, 5]])), "int": (t([1, 2, 3]), t([2, 2, 3])),
+        "bool": (t([True, False]), t([True, True])), "float_scalars": (1.0, 1.5), "int_scalars": (1, 2),
+        "0d": (t(1.), t(1.5)), "0d_int": (t(3), t(4)), "0d_bool": (t(True), t(False)),
+        "shape": (T.ones(2), T.ones(3)), "dtype": (T.ones(2), T.ones(2, dtype=T.float64)),
+        "int_dtype": (t([1], dtype=T.int32), t([1])),
+        "list": ([T.ones(2), T.ones(2)], [T.ones(2), T.zeros(2)]), "scalar_list": ([1., 2.], [1., 3.]),
+        "length": ([1., 2.], [1.]), "dict": ({"a": T.ones(1)}, {"a": T.zeros(1)}),
+        "keys": ({"a": T.ones(1)}, {"b": T.zeros(1)}), "nested": ([[1., T.ones(1)]], [[1., T.zeros(1)]]),
+        "tensor_float": (T.ones(1), 1.0), "float_tensor": (1.0, T.tensor(1.)),
+        "tensor_numpy": (T.ones(1), np.ones(1, dtype=np.float32)), "numpy": (np.ones(1), np.zeros(1)),
+        "nan": (t([nan]), t([nan])), "inf": (t([1., inf]), t([1., inf])), "inf_sign": (t([1., inf]), t([1., -inf])),
+        "complex": (t([1 + 1j]), t([1 + 2j])), "requires_grad": (T.zeros(2, requires_grad=True), T.zeros(2)),
+        "zero_expected": (t([0.]), t([1.])), "many": (t([1., 2., 3., 4.]), t([1., 2.5, 3., 4.7])),
+        "float64": (t(np.arange(12.).reshape(3, 4)), t(np.arange(12.).reshape(3, 4) + 1)),
+        "float16": (t([1., 2.], dtype=T.float16), t([1.1, 2], dtype=T.float16)),
+        "float16_close": (t([1., 2.], dtype=T.float16), t([1.001, 2], dtype=T.float16)),
+        "bfloat16": (t([1., 2.], dtype=T.bfloat16), t([1.1, 2], dtype=T.bfloat16)),
+        "uint8": (t([1, 2], dtype=T.uint8), t([3, 2], dtype=T.uint8)), "3d": (t([[[1.]]]), t([[[2.]]])),
+        "strings": ("a", "b"), "int_float": (1, 1.0), "bools": (True, False), "nones": (None, None),
+        "none_int": (None, 1), "tuple_list": ((1., 2.), [1., 2.]), "np_scalars": (np.float64(1.0), np.float64(2.0)),
+        "complex_scalars": (1 + 1j, 1 + 2j), "empty": (T.zeros(0), T.zeros(0)),
+        "tiny": (t([0., 0]), t([0, 1e-5])),
+    }
+
+
+@pytest.mark.parametrize("case", list(_close_cases(torch)))
+def test_assert_close(case):
+    def f(T):
+        actual, expected = _close_cases(T)[case]
+        return T.testing.assert_close(actual, expected)
+    same(f)
+    if case not in ("tensor_float", "float_tensor", "tensor_numpy"):      # these name the Tensor class
+        try:
+            torch.testing.assert_close(*_close_cases(torch)[case])
+        except Exception:  # noqa: BLE001 - only failing cases have a message to compare
+            same_message(f)
+
+
+@pytest.mark.parametrize("case", ["rtol_only", "atol_only", "explicit", "explicit_rel", "none_none", "no_dtype",
+                                  "no_dtype_fail", "equal_nan", "msg", "msg_callable", "stride", "no_stride",
+                                  "subclass", "no_subclass"])
+def test_assert_close_options(case):
+    def f(T):
+        ac = T.testing.assert_close
+        x, y = T.tensor([1., 2, 3]), T.tensor([1., 2.5, 3])
+        return {"rtol_only": lambda: ac(T.ones(2), T.ones(2), rtol=1e-3),
+                "atol_only": lambda: ac(T.ones(2), T.ones(2), atol=1e-3),
+                "explicit": lambda: ac(x, y, rtol=0, atol=0.1),
+                "explicit_rel": lambda: ac(T.tensor([1., 2.]), T.tensor([2., 2.]), rtol=0.1, atol=0.0),
+                "none_none": lambda: ac(x, y, rtol=None, atol=None),
+                "no_dtype": lambda: ac(T.ones(2), T.ones(2, dtype=T.float64), check_dtype=False),
+                "no_dtype_fail": lambda: ac(T.tensor([1., 2.]), T.tensor([1.1, 2], dtype=T.float64),
+                                            check_dtype=False),
+                "equal_nan": lambda: ac(T.tensor([float("nan")]), T.tensor([float("nan")]), equal_nan=True),
+                "msg": lambda: ac(x, y, msg="custom"),
+                "msg_callable": lambda: ac(x, y, msg=lambda m: "X" + m),
+                "stride": lambda: ac(T.ones(2, 3).t(), T.ones(3, 2), check_stride=True),
+                "no_stride": lambda: ac(T.ones(2, 3).t(), T.ones(3, 2)),
+                "subclass": lambda: ac(T.nn.Parameter(T.ones(1)), T.ones(1)),
+                "no_subclass": lambda: ac(T.ones(1), T.nn.Parameter(T.ones(1)), allow_subclasses=False)}[case]()
+    same(f)
+    if case not in ("no_subclass",):
+        try:
+            f(torch)
+        except Exception:  # noqa: BLE001
+            same_message(f)
+
+
+def test_assert_allclose_deprecated():
+    def f(T):
+        T.testing.assert_allclose(T.tensor([1., float("nan")]), [1.0, float("nan")])
+        return T.testing.assert_allclose(T.tensor([1., 2.]), T.tensor([1., 2.5]))
+    same(f)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "float64", "int64", "int8", "uint8", "bool",
+                                   "complex64", "int32"])
+def test_make_tensor_ranges(dtype):
+    def f(T):
+        dt = getattr(T, dtype)
+        t = T.testing.make_tensor(4000, dtype=dt, device="cpu")
+        parts = [t.real, t.imag] if dt.is_complex else [t.float()]
+        out = [t.dtype, t.shape, t.requires_grad]
+        for p in parts:
+            out += [bool(p.min() >= (0 if dtype in ("uint8", "bool") else -9)), bool(p.max() <= 9),
+                    bool(p.min() < -8 if dtype not in ("uint8", "bool") else p.min() == 0), bool(p.max() > 8)]
+        return out
+    same(f)
+
+
+def test_make_tensor_options():
+    def f(T):
+        mk = T.testing.make_tensor
+        a = mk(1000, dtype=T.int64, device="cpu", low=-2, high=2)
+        b = mk(1000, dtype=T.float32, device="cpu", low=-2, high=2)
+        c = mk(1000, dtype=T.int64, device="cpu", low=-2.5, high=2.5)
+        d = mk(1000, dtype=T.int64, device="cpu", low=-2, high=2, exclude_zero=True)
+        e = mk(1000, dtype=T.float32, device="cpu", low=-1, high=1, exclude_zero=True)
+        g = mk(1000, dtype=T.uint8, device="cpu", low=-5, high=3)
+        h = mk(1000, dtype=T.int8, device="cpu", low=-1000, high=1000)
+        n = mk((2, 3), dtype=T.float32, device="cpu", noncontiguous=True)
+        r = mk(2, 3, dtype=T.float32, device="cpu", requires_grad=True)
+        return [a.unique(), bool(b.min() >= -2) and bool(b.max() < 2), c.unique(), d.unique(), int((e == 0).sum()),
+                g.unique(), [int(h.min()), int(h.max())], mk(1000, dtype=T.float32, device="cpu", low=0, high=0),
+                n.shape, n.is_contiguous(), n.stride(), r.requires_grad, r.is_leaf, r.grad_fn,
+                mk([2, 3], dtype=T.float32, device="cpu").shape, mk(T.Size([2]), dtype=T.float32, device="cpu").shape,
+                mk((), dtype=T.float32, device="cpu").shape, mk(dtype=T.float32, device="cpu").shape,
+                mk(1, dtype=T.float32, device="cpu", noncontiguous=True).is_contiguous(),
+                mk(1000, dtype=T.bool, device="cpu", exclude_zero=True).all(),
+                bool(mk(100, dtype=T.float16, device="cpu", low=-1e6, high=1e6).isfinite().all())]
+    same(f)
+
+
+@pytest.mark.parametrize("case", ["low_high", "nan", "int_grad", "no_device", "no_dtype", "exclusive",
+                                  "channels_last_rank", "negative", "bad_size", "int_empty", "int_out_of_range"])
+def test_make_tensor_errors(case):
+    def f(T):
+        mk = T.testing.make_tensor
+        return {"low_high": lambda: mk(2, dtype=T.float32, device="cpu", low=3, high=2),
+                "nan": lambda: mk(2, dtype=T.float32, device="cpu", low=float("nan")),
+                "int_grad": lambda: mk(2, dtype=T.int64, device="cpu", requires_grad=True),
+                "no_device": lambda: mk(2, dtype=T.float32),
+                "no_dtype": lambda: mk(2, device="cpu"),
+                "exclusive": lambda: mk(2, dtype=T.float32, device="cpu", noncontiguous=True,
+                                        memory_format=T.channels_last),
+                "channels_last_rank": lambda: mk(2, 3, dtype=T.float32, device="cpu", memory_format=T.channels_last),
+                "negative": lambda: mk(-1, dtype=T.float32, device="cpu"),
+                "bad_size": lambda: mk(2, "a", dtype=T.float32, device="cpu"),
+                "int_empty": lambda: mk(2, dtype=T.int64, device="cpu", low=3, high=3),
+                "int_out_of_range": lambda: mk(2, dtype=T.int8, device="cpu", low=200, high=300)}[case]()
+    same(f)
+    if case != "bad_size":          # torchlike.empty words its size errors its own way
+        same_message(f)

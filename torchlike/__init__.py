@@ -250,8 +250,8 @@ def get_num_interop_threads():
     return _threads["interop"]
 
 
-# ---- torch.sin_ & co (the in-place functions of the namespace), torch.functional --------------
-from . import _inplace_functions, functional  # noqa: E402
+# ---- torch.sin_ & co (in-place functions of the namespace), torch.functional, random, testing
+from . import _inplace_functions, functional, random, testing  # noqa: E402
 for _name, _fn in _inplace_functions.functions().items():
     globals().setdefault(_name, _fn)
 globals().setdefault("chain_matmul", functional.chain_matmul)
