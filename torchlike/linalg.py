@@ -7,10 +7,14 @@ PyTorch.  The legacy top-level spellings (``torch.det``, ``torch.svd``,
 ``torch.cholesky``, ``Tensor.inverse``, ...) are declared here too, next to
 their ``linalg`` counterparts.
 
-Known differences (docs/differences.md): errors that depend on the values of
-the input (a singular matrix in ``inv``/``solve``, a matrix that is not
-positive-definite in ``cholesky``) are not raised: the result holds inf/nan and
-the ``info`` outputs of the ``*_ex`` variants report the failure instead.
+Errors that depend on the values of the input (a singular matrix in
+``inv``/``solve``/``lu_factor``, a matrix that is not positive-definite in
+``cholesky``, NaN in ``svd``) are raised as PyTorch raises them
+(:class:`LinAlgError`, PyTorch's messages, the batch element named): each of
+these is a composite over its ``*_ex`` op, which returns LAPACK's ``info``
+codes, and reads those codes on the host once (PyTorch synchronizes there too).
+Under a JAX trace (``torchlike.compile``, ``torch.func`` transforms) the codes
+cannot be read, and nothing is raised (docs/differences.md).
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import jax.scipy.linalg as jsl
 from jax import lax
 
@@ -29,7 +34,11 @@ __all__ = []
 
 
 class LinAlgError(RuntimeError):
-    """torch.linalg.LinAlgError."""
+    """torch.linalg.LinAlgError (PyTorch's class is named ``_LinAlgError``; so is this one)."""
+
+
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+_LinAlgError = LinAlgError
 
 
 # ---- declaring -----------------------------------------------------------------
@@ -117,18 +126,92 @@ def _batch_broadcast(a, b, core_a=2, core_b=2):
             jnp.broadcast_to(b, batch + b.shape[b.ndim - core_b:]))
 
 
-def _info_from_diag(diag):
-    """LAPACK's info: 1 + the index of the first zero (or non-finite) pivot, 0 when none."""
-    bad = (diag == 0) | ~jnp.isfinite(diag)
+def _info_from_diag(diag, nonfinite=False):
+    """LAPACK's info: 1 + the index of the first exactly zero pivot (``getrf``: NaN is not a failure), or
+    with ``nonfinite`` also of the first NaN/inf one (a failed Cholesky step); 0 when none."""
+    bad = (diag == 0) | ~jnp.isfinite(diag) if nonfinite else diag == 0
     return jnp.where(bad.any(-1), jnp.argmax(bad, -1) + 1, 0).astype(jnp.int32)
 
 
+# ---- value-dependent errors, read from info codes on the host -------------------------------------
+def _codes(info):
+    """``info`` (a Tensor or JAX array) as numpy, or None where no element failed or the value cannot be
+    read (a JAX tracer: under ``torchlike.compile`` / ``torch.func`` nothing is raised)."""
+    a = info._arr() if hasattr(info, "_arr") else info
+    if isinstance(a, jax.core.Tracer):
+        return None
+    codes = np.asarray(a)
+    return codes if codes.any() else None
+
+
+def _raise(codes, batched, name, message, cls=LinAlgError):
+    """Raise PyTorch's error for the first failed element: ``name: (Batch element i): message(code)``."""
+    flat = codes.reshape(-1)
+    i = int(np.flatnonzero(flat)[0])
+    where = f"(Batch element {i}): " if batched else ""
+    raise cls(f"{name}: {where}{message(int(flat[i]))}")
+
+
+def _check(info, A, name, message, cls=LinAlgError):
+    codes = _codes(info)
+    if codes is not None:
+        _raise(codes, A.ndim > 2, name, message, cls)
+
+
+def _singular_inverse(code):
+    return (f"The diagonal element {code} is zero, the inversion could not be completed because the input matrix "
+            "is singular.")
+
+
+def _singular_solve(code):
+    return "The solver failed because the input matrix is singular."
+
+
+def _not_positive_definite(code):
+    return ("The factorization could not be completed because the input is not positive-definite (the leading "
+            f"minor of order {code} is not positive-definite).")
+
+
+def _zero_pivot(code):
+    return (f"U[{code},{code}] is zero and using it on lu_solve would result in a division by zero. If you still "
+            "want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, "
+            "pivot)")
+
+
+def _svd_nonfinite(code):
+    return "The algorithm failed to converge because the input matrix contained non-finite values."
+
+
+@jax.jit
+def _nan_info(a):
+    """1 for each matrix holding a NaN (LAPACK's SVD fails to converge on it; inf gives NaN results)."""
+    return jnp.isnan(a).any((-2, -1)).astype(jnp.int32)
+
+
+@jax.jit
+def _zero_diagonal_info(a):
+    return _info_from_diag(jnp.diagonal(a, axis1=-2, axis2=-1))
+
+
+def _check_svd_input(A, name="linalg.svd"):
+    """LinAlgError for a NaN in ``A``, where LAPACK's SVD fails (one jitted reduction and one host read)."""
+    if A.ndim < 2 or min(A.shape[-2:]) == 0:
+        return
+    a = A._arr()
+    if not isinstance(a, jax.core.Tracer):
+        _check(_nan_info(a), A, name, _svd_nonfinite)
+
+
+def _with_out(res, out):
+    return res if out is None else _to_out(res, out)
+
+
+def _named_float_input(args, statics):
+    """``_float_input`` for ops whose last static argument is the public name their messages use."""
+    return _float_input(statics[-1])(args, statics)
+
+
 # ---- inverse, determinant ---------------------------------------------------------
-def _inv(a):
-    _square(a, "linalg.inv")
-    return jnp.linalg.inv(a)
-
-
 def _inv_info(a):
     if a.shape[-1] == 0:
         return jnp.zeros(a.shape[:-2], jnp.int32)
@@ -136,15 +219,37 @@ def _inv_info(a):
     return _info_from_diag(jnp.diagonal(lu, axis1=-2, axis2=-1))
 
 
-def _inv_ex(a, check_errors):
-    _square(a, "linalg.inv_ex")
+def _inv_ex(a, name):
+    _square(a, name)
     return jnp.linalg.inv(a), _inv_info(a)
 
 
-inv = _linop("linalg_inv(Tensor A)", _inv, "inv", grad="LinalgInvExBackward0")
-_linop("linalg_inv_ex(Tensor A, *, bool check_errors=False)", _inv_ex, "inv_ex", grad="LinalgInvExBackward0",
-       returns=("inverse", "info"))
-_top("inverse(Tensor self)", _inv, grad="LinalgInvExBackward0", dtype=_float_input("linalg.inv"))
+_INV_EX = defop("linalg_inv_ex(Tensor A, str name='linalg.inv')", _inv_ex, grad="LinalgInvExBackward0",
+                function=False, method=False, dtype=_named_float_input, returns=("inverse", "info")).function
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """torch.linalg.inv_ex: ``(inverse, info)``; ``info`` is LAPACK's (the first zero pivot of A's LU)."""
+    res = _INV_EX(A)
+    if check_errors:
+        _check(res.info, A, "linalg.inv_ex", _singular_inverse)
+    return _with_out(res, out)
+
+
+def inv(A, *, out=None):
+    """torch.linalg.inv: raises LinAlgError for a singular matrix (the batch element named)."""
+    return _with_out(_checked_inverse(A, "linalg.inv"), out)
+
+
+def _checked_inverse(A, name):
+    res = _INV_EX(A, name)
+    _check(res.info, A, name, _singular_inverse)
+    return res.inverse
+
+
+_composite(inv_ex, "inv_ex")
+_composite(inv, "inv")
+_composite(lambda input, *, out=None: inv(input, out=out), None, top="inverse", method="inverse")
 
 
 def _det(a):
@@ -203,11 +308,29 @@ def _solve_impl(a, b, left, name):
     return x[..., 0] if vector else x
 
 
-solve = _linop("linalg_solve(Tensor A, Tensor B, *, bool left=True)", lambda a, b, left: _solve_impl(a, b, left, "linalg.solve"),
-       "solve", grad="LinalgSolveExBackward0", dtype=_float_input("linalg.solve"))
-_linop("linalg_solve_ex(Tensor A, Tensor B, *, bool left=True, bool check_errors=False)",
-       lambda a, b, left, c: (_solve_impl(a, b, left, "linalg.solve_ex"), _inv_info(a)),
-       "solve_ex", grad="LinalgSolveExBackward0", dtype=_float_input("linalg.solve_ex"), returns=("result", "info"))
+_SOLVE_EX = defop("linalg_solve_ex(Tensor A, Tensor B, *, bool left=True, str name='linalg.solve')",
+                  lambda a, b, left, name: (_solve_impl(a, b, left, name), _inv_info(a)),
+                  grad="LinalgSolveExBackward0", function=False, method=False, dtype=_named_float_input,
+                  returns=("result", "info")).function
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """torch.linalg.solve_ex: ``(result, info)``; ``info`` is LAPACK's (the first zero pivot of A's LU)."""
+    res = _SOLVE_EX(A, B, left=left, name="linalg.solve_ex")
+    if check_errors:
+        _check(res.info, A, "torch.linalg.solve_ex", _singular_solve)
+    return _with_out(res, out)
+
+
+def solve(A, B, *, left=True, out=None):
+    """torch.linalg.solve: raises LinAlgError for a singular ``A`` (the batch element named)."""
+    res = _SOLVE_EX(A, B, left=left)
+    _check(res.info, A, "torch.linalg.solve", _singular_solve)
+    return _with_out(res.result, out)
+
+
+_composite(solve_ex, "solve_ex")
+_composite(solve, "solve")
 
 
 def _solve_triangular(a, b, upper, left, unitriangular):
@@ -255,17 +378,91 @@ def _cholesky(a, upper, name="linalg.cholesky"):
 
 
 def _cholesky_info(l_):
+    """1 where the factorization failed (XLA's Cholesky then returns NaN); the order comes from the host."""
     if l_.shape[-1] == 0:
         return jnp.zeros(l_.shape[:-2], jnp.int32)
-    return _info_from_diag(jnp.diagonal(lax.stop_gradient(l_), axis1=-2, axis2=-1))
+    return _info_from_diag(jnp.diagonal(lax.stop_gradient(l_), axis1=-2, axis2=-1), nonfinite=True)
 
 
-_linop("linalg_cholesky(Tensor A, *, bool upper=False)", _cholesky, "cholesky", grad="LinalgCholeskyExBackward0")
-_linop("linalg_cholesky_ex(Tensor A, *, bool upper=False, bool check_errors=False)",
-       lambda a, upper, c: (lambda l_: (l_, _cholesky_info(l_)))(_cholesky(a, upper, "linalg.cholesky_ex")),
-       "cholesky_ex", grad="LinalgCholeskyExBackward0", returns=("L", "info"))
-_top("cholesky(Tensor self, bool upper=False)", lambda a, upper: _cholesky(a, upper, "cholesky"),
-     grad="CholeskyBackward0", dtype=_float_input("cholesky"))
+def _cholesky_ex(a, upper, name):
+    l_ = _cholesky(a, upper, name)
+    return l_, _cholesky_info(l_)
+
+
+def _leading_minor_not_pd(m):
+    """LAPACK potrf's info for one Hermitian matrix: the order of the first leading minor that is not
+    positive-definite (a binary search over Cholesky factorizations of leading minors), 0 if none."""
+    def pd(k):
+        try:
+            return bool(np.isfinite(np.linalg.cholesky(m[:k, :k])).all())
+        except np.linalg.LinAlgError:
+            return False
+    n = m.shape[-1]
+    if pd(n):
+        return 0
+    lo, hi = 0, n                  # minor lo is positive-definite, minor hi is not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if pd(mid) else (lo, mid)
+    return hi
+
+
+def _exact_cholesky_info(A, info):
+    """``info`` with each failed element's code replaced by LAPACK's (the leading minor's order), read on the
+    host: XLA reports only that a factorization failed.  Unchanged where nothing failed or under a trace."""
+    codes = _codes(info)
+    if codes is None:
+        return info, None
+    a = np.asarray(A.detach()._arr())
+    a = np.tril(a) + np.conj(np.swapaxes(np.tril(a, -1), -1, -2))     # the triangle the factorization reads
+    flat, mats = codes.reshape(-1).copy(), a.reshape((-1,) + a.shape[-2:])
+    for i in np.flatnonzero(flat):
+        flat[i] = _leading_minor_not_pd(mats[i]) or flat[i]
+    codes = flat.reshape(codes.shape)
+    from ._creation import tensor
+    return tensor(codes, dtype=D.int32, device=info.device), codes
+
+
+_CHOLESKY_EX = defop("linalg_cholesky_ex(Tensor A, *, bool upper=False, str name='linalg.cholesky')", _cholesky_ex,
+                     grad="LinalgCholeskyExBackward0", function=False, method=False, dtype=_named_float_input,
+                     returns=("L", "info")).function
+_CHOLESKY_LEGACY = defop("_cholesky_with_info(Tensor self, bool upper=False, str name='cholesky')", _cholesky_ex,
+                         grad="CholeskyBackward0", function=False, method=False, dtype=_named_float_input,
+                         returns=("L", "info")).function
+
+
+def _checked_cholesky(op, A, upper, name):
+    res = op(A, upper=upper)
+    _, codes = _exact_cholesky_info(A, res.info)
+    if codes is not None:
+        _raise(codes, A.ndim > 2, name, _not_positive_definite)
+    return res.L
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """torch.linalg.cholesky_ex: ``(L, info)``; ``info`` is LAPACK's: the order of the first leading minor
+    that is not positive-definite (read on the host when a factorization failed)."""
+    from ._registry import _return_type
+    res = _CHOLESKY_EX(A, upper=upper, name="linalg.cholesky_ex")
+    info, codes = _exact_cholesky_info(A, res.info)
+    if check_errors and codes is not None:
+        _raise(codes, A.ndim > 2, "linalg.cholesky_ex", _not_positive_definite)
+    return _with_out(_return_type("linalg_cholesky_ex", ("L", "info"))(res.L, info), out)
+
+
+def cholesky(A, *, upper=False, out=None):
+    """torch.linalg.cholesky: raises LinAlgError for a matrix that is not positive-definite."""
+    return _with_out(_checked_cholesky(_CHOLESKY_EX, A, upper, "linalg.cholesky"), out)
+
+
+def _cholesky_top(input, upper=False, *, out=None):
+    """torch.cholesky (legacy; grad_fn CholeskyBackward0)."""
+    return _with_out(_checked_cholesky(_CHOLESKY_LEGACY, input, upper, "cholesky"), out)
+
+
+_composite(cholesky_ex, "cholesky_ex")
+_composite(cholesky, "cholesky")
+_composite(_cholesky_top, None, top="cholesky", method="cholesky")
 
 
 def _triangle_value(l_, upper):
@@ -297,8 +494,22 @@ def _cholesky_solve(b, l_, upper):
     return x + (x_full - lax.stop_gradient(x_full))
 
 
-_top("cholesky_inverse(Tensor self, bool upper=False)", _cholesky_inverse, grad="CholeskyInverseBackward0",
-     dtype=_float_input("cholesky_inverse"))
+_CHOLESKY_INVERSE = _top("cholesky_inverse(Tensor self, bool upper=False)", _cholesky_inverse,
+                         grad="CholeskyInverseBackward0", dtype=_float_input("cholesky_inverse"))
+
+
+def _cholesky_inverse_checked(input, upper=False, *, out=None):
+    """torch.cholesky_inverse: LinAlgError for a zero on the factor's diagonal (a singular matrix)."""
+    res = _CHOLESKY_INVERSE(input, upper, out=out)
+    if input.ndim >= 2 and input.shape[-1] > 0 and input.shape[-1] == input.shape[-2]:
+        a = input._arr()
+        if not isinstance(a, jax.core.Tracer):
+            _check(_zero_diagonal_info(a), input, "cholesky_inverse", _singular_inverse)
+    return res
+
+
+if FUNCTIONS.get("cholesky_inverse") is _CHOLESKY_INVERSE:
+    FUNCTIONS["cholesky_inverse"] = METHODS["cholesky_inverse"] = _cholesky_inverse_checked
 _top("cholesky_solve(Tensor self, Tensor input2, bool upper=False)", _cholesky_solve, grad="CholeskySolveBackward0",
      dtype=_float_input("cholesky_solve"))
 
@@ -339,8 +550,17 @@ def _svd(a, full_matrices, driver=None, name="linalg.svd"):
     return u, s, vh
 
 
-svd = _linop("linalg_svd(Tensor A, bool full_matrices=True, *, str? driver=None)", _svd, "svd", grad="LinalgSvdBackward0",
-       returns=("U", "S", "Vh"))
+_SVD = defop("linalg_svd(Tensor A, bool full_matrices=True, *, str? driver=None)", _svd, grad="LinalgSvdBackward0",
+             function=False, method=False, dtype=_float_input("linalg.svd"), returns=("U", "S", "Vh")).function
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    """torch.linalg.svd: LinAlgError for a NaN input (where LAPACK fails to converge)."""
+    _check_svd_input(A)
+    return _SVD(A, full_matrices, driver=driver, out=out)
+
+
+_composite(svd, "svd")
 
 
 def _svdvals(a, driver):
@@ -350,7 +570,17 @@ def _svdvals(a, driver):
     return jnp.linalg.svd(a, compute_uv=False)
 
 
-svdvals = _linop("linalg_svdvals(Tensor A, *, str? driver=None)", _svdvals, "svdvals", grad="LinalgSvdBackward0")
+_SVDVALS = defop("linalg_svdvals(Tensor A, *, str? driver=None)", _svdvals, grad="LinalgSvdBackward0",
+                 function=False, method=False, dtype=_float_input("linalg.svdvals")).function
+
+
+def svdvals(A, *, driver=None, out=None):
+    """torch.linalg.svdvals: LinAlgError for a NaN input, as ``svd``."""
+    _check_svd_input(A)
+    return _SVDVALS(A, driver=driver, out=out)
+
+
+_composite(svdvals, "svdvals")
 
 
 def svd_legacy(input, some=True, compute_uv=True, *, out=None):
@@ -406,7 +636,25 @@ def _eigvals(a):
     return _eig(a)[0]
 
 
-_linop("linalg_eig(Tensor A)", _eig, "eig", grad="LinalgEigBackward0", returns=("eigenvalues", "eigenvectors"))
+_EIG = defop("linalg_eig(Tensor A)", _eig, grad="LinalgEigBackward0", function=False, method=False,
+             dtype=_float_input("linalg.eig"), returns=("eigenvalues", "eigenvectors")).function
+
+
+@jax.jit
+def _nonfinite_info(a):
+    return (~jnp.isfinite(a)).any((-2, -1)).astype(jnp.int32)
+
+
+def eig(A, *, out=None):
+    """torch.linalg.eig: RuntimeError for an input holding inf or NaN, as PyTorch's."""
+    if A.ndim >= 2 and A.shape[-1] > 0:
+        a = A._arr()
+        if not isinstance(a, jax.core.Tracer) and _codes(_nonfinite_info(a)) is not None:
+            raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
+    return _EIG(A, out=out)
+
+
+_composite(eig, "eig")
 _linop("linalg_eigvals(Tensor A)", _eigvals, "eigvals", grad="LinalgEigBackward0")
 
 
@@ -593,7 +841,10 @@ def cond(A, p=None, *, out=None):
         r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
         return r
     _sq_check(A, "linalg.cond")
-    r = F["mul"](matrix_norm(A, p), matrix_norm(inv(A), p))
+    inverse, info = _INV_EX(A, "linalg.cond")
+    r = F["mul"](matrix_norm(A, p), matrix_norm(inverse, p))
+    if _codes(info) is not None:           # singular: an infinite condition number, as PyTorch's
+        r = r.masked_fill(info != 0, float("inf"))
     return r
 
 
@@ -674,6 +925,8 @@ _pinv_fn = _PINV.function
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
+    if not hermitian:
+        _check_svd_input(A)
     if rcond is not None:
         rtol = rcond
     return _pinv_fn(A, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
@@ -767,7 +1020,16 @@ def _matrix_rank(a, atol, rtol, hermitian):
 _RANK = defop("linalg_matrix_rank(Tensor A, *, Tensor? atol=None, Tensor? rtol=None, bool hermitian=False)",
               _matrix_rank, function=False, method=False, differentiable=False,
               dtype=_pinv_dtype)
-_publish(_RANK, "matrix_rank")
+_matrix_rank_fn = _RANK.function
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    if not hermitian:
+        _check_svd_input(A)
+    return _matrix_rank_fn(A, atol=atol, rtol=rtol, hermitian=hermitian, out=out)
+
+
+_composite(matrix_rank, "matrix_rank")
 
 
 # ---- matrix functions ---------------------------------------------------------------------
@@ -813,7 +1075,7 @@ _top("matrix_exp(Tensor self)", _matrix_exp, grad="LinalgMatrixExpBackward0", dt
 
 
 # ---- LU -------------------------------------------------------------------------------------
-def _lu_factor(a, pivot, name="linalg.lu_factor"):
+def _lu_factor(a, pivot, name="torch.linalg.lu_factor"):
     _matrix(a, name)
     if not pivot:
         raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")
@@ -830,11 +1092,30 @@ def _lu_info(lu):
     return _info_from_diag(jnp.diagonal(lax.stop_gradient(lu), axis1=-2, axis2=-1))
 
 
-_linop("linalg_lu_factor(Tensor A, *, bool pivot=True)", _lu_factor, "lu_factor", grad="LinalgLuFactorExBackward0",
-       returns=("LU", "pivots"))
-lu_factor_ex = _linop("linalg_lu_factor_ex(Tensor A, *, bool pivot=True, bool check_errors=False)",
-       lambda a, p, c: (lambda lu, piv: (lu, piv, _lu_info(lu)))(*_lu_factor(a, p, "linalg.lu_factor_ex")),
-       "lu_factor_ex", grad="LinalgLuFactorExBackward0", returns=("LU", "pivots", "info"))
+_LU_FACTOR_EX = defop("linalg_lu_factor_ex(Tensor A, *, bool pivot=True, str name='torch.linalg.lu_factor')",
+                      lambda a, p, name: (lambda lu, piv: (lu, piv, _lu_info(lu)))(*_lu_factor(a, p, name)),
+                      grad="LinalgLuFactorExBackward0", function=False, method=False, dtype=_named_float_input,
+                      returns=("LU", "pivots", "info")).function
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """torch.linalg.lu_factor_ex: ``(LU, pivots, info)``; ``info`` is LAPACK's (the first zero of U's diagonal)."""
+    res = _LU_FACTOR_EX(A, pivot=pivot, name="torch.linalg.lu_factor_ex")
+    if check_errors:
+        _check(res.info, A, "torch.linalg.lu_factor_ex", _zero_pivot, RuntimeError)
+    return _with_out(res, out)
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """torch.linalg.lu_factor: RuntimeError (as PyTorch's) where U has a zero on its diagonal."""
+    from ._registry import _return_type
+    res = _LU_FACTOR_EX(A, pivot=pivot)
+    _check(res.info, A, "torch.linalg.lu_factor", _zero_pivot, RuntimeError)
+    return _with_out(_return_type("linalg_lu_factor", ("LU", "pivots"))(res.LU, res.pivots), out)
+
+
+_composite(lu_factor_ex, "lu_factor_ex")
+_composite(lu_factor, "lu_factor")
 
 
 def _perm(pivots, m):
@@ -1366,7 +1647,11 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
 
 def ldl_factor(A, *, hermitian=False, out=None):
     """torch.linalg.ldl_factor: ``(LD, pivots)`` (see :func:`ldl_factor_ex`)."""
-    ld, piv, _ = ldl_factor_ex(A, hermitian=hermitian)
+    ld, piv, info = ldl_factor_ex(A, hermitian=hermitian)
+    codes = _codes(info)
+    if codes is not None:      # PyTorch raises a RuntimeError here too (an internal assert in 2.x)
+        _raise(codes, A.ndim > 2, "torch.linalg.ldl_factor", lambda c: f"The factorization could not be completed "
+               f"because the block diagonal matrix D is singular (D[{c},{c}] is zero).")
     return _to_out(_return_type_ldl("linalg_ldl_factor", ("LD", "pivots"))(ld, piv), out)
 
 
