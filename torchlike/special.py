@@ -19,6 +19,7 @@ import jax.scipy.special as jsp
 import numpy as np
 from jax import lax
 
+from ._ops_pointwise import _no_derivative
 from ._registry import FUNCTIONS, METHODS, defop
 
 __all__ = []
@@ -29,7 +30,8 @@ def _publish(op, name):
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = __name__
     globals()[name] = fn
-    __all__.append(name)
+    if name not in __all__:
+        __all__.append(name)
     return fn
 
 
@@ -41,10 +43,17 @@ def _special(name, impl, grad=None, *, sig="Tensor self", differentiable=True):
 
 # ---- aliases of top-level ops (PyTorch's special.X is torch.X, same grad_fn) --------------------
 _ALIASES = {"expit": "sigmoid", "exp2": "exp2", "expm1": "expm1", "erf": "erf", "erfc": "erfc", "erfinv": "erfinv",
-            "gammaln": "lgamma", "digamma": "digamma", "psi": "digamma", "i0": "i0", "sinc": "sinc",
-            "round": "round", "log1p": "log1p", "xlogy": "xlogy", "logsumexp": "logsumexp", "logit": "logit",
+            "gammaln": "lgamma", "digamma": "digamma", "psi": "digamma", "i0": "i0", "sinc": "sinc", "log1p": "log1p", "xlogy": "xlogy", "logsumexp": "logsumexp", "logit": "logit",
             "polygamma": "polygamma", "multigammaln": "mvlgamma", "softmax": "softmax",
             "log_softmax": "log_softmax", "gammainc": "igamma", "gammaincc": "igammac"}
+
+
+def round(input, *, decimals=0, out=None):     # noqa: A001 - torch.special.round
+    """``torch.round`` with PyTorch's ``decimals`` overload (grad_fn ``RoundBackward1``)."""
+    return FUNCTIONS["round"](input, decimals=decimals, out=out)
+
+
+__all__.append("round")
 
 
 def __getattr__(name):
@@ -53,6 +62,13 @@ def __getattr__(name):
     if target is not None and target in FUNCTIONS:
         return FUNCTIONS[target]
     raise AttributeError(f"module 'torchlike.special' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_ALIASES))
+
+
+__all__ += list(_ALIASES)
 
 
 # ---- differentiable special functions ---------------------------------------------------------
@@ -98,7 +114,49 @@ def _xlog1py_name(args, statics):
 
 
 _special("xlog1py", jsp.xlog1py, _xlog1py_name, sig="Tensor self, Tensor other")
-_special("zeta", jsp.zeta, sig="Tensor self, Tensor other", differentiable=False)
+
+
+def _zeta_name(args, statics):
+    from ._tensor import Tensor
+    if not isinstance(args[0], Tensor):
+        return "SpecialZetaBackward1"
+    if not isinstance(args[1], Tensor):
+        return "SpecialZetaBackward2"
+    return "SpecialZetaBackward0"
+
+
+@jax.custom_vjp
+def _zeta(s, q):
+    return jsp.zeta(s, q)
+
+
+def _zeta_fwd(s, q):
+    return jsp.zeta(s, q), (s, q)
+
+
+def _zeta_bwd(res, g):
+    s, q = res      # d/dq zeta(s, q) = -s zeta(s + 1, q); PyTorch has no derivative in s (the op below)
+    return jnp.zeros_like(s), g * -s * jsp.zeta(s + 1, q)
+
+
+_zeta.defvjp(_zeta_fwd, _zeta_bwd)
+_ZETA = defop("special_zeta(Tensor self, Tensor other)", _zeta, grad=_zeta_name, dtype="float", function=False,
+              method=False)
+_ZETA_S_GRAD = defop("_special_zeta_s_grad(Tensor self, Tensor other)",
+                     _no_derivative(jsp.zeta, "zeta", "the derivative for 'zeta' is not implemented.",
+                                    NotImplementedError),
+                     grad=_zeta_name, dtype="float", function=False, method=False)
+
+
+def zeta(input, other, *, out=None):
+    """The Hurwitz zeta function; differentiable in ``other`` only (its backward in ``input`` raises
+    PyTorch's NotImplementedError)."""
+    from ._tensor import Tensor
+    op = _ZETA_S_GRAD if isinstance(input, Tensor) and input.requires_grad else _ZETA
+    return op.function(input, other, out=out)
+
+
+__all__.append("zeta")
 
 
 # ---- polygamma / multigammaln (top-level torch.polygamma, torch.mvlgamma too) ---------------------
@@ -203,7 +261,7 @@ if "mvlgamma" not in METHODS:
     METHODS["mvlgamma"] = lambda self, p: _mvlgamma_fn(self, p)
 globals()["polygamma"] = polygamma
 globals()["multigammaln"] = multigammaln
-__all__ += ["polygamma", "multigammaln"]
+__all__ += [n for n in ("polygamma", "multigammaln") if n not in __all__]
 
 
 # ---- Bessel and Airy functions (SciPy on the host; not differentiable) -----------------------------
