@@ -76,6 +76,7 @@ Tensor.index_put = _indexing.index_put
 autograd.Variable = Tensor
 _tensor._hot.getitem, _tensor._hot.setitem = _indexing.getitem, _indexing.setitem
 _tensor._hot.parse_to, _tensor._hot.to_copy = _creation.parse_to, _ops_misc.to_copy
+_tensor._hot.plain_views, _tensor._hot.iter_views = _indexing.plain_views, _indexing.iter_views
 autograd._bind(Tensor, _creation.ones_like, _registry._constant)
 
 
@@ -207,6 +208,7 @@ from .serialization import load, save  # noqa: E402,F401
 # ---- namespaces and extra ops declared in their own modules -------------------
 # (imported last; they only add names nobody else declared)
 from . import _ops_extra, fft, linalg, masked, signal, special  # noqa: E402,F401
+from . import distributions  # noqa: E402,F401  (torch.distributions)
 from . import _ops_native, ops  # noqa: E402,F401
 globals().update(_ops_native.PRIVATE_EXPORTS)
 for _name, _fn in _registry.FUNCTIONS.items():
