@@ -4,6 +4,8 @@ torch namespace, ``torch.functional``, ``torch.random``, ``torch.testing``, ``to
 ``RandomSampler``; each compared with PyTorch."""
 from __future__ import annotations
 
+import typing
+
 import numpy as np
 import pytest
 import torch
@@ -564,3 +566,160 @@ def test_special_int_inputs():
         return [T.special.expit(x), T.special.erf(x), T.special.i0e(x), T.special.bessel_j0(x), T.special.ndtr(x),
                 T.special.round(T.tensor([0.5, 1.5, 2.5])), T.special.sinc(T.tensor([0.0, 0.5]))]
     same(f, rtol=1e-6)
+
+
+# ---- torch.jit, torch.compiler, torch.compile ------------------------------------------------------
+
+def test_jit_names():
+    import torch.jit as tj
+    assert [n for n in tj.__all__ if not hasattr(torchlike.jit, n)] == []
+    import torch.compiler as tc
+    assert [n for n in tc.__all__ if not hasattr(torchlike.compiler, n)] == []
+
+
+def test_jit_pass_throughs():
+    def f(T):
+        @T.jit.script
+        def double(x):
+            return x * 2
+
+        class Net(T.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = T.nn.Linear(3, 2)
+
+            @T.jit.ignore
+            def helper(self, x):
+                return x + 1
+
+            @T.jit.ignore(drop=True)
+            def dropped(self, x):
+                return x - 1
+
+            @T.jit.unused
+            def unused(self, x):
+                return x
+
+            @T.jit.export
+            def exported(self, x):
+                return self.lin(x).sum()
+
+            def forward(self, x):
+                return self.lin(self.helper(x))
+
+        T.manual_seed(0)
+        net = Net()
+        with T.no_grad():
+            net.lin.weight.copy_(T.tensor(data(2, 3)))
+            net.lin.bias.copy_(T.tensor(data(2, seed=1)))
+        x = T.tensor(data(4, 3, seed=2))
+        scripted = T.jit.script(net)
+        traced = T.jit.trace(net, (x,))
+        traced_fn = T.jit.trace(lambda a: a.sin(), x)
+        out = [double(x), scripted(x), traced(x), traced_fn(x), scripted.exported(x), net.dropped(x),
+               T.jit.is_scripting(), T.jit.is_tracing(), T.jit.annotate(int, 3),
+               T.jit.isinstance([1, 2], typing.List[int]), T.jit.isinstance([1, "a"], typing.List[int]),
+               T.jit.isinstance({"a": x}, typing.Dict[str, T.Tensor]), T.jit.isinstance(None, typing.Optional[int]),
+               T.jit.isinstance((1, "a"), typing.Tuple[int, str]), T.jit.wait(T.jit.fork(double, x)),
+               T.jit.Attribute(0, int).value, issubclass(T.jit.ScriptModule, T.nn.Module),
+               issubclass(T.jit.Error, RuntimeError)]
+        y = x.clone().requires_grad_()
+        scripted(y).sum().backward()
+        out.append(y.grad)
+        return out
+    same(f, rtol=1e-5, check_grad_fn=False)     # PyTorch's scripted graph names its nodes its own way
+
+
+def test_jit_script_module_subclass():
+    def f(T):
+        class M(T.jit.ScriptModule):
+            def __init__(self):
+                super().__init__()
+                self.w = T.nn.Parameter(T.tensor(data(3)))
+
+            @T.jit.script_method
+            def forward(self, x):
+                return (self.w * x).sum()
+        m = M()
+        return m(T.tensor(data(3, seed=1))), [n for n, _ in m.named_parameters()]
+    same(f, rtol=1e-5, check_grad_fn=False)
+
+
+def test_jit_archives_raise_clearly(tmp_path):
+    for fn in (lambda: torchlike.jit.save(torchlike.nn.Linear(1, 1), str(tmp_path / "m.pt")),
+               lambda: torchlike.jit.load(str(tmp_path / "m.pt"))):
+        with pytest.raises(NotImplementedError, match="state_dict"):
+            fn()
+
+
+def test_compiler_pass_throughs():
+    def f(T):
+        @T.compiler.disable
+        def a(x):
+            return x + 1
+
+        @T.compiler.disable(recursive=False)
+        def b(x):
+            return x * 2
+
+        @T.compiler.allow_in_graph
+        def c(x):
+            return x - 1
+        x = T.tensor(data(3))
+        with T.compiler.set_stance("force_eager"):
+            inside = a(x)
+        T.compiler.reset()
+        T.compiler.cudagraph_mark_step_begin()
+        return [a(x), b(x), c(x), inside, T.compiler.is_compiling(), T.compiler.is_dynamo_compiling(),
+                T.compiler.is_exporting(), T.compiler.assume_constant_result(lambda: 3)(),
+                T.compiler.skip_all_guards_unsafe([object(), object()]),
+                T.compiler.set_stance("default")(lambda v: v + 2)(x)]
+    same(f)
+
+
+def test_compiler_is_compiling_inside_torchlike_compile():
+    seen = []
+
+    @torchlike.compile
+    def step(x):
+        seen.append(torchlike.compiler.is_compiling())
+        return x * 2
+    for _ in range(3):
+        step(torchlike.ones(2))
+    assert seen[0] is False and True in seen and torchlike.compiler.is_compiling() is False
+
+
+_COMPILE_KWARGS = [dict(), dict(mode="reduce-overhead"), dict(mode="max-autotune", fullgraph=True),
+                   dict(dynamic=True, backend="inductor"), dict(backend="eager", fullgraph=False, dynamic=False),
+                   dict(options={"trace.enabled": False}), dict(name="step", recompile_limit=4,
+                                                                isolate_recompiles=True, disable=False)]
+
+
+@pytest.mark.parametrize("kwargs", _COMPILE_KWARGS, ids=repr)
+def test_compile_accepts_torch_arguments(kwargs):
+    torch.compile(lambda x: x, **kwargs)          # PyTorch accepts them too (nothing is compiled before a call)
+
+    def f(T):
+        def step(x):
+            return (x * 3).sin()
+        x = T.tensor(data(3))
+        if T is torch:
+            return [step(x)] * 5
+        direct = T.compile(step, **kwargs)
+        deco = T.compile(**kwargs)(step)
+
+        @T.compile
+        def bare(x):
+            return (x * 3).sin()
+        return [direct(x), direct(x), direct(x), deco(x), bare(x)]
+    same(f, rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["bad_mode", "mode_and_options", "not_callable"])
+def test_compile_argument_errors(case):
+    def f(T):
+        return {"bad_mode": lambda: T.compile(lambda x: x, mode="bogus"),
+                "mode_and_options": lambda: T.compile(lambda x: x, mode="default", options={"a": 1}),
+                "not_callable": lambda: T.compile(5)}[case]()
+    same(f)
+    same_message(f)

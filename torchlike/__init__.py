@@ -253,7 +253,7 @@ def get_num_interop_threads():
 
 
 # ---- torch.sin_ & co (in-place functions of the namespace), torch.functional, random, testing
-from . import _inplace_functions, functional, random, testing  # noqa: E402
+from . import _inplace_functions, compiler, functional, jit, random, testing  # noqa: E402
 for _name, _fn in _inplace_functions.functions().items():
     globals().setdefault(_name, _fn)
 globals().setdefault("chain_matmul", functional.chain_matmul)

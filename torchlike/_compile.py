@@ -275,10 +275,22 @@ def _hoist(jaxpr):
     return jaxpr.replace(constvars=[], invars=list(jaxpr.constvars) + list(jaxpr.invars))
 
 
+_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+
+
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="xla", mode=None, options=None,  # noqa: A001
-            disable=False):
-    """Compile ``model`` (a function or an ``nn.Module``) into one XLA program per call signature."""
+            name=None, disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
+    """Compile ``model`` (a function or an ``nn.Module``) into one XLA program per call signature.
+    ``torch.compile``'s other arguments are accepted and checked as PyTorch checks them; whatever
+    ``backend`` or ``mode`` names, the program is XLA's."""
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode is not None and mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
+
     def wrap(fn):
+        if not callable(fn):
+            raise AssertionError(f"A callable function is expected, but {type(fn)} is provided.")
         if disable:
             return fn
         return CompiledFunction(fn)
