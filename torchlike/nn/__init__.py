@@ -5,7 +5,7 @@ Layers are ordinary Python objects holding :class:`Parameter` tensors; their
 the registry (``_ops_nn``) so that every one gets PyTorch's grad_fn name and a
 JAX-derived gradient.
 """
-from .parameter import Buffer, Parameter  # noqa: F401
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
 from . import functional  # noqa: F401
 from . import init  # noqa: F401
 from .modules import *  # noqa: F401,F403

@@ -1563,3 +1563,8 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         logits = logits.view(input.shape[0], *out_shape)
     return cross_entropy(logits, target, weight=weight, reduction=reduction,
                          ignore_index=-100 if ignore_index is None else ignore_index, label_smoothing=label_smoothing)
+from ._functional_more import (adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,  # noqa: E402,F401
+                               celu_, conv_tbc, fractional_max_pool2d_with_indices,
+                               fractional_max_pool3d_with_indices, gumbel_softmax, lp_pool1d, lp_pool2d, lp_pool3d,
+                               max_pool1d_with_indices, max_pool3d_with_indices, native_channel_shuffle, selu_,
+                               threshold_)

@@ -79,5 +79,108 @@ class Buffer(Tensor):
         return t
 
 
+_SHAPE_MESSAGE = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+                  "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
+                  "`forward` to initialize the parameters before accessing their attributes.")
+
+# what an uninitialized tensor still answers: its metadata, conversions (a lazy module's ``.double()`` or
+# ``.to(device)`` picks what ``materialize`` makes) and in-place copies
+_UNINITIALIZED_ALLOWED = frozenset((
+    "size", "copy_", "is_complex", "is_floating_point", "half", "float", "double", "char", "short", "int", "long",
+    "cuda", "cpu", "to", "share_memory_", "type", "bfloat16", "detach", "requires_grad_", "materialize",
+    "cls_to_become", "register_hook", "data", "dtype", "device", "requires_grad", "grad", "is_leaf", "grad_fn",
+    "persistent", "layout", "is_cuda", "is_meta"))
+
+
+class UninitializedTensorMixin:
+    """A placeholder whose shape is not known yet (lazy modules): ``materialize(shape)`` gives it storage and
+    turns it into ``cls_to_become``; until then tensor operations raise ValueError and ``.shape`` RuntimeError."""
+
+    cls_to_become = Tensor
+
+    def materialize(self, shape, device=None, dtype=None):
+        from .._creation import empty
+        if device is None:
+            device = self.device
+        if dtype is None:
+            dtype = self.dtype
+        data = empty(shape, device=device, dtype=dtype)
+        for slot in ("_storage", "_view", "_cache", "_cache_gen", "_vc", "_dtype"):
+            object.__setattr__(self, slot, getattr(data, slot))
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(_SHAPE_MESSAGE)
+
+    def __getattribute__(self, name):
+        if name[0] != "_" and name not in _UNINITIALIZED_ALLOWED:
+            value = object.__getattribute__(self, name)
+            if callable(value):
+                _refuse(name)
+            return value
+        return object.__getattribute__(self, name)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, proto):
+        return (type(self), (self.requires_grad,))
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
+
+def _refuse(name, *args, **kwargs):
+    raise ValueError(f"Attempted to use an uninitialized parameter in {name}. This error happens when you are using a "
+                     "`LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` objects. "
+                     "When using LazyModules Call `forward` with a dummy batch to initialize the parameters before "
+                     "calling torch functions")
+
+
+def _refusing(name):
+    def method(self, *args, **kwargs):
+        _refuse(name)
+    method.__name__ = name
+    return method
+
+
+for _op in ("add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "floordiv", "matmul", "rmatmul",
+            "pow", "rpow", "neg", "pos", "abs", "getitem", "setitem", "len", "iter", "float", "int", "bool",
+            "lt", "le", "gt", "ge", "iadd", "isub", "imul", "itruediv", "array", "format"):
+    setattr(UninitializedTensorMixin, f"__{_op}__", _refusing(f"__{_op}__"))
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A :class:`Parameter` of unknown shape (``nn.LazyLinear`` & co create them)."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from .._creation import empty
+        return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer of unknown shape (``nn.LazyBatchNorm1d`` & co create them)."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        from .._creation import empty
+        t = _share(cls, empty(0, device=device, dtype=dtype))
+        t.requires_grad = requires_grad
+        t.persistent = persistent
+        return t
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+
 def is_lazy(param):
-    return False
+    """Whether ``param`` is an uninitialized parameter or buffer."""
+    return isinstance(param, UninitializedTensorMixin)

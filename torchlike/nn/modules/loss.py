@@ -227,3 +227,7 @@ class LinearCrossEntropyOptions:
     chunking_method: str | None = "auto"
     acc_policy: str = "auto"
     acc_dtype: object = None
+
+
+class NLLLoss2d(NLLLoss):
+    """The legacy name of :class:`NLLLoss` for (N, C, H, W) input."""

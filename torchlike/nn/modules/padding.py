@@ -108,3 +108,8 @@ class CircularPad1d(_ModePad):
 class CircularPad2d(_ModePad):
     _N = 2
     _MODE = "circular"
+
+
+class CircularPad3d(_ModePad):
+    _N = 3
+    _MODE = "circular"

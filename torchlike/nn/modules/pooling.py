@@ -191,3 +191,34 @@ class FractionalMaxPool2d(_FractionalMaxPoolNd):
 
 class FractionalMaxPool3d(_FractionalMaxPoolNd):
     _N = 3
+
+
+class _LPPoolNd(Module):
+    _N = 1
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+    def forward(self, input):
+        lp_pool = (F.lp_pool1d, F.lp_pool2d, F.lp_pool3d)[self._N - 1]
+        return lp_pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool1d(_LPPoolNd):
+    _N = 1
+
+
+class LPPool2d(_LPPoolNd):
+    _N = 2
+
+
+class LPPool3d(_LPPoolNd):
+    _N = 3
