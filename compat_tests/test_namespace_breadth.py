@@ -723,3 +723,82 @@ def test_compile_argument_errors(case):
                 "not_callable": lambda: T.compile(5)}[case]()
     same(f)
     same_message(f)
+
+
+# ---- torch.cuda (this machine has no GPU: PyTorch's CPU build is the reference) ----------------------
+
+_HAS_GPU = torchlike.cuda.is_available()
+
+
+@pytest.mark.skipif(_HAS_GPU or torch.cuda.is_available(), reason="compares CPU-only answers")
+@pytest.mark.parametrize("case", [
+    "is_available", "device_count", "current_device", "get_device_name", "get_device_properties", "synchronize",
+    "manual_seed", "manual_seed_all", "empty_cache", "memory_allocated", "max_memory_allocated", "memory_reserved",
+    "max_memory_reserved", "set_device_negative", "device_none", "device_of_cpu", "Stream", "is_bf16_supported",
+    "is_initialized", "seed", "initial_seed", "get_rng_state", "memory_stats", "mem_get_info",
+    "get_device_capability", "current_stream", "stream_none", "init", "get_arch_list", "typed_tensor",
+    "typed_isinstance", "get_rng_state_all", "set_rng_state_all", "ipc_collect", "default_stream",
+    "memory_module", "nvtx", "to_cuda", "tensor_cuda", "device_enter", "oom_is_runtime_error",
+    "seed_leaves_cpu_stream"])
+def test_cuda_on_cpu(case):
+    def f(T):
+        c = T.cuda
+        return {
+            "is_available": lambda: c.is_available(), "device_count": lambda: c.device_count(),
+            "current_device": lambda: c.current_device(), "get_device_name": lambda: c.get_device_name(),
+            "get_device_properties": lambda: c.get_device_properties(0), "synchronize": lambda: c.synchronize(),
+            "manual_seed": lambda: c.manual_seed(0), "manual_seed_all": lambda: c.manual_seed_all(0),
+            "empty_cache": lambda: c.empty_cache(), "memory_allocated": lambda: c.memory_allocated(),
+            "max_memory_allocated": lambda: c.max_memory_allocated(), "memory_reserved": lambda: c.memory_reserved(),
+            "max_memory_reserved": lambda: c.max_memory_reserved(), "set_device_negative": lambda: c.set_device(-1),
+            "device_none": lambda: c.device(-1).__enter__() and None,
+            "device_of_cpu": lambda: c.device_of(T.ones(1)).__enter__() and None,
+            "Stream": lambda: c.Stream(), "is_bf16_supported": lambda: c.is_bf16_supported(),
+            "is_initialized": lambda: c.is_initialized(), "seed": lambda: c.seed(),
+            "initial_seed": lambda: c.initial_seed(), "get_rng_state": lambda: c.get_rng_state(),
+            "memory_stats": lambda: dict(c.memory_stats()), "mem_get_info": lambda: c.mem_get_info(),
+            "get_device_capability": lambda: c.get_device_capability(), "current_stream": lambda: c.current_stream(),
+            "stream_none": lambda: c.stream(None).__enter__(), "init": lambda: c.init(),
+            "get_arch_list": lambda: c.get_arch_list(), "typed_tensor": lambda: c.FloatTensor(2),
+            "typed_isinstance": lambda: [isinstance(T.zeros(2), c.FloatTensor), c.LongTensor.is_cuda,
+                                         c.FloatTensor.dtype, isinstance(T.zeros(2), T.FloatTensor)],
+            "get_rng_state_all": lambda: c.get_rng_state_all(), "set_rng_state_all": lambda: c.set_rng_state_all([]),
+            "ipc_collect": lambda: c.ipc_collect(), "default_stream": lambda: c.default_stream(),
+            "memory_module": lambda: [c.memory.memory_allocated(), c.memory.max_memory_allocated()],
+            "nvtx": lambda: c.nvtx.range_push("a"), "to_cuda": lambda: T.ones(2).to("cuda"),
+            "tensor_cuda": lambda: T.ones(2).cuda(), "device_enter": lambda: c.device(0).__enter__(),
+            "oom_is_runtime_error": lambda: issubclass(T.OutOfMemoryError, RuntimeError),
+            "seed_leaves_cpu_stream": lambda: _seeded_draws_equal(T),
+        }[case]()
+    same(f)
+    if case in ("current_device", "get_device_name", "get_device_properties", "synchronize", "initial_seed",
+                "typed_tensor", "Stream", "nvtx", "device_enter"):
+        same_message(f)
+
+
+def _seeded_draws_equal(T):
+    T.manual_seed(5)
+    a = T.rand(3)
+    T.manual_seed(5)
+    T.cuda.manual_seed_all(123)
+    return T.equal(a, T.rand(3))
+
+
+@pytest.mark.skipif(_HAS_GPU or torch.cuda.is_available(), reason="CPU-only answers")
+def test_cuda_on_cpu_unsupported_calls_raise():
+    # PyTorch's CPU build fails these with AttributeErrors from its missing CUDA bindings; torchlike says why
+    for fn in (lambda c: c.set_device(0), lambda c: c.reset_peak_memory_stats()):
+        with pytest.raises(Exception):
+            fn(torch.cuda)
+        with pytest.raises(AssertionError, match="not compiled with CUDA"):
+            fn(torchlike.cuda)
+    with pytest.raises(RuntimeError):
+        torchlike.cuda.Event(enable_timing=True)
+
+
+def test_cuda_is_a_module():
+    import types
+    assert isinstance(torchlike.cuda, types.ModuleType)
+    import importlib
+    assert importlib.import_module("torchlike.cuda.memory").memory_allocated() == 0 or _HAS_GPU
+    assert torchlike.cuda.is_available() == bool(torchlike._device._jax_devices("cuda"))

@@ -164,37 +164,6 @@ def detach(input):
     return input.detach()
 
 
-def _cuda_available():
-    from ._device import _jax_devices
-    return len(_jax_devices("cuda")) > 0
-
-
-class _Cuda:
-    """torch.cuda: true only when JAX sees a GPU."""
-
-    @staticmethod
-    def is_available():
-        return _cuda_available()
-
-    @staticmethod
-    def device_count():
-        from ._device import _jax_devices
-        return len(_jax_devices("cuda"))
-
-    @staticmethod
-    def manual_seed(seed):
-        manual_seed(seed)
-
-    @staticmethod
-    def manual_seed_all(seed):
-        manual_seed(seed)
-
-    @staticmethod
-    def synchronize(device=None):
-        pass
-
-
-cuda = _Cuda()
 from . import func  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from ._compile import compile  # noqa: E402,F401,A001
@@ -253,8 +222,9 @@ def get_num_interop_threads():
 
 
 # ---- torch.sin_ & co (in-place functions of the namespace), torch.functional, random, testing
-from . import _inplace_functions, compiler, functional, jit, random, testing  # noqa: E402
+from . import _inplace_functions, compiler, cuda, functional, jit, random, testing  # noqa: E402
 for _name, _fn in _inplace_functions.functions().items():
     globals().setdefault(_name, _fn)
 globals().setdefault("chain_matmul", functional.chain_matmul)
 globals().setdefault("unravel_index", functional.unravel_index)
+globals().setdefault("OutOfMemoryError", cuda.OutOfMemoryError)

@@ -1013,7 +1013,7 @@ def _is_size_int(a):
     return hasattr(a, "__index__") and not isinstance(a, (builtins.bool, np.ndarray, _tensor_cls()))
 
 
-def _legacy_construct(dtype, device_type, args, kwargs):
+def _legacy_construct(dtype, device_type, args, kwargs, default_device=None):
     """The legacy constructors ``torch.Tensor(...)`` (``dtype`` None: the default dtype) and
     ``torch.FloatTensor(...)`` & co (a fixed dtype): ``(2, 3)`` or a ``torch.Size`` (uninitialised:
     zeros here), ``([1, 2])`` (data), ``(tensor)`` (an alias of it), ``()`` (empty), and the keyword
@@ -1030,15 +1030,17 @@ def _legacy_construct(dtype, device_type, args, kwargs):
         if key == "other" and not isinstance(value, _tensor_cls()):
             raise _legacy_args_error(args, kwargs)
         if key == "data":
-            return _legacy_data(value, dtype, device)
+            return _legacy_data(value, dtype, device or default_device)
         args = tuple(value) if key == "size" else (value,)
         if key == "size" and not args:
-            return _legacy_sized((), dtype, device)
+            return _legacy_sized((), dtype, device or default_device)
     if device is not None:
         dev = as_device(device)
         if dev.type != device_type and not (dtype is None and dev.type == "cuda"):
             raise RuntimeError(f"legacy constructor expects device type: {device_type} but device type: "
                                f"{dev.type} was passed")
+    if device is None and not (args and isinstance(args[0], _tensor_cls())):
+        device = default_device
     if not args:
         return _legacy_sized((0,), dtype, device)
     first = args[0]
@@ -1048,7 +1050,7 @@ def _legacy_construct(dtype, device_type, args, kwargs):
         if device is not None:
             raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
                                "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
-        if dtype is not None and first.dtype is not dtype:
+        if dtype is not None and (first.dtype is not dtype or (first.device.type == "cuda") != (device_type == "cuda")):
             raise TypeError(f"expected {_tensor_options(dtype)} (got {_tensor_options(first.dtype)})")
         from ._registry import FUNCTIONS
         return FUNCTIONS["alias"](first)        # a view of the same storage (AliasBackward0), as in torch
@@ -1102,7 +1104,12 @@ class tensortype(type):
     are its attributes (``torch.FloatTensor.add``)."""
 
     def __call__(cls, *args, **kwargs):
-        return _legacy_construct(cls.dtype, "cuda" if cls.is_cuda else "cpu", args, kwargs)
+        if not cls.is_cuda:
+            return _legacy_construct(cls.dtype, "cpu", args, kwargs)
+        from . import cuda
+        if not cuda.is_available():
+            raise TypeError(f"type torch.cuda.{cls.__name__} not available. Torch not compiled with CUDA enabled.")
+        return _legacy_construct(cls.dtype, "cuda", args, kwargs, default_device="cuda")
 
     def __instancecheck__(cls, obj):
         return (isinstance(obj, _tensor_cls()) and obj.dtype is cls.dtype
