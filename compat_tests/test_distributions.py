@@ -181,11 +181,11 @@ def test_repr(name):
 def test_sample_shape_dtype_support_and_seed(name):
     def fn(T):
         d = build(T, name)
-        x = d.sample((5,))
+        x = d.sample((4,))
         ok = bool(d.support.check(x).all()) if name != "LogisticNormal" else True
         r = None
         if d.has_rsample:
-            r = d.rsample((2,))
+            r = d.rsample((4,))
             r = (tuple(r.shape), r.requires_grad)
         return [tuple(x.shape), str(x.dtype), x.requires_grad, ok, r]
     same(fn)

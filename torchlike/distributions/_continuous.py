@@ -501,7 +501,8 @@ class VonMises(Distribution):
         shape = self._extended_shape(sample_shape)
         loc = jnp.broadcast_to(jnp.asarray(self.loc.jax(), jnp.float64), shape)
         kappa = jnp.broadcast_to(jnp.asarray(self.concentration.jax(), jnp.float64), shape)
-        x = _von_mises_sample(_key(None), loc, kappa)
+        from ._sampling import _bucketed
+        x = _bucketed(_von_mises_flat, _key(None), loc, kappa)
         return torch.from_jax(x.astype(self.loc.jax().dtype))
 
     @property
@@ -520,6 +521,11 @@ class VonMises(Distribution):
 def _log_modified_bessel_0(x):
     """log I0(x) = log(i0e(x)) + x."""
     return torch.log(torch.special.i0e(x)) + x
+
+
+def _von_mises_flat(key, loc, kappa):
+    import jax
+    return jax.jit(_von_mises_sample)(key, loc, kappa)
 
 
 def _von_mises_sample(key, loc, kappa):

@@ -24,38 +24,82 @@ def key_tensor(generator=None):
     return torch.from_jax(jax.random.key_data(_key(generator)))
 
 
-def _gamma(alpha, key):
-    return jax.random.gamma(jax.random.wrap_key_data(key), alpha, alpha.shape, alpha.dtype)
+# ---- bucketed samplers --------------------------------------------------------------------------
+# JAX's gamma/binomial samplers and the gamma reparameterization gradient take seconds to compile;
+# they run here on flat inputs padded to a power-of-two length, so a new shape reuses a program.
+
+def _bucket(n):
+    return max(8, 1 << (max(n, 1) - 1).bit_length())
 
 
-def _dirichlet(alpha, key):
-    k = jax.random.wrap_key_data(key)
-    g = jax.random.gamma(k, alpha, alpha.shape, alpha.dtype)
+def _bucketed(fn, key, *arrays):
+    """``fn(key, *flat_arrays)`` on the broadcast, flattened, padded ``arrays``; result in their shape."""
+    arrays = jnp.broadcast_arrays(*arrays)
+    shape = arrays[0].shape
+    n = arrays[0].size
+    pad = _bucket(n) - n
+    flat = [jnp.pad(a.reshape(-1), (0, pad), constant_values=1) for a in arrays]
+    return fn(key, *flat)[:n].reshape(shape)
+
+
+@jax.jit
+def _gamma_flat(key, alpha):
     tiny = jnp.finfo(alpha.dtype).tiny
-    g = jnp.maximum(g, tiny)
+    return jnp.maximum(jax.random.gamma(key, alpha, alpha.shape, alpha.dtype), tiny)
+
+
+@jax.jit
+def _gamma_grad_flat(key, alpha, x):
+    return jax.lax.random_gamma_grad(alpha, x)
+
+
+@jax.jit
+def _binomial_flat(key, n, p):
+    return jax.random.binomial(key, n, p).astype(p.dtype)
+
+
+def _reparam(alpha, x, dx_dalpha):
+    """``x`` with gradient ``dx_dalpha`` with respect to ``alpha`` (implicit reparameterization)."""
+    return x + dx_dalpha * (alpha - jax.lax.stop_gradient(alpha))
+
+
+def _dirichlet(alpha, g, dg):
+    g = jnp.maximum(_reparam(alpha, g, dg), jnp.finfo(alpha.dtype).tiny)
     return g / g.sum(-1, keepdims=True)
 
 
-_GAMMA = defop("_standard_gamma(Tensor self, Index key)", _gamma, grad="StandardGammaBackward0", dtype="keep",
-               method=False, function=False, out=False)
-_DIRICHLET = defop("_sample_dirichlet(Tensor self, Index key)", _dirichlet, grad="_DirichletBackward",
-                   dtype="keep", method=False, function=False, out=False)
+_GAMMA = defop("_standard_gamma(Tensor self, Index sample, Index grad)", _reparam, grad="StandardGammaBackward0",
+               dtype="keep", method=False, function=False, out=False)
+_DIRICHLET = defop("_sample_dirichlet(Tensor self, Index sample, Index grad)", _dirichlet,
+                   grad="_DirichletBackward", dtype="keep", method=False, function=False, out=False)
+
+
+def _gamma_draw(alpha, generator):
+    """(draws, op inputs): Gamma(alpha, 1) draws; with the reparameterization gradient when it is needed."""
+    a = alpha.detach().jax()
+    x = _bucketed(_gamma_flat, _key(generator), a)
+    if alpha.requires_grad and torch.is_grad_enabled():
+        dx = _bucketed(_gamma_grad_flat, None, a, x)
+        return x, (alpha, torch.from_jax(x), torch.from_jax(dx))
+    return x, None
 
 
 def standard_gamma(alpha, generator=None):
     """Gamma(alpha, 1) samples, differentiable in ``alpha`` (``torch._standard_gamma``)."""
-    return _GAMMA.function(alpha, key_tensor(generator))
+    x, op_inputs = _gamma_draw(alpha, generator)
+    return torch.from_jax(x) if op_inputs is None else _GAMMA.function(*op_inputs)
 
 
 def sample_dirichlet(alpha, generator=None):
     """Dirichlet(alpha) samples over the last dimension, differentiable in ``alpha``."""
-    return _DIRICHLET.function(alpha, key_tensor(generator))
+    x, op_inputs = _gamma_draw(alpha, generator)
+    if op_inputs is None:
+        x = jnp.maximum(x, jnp.finfo(x.dtype).tiny)
+        return torch.from_jax(x / x.sum(-1, keepdims=True))
+    return _DIRICHLET.function(*op_inputs)
 
 
 def binomial(count, prob, generator=None):
     """Binomial(count, prob) samples in ``prob``'s dtype (``torch.binomial``; no gradient)."""
-    k = _key(generator)
-    n = jnp.asarray(count.detach().jax())
-    p = jnp.asarray(prob.detach().jax())
-    n, p = jnp.broadcast_arrays(n, p)
-    return torch.from_jax(jax.random.binomial(k, n, p).astype(p.dtype))
+    p = prob.detach().jax()
+    return torch.from_jax(_bucketed(_binomial_flat, _key(generator), count.detach().jax().astype(p.dtype), p))
