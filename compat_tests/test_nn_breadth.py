@@ -177,3 +177,141 @@ def test_gumbel_softmax():
         (g,) = T.autograd.grad((hard * T.arange(6.0)).sum(), logits)
         assert g.shape == (4, 6) and np.isfinite(g.numpy()).all()
     same(lambda T: T.nn.functional.conv_tbc(T.tensor(data(5, 2, 3)), T.tensor(data(3, 4, 4)), T.tensor(data(4))))
+
+
+# ---- nn.utils --------------------------------------------------------------------------------
+
+def _symmetric(T):
+    class Symmetric(T.nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, A):
+            return A.triu()
+    return Symmetric()
+
+
+def _scaled(T):
+    class Scale(T.nn.Module):
+        def forward(self, X):
+            return 2 * X
+    return Scale()
+
+
+def test_parametrize_register_remove():
+    def f(T):
+        P = T.nn.utils.parametrize
+        m = _load(T, T.nn.Linear(3, 3))
+        P.register_parametrization(m, "weight", _symmetric(T))
+        first = (repr(m), type(m).__name__, P.type_before_parametrizations(m).__name__, list(m.state_dict()),
+                 P.is_parametrized(m), P.is_parametrized(m, "weight"), P.is_parametrized(m, "bias"), m.weight)
+        x = T.tensor(data(2, 3, seed=7))
+        y = m(x)
+        grads = T.autograd.grad(y.sum(), list(m.parameters()))
+        P.register_parametrization(m, "weight", _scaled(T))
+        chained = (repr(m), m.weight)
+        m.weight = T.tensor(data(3, 3, seed=8))
+        assigned = (m.weight, m.parametrizations.weight.original)
+        with P.cached():
+            same_obj = m.weight is m.weight
+        P.remove_parametrizations(m, "weight")
+        return first, y, grads, chained, assigned, same_obj, type(m).__name__, list(m.state_dict()), m.weight, \
+            type(m.weight).__name__
+    same(f)
+
+
+def test_parametrize_buffer_and_leave_original():
+    def f(T):
+        P = T.nn.utils.parametrize
+        m = _load(T, T.nn.BatchNorm1d(3))
+        P.register_parametrization(m, "running_var", _scaled(T))
+        sd = list(m.state_dict())
+        v = m.running_var
+        P.remove_parametrizations(m, "running_var", leave_parametrized=False)
+        return sd, v, m.running_var, list(m.state_dict())
+    same(f)
+
+
+@pytest.mark.parametrize("case", [
+    lambda T: T.nn.utils.parametrize.remove_parametrizations(T.nn.Linear(2, 2), "weight"),
+    lambda T: T.nn.utils.parametrize.register_parametrization(T.nn.Linear(2, 2), "foo", _scaled(T)),
+    lambda T: setattr(T.nn.utils.parametrize.register_parametrization(T.nn.Linear(2, 2), "weight", _scaled(T)),
+                      "weight", T.zeros(2, 2)),
+])
+def test_parametrize_errors(case):
+    same(case)
+
+
+def test_parametrize_shape_change_error():
+    def f(T):
+        class First(T.nn.Module):
+            def forward(self, X):
+                return X[0]
+        T.nn.utils.parametrize.register_parametrization(T.nn.Linear(2, 2), "weight", First())
+    same_message(f)
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_weight_norm_parametrization(dim):
+    def f(T):
+        m = _load(T, T.nn.Linear(3, 4))
+        T.nn.utils.parametrizations.weight_norm(m, dim=dim)
+        g, v = m.parametrizations.weight.original0, m.parametrizations.weight.original1
+        x = T.tensor(data(2, 3, seed=7))
+        y = m(x)
+        grads = T.autograd.grad(y.pow(2).sum(), [g, v, m.bias])
+        return repr(m), list(m.state_dict()), g, v, m.weight, y, grads
+    same(f, rtol=1e-5, atol=1e-6, check_grad_fn=False)
+
+
+def test_legacy_weight_norm():
+    def f(T):
+        m = _load(T, T.nn.Conv1d(2, 3, 2))
+        T.nn.utils.weight_norm(m, dim=1)
+        x = T.tensor(data(1, 2, 5, seed=7))
+        y = m(x)
+        grads = T.autograd.grad(y.pow(2).sum(), [m.weight_g, m.weight_v])
+        sd = list(m.state_dict())
+        T.nn.utils.remove_weight_norm(m)
+        return sd, m.weight_g if hasattr(m, "weight_g") else None, y, grads, list(m.state_dict()), m.weight
+    same(f, rtol=1e-5, atol=1e-6, check_grad_fn=False)
+    same_message(lambda T: T.nn.utils.remove_weight_norm(T.nn.Linear(2, 2)))
+
+
+@pytest.mark.parametrize("kind", ["conv", "conv_nobias", "convT", "linear"])
+def test_fusion(kind):
+    def f(T):
+        nn, fu = T.nn, T.nn.utils
+        if kind == "linear":
+            layer, bn, x = nn.Linear(3, 4), nn.BatchNorm1d(4), T.tensor(data(5, 3, seed=3))
+        elif kind == "convT":
+            layer, bn, x = nn.ConvTranspose2d(2, 3, 2), nn.BatchNorm2d(3), T.tensor(data(1, 2, 4, 4, seed=3))
+        else:
+            layer, bn = nn.Conv2d(2, 3, 2, bias=kind == "conv"), nn.BatchNorm2d(3)
+            x = T.tensor(data(1, 2, 4, 4, seed=3))
+        _load(T, layer, 1)
+        _load(T, bn, 10)
+        bn.running_var.abs_()
+        layer.eval()
+        bn.eval()
+        fused = (fu.fuse_linear_bn_eval(layer, bn) if kind == "linear"
+                 else fu.fuse_conv_bn_eval(layer, bn, transpose=kind == "convT"))
+        return fused(x), bn(layer(x)), repr(fused), type(fused.weight).__name__, fused.weight.requires_grad
+    same(f, rtol=1e-5, atol=1e-5, check_grad_fn=False)
+    same(lambda T: T.nn.utils.fuse_conv_bn_eval(T.nn.Conv2d(1, 1, 1), T.nn.BatchNorm2d(1)))
+
+
+def test_stateless_skip_init_clip_value():
+    def f(T):
+        m = _load(T, T.nn.Linear(3, 2))
+        x = T.tensor(data(4, 3, seed=5))
+        w = T.tensor(data(2, 3, seed=6))
+        out = T.nn.utils.stateless.functional_call(m, {"weight": w}, (x,))
+        s = T.nn.utils.skip_init(T.nn.Linear, 3, 2)
+        ps = [T.nn.Parameter(T.tensor(data(3, seed=1)))]
+        ps[0].grad = T.tensor(data(3, seed=2))
+        T.nn.utils.clip_grad_value_(ps, 0.5)
+        vec = T.nn.utils.parameters_to_vector(m.parameters())
+        return out, repr(s), s.weight.shape, ps[0].grad, vec
+    same(f, check_grad_fn=False)
+    same(lambda T: T.nn.utils.skip_init(T.nn.ReLU))
