@@ -802,3 +802,139 @@ def test_cuda_is_a_module():
     import importlib
     assert importlib.import_module("torchlike.cuda.memory").memory_allocated() == 0 or _HAS_GPU
     assert torchlike.cuda.is_available() == bool(torchlike._device._jax_devices("cuda"))
+
+
+# ---- torch.utils.checkpoint ------------------------------------------------------------------------
+
+def _ckpt_net(T):
+    net = T.nn.Sequential(T.nn.Linear(4, 5), T.nn.Tanh(), T.nn.Linear(5, 5), T.nn.ReLU(), T.nn.Linear(5, 2))
+    with T.no_grad():
+        for i, p in enumerate(net.parameters()):
+            p.copy_(T.tensor(data(*p.shape, seed=10 + i)))
+    return net
+
+
+@pytest.mark.parametrize("reentrant", [True, False, None])
+def test_checkpoint_values_and_gradients(reentrant):
+    def f(T):
+        from importlib import import_module
+        cp = import_module(T.__name__ + ".utils.checkpoint")
+        net = _ckpt_net(T)
+        x = T.tensor(data(3, 4), requires_grad=True)
+        kw = {} if reentrant is None else {"use_reentrant": reentrant}
+        y = cp.checkpoint(lambda a, b: net(a) * b, x, 2.0, **kw)
+        y.pow(2).sum().backward()
+        return [y, x.grad] + [p.grad for p in net.parameters()]
+    same(f, rtol=1e-5)
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_checkpoint_sequential(reentrant):
+    def f(T):
+        net = _ckpt_net(T)
+        x = T.tensor(data(3, 4), requires_grad=True)
+        y = T.utils.checkpoint.checkpoint_sequential(net, 2, x, use_reentrant=reentrant)
+        y.sum().backward()
+        z = T.utils.checkpoint.checkpoint_sequential(list(net), 5, x.detach().requires_grad_(), use_reentrant=reentrant)
+        return [y, x.grad, z] + [p.grad for p in net.parameters()]
+    same(f, rtol=1e-5)
+
+
+def test_checkpoint_reentrant_semantics():
+    def f(T):
+        cp = T.utils.checkpoint
+        net = _ckpt_net(T)
+        y = cp.checkpoint(net, T.tensor(data(3, 4)), use_reentrant=True)     # no input needs grad: nor does y
+        with T.no_grad():
+            z = cp.checkpoint(net, T.tensor(data(3, 4), requires_grad=True), use_reentrant=True)
+        w = cp.checkpoint(lambda a, k=1: a * k, T.ones(2, requires_grad=True), use_reentrant=False, k=3)
+        return [y, z, w, cp.detach_variable((T.ones(1, requires_grad=True), 3))]
+    same(f)
+
+
+def test_checkpoint_preserves_dropout_masks():
+    def f(T):
+        T.manual_seed(0)
+        x = T.tensor(data(50, seed=3), requires_grad=True)
+        drop = T.nn.Dropout(0.5)
+        y = T.utils.checkpoint.checkpoint(lambda a: drop(a) * a, x, use_reentrant=True)
+        y.sum().backward()
+        kept = y.detach() != 0
+        # d(drop(a) * a)/da = 2 * a * mask / (1 - p) where kept: the re-run reused the forward's mask
+        return T.allclose(x.grad[kept], 4 * x.detach()[kept]), bool((x.grad[~kept] == 0).all())
+    same(f)
+
+
+@pytest.mark.parametrize("case", ["kwargs_reentrant", "context_fn_reentrant", "zero_segment", "bad_detach"])
+def test_checkpoint_errors(case):
+    def f(T):
+        cp = T.utils.checkpoint
+        x = T.ones(2, requires_grad=True)
+        return {"kwargs_reentrant": lambda: cp.checkpoint(lambda a, k=1: a * k, x, use_reentrant=True, k=3),
+                "context_fn_reentrant": lambda: cp.checkpoint(lambda a: a, x, use_reentrant=True, debug=True),
+                "zero_segment": lambda: cp.checkpoint_sequential(_ckpt_net(T), 9, x, use_reentrant=False),
+                "bad_detach": lambda: cp.detach_variable([x])}[case]()
+    same(f)
+    same_message(f)
+
+
+def test_checkpoint_names():
+    import torch.utils.checkpoint as tc
+    import torchlike.utils.checkpoint as lc
+    assert [n for n in tc.__all__ if not hasattr(lc, n)] == []
+
+
+# ---- torch.utils.benchmark -------------------------------------------------------------------------
+
+def _measurement_text(T, raw, number=1, **spec):
+    from importlib import import_module
+    bm = import_module(T.__name__ + ".utils.benchmark")
+    defaults = {"stmt": "f()", "setup": "pass"}
+    defaults.update(spec)
+    m = bm.Measurement(number, raw, bm.TaskSpec(**defaults))
+    return repr(m).split("\n", 1)[1], m.times, m.median, m.mean, m.iqr, m.has_warnings, m.number_per_run
+
+
+@pytest.mark.parametrize("raw,number,spec", [
+    ([1.23456e-6], 1, {}), ([12.3456e-6], 1, {}), ([123.456e-6], 1, {}), ([0.5], 1, {}), ([12.0], 1, {}),
+    ([1e-9], 1, {}), ([999e-9], 1, {}), ([1e-6, 1.1e-6], 1, {}), ([1e-6, 1.1e-6, 1.2e-6, 1.3e-6], 1, {}),
+    ([1e-6] * 4 + [1.04e-6] * 4, 1, {}), ([1e-6] * 10 + [1.3e-6] * 10, 1, {}), ([1e-6, 2e-6, 3e-6], 1, {}),
+    ([1e-3], 10, {}), ([1e-3, 1.0001e-3, 1.0002e-3], 10, {}), ([1e-6, 1.19e-6, 1e-6, 1.19e-6], 1, {}),
+    ([1e-6], 1, {"label": "L"}), ([1e-6], 1, {"sub_label": "S"}), ([1e-6], 1, {"description": "D"}),
+    ([1e-6], 1, {"label": "L", "description": "D"}), ([1e-6], 1, {"num_threads": 4}),
+    ([1e-6], 1, {"setup": "x = torch.ones(3)"}), ([2e-4, 3e-4], 1000, {"label": "L", "sub_label": "S",
+                                                                    "description": "D", "env": "E"}),
+    ([1e-6], 1, {"stmt": "a\nb", "setup": "x=1\ny=2"})], ids=repr)
+def test_measurement_printing(raw, number, spec):
+    same(lambda T: _measurement_text(T, raw, number, **spec))
+
+
+def test_timer_runs():
+    def f(T):
+        bm = T.utils.benchmark
+        t = bm.Timer(stmt="x + 1", setup="x = torch.ones(3)", globals={})
+        m = t.timeit(50)
+        b = bm.Timer(stmt="f(x)", globals={"f": lambda v: v * 2, "x": T.ones(3)}, label="L").blocked_autorange(
+            min_run_time=0.02)
+        a = bm.Timer(stmt="sum(range(50))").adaptive_autorange(max_run_time=0.05)
+        lines = repr(m).splitlines()
+        return [m.number_per_run, len(m.times), m.mean > 0, m.median == m.mean, lines[1:3], lines[-1],
+                b.title, len(b.times) >= 1, sum(b.raw_times) >= 0.02, b.number_per_run >= 1,
+                a.mean > 0, type(m).__name__]
+    same(f)
+
+
+@pytest.mark.parametrize("case", ["repeat", "autorange", "undefined", "not_str"])
+def test_timer_errors(case):
+    def f(T):
+        bm = T.utils.benchmark
+        return {"repeat": lambda: bm.Timer(stmt="1").repeat(), "autorange": lambda: bm.Timer(stmt="1").autorange(),
+                "undefined": lambda: bm.Timer(stmt="undefined_name").timeit(1),
+                "not_str": lambda: bm.Timer(stmt=lambda: 1).timeit(1)}[case]()
+    same(f)
+    same_message(f)
+
+
+def test_benchmark_helpers():
+    same(lambda T: [T.utils.benchmark.select_unit(t) for t in (3e-6, 3e-9, 3e-3, 3.0, 300.0)]
+         + [T.utils.benchmark.unit_to_english(u) for u in ("ns", "us", "ms", "s")])

@@ -1,0 +1,145 @@
+"""``TaskSpec`` (what was timed) and ``Measurement`` (the times, their statistics and PyTorch's printed
+summary)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import textwrap
+
+import numpy as np
+
+_UNITS = (("ns", 1e-9, 1e-6), ("us", 1e-6, 1e-3), ("ms", 1e-3, 1.0))      # unit, scale, up to
+_ENGLISH = {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second"}
+
+
+def select_unit(t):
+    """(unit, scale) that prints ``t`` seconds with fewer than four integer digits (else seconds)."""
+    for unit, scale, limit in _UNITS:
+        if t < limit:
+            return unit, scale
+    return "s", 1
+
+
+def unit_to_english(u):
+    return _ENGLISH[u]
+
+
+def trim_sigfig(x, n):
+    """``x`` rounded to ``n`` significant figures."""
+    if x == 0:
+        return 0.0
+    return round(x, n - 1 - math.floor(math.log10(abs(x))))
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    stmt: str
+    setup: str
+    global_setup: str = ""
+    label: str | None = None
+    sub_label: str | None = None
+    description: str | None = None
+    env: str | None = None
+    num_threads: int = 1
+
+    @property
+    def title(self):
+        """The label (else the statement), with the sub-label after a colon."""
+        title = self.label if self.label is not None else self.stmt
+        if "\n" in title:
+            title = f"stmt:\n{textwrap.indent(title, '  ')}\n"
+        if self.sub_label:
+            title = f"{title}: {self.sub_label}"
+        return title
+
+    def summarize(self):
+        parts = [self.title]
+        if self.description:
+            parts.append(self.description)
+        if self.setup and self.setup != "pass":
+            parts.append(f"setup:\n{textwrap.indent(self.setup, '  ')}\n" if "\n" in self.setup
+                         else f"setup: {self.setup}")
+        return "\n".join(parts)
+
+
+class Measurement:
+    """The result of a ``Timer`` run: ``raw_times`` (seconds per block of ``number_per_run`` runs),
+    ``times`` (seconds per run), ``mean``, ``median``, ``iqr`` and PyTorch's printed summary."""
+
+    def __init__(self, number_per_run, raw_times, task_spec, metadata=None):
+        self.number_per_run = number_per_run
+        self.raw_times = list(raw_times)
+        self.task_spec = task_spec
+        self.metadata = metadata
+
+    def __getattr__(self, name):
+        if name in {f.name for f in dataclasses.fields(TaskSpec)} or name == "title":
+            return getattr(self.task_spec, name)
+        raise AttributeError(f"'Measurement' object has no attribute '{name}'")
+
+    @property
+    def times(self):
+        return [t / self.number_per_run for t in self.raw_times]
+
+    @property
+    def median(self):
+        return float(np.median(self.times))
+
+    @property
+    def mean(self):
+        return float(np.mean(self.times))
+
+    @property
+    def iqr(self):
+        q25, q75 = np.percentile(self.times, [25, 75])
+        return float(q75 - q25)
+
+    @property
+    def significant_figures(self):
+        """How many figures of the median mean something (at most 4, at least 1)."""
+        return int(min(4, max(1, math.floor(math.log10(self.median / 1e-7))))) if self.median > 0 else 1
+
+    def _warnings(self):
+        rel = self.iqr / self.median if self.median else 0.0
+        if rel <= 0.1:
+            return []
+        advice = ("This suggests significant environmental influence." if rel > 0.25
+                  else "This could indicate system fluctuation.")
+        return [f"WARNING: Interquartile range is {rel * 100:.1f}% of the median measurement.", f"         {advice}"]
+
+    @property
+    def has_warnings(self):
+        return bool(self._warnings())
+
+    @property
+    def as_row_name(self):
+        return self.sub_label or self.stmt or "[Unknown]"
+
+    def __repr__(self):
+        n = len(self.times)
+        unit, scale = select_unit(self.median)
+        lines = [object.__repr__(self), self.task_spec.summarize()]
+        if n == 1:
+            lines.append(f"  {self.median / scale:.2f} {unit}")
+        else:
+            lines.append(f"  Median: {self.median / scale:.2f} {unit}")
+        if n >= 4:
+            q25, q75 = np.percentile(self.times, [25, 75])
+            lines.append(f"  IQR:    {self.iqr / scale:.2f} {unit} ({q25 / scale:.2f} to {q75 / scale:.2f})")
+        threads = f"{self.task_spec.num_threads} thread{'s' if self.task_spec.num_threads > 1 else ''}"
+        if n == 1:
+            lines.append(f"  1 measurement, {self.number_per_run} runs , {threads}")
+        else:
+            lines.append(f"  {n} measurements, {self.number_per_run} runs per measurement, {threads}")
+        lines += ["  " + w for w in self._warnings()]
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+    @staticmethod
+    def merge(measurements):
+        """One Measurement per task, its times the union of theirs (blocks of one run each)."""
+        by_task = {}
+        for m in measurements:
+            by_task.setdefault(m.task_spec, []).extend(m.times)
+        return [Measurement(1, times, spec) for spec, times in by_task.items()]
