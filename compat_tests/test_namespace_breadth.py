@@ -938,3 +938,28 @@ def test_timer_errors(case):
 def test_benchmark_helpers():
     same(lambda T: [T.utils.benchmark.select_unit(t) for t in (3e-6, 3e-9, 3e-3, 3.0, 300.0)]
          + [T.utils.benchmark.unit_to_english(u) for u in ("ns", "us", "ms", "s")])
+
+
+# ---- RandomSampler draws lazily ----------------------------------------------------------------------
+
+def test_random_sampler_huge_num_samples_is_lazy():
+    import itertools
+    import resource
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sampler = torchlike.utils.data.RandomSampler(range(10), replacement=True, num_samples=10 ** 10)
+    first = list(itertools.islice(iter(sampler), 100))
+    assert len(sampler) == 10 ** 10 and len(first) == 100 and all(0 <= i < 10 for i in first)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000     # KiB: no 74 GiB array
+
+
+@pytest.mark.parametrize("num_samples", [5, 32, 40, 70])
+def test_random_sampler_draws_in_chunks_of_32(num_samples):
+    def f(T):
+        g = T.Generator().manual_seed(3)
+        drawn = list(T.utils.data.RandomSampler(range(7), replacement=True, num_samples=num_samples, generator=g))
+        g2 = T.Generator().manual_seed(3)
+        chunks = [T.randint(high=7, size=(32,), generator=g2).tolist() for _ in range(num_samples // 32)]
+        if num_samples % 32:
+            chunks.append(T.randint(high=7, size=(num_samples % 32,), generator=g2).tolist())
+        return drawn == sum(chunks, []), len(drawn), T.equal(g.get_state(), g2.get_state())
+    same(f)

@@ -32,6 +32,9 @@ def _seeded_generator():
     return g
 
 
+_REPLACEMENT_CHUNK = 32
+
+
 class RandomSampler(Sampler):
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
@@ -51,8 +54,12 @@ class RandomSampler(Sampler):
         from ... import randint, randperm
         n = len(self.data_source)
         generator = self.generator if self.generator is not None else _seeded_generator()
-        if self.replacement:
-            yield from randint(high=n, size=(self.num_samples,), generator=generator).tolist()
+        if self.replacement:        # drawn lazily, 32 at a time as PyTorch does (num_samples may be huge)
+            chunks, rest = divmod(self.num_samples, _REPLACEMENT_CHUNK)
+            for _ in range(chunks):
+                yield from randint(high=n, size=(_REPLACEMENT_CHUNK,), generator=generator).tolist()
+            if rest:
+                yield from randint(high=n, size=(rest,), generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
                 yield from randperm(n, generator=generator).tolist()
