@@ -315,3 +315,47 @@ def test_stateless_skip_init_clip_value():
         return out, repr(s), s.weight.shape, ps[0].grad, vec
     same(f, check_grad_fn=False)
     same(lambda T: T.nn.utils.skip_init(T.nn.ReLU))
+
+
+# ---- torch.func additions and functorch's make_functional --------------------------------------
+
+def test_make_functional():
+    def f(T, functorch_like):
+        m = _load(T, T.nn.Sequential(T.nn.Linear(3, 4), T.nn.Tanh(), T.nn.Linear(4, 2)))
+        fmodel, params = functorch_like.make_functional(m)
+        x = T.tensor(data(5, 3, seed=3))
+        new = tuple(p * 0.5 for p in params)
+        y = fmodel(new, x)
+        grads = T.autograd.grad(fmodel(params, x).sum(), params)
+        bn = _load(T, T.nn.BatchNorm1d(3))
+        fbn, bp, bb = functorch_like.make_functional_with_buffers(bn, disable_autograd_tracking=True)
+        z = fbn(bp, tuple(b * 2 if b.is_floating_point() else b for b in bb), x)
+        return repr(fmodel), len(params), y, grads, repr(fbn), [p.requires_grad for p in bp], len(bb), z
+    import functorch
+    import torch
+    import torchlike
+    expected = f(torch, functorch)
+    actual = f(torchlike, torchlike.func)
+    from harness import assert_same
+    assert_same(expected, actual, rtol=1e-5, atol=1e-6, check_grad_fn=False)
+    for lib, mod in ((torch, functorch), (torchlike, torchlike.func)):
+        try:
+            mod.make_functional(lib.nn.BatchNorm1d(2))
+        except RuntimeError as exc:
+            assert "make_functional_with_buffers" in str(exc)
+        else:
+            raise AssertionError("no error")
+
+
+def test_func_linearize_functionalize_batchnorm():
+    def f(T):
+        x = T.tensor(data(4, seed=1))
+        out, jvp_fn = T.func.linearize(lambda a: (a.sin() * a).sum(), x)
+        t1 = jvp_fn(T.ones(4))
+        t2 = jvp_fn(T.tensor(data(4, seed=2)))
+        g = T.func.functionalize(lambda a: a.clone().add_(1).mul(2))(x)
+        m = T.nn.Sequential(T.nn.Linear(3, 3), T.nn.BatchNorm1d(3))
+        T.func.replace_all_batch_norm_modules_(m)
+        bn = m[1]
+        return out, t1, t2, g, bn.running_mean, bn.track_running_stats, list(m.state_dict()), T.func.debug_unwrap(x)
+    same(f, rtol=1e-5, atol=1e-6, check_grad_fn=False)

@@ -14,7 +14,8 @@ from ._tensor import Tensor
 from .autograd import grad_mode
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
-           "stack_module_state"]
+           "stack_module_state", "linearize", "functionalize", "debug_unwrap", "replace_all_batch_norm_modules_",
+           "make_functional", "make_functional_with_buffers"]
 
 
 def _is_tensor(x):
@@ -201,3 +202,102 @@ def stack_module_state(models):
     for name, p in params.items():
         p.requires_grad_(dict(models[0].named_parameters())[name].requires_grad)
     return params, stacked(lambda m: m.named_buffers())
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is the Jacobian-vector product at ``primals``
+    (JAX's ``linearize``: the linear map is traced once and replayed)."""
+    out, lin = jax.linearize(_lift(func), *_arrays(primals))
+
+    def jvp_fn(*tangents):
+        return _tensors(lin(*_arrays(tangents)))
+    return _tensors(out), jvp_fn
+
+
+def functionalize(func, *, remove="mutations"):
+    """``func`` unchanged: JAX programs are already free of mutation and aliasing, so torchlike has nothing
+    to remove (in-place ops on traced Tensors are functional updates)."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}. "
+                           "Valid options are:\n     remove='mutations': all inplace and out= operators will be "
+                           "removed from the program, and replaced with their out-of-place equivalents.\n     "
+                           "remove='mutations_and_views': In addition to the above, all aliasing operators "
+                           "{view} will be replaced with their non-aliasing counterparts, {view}_copy.\n")
+    return func
+
+
+def debug_unwrap(tensor, *, recurse=True):
+    """The tensor itself: torchlike's transforms do not wrap Tensors in layers."""
+    return tensor
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every batch norm under ``root`` use batch statistics only (no running stats), in place."""
+    from .nn.modules.normalization import _BatchNorm
+    for module in root.modules():
+        if isinstance(module, _BatchNorm):
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
+
+
+def _functional_module_class():
+    from .nn.modules.module import Module
+
+    class FunctionalModule(Module):
+        """functorch's ``make_functional`` result: ``fmodel(params, *args)`` calls the model with ``params``."""
+
+        def __init__(self, stateless_model, param_names, buffer_names=None):
+            super().__init__()
+            self.stateless_model = stateless_model
+            self.param_names = param_names
+            self.buffer_names = buffer_names
+
+        def forward(self, params, *args, **kwargs):
+            return functional_call(self.stateless_model, dict(zip(self.param_names, params)), args, kwargs)
+
+    class FunctionalModuleWithBuffers(FunctionalModule):
+        def forward(self, params, buffers, *args, **kwargs):
+            named = dict(zip(self.param_names, params))
+            named.update(zip(self.buffer_names, buffers))
+            return functional_call(self.stateless_model, named, args, kwargs)
+
+    return FunctionalModule, FunctionalModuleWithBuffers
+
+
+def _make_functional(model, with_buffers, disable_autograd_tracking):
+    import copy
+    import warnings
+    from .nn.modules.module import Module
+    name = "make_functional_with_buffers" if with_buffers else "make_functional"
+    warnings.warn(f"We've integrated functorch into PyTorch. As the final step of the integration, `functorch.{name}` "
+                  "is deprecated as of PyTorch 2.0 and will be deleted in a future version of PyTorch >= 2.3. Please "
+                  "use `torch.func.functional_call` instead; see the PyTorch 2.0 release notes and/or the "
+                  "`torch.func` migration guide for more details https://pytorch.org/docs/main/func.migrating.html",
+                  FutureWarning, stacklevel=3)
+    if not isinstance(model, Module):
+        raise RuntimeError(f"make_functional(model): Expected model to be a torch.nn.Module but got {type(model)}")
+    if not with_buffers and len(tuple(model.buffers())) > 0:
+        raise RuntimeError("make_functional(model): `model` has buffers. Please use "
+                           "make_functional_with_buffers(model) instead.")
+    plain, buffered = _functional_module_class()
+    named = list(model.named_parameters())
+    params = tuple(p.detach() if disable_autograd_tracking else p for _, p in named)
+    stateless = copy.deepcopy(model)
+    if not with_buffers:
+        return plain(stateless, [n for n, _ in named]), params
+    named_buffers = list(model.named_buffers())
+    return (buffered(stateless, [n for n, _ in named], [n for n, _ in named_buffers]), params,
+            tuple(b for _, b in named_buffers))
+
+
+def make_functional(model, disable_autograd_tracking=False):
+    """functorch's legacy API: ``(fmodel, params)`` with ``fmodel(params, *args)`` calling ``model``."""
+    return _make_functional(model, False, disable_autograd_tracking)
+
+
+def make_functional_with_buffers(model, disable_autograd_tracking=False):
+    """functorch's legacy API: ``(fmodel, params, buffers)`` with ``fmodel(params, buffers, *args)``."""
+    return _make_functional(model, True, disable_autograd_tracking)
