@@ -18,7 +18,7 @@ from . import _views as V
 from ._device import to_jax
 from ._registry import FUNCTIONS, METHODS, OPS, call, defop, rule_promote
 from .autograd import grad_mode
-from ._ops_pointwise import _no_derivative
+from ._ops_pointwise import _C_TYPES, _no_derivative
 
 # ---- copies --------------------------------------------------------------
 _TO_COPY = defop("_to_copy(Tensor self, ScalarType? dtype=None)",
@@ -200,7 +200,8 @@ def _matmul_name(args, statics):
 
 
 defop("matmul(Tensor self, Tensor other)", _matmul, grad=_matmul_name, dtype=_mm_dtypes(
-    _matmul_kernel, lambda a, b: "expected m1 and m2 to have the same dtype, but got: %s != %s" % (a.name, b.name)))
+    _matmul_kernel, lambda a, b: "expected m1 and m2 to have the same dtype, but got: %s != %s" % (
+        _C_TYPES[a.name], _C_TYPES[b.name])))
 
 
 def _mm(a, b):
@@ -250,12 +251,12 @@ def _outer(a, b):
 
 
 def _addmm(c, a, b, beta, alpha):
+    for name, m in (("mat1", a), ("mat2", b)):
+        if m.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
     _mm(a, b)
     out_shape = (a.shape[0], b.shape[1])
-    if jnp.broadcast_shapes(c.shape, out_shape) != out_shape:
-        raise RuntimeError(f"The expanded size of the tensor ({out_shape[1]}) must match the existing size "
-                           f"({c.shape[-1]}) at non-singleton dimension 1.  Target sizes: {list(out_shape)}.  "
-                           f"Tensor sizes: {list(c.shape)}")
+    _check_expand(c.shape, out_shape, c.dtype)
     prod = a @ b
     if alpha != 1:
         prod = alpha * prod
@@ -274,9 +275,35 @@ defop("dot(Tensor self, Tensor tensor)", _dot, dtype=_mm_dtypes(
     lambda args: "dot", lambda a, b: "dot : expected both vectors to have same dtype, but found %s and %s"
     % _words(a, b)))
 defop("outer(Tensor self, Tensor vec2)", _outer, aliases=("ger",), grad="MulBackward0")
+_ADDMM_MATS = _mm_dtypes(lambda args: "addmm_impl_cpu_",
+                         lambda a, b: "mat1 and mat2 must have the same dtype, but got %s and %s" % _words(a, b))
+
+
+def _addmm_dtypes(args, statics=None):
+    """PyTorch checks ``self`` against ``mat2`` first, then ``mat1`` against ``mat2``."""
+    c, a, b = args
+    if isinstance(c, R._Tensor) and isinstance(b, R._Tensor) and c._dtype is not b._dtype:
+        raise RuntimeError("self and mat2 must have the same dtype, but got %s and %s" % _words(c._dtype, b._dtype))
+    return _ADDMM_MATS((a, b), statics)
+
+
+def _check_expand(shape, target, np_dtype):
+    """``expand(shape -> target)``'s error, as PyTorch raises it where a bias broadcasts to a result."""
+    shape, target = tuple(shape), tuple(target)
+    if len(shape) > len(target):
+        word = R._type_word(D.from_numpy_dtype(np_dtype))
+        raise RuntimeError(f"expand(torch.{word}Tensor{{{list(shape)}}}, size={list(target)}): the number of sizes "
+                           f"provided ({len(target)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(shape)})")
+    for i in range(1, len(shape) + 1):
+        if shape[-i] != 1 and shape[-i] != target[-i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[-i]}) must match the existing size "
+                               f"({shape[-i]}) at non-singleton dimension {len(target) - i}.  Target sizes: "
+                               f"{list(target)}.  Tensor sizes: {list(shape)}")
+
+
 defop("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1)", _addmm, inplace=True,
-      dtype=_mm_dtypes(lambda args: "addmm_impl_cpu_",
-                       lambda a, b: "self and mat2 must have the same dtype, but got %s and %s" % _words(a, b)))
+      dtype=_addmm_dtypes)
 
 
 def _inner(a, b):

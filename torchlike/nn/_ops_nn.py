@@ -2,7 +2,7 @@
 
 Each op is one pure JAX function declared with the grad_fn name PyTorch gives
 it (a function of the arguments where PyTorch's name depends on them, e.g.
-``linear`` is ``AddmmBackward0`` on a 2-D input with a bias).  Gradients are
+an upsampling op's name depends on its mode).  Gradients are
 JAX's vjp of the same function.  The public, argument-checking wrappers live in
 :mod:`torchlike.nn.functional`.
 
@@ -21,7 +21,8 @@ import numpy as np
 from jax import lax
 
 from .. import _dtype as D
-from .._registry import defop
+from .._ops_misc import _addmm_dtypes, _check_expand
+from .._registry import OPS, defop
 
 _HALF = (jnp.float16, jnp.bfloat16)
 
@@ -29,22 +30,6 @@ _HALF = (jnp.float16, jnp.bfloat16)
 def _acc_dtype(x):
     """Half-precision inputs are computed in float32, as PyTorch's CPU kernels do."""
     return jnp.float32 if x.dtype in _HALF else x.dtype
-
-
-def _same_dtype(what):
-    """Dtype rule: every tensor argument must have the same dtype (no promotion)."""
-    def rule(args, statics=None):
-        ds = [a._dtype for a in args if a is not None and hasattr(a, "_dtype")]
-        for d in ds[1:]:
-            if d is not ds[0]:
-                raise RuntimeError(what(ds[0], d))
-        return None
-    return rule
-
-
-def _word(d):
-    from .._registry import _type_word
-    return _type_word(d)
 
 
 # ---- activations -----------------------------------------------------------
@@ -135,28 +120,38 @@ defop("log_softmax(Tensor self, int dim, ScalarType? dtype=None)", _softmax(jax.
 
 
 # ---- linear / convolution ----------------------------------------------------
-def _linear(x, w, b):
-    k = x.shape[-1] if x.ndim else 1
-    kw = w.shape[-1]
-    if x.ndim == 0 or k != kw:
-        rows = math.prod(x.shape[:-1]) if x.ndim > 1 else 1
-        wt = f"{w.shape[1]}x{w.shape[0]}" if w.ndim == 2 else f"{w.shape[0]}x1"
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {wt})")
+def _linear_mm(c, x, w):
+    """``x @ w.T (+ c)``: PyTorch's ``addmm(c, x, w.t())`` (``mm`` without ``c``) with ``x`` folded to 2-D,
+    computed without materialising the transpose or the fold."""
+    rows, k = math.prod(x.shape[:-1]), x.shape[-1]
+    if c is not None and w.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {w.ndim}-D tensor")
+    if k != w.shape[-1]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {w.shape[1]}x{w.shape[0]})")
     y = jnp.matmul(x, w.T)
-    return y if b is None else y + b
+    if c is None:
+        return y
+    _check_expand(c.shape, (rows, w.shape[0]), c.dtype)
+    return (y + c).astype(y.dtype)
 
 
-def _linear_name(args, statics):
-    x, b = args[0], args[2]
-    if x.ndim == 2:
-        return "MmBackward0" if b is None else "AddmmBackward0"
-    if b is not None:
-        return "ViewBackward0"
-    return "SqueezeBackward4" if x.ndim == 1 else "UnsafeViewBackward0"
+def _linear_dtypes(args, statics=None):
+    if args[0] is None:
+        return _MATMUL_DTYPES(args[1:], statics)
+    return _addmm_dtypes(args, statics)
 
 
-defop("linear(Tensor input, Tensor weight, Tensor? bias=None)", _linear, grad=_linear_name, method=False,
-      dtype=_same_dtype(lambda a, b: f"mat1 and mat2 must have the same dtype, but got {_word(a)} and {_word(b)}"))
+_MATMUL_DTYPES = OPS["matmul"].dtype_rule
+# ``nn.functional.linear``'s kernel; the edges are addmm's, ``(bias, input, weight)`` (no bias: mm's)
+defop("_linear_mm(Tensor? bias, Tensor input, Tensor weight)", _linear_mm, dtype=_linear_dtypes,
+      function=False, method=False, out=False,
+      grad=lambda args, statics: "MmBackward0" if args[0] is None else "AddmmBackward0")
+# The view steps PyTorch's linear records around its addmm/mm (the weight's ``t()``, the folds of the
+# input and the output to and from 2-D) as a node named ``node``: a reshape that does not alias (an
+# identity where ``_linear_mm`` does the step itself), deferred whatever its size so that XLA sees
+# through it (see ``functional.linear``).
+defop("_as_node(Tensor self, int[] size, str node)", lambda x, size, node: jnp.reshape(x, size), dtype="keep",
+      saves=(), function=False, method=False, out=False, grad=lambda args, statics: statics[1]).defer_large = True
 
 
 def _conv_pads(padding, kernel, dilation):

@@ -26,7 +26,7 @@ from . import _ops_nn  # noqa: F401  (declares the ops)
 _OP = {name: OPS[name] for name in (
     "relu", "leaky_relu", "_leaky_relu_inplace", "elu", "_elu_inplace", "gelu", "silu", "mish", "softplus",
     "hardtanh", "hardswish", "hardsigmoid", "log_sigmoid", "softsign", "glu", "softmax", "log_softmax", "sigmoid",
-    "tanh", "linear", "convolution", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
+    "tanh", "_as_node", "convolution", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
     "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "native_batch_norm", "native_layer_norm", "native_group_norm",
     "embedding", "_dropout", "nll_loss", "cross_entropy", "cross_entropy_probs", "mse_loss", "l1_loss",
@@ -35,6 +35,8 @@ _OP = {name: OPS[name] for name in (
     "hardshrink", "tanhshrink", "_prelu_kernel", "rms_norm", "kl_div", "soft_margin_loss", "pixel_shuffle",
     "pixel_unshuffle", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d_with_indices")}
+_LINEAR_MM = OPS["_linear_mm"].function
+_MV, _DOT = OPS["mv"].function, OPS["dot"].function
 
 
 def _tuple(x, n, name="argument"):
@@ -244,8 +246,65 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 # ---- linear / conv --------------------------------------------------------------
 def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``, with PyTorch's graph: a 2-D input is ``AddmmBackward0`` over
+    ``(bias, input, TBackward0(weight))`` (``MmBackward0`` without a bias); an input of another rank
+    that PyTorch folds to 2-D has ``ViewBackward0`` (``UnsqueezeBackward0``, or a clone and
+    ``UnsafeViewBackward0``) before and ``ViewBackward0`` (``SqueezeBackward4``, ``UnsafeViewBackward0``)
+    after; a 1-D weight is ``mv``/``dot``; a bias PyTorch cannot fold into ``addmm`` is an ``add_``.
+
+    The kernel is one ``_linear_mm`` op whatever the rank (the transpose and the folds are XLA's
+    business); the view steps exist only as graph nodes (``_as_node``), made only where autograd records.
+    """
     _check_tensor(input, "linear")
-    return call(_OP["linear"], (input, weight, bias), ())
+    _check_tensor(weight, "linear", "weight")
+    if bias is not None:
+        _check_tensor(bias, "linear", "bias")
+    nd = input.ndim
+    if nd == 0 or weight.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {nd}D and "
+                           f"{weight.ndim}D")
+    if weight.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {weight.ndim}D")
+    if bias is not None and nd != 2 and (bias.ndim != 1 or not _contiguous(input)):
+        return linear(input, weight).add_(bias)         # PyTorch's matmul, then an in-place add
+    rec = grad_mode.state.enabled
+    w = _as_node(weight, weight.shape, "TBackward0") if rec and weight._requires_grad else weight
+    if weight.ndim == 1 and bias is None:               # matmul with a vector: dot / mv
+        if nd == 1:
+            return _DOT(input, w)
+        if nd == 2:
+            return _MV(input, w)
+        return _as_node(_MV(_fold(input), w), input.shape[:-1], "UnsafeViewBackward0")
+    x = input
+    if nd != 2 and rec and input._requires_grad:
+        if bias is not None or (nd > 2 and _contiguous(input)):
+            x = _as_node(input, input.shape, "ViewBackward0")
+        elif nd == 1:
+            x = _as_node(input, input.shape, "UnsqueezeBackward0")
+        else:
+            x = _as_node(input.contiguous(), input.shape, "UnsafeViewBackward0")
+    y = _LINEAR_MM(bias, x, w)
+    if nd != 2 and y._grad_fn is not None:
+        y = _as_node(y, y.shape, "ViewBackward0" if bias is not None else "SqueezeBackward4" if nd == 1
+                     else "UnsafeViewBackward0")
+    return y
+
+
+def _contiguous(x):
+    # a tensor that is not a view is contiguous: no need to ask its layout, which would compute a pending value
+    return x._view is None or x.is_contiguous()
+
+
+def _as_node(x, size, node):
+    return call(_OP["_as_node"], (x,), (tuple(size), node))
+
+
+def _fold(x):
+    """``x`` as a matrix of its rows, as PyTorch's matmul folds it: a view, or a clone when not contiguous."""
+    size = (math.prod(x.shape[:-1]), x.shape[-1])
+    if _contiguous(x):
+        return _as_node(x, size, "ViewBackward0")
+    return _as_node(x.contiguous(), size, "UnsafeViewBackward0")
 
 
 def bilinear(input1, input2, weight, bias=None):
