@@ -36,6 +36,8 @@ from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, c
 from ._device import device, get_default_device, set_default_device  # noqa: E402
 from . import _registry  # noqa: E402
 from ._tensor import Size, Tensor  # noqa: E402
+# the classes name themselves as spelled: <class 'torchlike.Tensor'> (``python -m torchlike``: 'torch.Tensor')
+Tensor.__module__ = Size.__module__ = dtype.__module__ = device.__module__ = __name__
 from . import _ops_pointwise, _ops_reduce, _ops_views, _ops_misc, _indexing  # noqa: E402,F401
 from . import _creation, _random  # noqa: E402
 from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,  # noqa: E402
@@ -227,5 +229,6 @@ for _name, _fn in _inplace_functions.functions().items():
     globals().setdefault(_name, _fn)
 globals().setdefault("chain_matmul", functional.chain_matmul)
 globals().setdefault("unravel_index", functional.unravel_index)
+globals().setdefault("istft", functional.istft)
 globals().setdefault("OutOfMemoryError", cuda.OutOfMemoryError)
 from .utils import benchmark as _benchmark, checkpoint as _checkpoint  # noqa: E402,F401 (torch.utils.*)

@@ -27,18 +27,43 @@ class _TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.util.spec_from_loader(fullname, self, origin=target_name)
 
     def create_module(self, spec):
-        return importlib.import_module(spec.origin)
+        module = importlib.import_module(spec.origin)
+        present_as_torch()
+        return module
 
     def exec_module(self, module):
         pass
 
 
+_PRESENTED = set()
+
+
+def present_as_torch():
+    """Name torchlike's loaded modules and classes as PyTorch's: ``torchlike.nn.modules.linear`` is also
+    ``sys.modules["torch.nn.modules.linear"]`` and the classes defined there say ``__module__ ==
+    "torch.nn.modules.linear"``, so ``type(x)`` prints ``<class 'torch.Tensor'>``, ``type(p)``
+    ``<class 'torch.nn.parameter.Parameter'>``, and pickle names the classes as PyTorch does.
+    Modules imported later are renamed as the alias loader imports them."""
+    for name in [m for m in sys.modules if (m == "torchlike" or m.startswith("torchlike.")) and m not in _PRESENTED]:
+        module = sys.modules[name]
+        if module is None or name == "torchlike.__main__":
+            continue
+        _PRESENTED.add(name)
+        alias = "torch" + name[len("torchlike"):]
+        sys.modules.setdefault(alias, module)
+        for obj in list(vars(module).values()):
+            if isinstance(obj, type) and obj.__module__ == name:
+                obj.__module__ = alias
+
+
 def install():
-    """Make ``import torch`` give torchlike in this process."""
+    """Make ``import torch`` give torchlike in this process (and torchlike present itself as torch)."""
     if not any(isinstance(f, _TorchAlias) for f in sys.meta_path):
         sys.meta_path.insert(0, _TorchAlias())
     for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
         del sys.modules[name]
+    import torchlike  # noqa: F401  (loads the package, whose classes are then renamed)
+    present_as_torch()
 
 
 def main(argv=None):
