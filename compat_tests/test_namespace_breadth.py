@@ -236,7 +236,7 @@ def test_torch_inplace_others():
 def test_torch_functional_module():
     import torch.functional as tf
     import torchlike.functional as lf
-    assert [n for n in tf.__all__ if n != "istft" and not hasattr(lf, n)] == []
+    assert [n for n in tf.__all__ if not hasattr(lf, n)] == []
 
     def f(T):
         F = T.functional
@@ -248,6 +248,49 @@ def test_torch_functional_module():
                 F.cartesian_prod(T.arange(2), T.arange(2)), F.broadcast_shapes((2, 1), (3,)), F.cdist(x, x),
                 F.unique_consecutive(T.tensor([1, 1, 2]))]
     same(f, rtol=1e-5)
+
+
+_HANN = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(16) / 16)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kwargs", [dict(hop_length=4, use_window=True), dict(hop_length=4, use_window=True, length=70),
+                                    dict(hop_length=4, use_window=True, length=50), dict(),
+                                    dict(hop_length=4, use_window=True, normalized=True),
+                                    dict(hop_length=3, win_length=12, ones=12)], ids=repr)
+def test_istft(kwargs):
+    def f(T):
+        kw = dict(kwargs)
+        window = T.tensor(_HANN) if kw.pop("use_window", False) else T.ones(kw.pop("ones")) if "ones" in kw else None
+        x = T.tensor(data(2, 64), requires_grad=True)
+        stft_kw = {k: v for k, v in kw.items() if k in ("hop_length", "win_length", "normalized")}
+        spec = T.stft(x, 16, window=window, return_complex=True, **stft_kw)
+        y = T.functional.istft(spec, 16, window=window, **kw)
+        (y * T.tensor(data(*y.shape, seed=1))).sum().backward()
+        return y, x.grad, T.istft(spec.detach()[0], 16, window=window, **kw)
+    same(f, rtol=1e-5, atol=1e-5, check_grad_fn=False)
+
+
+def test_istft_two_sided():
+    def f(T):
+        x = T.tensor(data(40))
+        spec = T.stft(x, 8, hop_length=2, window=T.ones(8), return_complex=True, onesided=False)
+        return T.istft(spec, 8, hop_length=2, window=T.ones(8), onesided=False), \
+            T.istft(spec, 8, hop_length=2, window=T.ones(8), onesided=False, return_complex=True)
+    same(f, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["real_input", "onesided_complex", "bad_n_fft", "hop", "win_length", "window_shape",
+                                  "nola"])
+def test_istft_errors(case):
+    def f(T):
+        spec = T.stft(T.tensor(data(64)), 16, window=T.ones(16), return_complex=True)
+        return {"real_input": lambda: T.istft(spec.real, 16),
+                "onesided_complex": lambda: T.istft(spec, 16, return_complex=True),
+                "bad_n_fft": lambda: T.istft(spec, 15, hop_length=4), "hop": lambda: T.istft(spec, 16, hop_length=20),
+                "win_length": lambda: T.istft(spec, 16, win_length=20),
+                "window_shape": lambda: T.istft(spec, 16, window=T.ones(5)),
+                "nola": lambda: T.istft(spec, 16, hop_length=4, window=T.tensor(_HANN), center=False)}[case]()
+    same(f)
 
 
 @pytest.mark.parametrize("case", ["vector", "scalar", "int32", "uint8", "negative", "wrap", "nested", "size",

@@ -66,7 +66,71 @@ def __getattr__(name):
     raise AttributeError(f"module 'torch.functional' has no attribute '{name}'")
 
 
-__all__ = sorted(_REEXPORTED + ("chain_matmul", "unravel_index"))
+def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False,
+          onesided=None, length=None, return_complex=False):
+    """The inverse of ``stft``: inverse FFT of each frame, windowed, overlap-added (``nn.functional.fold``)
+    and divided by the overlapped squared window; ``center`` trims ``n_fft // 2`` at both ends,
+    ``length`` trims or zero-pads the end."""
+    if not isinstance(input, Tensor) or not input.is_complex():
+        raise RuntimeError("istft requires a complex-valued input tensor matching the output from stft with "
+                           "return_complex=True.")
+    hop_length = n_fft // 4 if hop_length is None else hop_length
+    win_length = n_fft if win_length is None else win_length
+    if not 0 < win_length <= n_fft:
+        raise RuntimeError(f"istft: expected 0 < win_length <= n_fft, but got win_length={win_length}")
+    if not 0 < hop_length <= win_length:
+        raise RuntimeError(f"istft: expected 0 < hop_length <= win_length, but got hop_length={hop_length}")
+    batched = input.dim() == 3
+    spec = input if batched else input.unsqueeze(0)
+    n_freq, n_frames = spec.shape[-2], spec.shape[-1]
+    onesided = n_freq != n_fft if onesided is None else onesided
+    if onesided and return_complex:
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
+    if (n_fft // 2 + 1 if onesided else n_fft) != n_freq:
+        raise RuntimeError(f"istft: expected the frequency dimension (3rd to the last) of the input tensor to match "
+                           f"n_fft / 2 + 1 when onesided=True, but got {n_freq}")
+    real = _t.float64 if spec.dtype is _t.complex128 else _t.float32
+    if window is None:
+        window = _t.ones(win_length, dtype=real, device=spec.device)
+    if window.dim() != 1 or window.shape[0] != win_length:
+        raise RuntimeError(f"istft: Invalid window shape. window has to be 1D and length of `win_length`, but got "
+                           f"window with shape {tuple(window.shape)}")
+    left = (n_fft - win_length) // 2
+    window = _t.nn.functional.pad(window, (left, n_fft - win_length - left))
+    if normalized:
+        spec = spec * math.sqrt(n_fft)
+    if onesided:
+        frames = _t.fft.irfft(spec, n=n_fft, dim=-2)
+    else:
+        frames = _t.fft.ifft(spec, n=n_fft, dim=-2)
+        frames = frames if return_complex else frames.real
+    frames = frames * window.unsqueeze(-1)                               # (batch, n_fft, n_frames)
+    total = n_fft + hop_length * (n_frames - 1)
+
+    def overlap_add(columns):
+        out = _t.nn.functional.fold(columns, output_size=(1, total), kernel_size=(1, n_fft), stride=(1, hop_length))
+        return out.reshape(columns.shape[0], total)
+    if frames.is_complex():
+        signal = _t.complex(overlap_add(frames.real), overlap_add(frames.imag))
+    else:
+        signal = overlap_add(frames)
+    envelope = overlap_add((window * window).unsqueeze(-1).expand(n_fft, n_frames).unsqueeze(0).to(real))[0]
+    start = n_fft // 2 if center else 0
+    end = total - n_fft // 2 if center else total
+    if length is not None:
+        end = start + length
+    end = min(end, total)
+    signal, envelope = signal[:, start:end], envelope[start:end]
+    if bool((envelope.abs() < 1e-11).any()):
+        raise RuntimeError("istft: window overlap add min: the window's overlap-added square is zero somewhere, "
+                           "so the signal cannot be recovered (NOLA condition)")
+    signal = signal / envelope
+    if length is not None and signal.shape[-1] < length:
+        signal = _t.nn.functional.pad(signal, (0, length - signal.shape[-1]))
+    return signal if batched else signal.squeeze(0)
+
+
+__all__ = sorted(_REEXPORTED + ("chain_matmul", "istft", "unravel_index"))
 
 
 def __dir__():
