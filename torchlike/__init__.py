@@ -229,5 +229,6 @@ for _name, _fn in _inplace_functions.functions().items():
     globals().setdefault(_name, _fn)
 globals().setdefault("chain_matmul", functional.chain_matmul)
 globals().setdefault("unravel_index", functional.unravel_index)
+globals().setdefault("istft", functional.istft)
 globals().setdefault("OutOfMemoryError", cuda.OutOfMemoryError)
 from .utils import benchmark as _benchmark, checkpoint as _checkpoint  # noqa: E402,F401 (torch.utils.*)
