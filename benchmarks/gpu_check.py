@@ -69,8 +69,8 @@ def main():
     tsync = torch.cuda.synchronize
     lsync = lambda: jax.block_until_ready(jax.numpy.zeros(()))  # noqa: E731
     t_t = bench(ts, tsync)
-    t_l = bench(lambda: ls()._arr().block_until_ready(), lsync)
-    t_c = bench(lambda: lc()._arr().block_until_ready(), lsync)
+    t_l = bench(lambda: ls().detach().reshape(-1)[0].item(), lsync)
+    t_c = bench(lambda: lc().detach().reshape(-1)[0].item(), lsync)
     print(f"MLP step 1000-100-10 (us): torch cuda eager {t_t:.1f}, torchlike eager {t_l:.1f} "
           f"({t_l / t_t:.2f}x), torchlike.compile {t_c:.1f} ({t_c / t_t:.2f}x)")
 
@@ -86,14 +86,14 @@ def main():
         return step
     ct, cl = conv_setup(torch), conv_setup(tl)
     c_t = bench(ct, tsync)
-    c_l = bench(lambda: cl()._arr().block_until_ready(), lsync)
+    c_l = bench(lambda: cl().detach().reshape(-1)[0].item(), lsync)
     print(f"Conv2d(3,16,3) fwd+bwd (32,3,32,32) (us): torch cuda {c_t:.1f}, torchlike {c_l:.1f} ({c_l / c_t:.2f}x)")
 
     n = 4096
     mt = torch.randn(n, n, device="cuda")
     ml = tl.randn(n, n, device="cuda")
     m_t = bench(lambda: mt @ mt, tsync, 10)
-    m_l = bench(lambda: (ml @ ml)._arr(), lsync, 10)
+    m_l = bench(lambda: (ml @ ml).reshape(-1)[0].item(), lsync, 10)
     print(f"matmul {n} fp32 highest (us): torch cuda {m_t:.1f}, torchlike {m_l:.1f} ({m_l / m_t:.2f}x)")
 
 

@@ -5,7 +5,9 @@ Usage: python benchmarks/run.py [--quick] [--markdown]
 Every case runs the same computation three ways - PyTorch eager, torchlike,
 and hand-written JAX (jitted where noted) - taking turns round by round; the
 time reported is the minimum over rounds of the mean per call (robust against
-a busy machine).  Ratios > 1 mean torchlike is slower.
+a busy machine).  Every implementation's result is read through the public API
+(one element, ``.item()``; numpy for JAX), as a program reads it.  Ratios > 1
+mean torchlike is slower.  ``benchmarks/programs.py`` measures whole programs.
 """
 from __future__ import annotations
 
@@ -43,8 +45,16 @@ def timeit_all(fns, number, repeat):
     return {k: v * 1e6 for k, v in best.items()}
 
 
-def _block(x):
-    return x.block_until_ready() if hasattr(x, "block_until_ready") else x
+def _read(x):
+    """Read one value of a result through the public API, as a program would (``.item()`` for
+    tensors of either library, numpy for JAX arrays): never through a private method."""
+    if hasattr(x, "detach"):
+        return x.detach().reshape(-1)[0].item()
+    return np.asarray(x).reshape(-1)[0].item()
+
+
+def _reading(step):
+    return lambda: _read(step())
 
 
 # ---- cases: each returns {label: callable} ---------------------------------------
@@ -52,8 +62,8 @@ def case_op_dispatch():
     x_np = np.random.default_rng(0).random((16, 16), np.float32)
     xt, xl, xj = torch.tensor(x_np), torchlike.tensor(x_np), jnp.asarray(x_np)
     jsin = jax.jit(jnp.sin)
-    return {"torch": lambda: torch.sin(xt), "torchlike": lambda: _block(torchlike.sin(xl)._arr()),
-            "jax eager": lambda: _block(jnp.sin(xj)), "jax jit": lambda: _block(jsin(xj))}
+    return {"torch": lambda: _read(torch.sin(xt)), "torchlike": lambda: _read(torchlike.sin(xl)),
+            "jax eager": lambda: _read(jnp.sin(xj)), "jax jit": lambda: _read(jsin(xj))}
 
 
 def case_seed():
@@ -69,8 +79,8 @@ def case_seed():
     a_j = jnp.linspace(0., 2. * math.pi, 25, dtype=jnp.float32)
     g = jax.grad(lambda a: jnp.sum(2 * jnp.sin(a) + 1))
     gj = jax.jit(g)
-    return {"torch": lambda: run(torch), "torchlike": lambda: _block(run(torchlike)._arr()),
-            "jax eager": lambda: _block(g(a_j)), "jax jit": lambda: _block(gj(a_j))}
+    return {"torch": lambda: _read(run(torch)), "torchlike": lambda: _read(run(torchlike)),
+            "jax eager": lambda: _read(g(a_j)), "jax jit": lambda: _read(gj(a_j))}
 
 
 def case_chain(n=40):
@@ -90,8 +100,8 @@ def case_chain(n=40):
         return jnp.sum(a)
     xj = jnp.asarray(x_np)
     g, gj = jax.grad(f), jax.jit(jax.grad(f))
-    return {"torch": lambda: run(torch), "torchlike": lambda: _block(run(torchlike)._arr()),
-            "jax eager": lambda: _block(g(xj)), "jax jit": lambda: _block(gj(xj))}
+    return {"torch": lambda: _read(run(torch)), "torchlike": lambda: _read(run(torchlike)),
+            "jax eager": lambda: _read(g(xj)), "jax jit": lambda: _read(gj(xj))}
 
 
 def case_mlp(d_in, hidden, d_out, batch=16, lr=1e-4, compiled=False):
@@ -133,16 +143,16 @@ def case_mlp(d_in, hidden, d_out, batch=16, lr=1e-4, compiled=False):
 
     def eager():
         params[0] = step_j(params[0], xj, yj)
-        return _block(params[0][0])
+        return _read(params[0][0])
 
     def jitted():
         params[0] = step_jit(params[0], xj, yj)
-        return _block(params[0][0])
+        return _read(params[0][0])
     tl = setup(torchlike)
-    out = {"torch": setup(torch), "torchlike": lambda: _block(tl()._arr()), "jax eager": eager, "jax jit": jitted}
+    out = {"torch": _reading(setup(torch)), "torchlike": lambda: _read(tl()), "jax eager": eager, "jax jit": jitted}
     if compiled:
         tc = torchlike.compile(setup(torchlike))
-        out["torchlike"] = lambda: _block(tc()._arr())
+        out["torchlike"] = lambda: _read(tc())
     return out
 
 
@@ -182,13 +192,13 @@ def case_module_mlp():
 
     def eager():
         params[0] = step_j(params[0])
-        return _block(params[0][0])
+        return _read(params[0][0])
 
     def jitted():
         params[0] = step_jit(params[0])
-        return _block(params[0][0])
+        return _read(params[0][0])
     tl = setup(torchlike)
-    return {"torch": setup(torch), "torchlike": lambda: _block(tl()._arr()), "jax eager": eager, "jax jit": jitted}
+    return {"torch": _reading(setup(torch)), "torchlike": lambda: _read(tl()), "jax eager": eager, "jax jit": jitted}
 
 
 def case_conv():
@@ -213,16 +223,16 @@ def case_conv():
         return (jax.lax.conv_general_dilated(xj, w, (1, 1), ((1, 1), (1, 1))) ** 2).sum()
     g, gj = jax.grad(f), jax.jit(jax.grad(f))
     tl = setup(torchlike)
-    return {"torch": setup(torch), "torchlike": lambda: _block(tl()._arr()),
-            "jax eager": lambda: _block(g(wj)), "jax jit": lambda: _block(gj(wj))}
+    return {"torch": _reading(setup(torch)), "torchlike": lambda: _read(tl()),
+            "jax eager": lambda: _read(g(wj)), "jax jit": lambda: _read(gj(wj))}
 
 
 def case_matmul(n=1024):
     a_np = np.random.default_rng(0).random((n, n), np.float32)
     at, al, aj = torch.tensor(a_np), torchlike.tensor(a_np), jnp.asarray(a_np)
     mm = jax.jit(jnp.matmul)
-    return {"torch": lambda: at @ at, "torchlike": lambda: _block((al @ al)._arr()),
-            "jax eager": lambda: _block(aj @ aj), "jax jit": lambda: _block(mm(aj, aj))}
+    return {"torch": lambda: _read(at @ at), "torchlike": lambda: _read((al @ al)),
+            "jax eager": lambda: _read(aj @ aj), "jax jit": lambda: _read(mm(aj, aj))}
 
 
 def case_jacobian(kind, n=256):
@@ -249,10 +259,10 @@ def case_jacobian(kind, n=256):
         y = jnp.exp(jnp.tanh(wj @ x) * jnp.sin(x))
         return y.sum() if kind == "hessian" else y
     jt = jax.jit(jax.hessian(fj) if kind == "hessian" else jax.jacrev(fj))
-    return {"torch": lambda: F(ft, xt), "torch vectorize=True": lambda: F(ft, xt, vectorize=True),
-            "torchlike": lambda: _block(FL(fl, xl)._arr()),
-            "jax eager": lambda: _block((jax.hessian(fj) if kind == "hessian" else jax.jacrev(fj))(xj)),
-            "jax jit": lambda: _block(jt(xj))}
+    return {"torch": lambda: _read(F(ft, xt)), "torch vectorize=True": lambda: _read(F(ft, xt, vectorize=True)),
+            "torchlike": lambda: _read(FL(fl, xl)),
+            "jax eager": lambda: _read((jax.hessian(fj) if kind == "hessian" else jax.jacrev(fj))(xj)),
+            "jax jit": lambda: _read(jt(xj))}
 
 
 CASES = [

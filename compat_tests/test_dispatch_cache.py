@@ -161,3 +161,57 @@ def test_out_of_range_int_operands_wrap_where_pytorch_wraps():
                 out.append(type(e).__name__)
         return out
     same(f)
+
+
+def test_list_ops_with_varying_arity_dtypes_and_grad():
+    """A fast-path key holds everything its answer depends on: list ops (``block_diag``, ``cat``,
+    ``stack``, ``broadcast_tensors``, ...) called in turn with one, two and three tensors, of float
+    and int64 dtypes, with and without ``requires_grad``, under grad and no_grad."""
+    f2, f3 = data(1, 2), data(1, 3, seed=1)
+    i2, i3 = data(1, 2, dtype=np.int64, low=0, high=9), data(1, 3, dtype=np.int64, low=0, high=9, seed=1)
+
+    def f(T):
+        out = []
+        listed = (T.hstack, T.vstack, T.column_stack, T.dstack)
+        for op in (T.block_diag, T.cartesian_prod, T.atleast_2d) + listed:
+            for grad in (False, True):
+                for arrays in ((f2,), (f2, f3), (f2, f3, f2), (i2,), (i2, i3), (f2,), (f2, f2)):
+                    ts = [T.tensor(a, requires_grad=grad and a.dtype == np.float32) for a in arrays]
+                    if op is T.cartesian_prod:
+                        ts = [t.reshape(-1) for t in ts]
+                    for no_grad in (False, True):
+                        with T.set_grad_enabled(not no_grad):
+                            try:
+                                out.append(op(ts) if op in listed else op(*ts))
+                                if op in listed:
+                                    out.append(op(ts[0]))       # a bare tensor is a TypeError
+                            except Exception as e:      # noqa: BLE001 - compared by type below
+                                out.append(type(e).__name__)
+        for arrays in ((f2,), (f2, f2), (f2, f2, f2), (i2,), (i2, i2)):
+            for op in (T.cat, T.stack):
+                out.append(op([T.tensor(a) for a in arrays]))
+        return out
+    same(f)
+
+
+def test_ops_on_views_read_inside_one_program():
+    """Ops on views that record nothing read the views inside their own program; the values are
+    those of the general path, also after the base is written."""
+    base = data(6, 8)
+
+    def f(T):
+        x = T.tensor(base)
+        out = []
+        for i in range(3):
+            out.append(T.stack([x[i], x[i + 1, 2:6].repeat(2), x[:, i]]))
+            out.append(x[i, 1:5] + x[i + 2, ::2])
+            out.append(x[i] * 2)
+        x[1, 2:4] = 7.0
+        out.append(T.cat([x[1], x[2, 1:3]]))
+        out.append([float(v) for v in x[1]])
+        out.append(x[1:3].tolist())
+        with T.no_grad():
+            w = T.tensor(base, requires_grad=True)
+            out.append(w[2, 3:5] * 3)
+        return out
+    same(f)

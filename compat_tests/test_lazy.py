@@ -1,6 +1,7 @@
 """Deferred execution (torchlike/_lazy.py): recorded ops after the first call of a signature join
 a segment that runs as one program.  Each scenario runs several times, so that later runs take
 the deferred path, and every run is compared with PyTorch."""
+import gc
 import math
 import os
 import subprocess
@@ -9,10 +10,11 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
 import torchlike
 from torchlike import _lazy
-from harness import data, same, same_output
+from harness import assert_same, data, same, same_output
 from test_seed import _chain as seed_chain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -339,3 +341,86 @@ def test_convolution_on_large_inputs_joins_its_backward_program():
     same(f, rtol=1e-4, atol=1e-3)
     assert _lazy.MAX_NUMEL is None or any(
         len(k) == 6 and any(e[0].name == "convolution" for e in k[3]) for k in _fused._programs)
+
+
+def _thread_steps(T, w0, reads_from_thread):
+    """A small training loop whose deferred values are read, each step, from another thread."""
+    w = T.tensor(w0, requires_grad=True)
+    seen = []
+    for step in range(6):
+        y = (w * 2).sin()
+        if reads_from_thread:
+            t = threading.Thread(target=lambda: seen.append(y.tolist()))
+            t.start()
+            t.join()
+        else:
+            seen.append(y.tolist())
+        loss = (y * y).sum()
+        loss.backward()
+        with T.no_grad():
+            w -= 0.1 * w.grad
+            w.grad = None
+    return w, seen
+
+
+def test_deferred_value_read_from_another_thread_leaves_both_working():
+    """A read from another thread computes the value; the thread that recorded it goes on with
+    correct results (it used to fail on every later op)."""
+    w0 = data(5)
+    expected = _thread_steps(torch, w0, False)
+    assert_same(expected, _thread_steps(torchlike, w0, True))
+
+
+def test_threads_mixing_training_inference_and_reads_agree_with_one_thread():
+    w0 = data(4, 3)
+    expected = _thread_steps(torch, w0, False)
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            if k % 2:
+                results[k] = _thread_steps(torchlike, w0, k % 3 == 0)
+            else:
+                with torchlike.no_grad():
+                    x = torchlike.tensor(w0)
+                    results[k] = [float((x * j).sin().sum()) for j in range(20)]
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for k in range(1, 8, 2):
+        assert_same(expected, results[k])
+    ref = [float((torch.tensor(w0) * j).sin().sum()) for j in range(20)]
+    for k in range(0, 8, 2):
+        np.testing.assert_allclose(results[k], ref, rtol=1e-5)
+
+
+def test_flush_from_another_thread_and_segments_of_ended_threads_are_freed():
+    a = torchlike.tensor(data(3), requires_grad=True)
+    y = (a * 3).cos()                       # deferred in this thread
+    t = threading.Thread(target=lambda: torchlike.set_float32_matmul_precision("highest"))
+    t.start()
+    t.join()
+    z = (y * 2).sum()                       # this thread records on
+    z.backward()
+    expected_grad = -6 * np.sin(3 * data(3))
+    np.testing.assert_allclose(a.grad.numpy(), expected_grad, rtol=1e-5)
+
+    def leave_pending():
+        b = torchlike.tensor(data(3), requires_grad=True)
+        for _ in range(3):
+            (b * 2).sin()                   # deferred, never read; the thread ends
+
+    before = len(_lazy._pending)
+    threads = [threading.Thread(target=leave_pending) for _ in range(20)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    gc.collect()
+    assert len(_lazy._pending) <= before

@@ -34,7 +34,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
+from . import _registry as R
+from ._ops_views import _lay_select, _lay_slice, _lay_unsqueeze, _slice_bounds
 from ._registry import FUNCTIONS, OPS, DTYPE_RULES, Op, call, call_inplace, _constant, _type_word
+from ._views import TRACKER as _TRACKER
+from .autograd.grad_mode import state as _grad_state
 
 _INDEX_TYPES = "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices"
 _BAD_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
@@ -162,6 +166,33 @@ def _parse(t, index):
 
 # ---- stage 1: basic items as views; stage 2: advanced items collected ---------------
 
+def plain_views(t):
+    """Can views of ``t`` be made from their layout alone?  Yes when autograd records no node for
+    them and nothing watches ops (``torchlike.compile``'s tracker, forward AD, the profiler): the
+    view op would then only compute the values its layout reads."""
+    return (not (t._requires_grad and _grad_state.enabled) and _TRACKER[0] is None
+            and R._extra is None)
+
+
+def _select_view(t, dim, index):
+    """``t.select(dim, index)`` (index in range) as a plain view."""
+    return t._layout_view(_lay_select(t._layout(), (dim, index), None, 0))
+
+
+def _slice_view(t, dim, start, stop, step):
+    """``t[..., start:stop:step]`` along ``dim`` (step >= 1) as a plain view."""
+    parent = t._layout()
+    shape = list(parent[0])
+    shape[dim] = len(range(*_slice_bounds(shape[dim], start, stop, step)))
+    return t._layout_view(_lay_slice(parent, (dim, start, stop, step), shape, 0))
+
+
+def iter_views(t):
+    """``iter(t)`` when ``plain_views(t)``: the views ``t[0]``, ``t[1]``, ... as they are asked for."""
+    for k in range(t.shape[0]):
+        yield _select_view(t, 0, k)
+
+
 def _apply(t, items, used, bare_slice, for_set):
     """``(view, advanced)``: ``view`` after the basic items; ``advanced`` is a list of
     ``(dim in view, int64 index array)``, bool masks expanded to their nonzero positions."""
@@ -169,6 +200,7 @@ def _apply(t, items, used, bare_slice, for_set):
     ndim = t.ndim
     dim = 0
     adv = []
+    plain = plain_views(t)
     for kind, p in items:
         if kind == _SLICE:
             start, stop, step = p
@@ -181,15 +213,17 @@ def _apply(t, items, used, bare_slice, for_set):
             n = out.shape[dim]
             whole = (start is None or start == 0) and step == 1 and (stop is None or stop >= n)
             if not whole or (bare_slice and not for_set):
-                out = call(OPS["slice"], (out,), (dim, start, stop, step))
+                out = (_slice_view(out, dim, start, stop, step) if plain
+                       else call(OPS["slice"], (out,), (dim, start, stop, step)))
             dim += 1
         elif kind == _INT:
             n = out.shape[dim] if dim < out.ndim else 0
             if not -n <= p < n:
                 raise IndexError(f"index {p} is out of bounds for dimension {dim} with size {n}")
-            out = call(OPS["select"], (out,), (dim, p))
+            out = _select_view(out, dim, p) if plain else call(OPS["select"], (out,), (dim, p))
         elif kind == _NONE:
-            out = call(OPS["unsqueeze"], (out,), (dim,))
+            out = (out._layout_view(_lay_unsqueeze(out._layout(), (dim,), None, 0)) if plain
+                   else call(OPS["unsqueeze"], (out,), (dim,)))
             dim += 1
         elif kind == _ELLIPSIS:
             dim += ndim - used          # every ellipsis spans this many (PyTorch allows several)
@@ -339,6 +373,8 @@ def getitem(t, index):
         n = t.shape[0]
         if not -n <= index < n:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
+        if plain_views(t):
+            return _select_view(t, 0, index)
         return call(OPS["select"], (t,), (0, index))
     items, used = _parse(t, index)
     out, adv = _apply(t, items, used, isinstance(index, slice), False)

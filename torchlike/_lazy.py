@@ -64,7 +64,12 @@ class _Unread(threading.local):
 
 
 UNREAD = _Unread()
-_pending = set()            # open segments (one per thread at most)
+# open segments (one per thread at most), weakly: a segment no tensor or node refers to any more (its
+# thread ended, its values dropped) is freed, not kept for a flush nobody needs
+_pending = weakref.WeakSet()
+# segments are per thread, but a value can be read, or every segment flushed, from any thread:
+# recording into a segment and computing one never interleave
+_LOCK = threading.RLock()
 _programs = {}
 _single_device = [None]
 _wref = weakref.ref
@@ -144,6 +149,10 @@ class Segment:
 
     def compute(self, idx=None):
         """Compute every wanted output (and ``idx``) in one program."""
+        with _LOCK:
+            self._compute(idx)
+
+    def _compute(self, idx):
         self.close()
         need = self.wanted(() if idx is None else (idx,))
         if need:
@@ -227,14 +236,16 @@ def forward_program(entries):
 
 
 def current():
-    """This thread's open segment, or None."""
-    return getattr(_local, "seg", None)
+    """This thread's open segment, or None (a read from another thread may have closed it)."""
+    seg = getattr(_local, "seg", None)
+    return seg if seg is not None and seg.open else None
 
 
 def flush_all():
     """Close and compute every open segment."""
     while _pending:
-        next(iter(_pending)).compute()
+        for seg in list(_pending):
+            seg.compute()
 
 
 def resolve(lst):
@@ -320,7 +331,7 @@ def lookup(op, key, arrays):
             if s is not None and _prod(s[0]) > MAX_NUMEL:
                 # a large input runs eagerly, unless the open segment computes it (continuing a
                 # deferred convolution's output keeps the forward in one program with its backward)
-                seg = getattr(_local, "seg", None)
+                seg = current()
                 if seg is None or not any(type(a) is LazyRef and a.seg is seg for a in arrays):
                     return None
                 break
@@ -341,7 +352,12 @@ def enqueue(op, key, meta, args, arrays, statics, wrap, record):
         device = _device_of(arrays)
         if device is False:
             return None
-    seg = getattr(_local, "seg", None)
+    with _LOCK:
+        return _enqueue(op, key, meta, args, arrays, statics, wrap, record, device)
+
+
+def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
+    seg = current()
     if seg is not None and (len(seg.entries) >= MAX_OPS or (device is not None and seg.device is not None
                                                           and seg.device != device)):
         seg.compute()

@@ -329,7 +329,15 @@ def combinations(input, r=2, with_replacement=False):
 _fn("combinations", combinations)
 
 
+def _tensor_list(name, tensors):
+    """PyTorch's argument check for a ``Tensor[]`` parameter taken by a Python-level function."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+
+
 def column_stack(tensors, *, out=None):
+    _tensor_list("column_stack", tensors)
     ts = [t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors]
     return FUNCTIONS["hstack"](ts, out=out)
 
@@ -345,6 +353,7 @@ def _as_3d(t):
 
 
 def dstack(tensors, *, out=None):
+    _tensor_list("dstack", tensors)
     if len(tensors) == 0:
         raise RuntimeError("dstack expects a non-empty TensorList")
     return FUNCTIONS["cat"]([_as_3d(t) for t in tensors], 2, out=out)

@@ -88,6 +88,7 @@ class Op:
         # (statics, dtype, default dtype, input shapes) -> (key, output meta) of a deferred call (``call``)
         self._dfast = {}
         self._bwd = {}
+        self._vfwd = {}             # (key, view spec) -> forward reading view inputs itself (``call``)
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -116,6 +117,25 @@ class Op:
         if fn is None:
             fn = self._fwd[key] = (self.forward_factory(key) if self.forward_factory is not None
                                    else jax.jit(self.pure(key)))
+        return fn
+
+    def forward_views(self, key, spec):
+        """The forward for ``key`` taking, at the positions in ``spec``, a storage's array in place of
+        a view of it, whose elements it reads itself (offsets come last): an op on views runs as
+        one program, not one read per view plus the op."""
+        k = (key, spec)
+        fn = self._vfwd.get(k)
+        if fn is None:
+            f, n = self.pure(key), len(spec)
+
+            def run(*args):
+                vals = list(args[:-n])
+                for (i, shape, strides), offset in zip(spec, args[-n:]):
+                    vals[i] = _views.strided_read(vals[i], shape, strides, offset)
+                return f(*vals)
+            if len(self._vfwd) > 256:
+                self._vfwd.clear()
+            fn = self._vfwd[k] = jax.jit(run)
         return fn
 
     def vjp(self, key, mask, diff_outs):
@@ -385,7 +405,7 @@ def call(op, args, statics, out=None):
             elif (type(a) is T and tb is T and a._dtype is b._dtype and a._view is None
                     and b._view is None):
                 if (not a._requires_grad and not b._requires_grad) or not _state.enabled:
-                    hit = op._fast.get((statics, a._dtype, _DEFAULT[0]))
+                    hit = op._fast.get((statics, a._dtype, _DEFAULT[0], 2))
                     if hit is not None:
                         x, y = a._storage._a, b._storage._a
                         if type(x) is not _LazyRef and type(y) is not _LazyRef:
@@ -408,6 +428,7 @@ def call(op, args, statics, out=None):
     needs_grad = False
     tensors = False
     pending = False
+    unread = None       # views whose values are not cached: read together (``_views.read_views``)
     for a, cast in zip(args, key[1]):
         if isinstance(a, T):
             tensors = True
@@ -416,14 +437,28 @@ def call(op, args, statics, out=None):
                 if type(r) is _LazyRef:
                     pending = True
                 arrays.append(r)
+            elif a._cache_gen == a._storage.gen:
+                arrays.append(a._cache)
             else:
-                arrays.append(a._arr())
+                if unread is None:
+                    unread = []
+                unread.append(len(arrays))
+                arrays.append(a)
             if a._requires_grad:
                 needs_grad = True
         elif cast is not None and type(a) in _SCALAR_TYPES:
             arrays.append(_constant(a, cast, op.name in WRAPS_INT_SCALARS))
         else:
             arrays.append(a)
+    if unread is not None and (out is not None or op.view is not None or op.forward_factory is not None
+                               or _TRACKER[0] is not None or (needs_grad and _state.enabled and op.differentiable)):
+        # the values are needed on their own (a recorded node keeps its inputs): read them
+        if len(unread) == 1:
+            arrays[unread[0]] = arrays[unread[0]]._arr()
+        else:
+            for i, v in zip(unread, _views.read_views([arrays[i] for i in unread])):
+                arrays[i] = v
+        unread = None
     if not tensors and args and all(a is None or type(a) in _SCALAR_TYPES for a in args):
         if op.name in NUMBERS_AS_TENSORS:       # torch.add(2, 3): the first number becomes a 0-dim tensor
             first = T._wrap(jnp.asarray(args[0], D.scalar_dtype(args[0]).np))
@@ -446,8 +481,13 @@ def call(op, args, statics, out=None):
     if pending:
         arrays = _lazy.concrete(arrays)
     try:
-        fn = op.forward(key)
-        result = fn(*arrays)
+        if unread is None:
+            fn = op.forward(key)
+            result = fn(*arrays)
+        else:                           # views read inside the op's program
+            fn = None
+            spec, view_args = _views.view_args(arrays, unread)
+            result = op.forward_views(key, spec)(*view_args)
     except TypeError as e:
         if "shapes for broadcasting" in str(e):     # JAX's TypeError; PyTorch's RuntimeError
             raise _translate(op, e) from None
@@ -464,7 +504,7 @@ def call(op, args, statics, out=None):
         outs = tuple(T._wrap(r) for r in result)
     else:
         outs = (T._wrap(result),)
-        if (not needs_grad and op.view is None and op.returns is None and op.forward_factory is None
+        if (not needs_grad and fn is not None and op.view is None and op.returns is None and op.forward_factory is None
                 and op.scalar_spec is None and getattr(op.dtype_rule, "by_dtype", False) and 0 < len(args) <= 2
                 and _TRACKER[0] is None):
             _learn_fast(op, args, statics, fn, outs[0]._dtype, key)
@@ -525,6 +565,10 @@ def _learn_fast(op, args, statics, fn, out_dtype, key):
             return
         if tb is not T or b._dtype is not a._dtype:
             return
+        # two tensors: the arity is part of the key (a list op, ``block_diag(a)`` / ``block_diag(a, b)``,
+        # takes both)
+        op._fast[(statics, a._dtype, _DEFAULT[0], 2)] = (fn, out_dtype)
+        return
     op._fast[(statics, a._dtype, _DEFAULT[0])] = (fn, out_dtype)
 
 

@@ -33,7 +33,7 @@ from .autograd.graph import AccumulateGrad, _register
 class _Hot:
     """Functions of modules that import this one, bound once the package is loaded (torchlike/__init__):
     a function-level import costs ~1 us per call on hot paths."""
-    getitem = setitem = parse_to = to_copy = None
+    getitem = setitem = parse_to = to_copy = plain_views = iter_views = None
 
 
 _hot = _Hot()
@@ -175,8 +175,30 @@ class Tensor:
     def _layout(self):
         if self._view is not None:
             return self._view
-        shape = self._storage.array.shape
+        shape = self._storage._a.shape          # a pending value (LazyRef) knows its shape
         return (shape, V.contiguous_strides(shape), 0)
+
+    def _layout_view(self, layout):
+        """A view of this tensor's storage with ``layout``, its value read when needed (``_arr``,
+        ``_host``): what a view op gives when autograd records nothing.  A view made under
+        no_grad of a tensor that requires grad requires grad and has no edge, as in PyTorch
+        (``_registry._make_views`` makes the recorded ones)."""
+        t = object.__new__(Tensor)
+        t._storage = self._storage
+        t._view = layout
+        t._vc = self._vc
+        t._dtype = self._dtype
+        t._grad_fn = None
+        root = self._base if self._base is not None else self
+        t._base = root
+        t._bgen = root._hist_gen
+        t._requires_grad = False
+        if self._requires_grad and self._dtype.category >= D.FLOAT:
+            t._requires_grad = True
+            t._nograd_view = True
+        if _INFERENCE_SEEN[0] and grad_mode.state.inference:
+            t._inference = True
+        return t
 
     def _become_view_of(self, base, layout):
         value = self._arr()
@@ -545,19 +567,31 @@ class Tensor:
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
+        if _hot.plain_views(self):      # no node to record: the elements are views, made as they come
+            return _hot.iter_views(self)
         return iter(self.unbind(0))
 
     def __hash__(self):
         return id(self)
 
     # ---- conversion to Python / numpy --------------------------------------
+    def _host(self):
+        """The value as a read-only numpy array: a strided view of the storage's host copy (no
+        compiled program runs; the copy is kept until the storage is written)."""
+        return V.host_value(self._storage, self._view)
+
     def item(self):
-        if self.numel() != 1:
-            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return self._arr().reshape(()).item()
+        view = self._view
+        if view is None:
+            h = self._storage.host()
+            if h.size == 1:
+                return h.item()
+        elif math.prod(view[0]) == 1:
+            return self._storage.host().reshape(-1)[view[2]].item()
+        raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
 
     def tolist(self):
-        return np.asarray(self._arr()).tolist()
+        return self._host().tolist()
 
     def numpy(self, *, force=False):
         """The values as a new numpy array (a copy: numpy cannot alias an immutable JAX array, so
@@ -566,14 +600,14 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self._dtype is D.bfloat16 and not force:
             raise TypeError("Got unsupported ScalarType BFloat16")
-        return np.array(self._arr())
+        return np.array(self._host())
 
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self._dtype is D.bfloat16:
             raise TypeError("Got unsupported ScalarType BFloat16")
-        a = np.asarray(self._arr())
+        a = self._host()
         return a if dtype is None else a.astype(dtype)
 
     def jax(self):
@@ -629,8 +663,7 @@ class Tensor:
     # ---- printing ----------------------------------------------------------
     def __repr__(self, *, tensor_contents=None):
         from ._printing import format_tensor
-        arr = self._arr()
-        values = np.asarray(arr)
+        values = self._host()
         fn = self.grad_fn
         dev = self.device
         text = format_tensor(values, dtype_name=self._dtype.name,

@@ -32,11 +32,14 @@ class Storage:
     """The shared buffer of a root tensor and all its views.
 
     ``gen`` counts writes, so that views know when their cached values are stale.
+    ``host()`` is the array's value as a numpy array, kept until the array is replaced (a
+    write): on a CPU a zero-copy view of the JAX buffer, elsewhere one device-to-host copy.
     """
-    __slots__ = ("_a", "gen", "serial", "__weakref__")
+    __slots__ = ("_a", "_host", "gen", "serial", "__weakref__")
 
     def __init__(self, array):
         self._a = array                 # a jax.Array, or a _lazy.LazyRef until its op has run
+        self._host = None
         self.gen = 0
         self.serial = next(_serials)   # creation order: torchlike.compile tells old storages from new
 
@@ -50,10 +53,36 @@ class Storage:
     @array.setter
     def array(self, value):
         self._a = value
+        self._host = None
+
+    def host(self):
+        """The value as a read-only numpy array (JAX arrays are immutable: valid until the next write)."""
+        h = self._host
+        if h is None:
+            h = np.asarray(self.array)
+            # kept when it shares the device buffer (a CPU) or is small: a large copy from an
+            # accelerator is not held beside its array
+            if not h.flags.owndata or h.nbytes <= 1 << 20:
+                self._host = h
+        return h
 
     def __reduce_ex__(self, protocol):
         # copies and pickles carry the value, never a pending recipe (``_lazy``)
         return (_rebuild_storage, (self.array, self.gen))
+
+
+def host_value(storage, view):
+    """The numpy value of ``view = (shape, strides, offset)`` (None: the whole root) of a storage:
+    a strided view of its host copy, so reading values runs no compiled program."""
+    h = storage.host()
+    if view is None:
+        return h
+    shape, strides, offset = view
+    if 0 in shape:
+        return np.empty(shape, h.dtype)
+    size = h.itemsize
+    return np.ndarray(shape, h.dtype, buffer=h.reshape(-1), offset=offset * size,
+                      strides=tuple(s * size for s in strides))
 
 
 def _rebuild_storage(array, gen):
@@ -179,6 +208,54 @@ def read(root_array, view):
     if _is_whole(root_array.shape, shape, strides, offset):
         return _whole_reader(shape)(root_array)
     return _reader(root_array.shape, shape, strides)(root_array, offset)
+
+
+def strided_read(root, shape, strides, offset):
+    """Inside a trace: the elements of the layout ``(shape, strides, offset)`` of ``root``."""
+    return root.reshape(-1)[_strided_index(shape, strides, offset)]
+
+
+def view_args(arrays, positions):
+    """For a program that reads its view inputs itself (``Op.forward_views``): the spec of the
+    reads (position, shape, strides) and the arguments, each view at ``positions`` replaced by its
+    storage's array and the views' offsets appended (arguments: one program serves every offset)."""
+    spec, args, offsets = [], list(arrays), []
+    for i in positions:
+        t = arrays[i]
+        shape, strides, offset = t._view
+        args[i] = t._storage.array
+        spec.append((i, shape, strides))
+        offsets.append(offset)
+    return tuple(spec), args + offsets
+
+
+@functools.lru_cache(maxsize=256)
+def _many_reader(spec):
+    """One program reading several views: ``spec`` holds per view (root number, shape, strides)."""
+    def run(roots, offsets):
+        return [strided_read(roots[k], shape, strides, off) for (k, shape, strides), off in zip(spec, offsets)]
+    return jax.jit(run)
+
+
+def read_views(tensors):
+    """Read the values of several views (tensors with a layout) in one compiled program, and keep
+    each in its tensor's cache: ``torch.stack([data[i:i + 8] for i in ix])`` reads its 32 slices
+    with one call, not 32."""
+    roots, numbers, spec, offsets = [], {}, [], []
+    for t in tensors:
+        a = t._storage.array
+        k = numbers.get(id(a))
+        if k is None:
+            k = numbers[id(a)] = len(roots)
+            roots.append(a)
+        shape, strides, offset = t._view
+        spec.append((k, shape, strides))
+        offsets.append(offset)
+    values = _many_reader(tuple(spec))(roots, offsets)
+    for t, v in zip(tensors, values):
+        t._cache = v
+        t._cache_gen = t._storage.gen
+    return values
 
 
 def write(root_array, view, values):
