@@ -1174,7 +1174,9 @@ def tensor_type(self, dtype=None, non_blocking=False, **kwargs):
         return self._to(target)
     if cuda:
         from . import cuda as _cuda
-        _cuda._lazy_init()
+        if not _cuda.is_available():
+            raise RuntimeError(f"Cannot convert to {dtype if isinstance(dtype, str) else 'torch.cuda.' + dtype.__name__}"
+                               ": no CUDA device (JAX sees no GPU)")
     return self.to(device="cuda" if cuda else "cpu", dtype=target)
 
 
