@@ -232,3 +232,10 @@ globals().setdefault("unravel_index", functional.unravel_index)
 globals().setdefault("istft", functional.istft)
 globals().setdefault("OutOfMemoryError", cuda.OutOfMemoryError)
 from .utils import benchmark as _benchmark, checkpoint as _checkpoint  # noqa: E402,F401 (torch.utils.*)
+
+# ---- torch.finfo/iinfo, constants, deterministic-algorithm flags, set_default_tensor_type
+from ._info import (are_deterministic_algorithms_enabled, finfo, get_deterministic_debug_mode,  # noqa: E402
+                    iinfo, is_deterministic_algorithms_warn_only_enabled, set_default_tensor_type,
+                    set_deterministic_debug_mode, use_deterministic_algorithms)
+import math as _math  # noqa: E402
+inf, nan, pi, e, newaxis = _math.inf, _math.nan, _math.pi, _math.e, None
