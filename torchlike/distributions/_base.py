@@ -7,7 +7,7 @@ import torchlike as torch
 
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
-__all__ = ["expand_params", "scalar_params", "init_probs_logits"]
+__all__ = ["expand_params", "finish_expand", "scalar_params", "init_probs_logits", "LocCentered"]
 
 
 def expand_params(self, cls, batch_shape, _instance, names, event_shape=None):
@@ -20,8 +20,14 @@ def expand_params(self, cls, batch_shape, _instance, names, event_shape=None):
         if name in self.__dict__:
             value = self.__dict__[name]
             setattr(new, name, value.expand(batch_shape + value.shape[len(self.batch_shape):]))
+    return finish_expand(self, new, batch_shape, event_shape)
+
+
+def finish_expand(self, new, batch_shape, event_shape=None):
+    """The last step of every ``expand``: initialise ``new`` (its parameters already set) with the new batch
+    shape, no validation, and ``self``'s validation flag."""
     from .distribution import Distribution
-    Distribution.__init__(new, batch_shape, self.event_shape if event_shape is None else event_shape,
+    Distribution.__init__(new, torch.Size(batch_shape), self.event_shape if event_shape is None else event_shape,
                           validate_args=False)
     new._validate_args = self._validate_args
     return new
@@ -68,3 +74,15 @@ class ProbsLogits:
     @property
     def param_shape(self):
         return self._param.size()
+
+
+class LocCentered:
+    """Mixin: ``mean`` and ``mode`` are the ``loc`` parameter (symmetric unimodal families)."""
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc

@@ -7,7 +7,7 @@ import numbers
 import torchlike as torch
 
 from . import constraints
-from ._base import expand_params, scalar_params
+from ._base import LocCentered, expand_params, scalar_params
 from ._sampling import standard_gamma
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -23,8 +23,8 @@ def _log(x):
     return math.log(x) if isinstance(x, numbers.Real) else x.log()
 
 
-class _LocScale(Distribution):
-    """Shared construction of ``(loc, scale)`` families."""
+class _LocScale(LocCentered, Distribution):
+    """Shared construction of ``(loc, scale)`` families (mean and mode ``loc`` unless overridden)."""
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -41,14 +41,6 @@ class _LocScale(Distribution):
 class Normal(_LocScale, ExponentialFamily):
     """Normal(loc, scale): the Gaussian with mean ``loc`` and standard deviation ``scale``."""
     _mean_carrier_measure = 0
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
@@ -97,14 +89,6 @@ class Laplace(_LocScale):
     """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale)."""
 
     @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
-    @property
     def variance(self):
         return 2 * self.scale.pow(2)
 
@@ -142,10 +126,6 @@ class Cauchy(_LocScale):
     @property
     def mean(self):
         return torch.full(self._extended_shape(), math.nan, dtype=self.loc.dtype, device=self.loc.device)
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
@@ -472,7 +452,7 @@ class FisherSnedecor(Distribution):
         return t1 + t2 - t3
 
 
-class VonMises(Distribution):
+class VonMises(LocCentered, Distribution):
     """VonMises(loc, concentration): the circular normal distribution on [-pi, pi)."""
     arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
     support = constraints.real
@@ -504,14 +484,6 @@ class VonMises(Distribution):
         from ._sampling import _bucketed
         x = _bucketed(_von_mises_flat, _key(None), loc, kappa)
         return torch.from_jax(x.astype(self.loc.jax().dtype))
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

@@ -8,10 +8,10 @@ import torchlike as torch
 import torchlike.nn.functional as F
 
 from . import constraints
-from ._base import ProbsLogits, init_probs_logits
+from ._base import finish_expand, ProbsLogits, init_probs_logits
 from ._continuous import Gamma
 from ._sampling import binomial
-from ._transformed import TransformedDistribution
+from ._transformed import _Pushforward
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .transforms import ExpTransform, SigmoidTransform
@@ -36,10 +36,7 @@ def _expand_probs_logits(self, cls, batch_shape, _instance, extra=(), event_shap
         setattr(new, name, getattr(self, name).expand(batch_shape))
     if hasattr(self, "_num_events"):
         new._num_events = self._num_events
-    Distribution.__init__(new, batch_shape, self.event_shape if event_shape is None else event_shape,
-                          validate_args=False)
-    new._validate_args = self._validate_args
-    return new
+    return finish_expand(self, new, batch_shape, event_shape)
 
 
 class Bernoulli(ProbsLogits, ExponentialFamily):
@@ -171,7 +168,27 @@ class Categorical(ProbsLogits, Distribution):
         return values
 
 
-class OneHotCategorical(Distribution):
+class _CategoricalBacked:
+    """Mixin for distributions built on a ``self._categorical``: its parameters are theirs."""
+
+    @property
+    def _param(self):
+        return self._categorical._param
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+
+class OneHotCategorical(_CategoricalBacked, Distribution):
     """OneHotCategorical(probs | logits): a one-hot vector of a Categorical draw."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.one_hot
@@ -187,21 +204,7 @@ class OneHotCategorical(Distribution):
         new = self._get_checked_instance(type(self), _instance)
         batch_shape = torch.Size(batch_shape)
         new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
+        return finish_expand(self, new, batch_shape)
 
     @property
     def mean(self):
@@ -216,10 +219,6 @@ class OneHotCategorical(Distribution):
     @property
     def variance(self):
         return self._categorical.probs * (1 - self._categorical.probs)
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     def sample(self, sample_shape=torch.Size()):
         sample_shape = torch.Size(sample_shape)
@@ -333,7 +332,7 @@ class Binomial(ProbsLogits, Distribution):
         return values
 
 
-class Multinomial(Distribution):
+class Multinomial(_CategoricalBacked, Distribution):
     """Multinomial(total_count, probs | logits): counts of ``total_count`` Categorical draws."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
@@ -353,29 +352,11 @@ class Multinomial(Distribution):
         new.total_count = self.total_count
         new._categorical = self._categorical.expand(batch_shape)
         new._binomial = self._binomial.expand(batch_shape + self.event_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return finish_expand(self, new, batch_shape)
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):
@@ -596,19 +577,8 @@ class LogitRelaxedBernoulli(ProbsLogits, Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """RelaxedBernoulli(temperature, probs | logits): a differentiable relaxation of Bernoulli on (0, 1)."""
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(RelaxedBernoulli, _instance)
-        return super().expand(batch_shape, _instance=new)
+class _Relaxed(_Pushforward):
+    """A relaxed distribution: a transform of its ``base_dist``, whose parameters it shows."""
 
     @property
     def temperature(self):
@@ -623,7 +593,19 @@ class RelaxedBernoulli(TransformedDistribution):
         return self.base_dist.probs
 
 
-class ExpRelaxedCategorical(Distribution):
+class RelaxedBernoulli(_Relaxed):
+    """RelaxedBernoulli(temperature, probs | logits): a differentiable relaxation of Bernoulli on (0, 1)."""
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = LogitRelaxedBernoulli(temperature, probs, logits)
+        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
+
+
+
+class ExpRelaxedCategorical(_CategoricalBacked, Distribution):
     """The log of a RelaxedOneHotCategorical sample."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector
@@ -641,21 +623,7 @@ class ExpRelaxedCategorical(Distribution):
         batch_shape = torch.Size(batch_shape)
         new.temperature = self.temperature
         new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
+        return finish_expand(self, new, batch_shape)
 
     def rsample(self, sample_shape=torch.Size()):
         shape = self._extended_shape(sample_shape)
@@ -675,7 +643,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_Relaxed):
     """RelaxedOneHotCategorical(temperature, probs | logits): the Gumbel-softmax relaxation on the simplex."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.simplex
@@ -685,18 +653,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
-        return super().expand(batch_shape, _instance=new)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs

@@ -26,10 +26,14 @@ def key_tensor(generator=None):
 
 # ---- bucketed samplers --------------------------------------------------------------------------
 # JAX's gamma/binomial samplers and the gamma reparameterization gradient take seconds to compile;
-# they run here on flat inputs padded to a power-of-two length, so a new shape reuses a program.
+# they run here on flat inputs padded to a power-of-four length of at least 1024, so every small draw
+# shares one program and a new large shape usually reuses one (a 1024-element draw costs microseconds).
 
 def _bucket(n):
-    return max(8, 1 << (max(n, 1) - 1).bit_length())
+    size = 1024
+    while size < n:
+        size *= 4
+    return size
 
 
 def _bucketed(fn, key, *arrays):

@@ -7,6 +7,7 @@ import torchlike as torch
 
 from . import constraints
 from ._continuous import Cauchy, Exponential, Gamma, Normal, Uniform, _EULER
+from ._base import finish_expand
 from .distribution import Distribution
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,
                          StickBreakingTransform, Transform)
@@ -60,9 +61,7 @@ class TransformedDistribution(Distribution):
         base_batch_shape = shape[:len(shape) - len(self.base_dist.event_shape)]
         new.base_dist = self.base_dist.expand(base_batch_shape)
         new.transforms = self.transforms
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return finish_expand(self, new, batch_shape)
 
     @constraints.dependent_property(is_discrete=False)
     def support(self):
@@ -146,9 +145,7 @@ class Independent(Distribution):
         batch_shape = torch.Size(batch_shape)
         new.base_dist = self.base_dist.expand(batch_shape + self.event_shape[:self.reinterpreted_batch_ndims])
         new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return finish_expand(self, new, batch_shape)
 
     @property
     def has_rsample(self):
@@ -204,8 +201,15 @@ class _Pushforward(TransformedDistribution):
     """A named transformed distribution: ``expand`` keeps the subclass."""
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(type(self), _instance)
+        new = self._get_checked_instance(_public_class(self), _instance)
         return super().expand(batch_shape, _instance=new)
+
+
+def _public_class(dist):
+    """The nearest class of ``dist`` defined in this package and not private (a user subclass with its own
+    ``__init__`` must then define ``expand``, as in PyTorch)."""
+    return next(c for c in type(dist).__mro__
+                if c.__module__.startswith("torchlike.distributions") and not c.__name__.startswith("_"))
 
 
 class LogNormal(_Pushforward):
@@ -242,73 +246,18 @@ class LogNormal(_Pushforward):
         return self.base_dist.entropy() + self.loc
 
 
-class HalfNormal(_Pushforward):
-    """HalfNormal(scale): |X| for X ~ Normal(0, scale)."""
-    arg_constraints = {"scale": constraints.positive}
+class _Folded(_Pushforward):
+    """|X| for X from a distribution symmetric about 0 with parameter ``scale``: density doubled on x >= 0."""
     support = constraints.nonnegative
     has_rsample = True
-
-    def __init__(self, scale, validate_args=None):
-        super().__init__(Normal(0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
 
     @property
     def scale(self):
         return self.base_dist.scale
 
     @property
-    def mean(self):
-        return self.scale * math.sqrt(2 / math.pi)
-
-    @property
     def mode(self):
         return torch.zeros_like(self.scale)
-
-    @property
-    def variance(self):
-        return self.scale.pow(2) * (1 - 2 / math.pi)
-
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return torch.where(value >= 0, log_prob, -math.inf)
-
-    def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob):
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self):
-        return self.base_dist.entropy() - math.log(2)
-
-
-class HalfCauchy(_Pushforward):
-    """HalfCauchy(scale): |X| for X ~ Cauchy(0, scale)."""
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
-
-    def __init__(self, scale, validate_args=None):
-        super().__init__(Cauchy(0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
-
-    @property
-    def scale(self):
-        return self.base_dist.scale
-
-    @property
-    def mean(self):
-        return torch.full(self._extended_shape(), math.inf, dtype=self.scale.dtype, device=self.scale.device)
-
-    @property
-    def mode(self):
-        return torch.zeros_like(self.scale)
-
-    @property
-    def variance(self):
-        return self.base_dist.variance
 
     def log_prob(self, value):
         if self._validate_args:
@@ -327,6 +276,40 @@ class HalfCauchy(_Pushforward):
 
     def entropy(self):
         return self.base_dist.entropy() - math.log(2)
+
+
+class HalfNormal(_Folded):
+    """HalfNormal(scale): |X| for X ~ Normal(0, scale)."""
+    arg_constraints = {"scale": constraints.positive}
+
+    def __init__(self, scale, validate_args=None):
+        super().__init__(Normal(0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self):
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+
+
+class HalfCauchy(_Folded):
+    """HalfCauchy(scale): |X| for X ~ Cauchy(0, scale)."""
+    arg_constraints = {"scale": constraints.positive}
+
+    def __init__(self, scale, validate_args=None):
+        super().__init__(Cauchy(0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return torch.full(self._extended_shape(), math.inf, dtype=self.scale.dtype, device=self.scale.device)
+
+    @property
+    def variance(self):
+        return self.base_dist.variance
+
 
 
 class Gumbel(_Pushforward):

@@ -6,6 +6,8 @@ the set is discrete.
 """
 from __future__ import annotations
 
+import operator
+
 from typing import Any, Callable  # noqa: F401  (re-exported, as torch's module does)
 
 import torchlike as torch
@@ -78,20 +80,27 @@ class _DependentProperty(property, _Dependent):
         return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
 
 
-class _IndependentConstraint(Constraint):
-    """``base_constraint`` with its ``reinterpreted_batch_ndims`` rightmost batch dimensions made event dimensions."""
+class _OnBase(Constraint):
+    """A constraint derived from ``base_constraint`` (discrete when it is)."""
 
-    def __init__(self, base_constraint, reinterpreted_batch_ndims):
+    def __init__(self, base_constraint):
         assert isinstance(base_constraint, Constraint)
-        assert isinstance(reinterpreted_batch_ndims, int)
-        assert reinterpreted_batch_ndims >= 0
         self.base_constraint = base_constraint
-        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
         super().__init__()
 
     @property
     def is_discrete(self):
         return self.base_constraint.is_discrete
+
+
+class _IndependentConstraint(_OnBase):
+    """``base_constraint`` with its ``reinterpreted_batch_ndims`` rightmost batch dimensions made event dimensions."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        assert isinstance(reinterpreted_batch_ndims, int)
+        assert reinterpreted_batch_ndims >= 0
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+        super().__init__(base_constraint)
 
     @property
     def event_dim(self):
@@ -109,17 +118,8 @@ class _IndependentConstraint(Constraint):
         return f"{self.__class__.__name__[1:]}({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
-class MixtureSameFamilyConstraint(Constraint):
+class MixtureSameFamilyConstraint(_OnBase):
     """The component distribution's support, checked with the component dimension reduced."""
-
-    def __init__(self, base_constraint):
-        assert isinstance(base_constraint, Constraint)
-        self.base_constraint = base_constraint
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return self.base_constraint.is_discrete
 
     @property
     def event_dim(self):
@@ -155,47 +155,47 @@ class _OneHot(Constraint):
         return is_boolean.all(-1) & is_normalized
 
 
-class _IntegerInterval(Constraint):
-    is_discrete = True
+class _Bounded(Constraint):
+    """``value`` within bounds, table-driven: ``_bounds`` pairs each bound's name with its comparison
+    (``op(lower_bound, value)``, ``op(value, upper_bound)``); a discrete subclass also requires integers."""
+    _bounds = ()
 
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
+    def __init__(self, *args, **kwargs):
+        names = [name for name, _ in self._bounds]
+        if len(args) > len(names) or set(kwargs) - set(names[len(args):]) or len(args) + len(kwargs) != len(names):
+            raise TypeError(f"{type(self).__name__}() takes the arguments {', '.join(names)}")
+        for name, value in zip(names, args):
+            setattr(self, name, value)
+        for name, value in kwargs.items():
+            setattr(self, name, value)
         super().__init__()
 
     def check(self, value):
-        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
+        result = (value % 1 == 0) if self.is_discrete else None
+        for name, op in self._bounds:
+            bound = getattr(self, name)
+            part = op(bound, value) if name == "lower_bound" else op(value, bound)
+            result = part if result is None else result & part
+        return result
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        bounds = ", ".join(f"{name}={getattr(self, name)}" for name, _ in self._bounds)
+        return f"{self.__class__.__name__[1:]}({bounds})"
 
 
-class _IntegerLessThan(Constraint):
+class _IntegerInterval(_Bounded):
     is_discrete = True
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-        super().__init__()
-
-    def check(self, value):
-        return (value % 1 == 0) & (value <= self.upper_bound)
-
-    def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
+    _bounds = (("lower_bound", operator.le), ("upper_bound", operator.le))
 
 
-class _IntegerGreaterThan(Constraint):
+class _IntegerLessThan(_Bounded):
     is_discrete = True
+    _bounds = (("upper_bound", operator.le),)
 
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
 
-    def check(self, value):
-        return (value % 1 == 0) & (value >= self.lower_bound)
-
-    def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+class _IntegerGreaterThan(_Bounded):
+    is_discrete = True
+    _bounds = (("lower_bound", operator.le),)
 
 
 class _Real(Constraint):
@@ -203,58 +203,24 @@ class _Real(Constraint):
         return value == value     # false only for NaN
 
 
-class _GreaterThan(Constraint):
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
-
-    def check(self, value):
-        return self.lower_bound < value
-
-    def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+class _GreaterThan(_Bounded):
+    _bounds = (("lower_bound", operator.lt),)
 
 
-class _GreaterThanEq(Constraint):
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-        super().__init__()
-
-    def check(self, value):
-        return self.lower_bound <= value
-
-    def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+class _GreaterThanEq(_Bounded):
+    _bounds = (("lower_bound", operator.le),)
 
 
-class _LessThan(Constraint):
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-        super().__init__()
-
-    def check(self, value):
-        return value < self.upper_bound
-
-    def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
+class _LessThan(_Bounded):
+    _bounds = (("upper_bound", operator.lt),)
 
 
-class _Interval(Constraint):
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
-        super().__init__()
-
-    def check(self, value):
-        return (self.lower_bound <= value) & (value <= self.upper_bound)
-
-    def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+class _Interval(_Bounded):
+    _bounds = (("lower_bound", operator.le), ("upper_bound", operator.le))
 
 
 class _HalfOpenInterval(_Interval):
-    def check(self, value):
-        return (self.lower_bound <= value) & (value < self.upper_bound)
+    _bounds = (("lower_bound", operator.le), ("upper_bound", operator.lt))
 
 
 class _Simplex(Constraint):
