@@ -145,6 +145,10 @@ def _jax_devices(kind):
         return ()
 
 
+# torch.cuda's state (``torchlike/cuda``): the current device, which a bare ``'cuda'`` names
+CUDA_STATE = {"current": 0, "initialized": False}
+
+
 def to_jax(dev):
     """The JAX device for a torch device (PyTorch's error when there is none)."""
     dev = as_device(dev)
@@ -153,7 +157,9 @@ def to_jax(dev):
         if dev.type == "cuda":
             raise AssertionError("Torch not compiled with CUDA enabled")
         raise RuntimeError(f"torchlike cannot place tensors on device '{dev}': JAX has no such device here")
-    idx = dev.index or 0
+    idx = dev.index
+    if idx is None:
+        idx = CUDA_STATE["current"] if dev.type == "cuda" else 0
     if idx >= len(devices):
         if dev.type == "cuda":
             raise RuntimeError("CUDA error: invalid device ordinal")

@@ -691,15 +691,6 @@ class Tensor:
             return self
         return to_copy(self, dtype or self._dtype, dev)
 
-    def type(self, dtype=None, non_blocking=False, **kwargs):
-        if dtype is None:
-            return "torch." + R._type_word(self._dtype) + "Tensor"
-        if isinstance(dtype, str):
-            if dtype not in _TYPE_NAMES:
-                raise ValueError(f"invalid type: '{dtype}'")
-            dtype = _TYPE_NAMES[dtype]
-        return self._to(D.as_dtype(dtype, "type"))
-
     def type_as(self, other):
         return self._to(other.dtype)
 
@@ -804,9 +795,6 @@ def _wrap_dim(dim, ndim):
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
-
-
-_TYPE_NAMES = {f"torch.{w}Tensor": getattr(D, n) for n, w in R._TYPE_WORDS.items()}
 
 
 def _tree_flatten(t):

@@ -16,7 +16,7 @@ import time
 import jax
 
 from .. import _creation
-from .._device import _jax_devices, as_device
+from .._device import CUDA_STATE, _jax_devices, as_device
 from . import memory
 from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,  # noqa: F401
                      memory_reserved, memory_stats, memory_summary, reset_accumulated_memory_stats,
@@ -24,7 +24,7 @@ from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem
                      set_per_process_memory_fraction)
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
-_state = {"current": 0, "initialized": False}
+_state = CUDA_STATE     # shared with _device.to_jax: set_device moves where a bare 'cuda' places tensors
 
 
 class OutOfMemoryError(RuntimeError):
@@ -355,3 +355,4 @@ class _Nvtx:
 
 nvtx = _Nvtx()
 globals().update(_creation.typed_tensors(cuda=True, module=__name__))    # torch.cuda.FloatTensor, ...
+from . import amp  # noqa: E402,F401  (torch.cuda.amp)
