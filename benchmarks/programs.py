@@ -37,25 +37,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import torchlike  # noqa: E402
+from run import timeit_all  # noqa: E402  (benchmarks/run.py: turn-taking timer)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def timeit_all(fns, number, repeat):
-    """{label: microseconds per call}: minimum over rounds of the mean of ``number`` calls, the
-    implementations taking turns round by round."""
-    for fn in fns.values():
-        fn()
-        fn()
-        fn()
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            best[k] = min(best[k], (time.perf_counter() - t0) / number)
-    return {k: v * 1e6 for k, v in best.items()}
 
 
 def both(make):
