@@ -239,3 +239,7 @@ from ._info import (are_deterministic_algorithms_enabled, finfo, get_determinist
                     set_deterministic_debug_mode, use_deterministic_algorithms)
 import math as _math  # noqa: E402
 inf, nan, pi, e, newaxis = _math.inf, _math.nan, _math.pi, _math.e, None
+
+# ---- mixed precision: torch.amp, torch.autocast, torch.cpu(.amp)
+from . import amp, cpu  # noqa: E402,F401
+globals().update({_n: getattr(amp.autocast_mode, _n) for _n in amp.autocast_mode.TOP_LEVEL})
