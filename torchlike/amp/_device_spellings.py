@@ -27,7 +27,7 @@ def classes(device_type, default_dtype, module):
                              backoff_factor=backoff_factor, growth_interval=growth_interval, enabled=enabled)
 
     for cls in (autocast, GradScaler):
-        cls.__module__ = module
+        cls.__module__, cls.__qualname__ = module, cls.__name__
         cls.__doc__ = (f"``torch.{device_type}.amp.{cls.__name__}(args...)``: deprecated, "
                        f"``torch.amp.{cls.__name__}('{device_type}', args...)``.")
     return autocast, GradScaler
