@@ -365,3 +365,31 @@ def test_grad_scaler_errors(call):
         return call(T, T.amp.GradScaler("cpu"), T.optim.SGD([p], lr=0.1))
     same(fn)
     same_message(fn)
+
+
+def test_graph_under_autocast():
+    """The recorded graph: ToCopyBackward0 between each float32 parameter and the op that casts it."""
+    def fn(T):
+        lin, conv = T.nn.Linear(4, 3), T.nn.Conv1d(2, 2, 3)
+        x = T.tensor(data(2, 4, seed=1), requires_grad=True)
+        with T.autocast("cpu"):
+            y = lin(x)
+            z = conv(T.ones(1, 2, 5))
+            loss = T.nn.functional.mse_loss(y, T.zeros(2, 3))
+
+        def names(g, depth=4):
+            if g is None or depth == 0:
+                return None
+            return type(g).__name__, [names(n, depth - 1) for n, _ in g.next_functions]
+        return names(y.grad_fn), names(z.grad_fn), names(loss.grad_fn)
+    same(fn)
+
+
+def test_grad_scaler_refuses_fp16_gradients():
+    def fn(T):
+        p = T.nn.Parameter(T.ones(2, dtype=T.float16))
+        s = T.amp.GradScaler("cpu")
+        s.scale(p.sum()).backward()
+        s.step(T.optim.SGD([p], lr=0.1))
+    same(fn)
+    same_message(fn)
