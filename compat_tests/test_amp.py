@@ -393,3 +393,31 @@ def test_grad_scaler_refuses_fp16_gradients():
         s.step(T.optim.SGD([p], lr=0.1))
     same(fn)
     same_message(fn)
+
+
+@pytest.mark.filterwarnings("ignore:torchlike.compile")
+def test_compiled_step_with_autocast_and_grad_scaler():
+    """torchlike.compile of a step under autocast + GradScaler (the scaler reads the inf check on the host,
+    so the step runs eagerly) trains as PyTorch's eager step."""
+    def run(T, compiled):
+        model = T.nn.Sequential(T.nn.Linear(4, 8), T.nn.ReLU(), T.nn.Linear(8, 2))
+        with T.no_grad():
+            for k, p in enumerate(model.parameters()):
+                p.copy_(T.tensor(data(*p.shape, seed=50 + k, low=-0.5, high=0.5)))
+        opt = T.optim.SGD(model.parameters(), lr=0.1)
+        x, y = T.tensor(data(5, 4, seed=1)), T.tensor([0, 1, 0, 1, 1])
+        scaler = T.amp.GradScaler("cpu", init_scale=4.0, growth_interval=2)
+
+        def step():
+            opt.zero_grad()
+            with T.autocast("cpu"):
+                loss = T.nn.functional.cross_entropy(model(x), y)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            return loss
+        f = T.compile(step) if compiled and T is torchlike else step
+        return [(f().item(), scaler.get_scale()) for _ in range(4)]
+    expected, actual = run(torch, False), run(torchlike, True)
+    assert [s for _, s in actual] == [s for _, s in expected]
+    np.testing.assert_allclose([v for v, _ in actual], [v for v, _ in expected], **BF16_TOL)

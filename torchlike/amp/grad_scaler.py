@@ -124,8 +124,15 @@ class GradScaler:
         if state["stage"] is OptState.READY:
             self.unscale_(optimizer)
         assert state["found_inf"] is not None, "No inf checks were recorded for this optimizer."
+        try:
+            skip = bool(state["found_inf"].item())
+        except Exception:
+            # a value read while torchlike.compile traces the step: the step reruns eagerly from the
+            # state before it, so forget what the traced run recorded for this optimizer
+            self._per_optimizer_states.pop(id(optimizer), None)
+            raise
         retval = None
-        if not state["found_inf"].item():
+        if not skip:
             retval = optimizer.step(*args, **kwargs)
         state["stage"] = OptState.STEPPED
         return retval
