@@ -116,11 +116,11 @@ def is_autocast_available(device_type):
 _MATMULS = ("mm", "bmm", "matmul", "addmm", "addbmm", "baddbmm")
 _LOWER = {
     "": _MATMULS + ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-                    "einsum", "tensordot", "chain_matmul", "prelu", "conv_tbc"),
+                    "einsum", "tensordot", "inner", "chain_matmul", "prelu", "conv_tbc"),
     "nn.functional": ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                       "conv_transpose3d", "prelu", "scaled_dot_product_attention"),
     "linalg": ("vecdot", "matmul", "multi_dot"),
-    "Tensor": _MATMULS + ("__matmul__", "__rmatmul__", "prelu"),
+    "Tensor": _MATMULS + ("__matmul__", "__rmatmul__", "prelu", "inner"),
 }
 _LINALG_FP32 = ("cholesky", "cholesky_ex", "eig", "eigh", "eigvals", "eigvalsh", "inv", "inv_ex", "householder_product",
                 "lstsq", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_rank", "pinv", "qr", "solve",
@@ -142,6 +142,34 @@ _FP32 = {
     "Tensor": _TORCH_FP32,
 }
 _LOWER_POLICY, _FP32_POLICY = "lower", "fp32"
+
+
+def _einsum_contracts(args, kwargs):
+    """PyTorch's einsum reaches a matmul (and autocast) only when two operands contract an index."""
+    if not args or not isinstance(args[0], str):
+        return True
+    eq, operands = args[0].replace(" ", ""), args[1:]
+    if len(operands) == 1 and type(operands[0]) in (list, tuple):
+        operands = operands[0]
+    if len(operands) < 2:
+        return False
+    lhs, arrow, out = eq.partition("->")
+    letters = [c for c in lhs if c.isalpha()]
+    if not arrow:
+        return any(letters.count(c) > 1 for c in letters)
+    return any(c not in out for c in letters)
+
+
+def _not_two_vectors(args, kwargs):
+    """``tensordot``/``inner`` of two vectors is a ``dot`` (which follows its inputs); else a matmul."""
+    from .._tensor import Tensor
+    a = args[0] if args else kwargs.get("input", kwargs.get("a"))
+    b = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("b"))
+    return not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dim() <= 1 and b.dim() <= 1)
+
+
+# lower-precision ops that PyTorch casts only for some arguments (composites that may reach a matmul)
+_WHEN = {"einsum": _einsum_contracts, "tensordot": _not_two_vectors, "inner": _not_two_vectors}
 
 
 def _namespace(where):
@@ -179,11 +207,11 @@ def _device_type(args, kwargs):
     return None
 
 
-def _wrap(fn, policy):
+def _wrap(fn, policy, when=None):
     @functools.wraps(fn)
     def autocast_op(*args, **kwargs):
         tls = _tls
-        if tls.inside or not tls.enabled:
+        if tls.inside or not tls.enabled or (when is not None and not when(args, kwargs)):
             return fn(*args, **kwargs)
         dev = _device_type(args, kwargs)
         if dev is None or not tls.enabled.get(dev, False):
@@ -214,7 +242,7 @@ def _install():
                 if original is None or hasattr(original, "__wrapped_by_autocast__"):
                     continue
                 _installed.append((ns, name, original))
-                setattr(ns, name, _wrap(original, policy))
+                setattr(ns, name, _wrap(original, policy, _WHEN.get(name) if policy is _LOWER_POLICY else None))
 
 
 def _uninstall():
