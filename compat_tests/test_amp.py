@@ -433,3 +433,25 @@ def test_compiled_step_with_autocast_and_grad_scaler():
     expected, actual = run(torch, False), run(torchlike, True)
     assert [s for _, s in actual] == [s for _, s in expected]
     np.testing.assert_allclose([v for v, _ in actual], [v for v, _ in expected], **BF16_TOL)
+
+
+@pytest.mark.parametrize("cache_enabled", [True, False, None])
+def test_cast_cache(cache_enabled):
+    """A parameter is cast once per outermost region (its uses share one ToCopyBackward0) when the cache
+    is on; a new region casts afresh."""
+    def fn(T):
+        w = T.tensor(data(4, 4, seed=1), requires_grad=True)
+        x = T.tensor(data(2, 4, seed=2))
+        with T.autocast("cpu", cache_enabled=cache_enabled):
+            a, b = T.mm(x, w), x @ w
+            with T.autocast("cpu", dtype=T.bfloat16):
+                c = T.nn.functional.linear(x, w.t())
+            with T.no_grad():
+                d = T.mm(x, w)
+        with T.autocast("cpu", cache_enabled=cache_enabled):
+            e = T.mm(x, w)
+        node = lambda t: t.grad_fn.next_functions[1][0]  # noqa: E731
+        (a.sum() + b.sum() + c.sum() + e.sum()).backward()
+        return [node(a) is node(b), node(e) is node(a), d.dtype, w.grad,
+                [type(n).__name__ for n, _ in c.grad_fn.next_functions]]
+    same(fn, check_grad_fn=False, **BF16_TOL)

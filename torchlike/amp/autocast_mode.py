@@ -43,6 +43,7 @@ class _State(threading.local):
         self.cache_enabled = True
         self.inside = 0             # > 0 while a listed op runs: the ops it calls are not cast
         self.nesting = 0
+        self.cache = {}             # id(float32 leaf) -> (leaf, its low-precision cast): one cast per region
 
 
 _tls = _State()
@@ -91,7 +92,8 @@ def set_autocast_cache_enabled(enabled):
 
 
 def clear_autocast_cache():
-    """No cast cache is kept (each listed op casts its inputs afresh)."""
+    """Forget the casts of parameters made in this thread (also done when the outermost region ends)."""
+    _tls.cache.clear()
 
 
 def autocast_increment_nesting():
@@ -101,6 +103,8 @@ def autocast_increment_nesting():
 
 def autocast_decrement_nesting():
     _tls.nesting -= 1
+    if _tls.nesting == 0:
+        _tls.cache.clear()
     return _tls.nesting
 
 
@@ -183,11 +187,20 @@ def _namespace(where):
 
 
 def _cast(value, to, device_type):
+    """``value`` (a tensor, or a list/tuple of them) with its eligible floating tensors cast to ``to``.
+    A float32 leaf that requires grad (a parameter) is cast once per region when the cast cache is on,
+    so that its uses share one ``ToCopyBackward0`` as in PyTorch."""
     from .._tensor import Tensor
     if isinstance(value, Tensor):
         d = value.dtype
         if (d is not to and d.category == D.FLOAT and d is not D.float64
                 and value.device.type == device_type):
+            if (_tls.cache_enabled and d is D.float32 and to is not D.float32 and value.requires_grad
+                    and value.is_leaf and not value._is_view()):
+                hit = _tls.cache.get((id(value), to))
+                if hit is None or hit[0] is not value:
+                    hit = _tls.cache[(id(value), to)] = (value, value.to(to))
+                return hit[1]
             return value.to(to)
         return value
     if isinstance(value, (list, tuple)) and value and type(value) in (list, tuple):
