@@ -455,3 +455,43 @@ def test_cast_cache(cache_enabled):
         return [node(a) is node(b), node(e) is node(a), d.dtype, w.grad,
                 [type(n).__name__ for n, _ in c.grad_fn.next_functions]]
     same(fn, check_grad_fn=False, **BF16_TOL)
+
+
+def test_state_functions():
+    def fn(T):
+        out = [T.autocast_increment_nesting(), T.autocast_decrement_nesting(), T.is_autocast_cache_enabled()]
+        T.set_autocast_cache_enabled(False)
+        out.append(T.is_autocast_cache_enabled())
+        T.set_autocast_cache_enabled(True)
+        T.set_autocast_dtype("cpu", T.float16)
+        out.append(T.get_autocast_dtype("cpu"))
+        T.set_autocast_dtype("cpu", T.bfloat16)
+        out += [T.get_autocast_dtype("cuda"), T.is_autocast_enabled("cuda")]
+        return out
+    same(fn)
+
+
+def test_deprecated_state_functions_warn():
+    def fn(T):
+        out = [T.is_autocast_cpu_enabled(), T.get_autocast_cpu_dtype(), T.get_autocast_gpu_dtype()]
+        T.set_autocast_cpu_dtype(T.float16)
+        out.append(T.get_autocast_dtype("cpu"))
+        T.set_autocast_cpu_enabled(True)
+        out.append(T.is_autocast_enabled("cpu"))
+        T.set_autocast_cpu_enabled(False)
+        T.set_autocast_dtype("cpu", T.bfloat16)
+        return [str(o) for o in out]
+    (e, ew), (a, aw) = _warnings_of(fn)
+    assert e == a
+    # PyTorch's messages end with "(Triggered internally at <its C++ source>)"
+    assert [c for c, _ in aw] == [c for c, _ in ew]
+    assert all(em.startswith(am) for (_, em), (_, am) in zip(ew, aw)), (ew, aw)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T: T.get_autocast_dtype(), lambda T: T.set_autocast_cache_enabled(1), lambda T: T.is_autocast_enabled(3),
+    lambda T: T.get_autocast_dtype(3),
+])
+def test_state_function_errors(call):
+    same(call)
+    same_message(call)

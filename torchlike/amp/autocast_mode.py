@@ -35,6 +35,11 @@ def _check_device_type(device_type):
         raise RuntimeError(f"Expected one of {_DEVICE_TYPES} device type at start of device string: {device_type}")
 
 
+def _check_str(fn, device_type):
+    if not isinstance(device_type, str):
+        raise TypeError(f"{fn}(): argument 'device_type' (position 1) must be str, not {type(device_type).__name__}")
+
+
 # ---- thread-local state ----------------------------------------------------------------------
 class _State(threading.local):
     def __init__(self):
@@ -57,6 +62,7 @@ def is_autocast_enabled(device_type=None):
     """Whether autocast is on for ``device_type`` in this thread (no argument: CUDA, as PyTorch)."""
     if device_type is None:
         device_type = "cuda"
+    _check_str("is_autocast_enabled", device_type)
     _check_device_type(device_type)
     return _tls.enabled.get(device_type, False)
 
@@ -69,8 +75,13 @@ def set_autocast_enabled(device_type, enabled):
     _tls.enabled[device_type] = enabled
 
 
-def get_autocast_dtype(device_type):
+def get_autocast_dtype(*args):
     """The dtype autocast casts to on ``device_type`` (CPU: bfloat16, CUDA: float16 unless set)."""
+    if len(args) != 1:
+        raise TypeError(f'get_autocast_dtype() missing 1 required positional arguments: "device_type"'
+                        if not args else f"get_autocast_dtype() takes 1 positional argument but {len(args)} were given")
+    device_type, = args
+    _check_str("get_autocast_dtype", device_type)
     _check_device_type(device_type)
     return _tls.dtype.get(device_type) or _default_dtype(device_type)
 
@@ -88,7 +99,9 @@ def is_autocast_cache_enabled():
 
 
 def set_autocast_cache_enabled(enabled):
-    _tls.cache_enabled = bool(enabled)
+    if type(enabled) is not bool:
+        raise TypeError(f"enabled must be a bool (got {type(enabled).__name__})")
+    _tls.cache_enabled = enabled
 
 
 def clear_autocast_cache():
@@ -397,31 +410,31 @@ def custom_bwd(bwd=None, *, device_type):
 
 # ---- deprecated per-device spellings (torch.is_autocast_cpu_enabled, ...) ------------------------------
 def _deprecated(old, new):
-    warnings.warn(f"torch.{old}() is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3)
+    warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3)
 
 
 def is_autocast_cpu_enabled():
-    _deprecated("is_autocast_cpu_enabled", "is_autocast_enabled('cpu')")
+    _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
     return is_autocast_enabled("cpu")
 
 
 def get_autocast_cpu_dtype():
-    _deprecated("get_autocast_cpu_dtype", "get_autocast_dtype('cpu')")
+    _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
     return get_autocast_dtype("cpu")
 
 
 def get_autocast_gpu_dtype():
-    _deprecated("get_autocast_gpu_dtype", "get_autocast_dtype('cuda')")
+    _deprecated("get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')")
     return get_autocast_dtype("cuda")
 
 
 def set_autocast_cpu_enabled(enabled):
-    _deprecated("set_autocast_cpu_enabled", "set_autocast_enabled('cpu', enabled)")
+    _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
     set_autocast_enabled("cpu", enabled)
 
 
 def set_autocast_cpu_dtype(dtype):
-    _deprecated("set_autocast_cpu_dtype", "set_autocast_dtype('cpu', dtype)")
+    _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
     set_autocast_dtype("cpu", dtype)
 
 
