@@ -61,6 +61,7 @@ CASES = {
                                          concentration=t(T, [0.3, -0.2, 0.1], True)),
                           lambda T: t(T, [0.1, 0.5, 2.0])),
     "Bernoulli": (lambda T: dict(probs=t(T, PROB, True)), lambda T: t(T, [0.0, 1.0, 1.0])),
+    "ContinuousBernoulli": (lambda T: dict(probs=t(T, [0.2, 0.4996, 0.9], True)), lambda T: t(T, [0.1, 0.5, 0.8])),
     "Geometric": (lambda T: dict(probs=t(T, PROB, True)), lambda T: t(T, [0.0, 3.0, 1.0])),
     "Poisson": (lambda T: dict(rate=t(T, POS, True)), lambda T: t(T, [0.0, 3.0, 1.0])),
     "Binomial": (lambda T: dict(total_count=5, probs=t(T, PROB, True)), lambda T: t(T, [0.0, 3.0, 5.0])),
@@ -200,7 +201,7 @@ def test_sample_shape_dtype_support_and_seed(name):
 MOMENTS = ["Normal", "Laplace", "Uniform", "Exponential", "Gamma", "Chi2", "Beta", "LogNormal", "HalfNormal",
            "Gumbel", "Weibull", "Kumaraswamy", "Bernoulli", "Geometric", "Poisson", "Binomial", "NegativeBinomial",
            "Dirichlet", "MultivariateNormal", "LowRankMultivariateNormal", "VonMises", "InverseGamma",
-           "Multinomial", "Pareto"]
+           "Multinomial", "Pareto", "ContinuousBernoulli"]
 
 
 @pytest.mark.parametrize("name", MOMENTS)
@@ -279,7 +280,12 @@ KL_PAIRS = [("Normal", "Normal"), ("Bernoulli", "Bernoulli"), ("Categorical", "C
             ("Beta", "Exponential"), ("Bernoulli", "Poisson"),
             ("LowRankMultivariateNormal", "LowRankMultivariateNormal"),
             ("MultivariateNormal", "LowRankMultivariateNormal"),
-            ("LowRankMultivariateNormal", "MultivariateNormal")]
+            ("LowRankMultivariateNormal", "MultivariateNormal"),
+            ("ContinuousBernoulli", "ContinuousBernoulli"), ("ContinuousBernoulli", "Exponential"),
+            ("ContinuousBernoulli", "Normal"), ("ContinuousBernoulli", "Uniform"), ("ContinuousBernoulli", "Pareto"),
+            ("Beta", "ContinuousBernoulli"), ("Uniform", "ContinuousBernoulli"), ("Gamma", "ContinuousBernoulli"),
+            ("Exponential", "ContinuousBernoulli"), ("Normal", "ContinuousBernoulli"),
+            ("Laplace", "ContinuousBernoulli"), ("Gumbel", "ContinuousBernoulli"), ("Pareto", "ContinuousBernoulli")]
 
 
 def _other(T, name):
@@ -355,6 +361,9 @@ BAD = [
     lambda T: T.distributions.Independent(T.distributions.Normal(T.zeros(2), 1.0), 2),
     lambda T: T.distributions.Beta(T.tensor([1.0]), T.tensor([-1.0])),
     lambda T: T.distributions.Distribution.set_default_validate_args(3),
+    lambda T: T.distributions.ContinuousBernoulli(),
+    lambda T: T.distributions.ContinuousBernoulli(probs=T.tensor([0.5, 1.5]), validate_args=False),
+    lambda T: T.distributions.ContinuousBernoulli(probs=T.tensor(0.3)).log_prob(T.tensor(1.5)),
 ]
 
 
@@ -487,6 +496,20 @@ def test_multivariate_normal_parameterisations():
             d = D.MultivariateNormal(t(T, [0.5, -0.3]), **kw)
             out += [d.log_prob(v), d.entropy(), d.covariance_matrix, d.scale_tril, d.precision_matrix, d.variance]
         return out
+    same(fn, rtol=1e-4, atol=1e-4, check_grad_fn=False)
+
+
+def test_continuous_bernoulli_logits_expand_and_exp_family():
+    def fn(T):
+        D = T.distributions
+        logits = t(T, [-1.5, 0.0, 0.002, 2.0], True)
+        d = D.ContinuousBernoulli(logits=logits)
+        v = t(T, [0.1, 0.5, 0.9, 1.0])
+        lp = d.log_prob(v)
+        (g,) = T.autograd.grad(lp.sum() + d.entropy().sum(), logits)
+        e = d.expand((2, 4))
+        return [lp, g, d.mean, d.variance, d.cdf(v), d.icdf(v), tuple(e.batch_shape), e._lims, d.probs,
+                D.ExponentialFamily.entropy(d), repr(d), D.continuous_bernoulli.ContinuousBernoulli.__name__]
     same(fn, rtol=1e-4, atol=1e-4, check_grad_fn=False)
 
 

@@ -15,6 +15,7 @@ from . import distribution as distribution  # noqa: F401
 from . import exp_family as exp_family  # noqa: F401
 from ._continuous import (Cauchy, Chi2, Exponential, FisherSnedecor, Gamma, GeneralizedPareto, Laplace, Normal,
                           StudentT, Uniform, VonMises)
+from ._continuous_bernoulli import ContinuousBernoulli
 from ._discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,
                         OneHotCategorical, OneHotCategoricalStraightThrough, Poisson, RelaxedBernoulli,
                         RelaxedOneHotCategorical)
@@ -29,7 +30,7 @@ from .kl import kl_divergence, register_kl
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _transforms_all
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "Distribution",
            "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric",
            "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace",
            "LogNormal", "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
@@ -41,7 +42,7 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
 # PyTorch's submodule per distribution (``from torch.distributions.normal import Normal``)
 _SUBMODULES = {
     "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"], "categorical": ["Categorical"],
-    "cauchy": ["Cauchy"], "chi2": ["Chi2"], "dirichlet": ["Dirichlet"], "exponential": ["Exponential"],
+    "cauchy": ["Cauchy"], "chi2": ["Chi2"], "continuous_bernoulli": ["ContinuousBernoulli"], "dirichlet": ["Dirichlet"], "exponential": ["Exponential"],
     "fishersnedecor": ["FisherSnedecor"], "gamma": ["Gamma"], "generalized_pareto": ["GeneralizedPareto"],
     "geometric": ["Geometric"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"],
     "independent": ["Independent"], "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"],

@@ -12,6 +12,7 @@ from functools import total_ordering
 import torchlike as torch
 
 from ._continuous import Cauchy, Exponential, Gamma, Laplace, Normal, Uniform
+from ._continuous_bernoulli import ContinuousBernoulli
 from ._discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from ._multivariate import Beta, Dirichlet, LowRankMultivariateNormal, MultivariateNormal, _batch_mahalanobis
 from ._transformed import Gumbel, HalfNormal, Independent, Pareto, TransformedDistribution
@@ -494,3 +495,62 @@ def _kl_normal_gumbel(p, q):
     return -t1 + t2 + t3 - (0.5 * (1 + math.log(2 * math.pi)))
 
 
+
+
+# ---- ContinuousBernoulli: log f(x) = x logits - softplus(logits) + log C, on [0, 1] ----------------------
+
+def _cb_expected_log_density(q, mean_x):
+    """E[log q(X)] for X with mean ``mean_x`` supported in [0, 1] (q's density is linear in x in the log)."""
+    return mean_x * q.logits - torch.nn.functional.softplus(q.logits) + q._log_normalizer_p()
+
+
+def _infinite_batch(p, q):
+    shape = torch.broadcast_shapes(p.batch_shape, q.batch_shape)
+    dtype = q.probs.dtype if isinstance(q, ContinuousBernoulli) else p.probs.dtype
+    return torch.full(shape, math.inf, dtype=dtype)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_cb_cb(p, q):
+    return -p.entropy() - _cb_expected_log_density(q, p.mean)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_cb(p, q):
+    return -p.entropy() - _cb_expected_log_density(q, p.mean)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_cb(p, q):
+    result = -p.entropy() - _cb_expected_log_density(q, p.mean)
+    # PyTorch counts a uniform touching 0 or 1 as outside the support
+    return torch.where((p.high >= 1) | (p.low <= 0), _infinite_like(result), result)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_cb_exponential(p, q):
+    return -p.entropy() - torch.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_cb_normal(p, q):
+    t1 = 0.5 * math.log(2 * math.pi) + torch.log(q.scale)
+    t2 = (p.variance + (p.mean - q.loc).pow(2)) / (2 * q.scale.pow(2))
+    return -p.entropy() + t1 + t2
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_cb_uniform(p, q):
+    result = -p.entropy() + torch.log(q.high - q.low)
+    # PyTorch counts a uniform ending at 0 or 1 as not covering [0, 1]
+    return torch.where((q.low >= 0) | (q.high <= 1), _infinite_like(result), result)
+
+
+def _kl_infinite(p, q):
+    """The support of p is not inside that of q."""
+    return _infinite_batch(p, q)
+
+
+for _p in (Exponential, Gamma, Gumbel, Laplace, Normal, Pareto):
+    register_kl(_p, ContinuousBernoulli)(_kl_infinite)
+register_kl(ContinuousBernoulli, Pareto)(_kl_infinite)
