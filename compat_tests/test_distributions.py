@@ -513,6 +513,50 @@ def test_continuous_bernoulli_logits_expand_and_exp_family():
     same(fn, rtol=1e-4, atol=1e-4, check_grad_fn=False)
 
 
+_CORR3 = np.linalg.cholesky(np.array([[1.0, 0.3, -0.2], [0.3, 1.0, 0.5], [-0.2, 0.5, 1.0]])).astype(np.float32)
+
+
+def test_lkj_cholesky_log_prob_and_errors():
+    def fn(T):
+        D = T.distributions
+        eta = t(T, [0.7, 1.0, 2.5], True)
+        d3 = D.LKJCholesky(3, eta)
+        lp3 = d3.log_prob(T.tensor(_CORR3))
+        (g,) = T.autograd.grad(lp3.sum(), eta)
+        d2 = D.LKJCholesky(2, 0.5)
+        lp2 = d2.log_prob(T.tensor([[1.0, 0.0], [0.6, 0.8]]))
+        e = d3.expand((2, 3))
+        return [lp3, g, lp2, tuple(d3.batch_shape), tuple(d3.event_shape), tuple(e.batch_shape),
+                tuple(e.log_prob(T.tensor(_CORR3)).shape), repr(d3.support), d3.has_rsample,
+                tuple(d3.sample((5,)).shape), str(d3.sample().dtype)]
+    same(fn, rtol=1e-4, atol=1e-4, check_grad_fn=False)
+    same_message(lambda T: T.distributions.LKJCholesky(1, 1.0))
+    same(lambda T: T.distributions.LKJCholesky(2, -1.0))     # ValueError (PyTorch words it about its Beta)
+    same_message(lambda T: T.distributions.LKJCholesky(2, 1.0).log_prob(T.tensor([[1.0, 0.5], [0.0, 1.0]])))
+    same(lambda T: T.distributions.LKJCholesky(2, 1.0).mean)
+
+
+def test_lkj_cholesky_sampling():
+    """Draws are correlation Cholesky factors; C = L L^T has mean I and off-diagonal variance 1 / (2 eta + d - 1)."""
+    D = torchlike.distributions
+    torchlike.manual_seed(0)
+    d = D.LKJCholesky(3, torchlike.tensor(2.0))
+    x = torchlike.cat([d.sample((SAMPLE_N,)) for _ in range(MOMENT_CHUNKS)])
+    assert bool(D.constraints.corr_cholesky.check(x).all())
+    L = x.double().numpy()
+    C = L @ np.swapaxes(L, -1, -2)
+    off = C[:, [1, 2, 2], [0, 0, 1]]
+    var = 1 / (2 * 2.0 + 3 - 1)
+    n = len(off)
+    assert np.all(np.abs(off.mean(0)) <= 6 * np.sqrt(var / n)), off.mean(0)
+    m4 = ((off - off.mean(0)) ** 4).mean(0)
+    assert np.all(np.abs(off.var(0) - var) <= 6 * np.sqrt((m4 - off.var(0) ** 2) / n)), off.var(0)
+    torchlike.manual_seed(3)
+    a = d.sample((4,))
+    torchlike.manual_seed(3)
+    np.testing.assert_array_equal(a.numpy(), d.sample((4,)).numpy())
+
+
 def test_runner_import_forms():
     import importlib
     mod = importlib.import_module("torchlike.distributions.normal")

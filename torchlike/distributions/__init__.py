@@ -16,6 +16,7 @@ from . import exp_family as exp_family  # noqa: F401
 from ._continuous import (Cauchy, Chi2, Exponential, FisherSnedecor, Gamma, GeneralizedPareto, Laplace, Normal,
                           StudentT, Uniform, VonMises)
 from ._continuous_bernoulli import ContinuousBernoulli
+from ._lkj import LKJCholesky
 from ._discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,
                         OneHotCategorical, OneHotCategoricalStraightThrough, Poisson, RelaxedBernoulli,
                         RelaxedOneHotCategorical)
@@ -32,7 +33,7 @@ from .transforms import __all__ as _transforms_all
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "Distribution",
            "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric",
-           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace",
+           "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace",
            "LogNormal", "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
            "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
@@ -46,7 +47,7 @@ _SUBMODULES = {
     "fishersnedecor": ["FisherSnedecor"], "gamma": ["Gamma"], "generalized_pareto": ["GeneralizedPareto"],
     "geometric": ["Geometric"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"],
     "independent": ["Independent"], "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"],
-    "laplace": ["Laplace"], "log_normal": ["LogNormal"], "logistic_normal": ["LogisticNormal"],
+    "laplace": ["Laplace"], "lkj_cholesky": ["LKJCholesky"], "log_normal": ["LogNormal"], "logistic_normal": ["LogisticNormal"],
     "lowrank_multivariate_normal": ["LowRankMultivariateNormal"], "mixture_same_family": ["MixtureSameFamily"],
     "multinomial": ["Multinomial"], "multivariate_normal": ["MultivariateNormal"],
     "negative_binomial": ["NegativeBinomial"], "normal": ["Normal"],
