@@ -557,6 +557,50 @@ def test_lkj_cholesky_sampling():
     np.testing.assert_array_equal(a.numpy(), d.sample((4,)).numpy())
 
 
+def test_wishart_values_gradients_and_errors():
+    def fn(T):
+        D = T.distributions
+        df = t(T, [4.0, 6.5], True)
+        cov = t(T, COV, True)
+        d = D.Wishart(df, covariance_matrix=cov)
+        X = t(T, [[3.0, 0.5], [0.5, 2.0]])
+        out = [d.log_prob(X), d.entropy(), d.mean, d.variance, d.mode]
+        gs = T.autograd.grad(sum(o.sum() for o in out), [df, cov])
+        L = T.linalg.cholesky(t(T, COV))
+        others = [D.Wishart(t(T, 3.0), scale_tril=L), D.Wishart(t(T, 3.0), precision_matrix=T.linalg.inv(t(T, COV)))]
+        e = d.expand((3, 2))
+        return ([o.detach() for o in out] + list(gs) + [o.log_prob(X) for o in others]
+                + [others[1].covariance_matrix, others[0].precision_matrix, tuple(d.batch_shape),
+                   tuple(d.event_shape), tuple(e.batch_shape), tuple(e.log_prob(X).shape), repr(d.support),
+                   tuple(d.sample((5,)).shape), d.has_rsample])
+    same(fn, rtol=1e-4, atol=1e-4, check_grad_fn=False)
+    same_message(lambda T: T.distributions.Wishart(T.tensor(4.0)))
+    same_message(lambda T: T.distributions.Wishart(T.tensor(0.5), covariance_matrix=T.eye(2)))
+    same_message(lambda T: T.distributions.Wishart(T.tensor(4.0), covariance_matrix=T.eye(2)).log_prob(
+        T.tensor([[1.0, 2.0], [2.0, 1.0]])))
+
+
+def test_wishart_sampling():
+    """Bartlett draws: positive definite, reproducible, mean df Sigma and variance df (S_ij^2 + S_ii S_jj)."""
+    D = torchlike.distributions
+    torchlike.manual_seed(0)
+    df = torchlike.tensor(5.0, requires_grad=True)
+    d = D.Wishart(df, covariance_matrix=torchlike.tensor(COV))
+    x = torchlike.cat([d.sample((SAMPLE_N,)) for _ in range(MOMENT_CHUNKS)])
+    assert bool(D.constraints.positive_definite.check(x).all())
+    v = x.double().numpy().reshape(len(x), -1)
+    mean, var, n = d.mean.detach().double().numpy().ravel(), d.variance.detach().double().numpy().ravel(), len(v)
+    assert np.all(np.abs(v.mean(0) - mean) <= 6 * np.sqrt(var / n)), (v.mean(0), mean)
+    m4 = ((v - v.mean(0)) ** 4).mean(0)
+    assert np.all(np.abs(v.var(0) - var) <= 6 * np.sqrt((m4 - v.var(0) ** 2) / n)), (v.var(0), var)
+    (g,) = torchlike.autograd.grad(d.rsample((SAMPLE_N,)).sum(), df)
+    assert np.isfinite(g.item()) and g.item() > 0       # more degrees of freedom, larger draws
+    torchlike.manual_seed(3)
+    a = d.sample((4,))
+    torchlike.manual_seed(3)
+    np.testing.assert_array_equal(a.numpy(), d.sample((4,)).numpy())
+
+
 def test_runner_import_forms():
     import importlib
     mod = importlib.import_module("torchlike.distributions.normal")

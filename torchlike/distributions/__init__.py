@@ -17,6 +17,7 @@ from ._continuous import (Cauchy, Chi2, Exponential, FisherSnedecor, Gamma, Gene
                           StudentT, Uniform, VonMises)
 from ._continuous_bernoulli import ContinuousBernoulli
 from ._lkj import LKJCholesky
+from ._wishart import Wishart
 from ._discrete import (Bernoulli, Binomial, Categorical, Geometric, Multinomial, NegativeBinomial,
                         OneHotCategorical, OneHotCategoricalStraightThrough, Poisson, RelaxedBernoulli,
                         RelaxedOneHotCategorical)
@@ -37,7 +38,7 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "LogNormal", "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
            "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-           "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "biject_to",
+           "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to",
            "kl_divergence", "register_kl", "transform_to"] + list(_transforms_all)
 
 # PyTorch's submodule per distribution (``from torch.distributions.normal import Normal``)
@@ -55,7 +56,7 @@ _SUBMODULES = {
     "poisson": ["Poisson"], "relaxed_bernoulli": ["RelaxedBernoulli", "LogitRelaxedBernoulli"],
     "relaxed_categorical": ["RelaxedOneHotCategorical", "ExpRelaxedCategorical"], "studentT": ["StudentT"],
     "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"], "von_mises": ["VonMises"],
-    "weibull": ["Weibull"],
+    "weibull": ["Weibull"], "wishart": ["Wishart"],
 }
 
 
