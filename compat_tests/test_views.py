@@ -535,3 +535,32 @@ def test_random_view_chains_alias(program):
             v.zero_()
         return meta, [w.clone() for w in views], x._version, v._version
     same(f)
+
+
+def test_view_ops_that_record_nothing_alias_and_read_like_pytorch():
+    """View ops on tensors that need no grad (or under no_grad) are made from their layouts; every
+    alias still sees every write, and values, shapes, strides and flags are PyTorch's."""
+    base = data(3, 4)
+
+    def f(T):
+        x = T.tensor(base)
+        vs = [x.view(12), x.t(), x.transpose(0, 1)[1], x.unsqueeze(0), *x.split(2, 1), *x.chunk(2),
+              *x.unbind(0), x.diagonal(), x.expand(2, 3, 4), x.narrow(1, 1, 2), x.permute(1, 0), x[None, 1:, ::2],
+              x.view(2, 6)[1], x.unflatten(1, (2, 2))]
+        x[1, 1:3] = -5.0
+        vs[0][0] = 9.0
+        out = [(v, v.stride(), v.storage_offset(), v.is_contiguous(), v._base is x) for v in vs]
+        w = T.tensor(base, requires_grad=True)
+        with T.no_grad():
+            nv = w.view(12)
+        out.append((nv, nv.requires_grad, nv.is_leaf, nv.grad_fn))
+        out.append([float(v) for v in x.t()[2]])
+        return out
+    same(f)
+
+
+def test_expand_is_a_view_at_any_size():
+    def f(T):
+        e = T.ones(1).expand(10 ** 13)
+        return e.shape, e.stride(), e[5:8], e[10 ** 12], str(e[:4])
+    same(f)

@@ -89,6 +89,7 @@ class Op:
         self._dfast = {}
         self._bwd = {}
         self._vfwd = {}             # (key, view spec) -> forward reading view inputs itself (``call``)
+        self._vmeta = {}            # (key, input shape, dtype) -> output shapes of a view op (``_plain_views``)
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -424,6 +425,13 @@ def call(op, args, statics, out=None):
     if args and type(args[0]) in _SCALAR_TYPES and not op.scalar_self:
         _not_a_tensor(op, args)
     key = op_key(op, args, statics)
+    if op.view is not None and out is None and len(args) == 1 and op.forward_factory is None:
+        a = args[0]
+        if (isinstance(a, T) and not (a._requires_grad and _state.enabled and op.differentiable)
+                and _TRACKER[0] is None):
+            views = _plain_views(op, a, key, statics)
+            if views is not None:
+                return op.returns(*views) if op.returns is not None else views
     arrays = []
     needs_grad = False
     tensors = False
@@ -600,6 +608,37 @@ def _translate(op, e):
     if "Incompatible shapes for broadcasting" in msg or "broadcast" in msg:
         return RuntimeError(f"{op.name}(): the shapes of the operands are not broadcastable: {msg}")
     return RuntimeError(f"{op.name}(): {msg}")
+
+
+def _plain_views(op, base, key, statics):
+    """A view op that records nothing gives views made from their layouts alone (no program runs;
+    values are read when needed, ``Tensor._layout_view``), when every output is a view of the input
+    with its dtype.  Output shapes come from ``jax.eval_shape`` of the op, once per key and input
+    shape.  None: the general path runs (an error to raise, an output that cannot be a view)."""
+    shape, dtype = base._shape(), base._dtype
+    k = (key, shape, dtype)
+    meta = op._vmeta.get(k)
+    if meta is None:
+        try:
+            out = jax.eval_shape(op.forward(key), jax.ShapeDtypeStruct(shape, dtype.np))
+        except Exception:       # noqa: BLE001 - the general path raises it as the op should
+            return None
+        multi = type(out) is tuple or type(out) is list
+        outs = out if multi else (out,)
+        meta = (tuple(tuple(o.shape) for o in outs), multi,
+                all(o.dtype == dtype.np for o in outs))
+        if len(op._vmeta) > 256:
+            op._vmeta.clear()
+        op._vmeta[k] = meta
+    shapes, multi, same_dtype = meta
+    if not same_dtype:
+        return None
+    parent = base._layout()
+    layouts = [op.view(parent, statics, s, i) for i, s in enumerate(shapes)]
+    if None in layouts:
+        return None
+    views = tuple(base._layout_view(layout) for layout in layouts)
+    return views if multi else views[0]
 
 
 def _make_views(op, base, outs, statics):

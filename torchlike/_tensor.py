@@ -193,7 +193,7 @@ class Tensor:
         t._base = root
         t._bgen = root._hist_gen
         t._requires_grad = False
-        if self._requires_grad and self._dtype.category >= D.FLOAT:
+        if self._requires_grad and not grad_mode.state.enabled and self._dtype.category >= D.FLOAT:
             t._requires_grad = True
             t._nograd_view = True
         if _INFERENCE_SEEN[0] and grad_mode.state.inference:
