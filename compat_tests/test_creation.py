@@ -430,3 +430,12 @@ def test_creation_out_argument():
         r = [T.arange(4, out=o1), T.linspace(0, 1, 5, out=o2), T.zeros(3, out=o3), T.eye(2, out=o4)]
         return [(x is o, x) for x, o in zip(r, (o1, o2, o3, o4))]
     same(f)
+
+
+@pytest.mark.parametrize("call", ["empty(10**13)", "randn(10**12)", "rand(10**12)", "zeros(10**12)",
+                                  "ones(10**11, 10**2)", "full((10**12,), 1.)", "arange(10**13)",
+                                  "empty(2**63)", "empty(2**62, 4)", "randint(5, (10**12,))"])
+def test_impossible_allocations_fail_at_the_call(call):
+    """An allocation no machine memory can hold raises at the call with PyTorch's exception type
+    (never a tensor that fails at its first read, nor a JAX or numpy error)."""
+    same(lambda T: eval(f"T.{call}"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import data, same
+from harness import data, same, same_message
 
 
 def _x(T, *shape, seed=0):
@@ -226,3 +226,13 @@ def test_histogramdd_and_hash_tensor():
     same(lambda T: T.histogramdd(_x(T, 20, 2), 3, range=[-1.0, 1.0, -2.0, 0.0], density=True))
     same(lambda T: T.hash_tensor(_x(T, 3, 4)))
     same(lambda T: T.hash_tensor(T.tensor([[1, 2], [3, 4]]), 0, keepdim=True))
+
+
+@pytest.mark.parametrize("expr", ["T.ones(2, 3) + T.ones(4)", "T.ones(5, 2, 3) * T.ones(4, 1, 3)",
+                                  "T.ones(3) - T.ones(2, 4)", "T.ones(5, 3) * T.ones(4, 2)",
+                                  "T.where(T.ones(3) > 0, T.ones(3), T.ones(2))",
+                                  "T.ones(2, 3).masked_fill_(T.ones(4) > 0, 1.)", "T.ones(2, 3).copy_(T.ones(4))",
+                                  "T.maximum(T.ones(2, 3, dtype=T.int64), T.ones(2, 2, dtype=T.int64))"])
+def test_broadcast_errors_in_pytorchs_words(expr):
+    for _ in range(2):                  # the second call goes through the fast path first
+        same_message(lambda T: eval(expr))

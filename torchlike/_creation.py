@@ -16,6 +16,7 @@ import collections.abc
 import functools
 import math
 import operator
+import os
 import warnings
 
 import jax
@@ -78,11 +79,16 @@ def _parse_size(args, name, size_kw=None):
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args = args[0]
     try:
-        return tuple(operator.index(s) for s in args)
+        size = tuple(operator.index(s) for s in args)
     except TypeError:
         bad = next(s for s in args if not hasattr(s, "__index__"))
         raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not "
                         f"{type(bad).__name__}") from None
+    for i, s in enumerate(size):
+        if not -2 ** 63 <= s < 2 ** 63:         # PyTorch reads each size as a C long long
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            "\"Overflow when unpacking long long\"")
+    return size
 
 
 def _check_size(size, dtype=None):
@@ -92,7 +98,36 @@ def _check_size(size, dtype=None):
     n = math.prod(size) * (dtype.itemsize if dtype is not None else 1)
     if n >= 2 ** 63:
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
+    check_alloc(math.prod(size) * (dtype or D.get_default_dtype()).itemsize)
     return size
+
+
+def _memory_limit():
+    """Bytes the machine could ever hand out (RAM and swap): a larger request fails at the call, as
+    PyTorch's allocator does, instead of inside XLA later (or not at all, for a lazy random draw)."""
+    try:
+        ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+    swap = 0
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("SwapTotal:"):
+                    swap = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return ram + swap
+
+
+_MEMORY_LIMIT = _memory_limit()
+
+
+def check_alloc(nbytes):
+    """PyTorch's error for an allocation no machine memory can hold."""
+    if _MEMORY_LIMIT is not None and nbytes > _MEMORY_LIMIT:
+        raise RuntimeError(f"[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+                           f"memory: you tried to allocate {nbytes} bytes. Error code 12 (Cannot allocate memory)")
 
 
 def _out(t, out):
@@ -703,6 +738,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         n = math.ceil((float(end) - float(start)) / float(step))
     if n >= 2 ** 63 or n * dtype.itemsize >= 2 ** 63:
         raise RuntimeError("invalid size, possible overflow?")
+    check_alloc(max(n, 0) * dtype.itemsize)
     if dtype is D.int64:
         arr = np.arange(n, dtype=np.int64) * step + start
     elif dtype.category == D.INT:

@@ -498,12 +498,12 @@ def call(op, args, statics, out=None):
             result = op.forward_views(key, spec)(*view_args)
     except TypeError as e:
         if "shapes for broadcasting" in str(e):     # JAX's TypeError; PyTorch's RuntimeError
-            raise _translate(op, e) from None
+            raise _translate(op, e, args) from None
         raise TypeError(f"{op.name}(): {e}") from None
     except IndexError as e:            # dimension / index out of range: IndexError in PyTorch too
         raise IndexError(f"{op.name}(): {e}") from None
     except ValueError as e:
-        raise _translate(op, e) from None
+        raise _translate(op, e, args) from None
     if lazy:
         _lazy.learn(op, key, arrays, result)
     if out is not None:
@@ -601,13 +601,32 @@ def _not_a_tensor(op, args):
                     f"a Tensor as argument 1 ('self'), not {type(args[0]).__name__}")
 
 
-def _translate(op, e):
+def _translate(op, e, args=()):
     msg = str(e)
     if "out of bounds for array of dimension" in msg:     # a dimension out of range: IndexError in PyTorch
         return IndexError(f"{op.name}(): {msg}")
     if "Incompatible shapes for broadcasting" in msg or "broadcast" in msg:
+        said = broadcast_error([a._shape() for a in args if isinstance(a, _Tensor)])
+        if said is not None:
+            return RuntimeError(said)
         return RuntimeError(f"{op.name}(): the shapes of the operands are not broadcastable: {msg}")
     return RuntimeError(f"{op.name}(): {msg}")
+
+
+def broadcast_error(shapes):
+    """PyTorch's message for shapes that do not broadcast: the operands are folded in order, and the
+    first mismatch from the last dimension is named (None when they broadcast)."""
+    acc = ()
+    for s in shapes:
+        n = max(len(acc), len(s))
+        a = (1,) * (n - len(acc)) + tuple(acc)
+        b = (1,) * (n - len(s)) + tuple(s)
+        for d in range(n - 1, -1, -1):
+            if a[d] != b[d] and a[d] != 1 and b[d] != 1:
+                return (f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at non-singleton "
+                        f"dimension {d}")
+        acc = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return None
 
 
 def _plain_views(op, base, key, statics):
