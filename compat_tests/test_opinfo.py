@@ -31,6 +31,9 @@ TOL = {
                                    "1e-4 from its own float64 result, ours (log-space scan) 7e-6"),
     "addbmm": dict(atol=5e-5, reason="float32 sums of 25 products of magnitude up to 81: PyTorch accumulates one "
                                      "addmm per batch, XLA one dot; both round differently by ~1e-5"),
+    "nn.functional.conv_transpose3d": dict(atol=5e-5, reason="float32 sums over 3-D kernel windows: XLA's CPU "
+                                           "convolution and PyTorch's accumulate in different orders, and on some "
+                                           "CPUs one element of 648 differs by 2.4e-5"),
     "logcumsumexp": dict(grad_atol=5e-3, reason="float32 gradient of a cumulative logsumexp of values near 1e4: "
                                                 "PyTorch's loses ~3e-4 relative accuracy; ours matches PyTorch's float64 "
                                                 "gradient"),
