@@ -32,21 +32,15 @@ def _method_function(name):
 def _nn_functions():
     from .nn import functional as F
 
-    def dropout_(input, p, train):
-        _check_input("dropout_", input)
-        return F._dropout_impl(input, p, train, True, False)
-
-    def feature_dropout_(input, p, train):
-        _check_input("feature_dropout_", input)
-        return F._dropout_impl(input, p, train, True, True)
-
-    def alpha_dropout_(input, p, train):
-        _check_input("alpha_dropout_", input)
-        return F._alpha_dropout_impl(input, p, train, True, False)
-
-    def feature_alpha_dropout_(input, p, train):
-        _check_input("feature_alpha_dropout_", input)
-        return F._alpha_dropout_impl(input, p, train, True, True)
+    def dropout_variant(name, impl, feature):
+        def fn(input, p, train):
+            _check_input(name, input)
+            return impl(input, p, train, True, feature)
+        fn.__name__ = fn.__qualname__ = name
+        return fn
+    dropouts = [dropout_variant(name, impl, feature) for name, impl, feature in (
+        ("dropout_", F._dropout_impl, False), ("feature_dropout_", F._dropout_impl, True),
+        ("alpha_dropout_", F._alpha_dropout_impl, False), ("feature_alpha_dropout_", F._alpha_dropout_impl, True))]
 
     def celu_(input, alpha=1.0):
         _check_input("celu_", input)
@@ -65,8 +59,7 @@ def _nn_functions():
         F._embedding_renorm_(input, indices._arr(), max_norm, norm_type)
         return input
 
-    return {f.__name__: f for f in (dropout_, feature_dropout_, alpha_dropout_, feature_alpha_dropout_, celu_,
-                                    selu_, threshold_, embedding_renorm_)}
+    return {f.__name__: f for f in (*dropouts, celu_, selu_, threshold_, embedding_renorm_)}
 
 
 def functions():
