@@ -243,3 +243,7 @@ inf, nan, pi, e, newaxis = _math.inf, _math.nan, _math.pi, _math.e, None
 # ---- mixed precision: torch.amp, torch.autocast, torch.cpu(.amp)
 from . import amp, cpu  # noqa: E402,F401
 globals().update({_n: getattr(amp.autocast_mode, _n) for _n in amp.autocast_mode.TOP_LEVEL})
+
+# ---- more of the torch namespace (issue 12): index and window factories, tensors over raw bytes, torch.range
+from ._creation import (bartlett_window, blackman_window, from_file, frombuffer, hamming_window,  # noqa: E402
+                        hann_window, kaiser_window, range_ as range, tril_indices, triu_indices)  # noqa: A001

@@ -752,14 +752,32 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     return _out(_finish(jnp.asarray(arr), dtype, device, requires_grad), out)
 
 
-def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
-    """torch.range (deprecated): like arange but includes ``end``; default dtype."""
+def range_(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """torch.range (deprecated, with PyTorch's warning): ``start`` to ``end`` *inclusive* by ``step``, in
+    the default dtype whatever the bounds' types; the count is ``floor((end - start) / step) + 1``."""
     if end is None:
-        start, end = 0, start
-    n = int(math.floor((end - start) / step)) + 1
-    dtype = _dt(dtype)
-    arr = np.arange(n, dtype=np.float64) * step + start
-    return _finish(jnp.asarray(arr.astype(dtype.np)), dtype, device, requires_grad)
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values "
+                  "in [start, end).", UserWarning, stacklevel=2)
+    start, end, step = (_number(v, "range") for v in (start, end, step))
+    dtype = _dt(dtype if dtype is not None or out is None else out.dtype)
+    if dtype.category in (D.BOOL, D.COMPLEX):
+        raise _not_implemented("range", dtype)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = int(math.floor((float(end) - float(start)) / float(step))) + 1
+    check_alloc(n * dtype.itemsize)
+    if dtype.category == D.INT:
+        arr = np.arange(n, dtype=np.int64) * int(step) + int(start)
+    else:
+        arr = np.arange(n, dtype=np.float64) * float(step) + float(start)
+    return _out(_finish(jnp.asarray(arr.astype(dtype.np)), dtype, device, requires_grad), out)
+
+
+range_.__name__ = range_.__qualname__ = "range"
 
 
 def _steps(steps, name):
@@ -1239,3 +1257,127 @@ def _new_methods():
                     device=device or self.device, requires_grad=requires_grad)
     return {"new_tensor": new_tensor, "new_zeros": mk("new_zeros", zeros), "new_ones": mk("new_ones", ones),
             "new_empty": mk("new_empty", empty), "new_full": new_full}
+
+
+# ---- index factories: tril_indices / triu_indices ---------------------------------------------
+
+def _tri_indices(name, lower):
+    def f(row, col, offset=0, *, dtype=None, device=None, layout=None):
+        dtype = D.int64 if dtype is None else D.as_dtype(dtype, name)
+        if dtype.category != D.INT:
+            raise NotImplementedError(f'"{name}" not implemented for \'{D.WORDS[dtype.name]}\'')
+        row, col, offset = (operator.index(v) for v in (row, col, offset))
+        if row < 0:
+            raise RuntimeError(f"row must be non-negative, got{row}")
+        if col < 0:
+            raise RuntimeError(f"col must be non-negative, got{col}")
+        r, c = np.tril_indices(row, offset, col) if lower else np.triu_indices(row, offset, col)
+        return _finish(jnp.asarray(np.stack([r, c]).astype(dtype.np).reshape(2, -1)), dtype, device)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"``torch.{name}(row, col, offset=0)``: the (2, N) row and column indices of the "
+                 f"{'lower' if lower else 'upper'} triangle of a ``row`` x ``col`` matrix, row-major.")
+    return f
+
+
+tril_indices = _tri_indices("tril_indices", True)
+triu_indices = _tri_indices("triu_indices", False)
+
+
+# ---- spectral windows of the torch namespace (``periodic=True`` by default) ---------------------
+
+def _window(name, formula):
+    """``torch.<name>(window_length, periodic=True, *params, dtype=None, ...)``: ``formula(n, N, *params)``
+    (``params``: the formula's own, ``alpha``/``beta``) over ``n = 0..N-1`` in float64, with ``N = window_length + 1`` for a periodic window (its last point
+    dropped), cast to ``dtype``; length 1 is ``[1.]``."""
+    def f(window_length, periodic=True, *params, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, **named):
+        dtype = _dt(dtype)
+        if dtype.category != D.FLOAT:
+            raise RuntimeError(f"{name} expects floating point dtypes, got: {_window_options(dtype)}")
+        n = operator.index(window_length)
+        if n < 0:
+            raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
+        if n <= 1:
+            arr = np.ones(n)
+        else:
+            m = n + 1 if periodic else n
+            arr = formula(np.arange(m, dtype=np.float64), m, *params, **named)[:n]
+        return _finish(jnp.asarray(arr.astype(dtype.np)), dtype, device, requires_grad)
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _window_options(dtype):
+    return (f"TensorOptions(dtype={_C_TYPE_NAMES.get(dtype.name, dtype.name)}, device=cpu, layout=Strided "
+            "(default), requires_grad=false (default), pinned_memory=false, memory_format=(nullopt))")
+
+
+def _hamming(n, m, alpha=0.54, beta=0.46):
+    return alpha - beta * np.cos(2 * np.pi * n / (m - 1))
+
+
+def _kaiser(n, m, beta=12.0):
+    return np.i0(beta * np.sqrt(np.maximum(0.0, 1 - (2 * n / (m - 1) - 1) ** 2))) / np.i0(beta)
+
+
+hann_window = _window("hann_window", lambda n, m: _hamming(n, m, 0.5, 0.5))
+hamming_window = _window("hamming_window", _hamming)
+blackman_window = _window("blackman_window", lambda n, m: (0.08 * np.cos(4 * np.pi * n / (m - 1))
+                                                            - 0.5 * np.cos(2 * np.pi * n / (m - 1)) + 0.42))
+bartlett_window = _window("bartlett_window", lambda n, m: 1 - np.abs(2 * n / (m - 1) - 1))
+kaiser_window = _window("kaiser_window", _kaiser)
+
+
+# ---- tensors over raw bytes: frombuffer, from_file ---------------------------------------------
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """The elements of a Python buffer (``bytes``, ``bytearray``, ``array.array``, ``memoryview``, ...) read
+    as ``dtype``, from byte ``offset``, ``count`` of them (-1: all).  PyTorch shares the buffer's memory;
+    JAX arrays are immutable, so this copies it (docs/differences.md)."""
+    dtype = D.as_dtype(dtype, "frombuffer")
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    nbytes, size = view.nbytes, dtype.itemsize
+    if view.readonly:
+        warnings.warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+                      "means you can write to the underlying (supposedly non-writable) buffer using the tensor. "
+                      "You may want to copy the buffer to protect its data or make it writable before converting "
+                      "it to a tensor. This type of warning will be suppressed for the rest of this program.",
+                      UserWarning, stacklevel=2)
+    if nbytes <= 0 and count == -1 or count == 0:
+        raise ValueError(f"both buffer length ({nbytes}) and count ({count}) must not be 0")
+    if offset < 0 or offset >= nbytes:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length "
+                         f"({nbytes} bytes) minus 1")
+    if count < 0:
+        if (nbytes - offset) % size:
+            raise ValueError(f"buffer length ({nbytes - offset} bytes) after offset ({offset} bytes) must be a "
+                             f"multiple of element size ({size})")
+        count = (nbytes - offset) // size
+    elif offset + count * size > nbytes:
+        raise ValueError(f"requested buffer length ({count} * {size} bytes) after offset ({offset} bytes) must "
+                         f"not be greater than actual buffer length ({nbytes} bytes)")
+    arr = np.frombuffer(view.cast("B"), dtype=dtype.np, count=count, offset=offset).copy()
+    return _finish(jnp.asarray(arr), dtype, None, requires_grad)
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False,
+              requires_grad=False):
+    """``size`` elements of ``dtype`` read from the start of file ``filename``.  PyTorch maps the file
+    (``shared=True`` writes back to it); here the tensor is a copy of its bytes (docs/differences.md)."""
+    dtype = _dt(dtype)
+    size = operator.index(size)
+    try:
+        with open(filename, "rb") as fh:
+            raw = fh.read(size * dtype.itemsize)
+            have = os.fstat(fh.fileno()).st_size
+    except OSError as e:
+        mode = "read-write" if shared else "read-only"
+        raise RuntimeError(f"unable to open file <{filename}> in {mode} mode: {e.strerror} ({e.errno})") from None
+    if have < size * dtype.itemsize:
+        raise RuntimeError(f"file <{filename}> size <{have}> is smaller than the required mapping size "
+                           f"<{size * dtype.itemsize}>")
+    arr = np.frombuffer(raw, dtype=dtype.np, count=size).copy()
+    return _finish(jnp.asarray(arr), dtype, device, requires_grad)

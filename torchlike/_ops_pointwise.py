@@ -532,6 +532,12 @@ defop("bitwise_left_shift(Tensor self, Tensor other)", jnp.left_shift, dtype=_bi
       inplace=True, differentiable=False)
 defop("bitwise_right_shift(Tensor self, Tensor other)", jnp.right_shift, dtype=_bits("rshift_cpu", True),
       inplace=True, differentiable=False)
+# gcd/lcm: integer-only, no Python-number overload
+for _name, _fn in [("gcd", jnp.gcd), ("lcm", jnp.lcm)]:
+    _int_kernel = kernel(f"{_name}_cpu")
+    defop(f"{_name}(Tensor self, Tensor other)", _fn, differentiable=False, inplace=True,
+          dtype=checked(tensor_only=_BOTH, bool=_int_kernel, float=_int_kernel,
+                        complex=_int_kernel))
 defop("bitwise_not(Tensor self)", jnp.invert, dtype=_bits("bitwise_not_cpu"), inplace=True,
       differentiable=False)
 
