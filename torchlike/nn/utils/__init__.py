@@ -5,4 +5,5 @@ from . import rnn  # noqa: F401
 from . import parametrize, parametrizations, fusion, stateless  # noqa: F401,E401
 from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: F401
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
 from .init import skip_init  # noqa: F401

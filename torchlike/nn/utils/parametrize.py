@@ -54,7 +54,10 @@ class ParametrizationList(ModuleList):
             for module in reversed(self):
                 if not hasattr(module, "right_inverse"):
                     continue
-                new = module.right_inverse(new)
+                try:
+                    new = module.right_inverse(new)
+                except NotImplementedError:     # a parametrization that cannot invert starts from `original`
+                    pass
         self.is_tensor = isinstance(new, Tensor)
         self.ntensors = 1 if self.is_tensor else len(new)
         if self.is_tensor:

@@ -50,10 +50,16 @@ def weight_norm(module, name="weight", dim=0):
     return module
 
 
-def remove_weight_norm(module, name="weight"):
+def remove_pre_hook(module, hook_type, name, what):
+    """Undo the ``hook_type`` forward pre-hook of tensor ``name`` (its ``remove(module)``); ValueError when
+    there is none."""
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, hook_type) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")
+
+
+def remove_weight_norm(module, name="weight"):
+    return remove_pre_hook(module, WeightNorm, name, "weight_norm")

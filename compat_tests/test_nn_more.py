@@ -1,0 +1,159 @@
+"""nn breadth, part 2: spectral norm (legacy hook and parametrization), orthogonal parametrization,
+grid sampling, AdaptiveLogSoftmaxWithLoss, CrossMapLRN2d, init aliases, clip_grads_with_norm_, and
+cross_entropy / index_add errors, against PyTorch."""
+import numpy as np
+import pytest
+
+from harness import data, same, same_message
+
+
+def _load(T, m, seed=0):
+    """Give ``m`` deterministic weights (the libraries' random initialisations differ)."""
+    m.load_state_dict({k: T.tensor(data(*v.shape, seed=seed + i)) if v.is_floating_point() else v
+                       for i, (k, v) in enumerate(m.state_dict().items())})
+    return m
+
+
+# ---- spectral norm -----------------------------------------------------------------------------
+
+SN_MODULES = [
+    ("linear", lambda T: T.nn.Linear(5, 3), (2, 5)),
+    ("conv2d", lambda T: T.nn.Conv2d(2, 3, 2), (1, 2, 4, 4)),
+    ("convT2d", lambda T: T.nn.ConvTranspose2d(2, 3, 2), (1, 2, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("name,make,shape", SN_MODULES, ids=[c[0] for c in SN_MODULES])
+def test_legacy_spectral_norm(name, make, shape):
+    def f(T):
+        m = _load(T, make(T), 1)
+        T.nn.utils.spectral_norm(m, n_power_iterations=2)
+        before = (m.weight.requires_grad, m.weight.grad_fn, sorted(dict(m.named_parameters())),
+                  sorted(dict(m.named_buffers())), list(m.state_dict()), m.weight_u.shape, m.weight_v.shape)
+        m.weight_u.copy_(T.tensor(data(*m.weight_u.shape, seed=3)))
+        m.weight_v.copy_(T.tensor(data(*m.weight_v.shape, seed=4)))
+        x = T.tensor(data(*shape, seed=5), requires_grad=True)
+        y = m(x)
+        y2 = m(x)
+        gx, gw = T.autograd.grad(y2.sum(), [x, m.weight_orig])
+        m.eval()
+        y3 = m(x)
+        u_eval = m.weight_u.clone()
+        meta = m.state_dict()._metadata[""].get("spectral_norm")
+        T.nn.utils.remove_spectral_norm(m)
+        after = (sorted(dict(m.named_parameters())), sorted(dict(m.named_buffers())), type(m.weight).__name__)
+        return before, y, y2, gx, gw, m.weight_u if hasattr(m, "weight_u") else None, y3, u_eval, meta, after, \
+            m.weight
+    same(f, rtol=1e-5, atol=1e-5)
+
+
+def test_legacy_spectral_norm_errors():
+    def twice(T):
+        m = T.nn.utils.spectral_norm(T.nn.Linear(2, 2))
+        T.nn.utils.spectral_norm(m)
+    same_message(twice)
+    same_message(lambda T: T.nn.utils.spectral_norm(T.nn.Linear(2, 2), n_power_iterations=0))
+    same_message(lambda T: T.nn.utils.remove_spectral_norm(T.nn.Linear(2, 2)))
+    same(lambda T: T.nn.utils.spectral_norm(T.nn.Linear(2, 2), name="foo"))
+
+
+@pytest.mark.parametrize("name,make,shape", SN_MODULES, ids=[c[0] for c in SN_MODULES])
+def test_parametrized_spectral_norm(name, make, shape):
+    def f(T):
+        m = _load(T, make(T), 1)
+        T.nn.utils.parametrizations.spectral_norm(m)
+        p = m.parametrizations.weight[0]
+        before = (type(m).__name__, list(m.state_dict()), p._u.shape, p._v.shape, p.dim, p.eps)
+        p._u.copy_(T.tensor(data(*p._u.shape, seed=3)))
+        p._v.copy_(T.tensor(data(*p._v.shape, seed=4)))
+        x = T.tensor(data(*shape, seed=5), requires_grad=True)
+        w = m.weight
+        y = m(x)
+        gx, gw = T.autograd.grad(y.sum(), [x, m.parametrizations.weight.original])
+        m.eval()
+        w_eval = m.weight
+        return before, w, y, gx, gw, p._u, p._v, w_eval, [type(n[0]).__name__ for n in w.grad_fn.next_functions]
+    same(f, rtol=1e-5, atol=1e-5)
+
+
+def test_parametrized_spectral_norm_vector_and_errors():
+    def vec(T):
+        b = _load(T, T.nn.BatchNorm1d(3), 2)
+        T.nn.utils.parametrizations.spectral_norm(b)
+        return b.weight, list(b.state_dict())
+    same(vec)
+    same_message(lambda T: T.nn.utils.parametrizations.spectral_norm(T.nn.Linear(4, 3), n_power_iterations=0))
+    same_message(lambda T: T.nn.utils.parametrizations.spectral_norm(T.nn.Linear(4, 3), dim=3))
+    same_message(lambda T: T.nn.utils.parametrizations.spectral_norm(T.nn.Linear(4, 3), name="foo"))
+    same(lambda T: T.nn.utils.parametrizations.spectral_norm(T.nn.Linear(4, 3), dim=2))
+
+
+# ---- orthogonal ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("omap", [None, "matrix_exp", "cayley", "householder"])
+def test_orthogonal_square(omap):
+    def f(T):
+        m = _load(T, T.nn.Linear(4, 4), 1)
+        T.nn.utils.parametrizations.orthogonal(m, orthogonal_map=omap)
+        p = m.parametrizations.weight[0]
+        w = m.weight
+        x = T.tensor(data(3, 4, seed=2))
+        y = m(x)
+        g = T.autograd.grad(y.pow(2).sum(), m.parametrizations.weight.original)
+        m.weight = T.tensor(data(4, 4, seed=7))
+        return (list(m.state_dict()), str(p.orthogonal_map), p.base, m.parametrizations.weight.original, w,
+                y, g, m.weight)
+    same(f, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("omap", ["matrix_exp", "cayley", "householder"])
+def test_orthogonal_no_trivialization(omap):
+    def f(T):
+        m = _load(T, T.nn.Linear(3, 5), 1)
+        T.nn.utils.parametrizations.orthogonal(m, orthogonal_map=omap, use_trivialization=False)
+        w = m.weight
+        g = T.autograd.grad(w.sin().sum(), m.parametrizations.weight.original)
+        return list(m.state_dict()), w, g, T.allclose(w.T @ w, T.eye(3), atol=1e-5)
+    same(f, rtol=1e-4, atol=1e-5)
+
+
+def test_orthogonal_assign_householder_no_trivialization():
+    def f(T):
+        m = _load(T, T.nn.Linear(3, 5), 1)
+        T.nn.utils.parametrizations.orthogonal(m, orthogonal_map="householder", use_trivialization=False)
+        q, _ = T.linalg.qr(T.tensor(data(5, 3, seed=9)))
+        m.weight = q
+        return m.weight, T.allclose(m.weight.T @ m.weight, T.eye(3), atol=1e-5)
+    same(f, rtol=1e-4, atol=1e-5)
+
+
+def test_orthogonal_rectangular_is_orthogonal():
+    """A non-square weight is completed with random columns (different draws): check the properties."""
+    def f(T):
+        out = []
+        for shape in [(3, 5), (5, 3)]:
+            m = _load(T, T.nn.Linear(shape[1], shape[0]), 1)
+            T.nn.utils.parametrizations.orthogonal(m)
+            w = m.weight
+            gram = w @ w.T if shape[0] < shape[1] else w.T @ w
+            out.append((tuple(w.shape), tuple(m.parametrizations.weight[0].base.shape),
+                        T.allclose(gram, T.eye(min(shape)), atol=1e-5), type(w.grad_fn).__name__))
+        return out
+    same(f)
+
+
+def test_orthogonal_errors():
+    P = lambda T: T.nn.utils.parametrizations  # noqa: E731
+    same_message(lambda T: P(T).orthogonal(T.nn.Linear(4, 4), orthogonal_map="foo"))
+    same_message(lambda T: P(T).orthogonal(T.nn.Linear(4, 4), "bias"))
+    same_message(lambda T: P(T).orthogonal(T.nn.Linear(4, 4), "foo"))
+
+    def wrong_shape(T):
+        m = P(T).orthogonal(T.nn.Linear(4, 4))
+        m.weight = T.ones(3, 3)
+    same_message(wrong_shape)
+
+    def assign_cayley(T):
+        m = P(T).orthogonal(T.nn.Linear(4, 4), orthogonal_map="cayley", use_trivialization=False)
+        m.weight = T.eye(4)
+    same_message(assign_cayley)
