@@ -167,3 +167,191 @@ def test_from_file_errors(tmp_path, case):
                 "missing": lambda: T.from_file(str(tmp_path / "nope.bin"), size=2)}[case]()
     same(f)
     same_message(f)
+
+
+# ---- torch-namespace spellings of nn ops -------------------------------------------------------------
+
+def _with_grads(T, fn, *arrays):
+    """``fn(*tensors)`` on leaf tensors made from ``arrays`` (float ones require grad), and the gradients of
+    the sum of its floating outputs."""
+    ts = [T.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out = fn(*ts)
+    outs = out if isinstance(out, tuple) else (out,)
+    loss = sum(o.sum() for o in outs if o.is_floating_point() and o.requires_grad)
+    if not isinstance(loss, int):
+        loss.backward()
+    return out, [t.grad for t in ts if t.requires_grad]
+
+
+X, Y = data(3, 4), data(3, 4, seed=1)
+SIGN = np.sign(data(3, seed=2)).astype(np.float32)
+
+NN_CASES = {
+    "celu": (lambda T, x: T.celu(x, 1.5), X),
+    "celu_default": (lambda T, x: T.celu(x), X),
+    "prelu": (lambda T, x, w: T.prelu(x, w), data(2, 3, 4), np.array([0.2, -0.1, 0.5], np.float32)),
+    "prelu_method": (lambda T, x, w: x.prelu(w), data(2, 3), np.array([0.25], np.float32)),
+    "hardshrink": (lambda T, x: T.hardshrink(x, 0.7), X),
+    "hardshrink_method": (lambda T, x: x.hardshrink(), X),
+    "threshold": (lambda T, x: T.threshold(x, 0.1, 20.0), X),
+    "pixel_shuffle": (lambda T, x: T.pixel_shuffle(x, 2), data(1, 8, 2, 3)),
+    "pixel_unshuffle": (lambda T, x: T.pixel_unshuffle(x, 2), data(1, 2, 4, 6)),
+    "kl_div": (lambda T, x, y: [T.kl_div(x, y.abs()), T.kl_div(x, y.abs(), 1), T.kl_div(x, y, 2, log_target=True)],
+               X, Y),
+    "margin_ranking": (lambda T, a, b, s: [T.margin_ranking_loss(a, b, s), T.margin_ranking_loss(a, b, s, 0.2, 1),
+                                           T.margin_ranking_loss(a, b, s, 0.1, 2)],
+                       data(3), data(3, seed=1), SIGN),
+    "hinge": (lambda T, x, s: [T.hinge_embedding_loss(x, s), T.hinge_embedding_loss(x, s, 0.5, 1),
+                               T.hinge_embedding_loss(x, s, 2.0, 2)], X, np.sign(Y)),
+    "cosine": (lambda T, a, b, s: [T.cosine_embedding_loss(a, b, s), T.cosine_embedding_loss(a, b, s, 0.1, 1)],
+               X, Y, SIGN),
+    "triplet": (lambda T, a, p, n: [T.triplet_margin_loss(a, p, n), T.triplet_margin_loss(a, p, n, 0.5, 1.0, 1e-6,
+                                                                                         True, 1)],
+                X, Y, data(3, 4, seed=3)),
+    "poisson_nll": (lambda T, x, y: [T.poisson_nll_loss(x, y.abs(), True, False, 1e-8, 1),
+                                     T.poisson_nll_loss(x.abs(), y.abs(), False, True, 1e-8, 0)], X, Y),
+    "instance_norm": (lambda T, x, w, b: T.instance_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
+                      data(2, 3, 5), data(3, seed=1), data(3, seed=2)),
+    "rms_norm": (lambda T, x, w: [T.rms_norm(x, [4]), T.rms_norm(x, (4,), w, 1e-3)], X, data(4, seed=5)),
+    "bilinear": (lambda T, a, b, w, c: T.bilinear(a, b, w, c), data(2, 3), data(2, 4, seed=1), data(5, 3, 4, seed=2),
+                 data(5, seed=3)),
+    "adaptive_max_pool1d": (lambda T, x: T.adaptive_max_pool1d(x, 3), data(2, 3, 7)),
+    "max_pool1d_with_indices": (lambda T, x: [T.max_pool1d_with_indices(x, 2), T.max_pool1d_with_indices(x, 3, 2, 1),
+                                              T.max_pool1d_with_indices(x, 2, 1, 0, 2, True)], data(2, 3, 7)),
+    "feature_dropout_eval": (lambda T, x: [T.feature_dropout(x, 0.5, False), T.feature_dropout(x, 1.0, True)],
+                             data(2, 3, 4)),
+    "native_dropout_eval": (lambda T, x: [T.native_dropout(x, 0.5, False), T.native_dropout(x, 0.0, True),
+                                          T.native_dropout(x, 1.0, True)], X),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NN_CASES))
+def test_nn_namespace(case):
+    fn, *arrays = NN_CASES[case]
+    same(lambda T: _with_grads(T, lambda *ts: fn(T, *ts), *arrays), atol=1e-5)
+
+
+def test_channel_shuffle():
+    same(lambda T: [T.native_channel_shuffle(T.tensor(data(1, 4, 2, 2)), 2),
+                    T.native_channel_shuffle(T.tensor(data(2, 6, 3)), 3)])
+
+
+def test_conv_tbc():
+    # values and gradients; torchlike.nn.functional.conv_tbc records PermuteBackward0 where PyTorch has one
+    # ConvTbcBackward0 node (nn's implementation, reported to its owner)
+    same(lambda T: _with_grads(T, lambda x, w, b: T.conv_tbc(x, w, b, 1), data(5, 2, 3), data(3, 3, 4, seed=1),
+                               data(4, seed=2)), atol=1e-5, check_grad_fn=False)
+
+
+def test_ctc_loss():
+    lp = np.log(np.random.default_rng(0).dirichlet(np.ones(5), size=(8, 2))).astype(np.float32)
+
+    def f(T):
+        x = T.tensor(lp, requires_grad=True)
+        tg = T.tensor([[1, 2, 2], [3, 1, 4]])
+        r = [T.ctc_loss(x, tg, [8, 6], [3, 2]), T.ctc_loss(x, tg, T.tensor([8, 7]), T.tensor([3, 1]), 0, 1),
+             T.ctc_loss(x, tg, [8, 6], [3, 2], 0, 2, True)]
+        sum(t.sum() for t in r).backward()
+        return r, x.grad
+    same(f, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_embedding_bag(mode):
+    w = data(10, 3)
+
+    def f(T):
+        e = T.tensor(w, requires_grad=True)
+        i, o = T.tensor([1, 2, 4, 5, 4, 3, 9]), T.tensor([0, 2, 2, 5])
+        r = [T.embedding_bag(e, i, o, False, mode),
+             T.embedding_bag(e, i, T.tensor([0, 2, 2, 7]), False, mode, False, None, True),
+             T.embedding_bag(e, i, o, False, mode, False, None, False, 4)]
+        if mode == 0:
+            r.append(T.embedding_bag(e, i, o, False, 0, False, T.tensor(data(7, seed=3))))
+        sum(b[0].sum() for b in r).backward()
+        return r, e.grad
+    same(f)
+
+
+def test_dropout_statistics():
+    """Random masks cannot be compared draw for draw: the shapes, dtypes, scaling and the kept share."""
+    def f(T):
+        T.manual_seed(0)
+        x = T.ones(200, 100)
+        out, mask = T.native_dropout(x, 0.25, True)
+        kept = mask.float().mean().item()
+        feat = T.feature_dropout(T.ones(50, 40, 3), 0.5, True)
+        per_channel = (feat == feat[:, :, :1]).all().item()
+        return [mask.dtype, out.dtype, abs(kept - 0.75) < 0.02, T.equal(out[mask], T.full_like(out[mask], 4 / 3)),
+                (out[~mask] == 0).all().item(), per_channel, sorted(set(feat.unique().tolist())),
+                T.native_dropout(x, 0.5, None)[1].dtype]
+    same(f)
+
+
+@pytest.mark.parametrize("case", ["celu_number", "celu_inplace", "threshold_missing", "poisson_defaults",
+                                  "feature_p", "native_p", "bag_offsets_none"])
+def test_nn_namespace_errors(case):
+    def f(T):
+        x = T.ones(2, 3)
+        return {"celu_number": lambda: T.celu(1.0), "celu_inplace": lambda: T.celu(x, 1.0, inplace=True),
+                "threshold_missing": lambda: T.threshold(x, 0.1),
+                "poisson_defaults": lambda: T.poisson_nll_loss(x, x),
+                "feature_p": lambda: T.feature_dropout(x, 1.5, True),
+                "native_p": lambda: T.native_dropout(x, 1.5, True),
+                "bag_offsets_none": lambda: T.embedding_bag(x, T.tensor([[0, 1]]), None)}[case]()
+    same(f)
+    if case in ("celu_number", "feature_p", "native_p", "bag_offsets_none"):
+        same_message(f)
+
+
+# ---- low-level recurrent ops ---------------------------------------------------------------------------
+
+RNN_MODES = [("lstm", "LSTM", {}), ("gru", "GRU", {}), ("rnn_tanh", "RNN", {}),
+             ("rnn_relu", "RNN", {"nonlinearity": "relu"})]
+
+
+@pytest.mark.parametrize("layers,bidirectional,batch_first,bias", [
+    (1, False, False, True), (2, True, False, True), (2, False, True, False), (1, True, True, True)])
+@pytest.mark.parametrize("name,cls,kw", RNN_MODES)
+def test_recurrent_ops(name, cls, kw, layers, bidirectional, batch_first, bias):
+    dirs = 2 if bidirectional else 1
+
+    def f(T):
+        T.manual_seed(0)
+        m = getattr(T.nn, cls)(3, 4, layers, bias=bias, bidirectional=bidirectional, **kw)
+        with T.no_grad():
+            for i, p in enumerate(m.parameters()):
+                p.copy_(T.tensor(data(*p.shape, seed=i, low=-0.5, high=0.5)))
+        x = T.tensor(data(2, 5, 3) if batch_first else data(5, 2, 3), requires_grad=True)
+        h = T.tensor(data(layers * dirs, 2, 4, seed=9))
+        hx = [h, T.tensor(data(layers * dirs, 2, 4, seed=10))] if name == "lstm" else h
+        params = [p for p in m._flat_weights]
+        out = getattr(T, name)(x, hx, params, bias, layers, 0.0, False, bidirectional, batch_first)
+        sum(o.sum() for o in out).backward()
+        return out, x.grad, [p.grad for p in params]
+    same(f, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,cls,kw", RNN_MODES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_recurrent_cells(name, cls, kw, bias):
+    def f(T):
+        gates = {"lstm": 4, "gru": 3}.get(name, 1)
+        w_ih = T.tensor(data(gates * 4, 3, seed=1, low=-0.5, high=0.5), requires_grad=True)
+        w_hh = T.tensor(data(gates * 4, 4, seed=2, low=-0.5, high=0.5), requires_grad=True)
+        b = [T.tensor(data(gates * 4, seed=s), requires_grad=True) for s in (3, 4)] if bias else []
+        x = T.tensor(data(2, 3), requires_grad=True)
+        h = T.tensor(data(2, 4, seed=5))
+        hx = (h, T.tensor(data(2, 4, seed=6))) if name == "lstm" else h
+        out = getattr(T, name + "_cell")(x, hx, w_ih, w_hh, *b)
+        outs = out if isinstance(out, tuple) else (out,)
+        sum(o.sum() for o in outs).backward()
+        return out, x.grad, w_ih.grad, w_hh.grad, [t.grad for t in b]
+    same(f, atol=1e-5)
+
+
+def test_recurrent_cell_errors():
+    def f(T):
+        return T.gru_cell(T.ones(2, 3), T.ones(3, 4), T.ones(12, 3), T.ones(12, 4))
+    same(f)
+    same_message(f)

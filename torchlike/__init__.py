@@ -181,6 +181,7 @@ from .serialization import load, save  # noqa: E402,F401
 from . import _ops_extra, fft, linalg, masked, signal, special  # noqa: E402,F401
 from . import distributions  # noqa: E402,F401  (torch.distributions)
 from . import _ops_native, ops  # noqa: E402,F401
+from . import _ops_nn_namespace  # noqa: E402,F401  (torch.celu, torch.kl_div, torch.lstm, ...)
 globals().update(_ops_native.PRIVATE_EXPORTS)
 for _name, _fn in _registry.FUNCTIONS.items():
     if not _name.startswith("_") and _name not in globals():
