@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import enum
 import io
+import mmap as _mmap
 import os
 import pickle
 import struct
@@ -38,17 +40,20 @@ import sys
 import types
 import uuid
 import zipfile
+import zlib
 
 import jax
 import numpy as np
 
 from . import _dtype as D
 from . import _views as V
+from ._creation import check_alloc
 from ._device import _jax_devices, as_device, device as _device_cls, device_of, to_jax
 from ._tensor import Size, Tensor
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
-           "DEFAULT_PROTOCOL"]
+           "DEFAULT_PROTOCOL", "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness",
+           "get_default_mmap_options", "set_default_mmap_options", "get_crc32_options", "set_crc32_options"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64
@@ -255,6 +260,67 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
 
 
 # =====================================================================================
+# options (PyTorch's module-level switches)
+# =====================================================================================
+
+class LoadEndianness(enum.Enum):
+    """Byte order assumed for a file without a ``byteorder`` record (None, the default: this machine's)."""
+    NATIVE = 1
+    LITTLE = 2
+    BIG = 3
+
+
+LoadEndianness.__module__ = "torch.serialization"
+
+_OPTIONS = {"endianness": None, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", None), "crc32": True}
+
+
+def get_default_load_endianness():
+    """The :class:`LoadEndianness` ``load`` assumes for files without a byteorder record (None: native)."""
+    return _OPTIONS["endianness"]
+
+
+def set_default_load_endianness(endianness):
+    if endianness is not None and not isinstance(endianness, LoadEndianness):
+        raise TypeError("Invalid argument type in function set_default_load_endianness")
+    _OPTIONS["endianness"] = endianness
+
+
+def get_crc32_options():
+    """Whether ``save`` computes the CRC-32 of each record (PyTorch's switch; zipfile always computes it)."""
+    return _OPTIONS["crc32"]
+
+
+def set_crc32_options(compute_crc32):
+    _OPTIONS["crc32"] = compute_crc32
+
+
+def get_default_mmap_options():
+    """The ``mmap`` flags of ``load(..., mmap=True)``: ``mmap.MAP_PRIVATE`` (default) or ``mmap.MAP_SHARED``."""
+    return _OPTIONS["mmap_flags"]
+
+
+class set_default_mmap_options:
+    """Set the ``mmap`` flags for ``load(..., mmap=True)``; as a context manager, restored on exit.
+
+    torchlike maps the file read-only either way: a write to a loaded tensor makes a new array (JAX arrays
+    are immutable), so ``MAP_SHARED`` never writes through to the file (docs/differences.md)."""
+
+    def __init__(self, flags):
+        if flags not in (_mmap.MAP_PRIVATE, _mmap.MAP_SHARED):
+            raise ValueError("Invalid argument in function set_default_mmap_options, expected mmap.MAP_PRIVATE "
+                             f"or mmap.MAP_SHARED, but got {flags}")
+        self.prev = _OPTIONS["mmap_flags"]
+        _OPTIONS["mmap_flags"] = flags
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        _OPTIONS["mmap_flags"] = self.prev
+
+
+# =====================================================================================
 # loading
 # =====================================================================================
 
@@ -282,8 +348,11 @@ _NEVER_BUILT = (type, D.dtype, _StorageType, types.ModuleType, types.FunctionTyp
 class LoadedStorage:
     """A storage read from a file, as ``map_location`` callables receive it: its bytes and device.
 
-    ``storage.cpu()``, ``storage.cuda(i)`` and ``storage.to(device)`` return the same bytes bound for
-    another device (the arrays are created once the tensor's dtype is known)."""
+    ``raw`` is a read-only uint8 numpy array starting on a 64-byte boundary (or a window of the mapped
+    file, for ``load(..., mmap=True)``): on a CPU, JAX adopts such a buffer without copying it, so a
+    loaded tensor's array *is* the bytes read from the file.  ``storage.cpu()``, ``storage.cuda(i)`` and
+    ``storage.to(device)`` return the same bytes bound for another device (the arrays are created once
+    the tensor's dtype is known)."""
 
     def __init__(self, raw, device, byteorder="little"):
         self.raw = raw
@@ -306,19 +375,21 @@ class LoadedStorage:
         return self._moved(device)
 
     def nbytes(self):
-        return len(self.raw)
+        return self.raw.nbytes
 
     def size(self):
-        return len(self.raw)
+        return self.raw.nbytes
 
     def _storage(self, dtype):
         """The :class:`_views.Storage` holding these bytes as ``dtype`` (one per dtype, shared by views)."""
         st = self._arrays.get(dtype)
         if st is None:
-            np_dtype = dtype.np.newbyteorder(">") if self.byteorder == "big" and dtype.itemsize > 1 else dtype.np
-            if len(self.raw) % dtype.itemsize:
-                raise RuntimeError(f"storage of {len(self.raw)} bytes cannot hold elements of {dtype}")
-            a = np.frombuffer(self.raw, dtype=np_dtype).astype(dtype.np, copy=False)   # no copy: device_put copies
+            if self.raw.nbytes % dtype.itemsize:
+                raise RuntimeError(f"storage of {self.raw.nbytes} bytes cannot hold elements of {dtype}")
+            a = self.raw.view(dtype.np)
+            if self.byteorder == "big" and dtype.itemsize > 1:
+                a = a.byteswap()
+            # an aligned host buffer becomes the CPU array itself (zero-copy); other devices copy it once
             st = self._arrays[dtype] = V.Storage(jax.device_put(a, to_jax(self.device)))
         return st
 
@@ -705,16 +776,112 @@ class _WeightsOnlyUnpickler(pickle._Unpickler):
     dispatch[pickle.BUILD[0]] = load_build
 
 
+_MAX_DEFLATE_RATIO = 1032      # deflate's largest expansion: a 258-byte match coded in 2 bits
+_CHUNK = 1 << 22              # compressed records inflate through a buffer of this size
+_MINIZ_CORRUPT = (". This is an internal miniz error. If you are seeing this error, there is a high likelihood "
+                  "that your checkpoint file is corrupted. This can happen if the checkpoint was not saved "
+                  "properly, was transferred incorrectly, or the file was modified after saving.")
+_MINIZ_SIZE = "unexpected decompressed size" + _MINIZ_CORRUPT
+
+
+def _aligned_empty(nbytes):
+    """A writable uint8 buffer of ``nbytes`` starting on a 64-byte boundary, which JAX adopts on a CPU."""
+    base = np.empty(nbytes + _ALIGNMENT, np.uint8)
+    start = (-base.ctypes.data) % _ALIGNMENT
+    return base[start:start + nbytes]
+
+
+def _data_start(zf, info):
+    """Offset in the archive's file of a record's first data byte (after its local header)."""
+    zf.fp.seek(info.header_offset)
+    header = zf.fp.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad magic number for file header")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    return info.header_offset + 30 + name_len + extra_len
+
+
+def _read_stored(fp, start, buf):
+    """Read ``len(buf)`` bytes at ``start`` of ``fp`` straight into ``buf``."""
+    fp.seek(start)
+    view, pos = memoryview(buf), 0
+    while pos < len(buf):
+        k = fp.readinto(view[pos:])
+        if not k:
+            raise EOFError("the record is truncated")
+        pos += k
+
+
+def _read_compressed(zf, info, buf, name):
+    """Inflate a record into ``buf`` a chunk at a time; it must fill ``buf`` exactly (zipfile checks its CRC)."""
+    view, pos = memoryview(buf), 0
+    with zf.open(info) as src:
+        while pos < len(buf):
+            chunk = src.read(min(_CHUNK, len(buf) - pos))
+            if not chunk:
+                raise RuntimeError(f"PytorchStreamReader failed reading file {name}: " + _MINIZ_SIZE)
+            view[pos:pos + len(chunk)] = chunk
+            pos += len(chunk)
+
+
+def _read_record(zf, info, name, file_size, mapped=None):
+    """A record's bytes as one aligned read-only numpy buffer (no intermediate ``bytes``).
+
+    The declared size is checked against the record's real extent before anything is allocated: a stored
+    record must lie inside the file, a deflated one cannot inflate by more than deflate's maximum ratio (a
+    zip bomb that lies about its size is refused unread), and a record that expands past its declared size
+    fails its CRC.  A stored record's CRC is checked unless it is 0 (PyTorch writes 0 under
+    ``set_crc32_options(False)``); with ``mapped`` (the file's mmap) a stored record is a window of it."""
+    nbytes = info.file_size
+    try:
+        if info.compress_type == zipfile.ZIP_STORED:
+            start = _data_start(zf, info)
+            if start + nbytes > file_size or info.compress_size != nbytes:
+                raise EOFError("the record is truncated")
+            if mapped is not None:
+                return np.frombuffer(mapped, np.uint8, nbytes, start)
+            check_alloc(nbytes)
+            buf = _aligned_empty(nbytes)
+            _read_stored(zf.fp, start, buf)
+            if info.CRC and zlib.crc32(buf) != info.CRC:
+                raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            if nbytes > info.compress_size * _MAX_DEFLATE_RATIO + _ALIGNMENT:
+                raise RuntimeError(f"PytorchStreamReader failed reading file {name}: " + _MINIZ_SIZE)
+            check_alloc(nbytes)
+            buf = _aligned_empty(nbytes)
+            _read_compressed(zf, info, buf, name)
+        else:
+            raise RuntimeError(f"PytorchStreamReader failed retrieving file meta-data for {name}: unsupported "
+                               "method" + _MINIZ_CORRUPT)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as e:
+        raise RuntimeError(f"PytorchStreamReader failed reading file {name}: {e}") from None
+    buf.flags.writeable = False
+    return buf
+
+
 class _Loader:
     """State of one ``load`` call: the zip, the storages read so far and where they go."""
 
-    def __init__(self, zf, prefix, map_location):
+    def __init__(self, zf, prefix, map_location, mmap=None):
         self.zf, self.prefix, self.map_location = zf, prefix, map_location
+        self.mmap = mmap                   # the whole file mapped (load(..., mmap=True)), or None
+        zf.fp.seek(0, io.SEEK_END)
+        self.file_size = zf.fp.tell()
         self.loaded = {}
-        self.byteorder = "little"
-        name = f"{prefix}/byteorder"
-        if name in zf.NameToInfo:
-            self.byteorder = zf.read(name).decode().strip()
+        info = zf.NameToInfo.get(f"{prefix}/byteorder")
+        if info is not None:
+            self.byteorder = _read_record(zf, info, "byteorder", self.file_size).tobytes().decode().strip()
+        else:        # a file without the record: the default load endianness says (None: this machine's)
+            self.byteorder = {LoadEndianness.LITTLE: "little", LoadEndianness.BIG: "big"}.get(
+                _OPTIONS["endianness"], sys.byteorder)
+
+    def pickle(self):
+        """The bytes of ``data.pkl``."""
+        info = self.zf.NameToInfo.get(f"{self.prefix}/data.pkl")
+        if info is None:
+            raise RuntimeError("PytorchStreamReader failed locating file data.pkl: file not found")
+        return _read_record(self.zf, info, "data.pkl", self.file_size).tobytes()
 
     def _device(self, location, loaded):
         ml = self.map_location
@@ -735,22 +902,14 @@ class _Loader:
         raise ValueError(f"map_location should be a callable, string, dict or torch.device, got {type(ml)}")
 
     def _record(self, name, nbytes):
-        """The bytes of record ``name``, which must hold exactly ``nbytes``: its declared size is checked before
-        anything is read or decompressed (a record that would expand past it, a zip bomb, is never inflated)."""
+        """The bytes of record ``name``, which must hold exactly ``nbytes`` (see :func:`_read_record`)."""
         info = self.zf.NameToInfo.get(f"{self.prefix}/{name}")
         if info is None:
             raise RuntimeError(f"PytorchStreamReader failed locating file {name}: file not found")
         if info.file_size != nbytes:
             raise RuntimeError(f"record size ({info.file_size} bytes) does not match expected size ({nbytes} bytes = "
                                f"{nbytes} elements * 1 bytes/element) for dtype Byte")
-        try:
-            with self.zf.open(info) as fp:
-                raw = fp.read(nbytes)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
-            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: {e}") from None
-        if len(raw) != nbytes:
-            raise RuntimeError(f"PytorchStreamReader failed reading file {name}: the record is truncated")
-        return raw
+        return _read_record(self.zf, info, name, self.file_size, self.mmap)
 
     def storage(self, pid):
         if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
@@ -803,7 +962,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
     ``weights_only`` (default True) restricts the pickle to tensors, containers and primitive types;
     ``map_location`` (str, device, dict of location strings, or ``fn(storage, location)``) picks where
-    storages go.  Tensors that shared a storage when saved share one here too.
+    storages go.  Tensors that shared a storage when saved share one here too.  Each storage is read
+    once, into the buffer its CPU tensor then uses (peak memory: about the file's size).  ``mmap=True``
+    (``f`` must be a path) maps the file instead: a tensor's pages are read when its values are.
     """
     if weights_only is None:
         weights_only = pickle_module is None and os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0") in (
@@ -813,9 +974,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     if map_location is not None and not isinstance(map_location, (str, _device_cls, dict)) and \
             not callable(map_location):
         raise TypeError(f"map_location should be a callable, string, dict or torch.device, got {type(map_location)}")
+    if mmap and not isinstance(f, (str, os.PathLike)):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     fp, owned = _open_for(f, "rb")
     try:
         with _read_zip(fp) as zf:
+            # mmap=True: stored records become windows of the mapped file, read only where touched
+            mapped = _mmap.mmap(fp.fileno(), 0, flags=_OPTIONS["mmap_flags"], prot=_mmap.PROT_READ) if mmap else None
             names = zf.namelist()
             if not names:
                 raise RuntimeError("PytorchStreamReader failed reading zip archive: the archive is empty")
@@ -823,13 +988,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             if f"{prefix}/version" not in zf.NameToInfo and f"{prefix}/.data/version" not in zf.NameToInfo:
                 raise RuntimeError('PytorchStreamReader: expected hasRecord("version") to be true, but got false '
                                    "(not a file written by torch.save)")
-            try:
-                data = zf.read(f"{prefix}/data.pkl")
-            except KeyError:
-                raise RuntimeError("PytorchStreamReader failed locating file data.pkl: file not found") from None
-            except (zipfile.BadZipFile, OSError, EOFError) as e:
-                raise RuntimeError(f"PytorchStreamReader failed reading file data.pkl: {e}") from None
-            loader = _Loader(zf, prefix, map_location)
+            loader = _Loader(zf, prefix, map_location, mapped)
+            data = loader.pickle()
             kw = {"encoding": pickle_load_args.get("encoding", "utf-8")}
             up = (_WeightsOnlyUnpickler if weights_only else _Unpickler)(io.BytesIO(data), loader, **kw)
             try:
