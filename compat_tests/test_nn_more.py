@@ -157,3 +157,86 @@ def test_orthogonal_errors():
         m = P(T).orthogonal(T.nn.Linear(4, 4), orthogonal_map="cayley", use_trivialization=False)
         m.weight = T.eye(4)
     same_message(assign_cayley)
+
+
+# ---- affine_grid / grid_sample ------------------------------------------------------------------
+
+def _grid(T, *shape, seed, scale=1.2):
+    """Sample points in about [-scale, scale] (some outside the image, exercising the padding)."""
+    return T.tensor(data(*shape, seed=seed) * scale / 2, requires_grad=True)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_2d(mode, padding_mode, align_corners):
+    def f(T):
+        x = T.tensor(data(2, 3, 5, 4, seed=1), requires_grad=True)
+        g = _grid(T, 2, 3, 6, 2, seed=2, scale=3.0)
+        y = T.nn.functional.grid_sample(x, g, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+        w = T.tensor(data(*y.shape, seed=3))
+        gx, gg = T.autograd.grad((y * w).sum(), [x, g])
+        return y, gx, gg
+    # bicubic's grid gradient sums 16 taps' weight derivatives (cancelling to ~0 where the taps are equal)
+    same(f, rtol=1e-4, atol=5e-5 if mode == "bicubic" else 1e-5)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_3d(mode, padding_mode):
+    def f(T):
+        x = T.tensor(data(1, 2, 3, 4, 5, seed=1), requires_grad=True)
+        g = _grid(T, 1, 2, 3, 2, 3, seed=2, scale=2.5)
+        y = T.nn.functional.grid_sample(x, g, mode=mode, padding_mode=padding_mode, align_corners=False)
+        gx, gg = T.autograd.grad(y.pow(2).sum(), [x, g])
+        return y, gx, gg
+    same(f, rtol=1e-4, atol=1e-5)
+
+
+def test_grid_sample_exact_points_and_dtypes():
+    """Pixel centres reproduce the input; float64 stays float64; torch.grid_sampler spelling."""
+    def f(T):
+        x = T.arange(12.0).reshape(1, 1, 3, 4)
+        theta = T.tensor([[[1.0, 0, 0], [0, 1, 0]]])
+        grid = T.nn.functional.affine_grid(theta, (1, 1, 3, 4), align_corners=False)
+        y = T.nn.functional.grid_sample(x, grid, align_corners=False)
+        xd = T.tensor(data(1, 2, 3, 3, seed=4)).double()
+        gd = T.tensor(data(1, 2, 2, 2, seed=5)).double()
+        return y, T.nn.functional.grid_sample(xd, gd, align_corners=True), T.grid_sampler(xd, gd, 1, 1, False), \
+            T.grid_sampler_2d(xd, gd, 0, 2, True)
+    same(f)
+
+
+@pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 1, 3), (1, 2, 3, 2, 4)])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid(size, align_corners):
+    def f(T):
+        theta = T.tensor(data(size[0], len(size) - 2, len(size) - 1, seed=6), requires_grad=True)
+        g = T.nn.functional.affine_grid(theta, size, align_corners=align_corners)
+        (gt,) = T.autograd.grad(g.sin().sum(), theta)
+        y = T.nn.functional.grid_sample(T.tensor(data(*size, seed=7)), g, align_corners=align_corners)
+        return g, gt, y, T.affine_grid_generator(theta, size, align_corners)
+    same(f, rtol=1e-5, atol=1e-5)
+
+
+def test_grid_sample_errors():
+    F = lambda T: T.nn.functional  # noqa: E731
+    x = lambda T: T.tensor(data(1, 2, 3, 3, seed=1))  # noqa: E731
+    g = lambda T, *s: T.tensor(data(*(s or (1, 2, 2, 2)), seed=2))  # noqa: E731
+    same_message(lambda T: F(T).grid_sample(x(T), g(T), mode="foo"))
+    same_message(lambda T: F(T).grid_sample(x(T), g(T), padding_mode="foo"))
+    same_message(lambda T: F(T).grid_sample(x(T), g(T, 2, 2, 2, 2), align_corners=False))
+    same_message(lambda T: F(T).grid_sample(x(T), g(T, 1, 2, 2, 3), align_corners=False))
+    same_message(lambda T: F(T).grid_sample(x(T), g(T, 1, 2, 2, 2, 2), align_corners=False))
+    same_message(lambda T: F(T).grid_sample(T.zeros(1, 2, 2, 2, 2), g(T, 1, 1, 2, 2, 3), mode="bicubic",
+                                            align_corners=False))
+    same_message(lambda T: F(T).grid_sample(x(T), g(T).double(), align_corners=False))
+    same_message(lambda T: F(T).grid_sample(x(T).long(), g(T).long(), align_corners=False))
+    same_message(lambda T: F(T).grid_sample(T.zeros(1, 2, 0, 3), g(T), align_corners=False))
+    th = lambda T, *s: T.tensor(data(*s, seed=3))  # noqa: E731
+    same_message(lambda T: F(T).affine_grid(th(T, 1, 2, 3).long(), (1, 1, 2, 2), align_corners=False))
+    same_message(lambda T: F(T).affine_grid(th(T, 1, 3, 3), (1, 1, 2, 2), align_corners=False))
+    same_message(lambda T: F(T).affine_grid(th(T, 1, 2, 3), (1, 1, 2, 2, 2), align_corners=False))
+    same_message(lambda T: F(T).affine_grid(th(T, 1, 2, 3), (1, 1, 2), align_corners=False))
+    same_message(lambda T: F(T).affine_grid(th(T, 1, 2, 3), (1, 1, 0, 2), align_corners=False))
+    same(lambda T: F(T).affine_grid(th(T, 2, 2, 3), (1, 1, 2, 2), align_corners=False))

@@ -1578,7 +1578,9 @@ def _install():
                  "conv_transpose3d": conv_transpose3d, "pdist": pdist, "channel_shuffle": channel_shuffle,
                  "rrelu": rrelu, "rrelu_": rrelu_,
                  "alpha_dropout": lambda input, p, train: alpha_dropout(input, p, train),
-                 "feature_alpha_dropout": lambda input, p, train: feature_alpha_dropout(input, p, train)}
+                 "feature_alpha_dropout": lambda input, p, train: feature_alpha_dropout(input, p, train),
+                 "grid_sampler": grid_sampler, "grid_sampler_2d": grid_sampler, "grid_sampler_3d": grid_sampler,
+                 "affine_grid_generator": affine_grid_generator}
     for name, fn in functions.items():
         if fn is not None and not hasattr(_t, name):
             setattr(_t, name, fn)
@@ -1627,3 +1629,4 @@ from ._functional_more import (adaptive_max_pool1d_with_indices, adaptive_max_po
                                fractional_max_pool3d_with_indices, gumbel_softmax, lp_pool1d, lp_pool2d, lp_pool3d,
                                max_pool1d_with_indices, max_pool3d_with_indices, native_channel_shuffle, selu_,
                                threshold_)
+from ._grid import affine_grid, affine_grid_generator, grid_sample, grid_sampler  # noqa: E402,F401
