@@ -134,12 +134,13 @@ def as_device(dev):
 @functools.lru_cache(maxsize=None)
 def _jax_devices(kind):
     try:
+        # this process's devices: under torch.distributed JAX also lists the other processes'
         if kind == "cpu":
-            return tuple(jax.devices("cpu"))
+            return tuple(jax.local_devices(backend="cpu"))
         if kind == "cuda":
-            return tuple(jax.devices("gpu"))
+            return tuple(jax.local_devices(backend="gpu"))
         if kind == "xla":
-            return tuple(jax.devices("tpu"))
+            return tuple(jax.local_devices(backend="tpu"))
         return ()
     except RuntimeError:
         return ()

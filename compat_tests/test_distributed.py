@@ -1,0 +1,93 @@
+"""torch.distributed on JAX's multi-process runtime: 2-process runs on localhost, compared with
+PyTorch's gloo runs of the same scripts (``distributed_scripts/``), plus the errors PyTorch gives.
+
+Each multi-process run is a pair of launches (torchrun for PyTorch, ``torchlike.distributed.run``
+for torchlike) with a free port and a timeout, so a hang fails the test instead of the suite.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from torchlike.distributed.run import free_port, main as run_main
+
+SCRIPTS = Path(__file__).parent / "distributed_scripts"
+ROOT = Path(__file__).parent.parent
+
+
+def launch(launcher, script, out_dir, *args, nproc=2, timeout=120, extra=()):
+    """Run ``script out_dir args`` on ``nproc`` local ranks with ``launcher`` ('torch': torchrun in a
+    subprocess; 'torchlike': ``torchlike.distributed.run.main`` in this process, which has torchlike
+    imported already).  Returns (exit status, output of the ranks)."""
+    argv = ["--nproc-per-node", str(nproc), "--master-port", str(free_port()), *extra,
+            str(SCRIPTS / script), str(out_dir), *map(str, args)]
+    env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
+    if launcher == "torch":
+        proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", *argv], capture_output=True,
+                              text=True, timeout=timeout, cwd=ROOT, env=env)
+        return proc.returncode, proc.stdout + proc.stderr
+    log = Path(out_dir) / "log.txt"
+    with open(log, "w") as f, _environ(env):
+        code = run_main(argv, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
+    return code, log.read_text()
+
+
+class _environ:
+    def __init__(self, env):
+        self.env = env
+
+    def __enter__(self):
+        self.saved = dict(os.environ)
+        os.environ.update(self.env)
+
+    def __exit__(self, *exc):
+        os.environ.clear()
+        os.environ.update(self.saved)
+
+
+def results(out_dir, nproc=2):
+    return [pickle.loads((Path(out_dir) / f"rank{r}.pkl").read_bytes()) for r in range(nproc)]
+
+
+def assert_same(a, b, path=""):
+    """Structure, dtypes and values (float32 tolerance) of two result trees."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), path
+        assert (a.dtype, a.shape) == (b.dtype, b.shape), path
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6, err_msg=path)
+    elif isinstance(a, dict):
+        assert sorted(a) == sorted(b), path
+        for k in a:
+            assert_same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def run_both(tmp_path, script, *args, nproc=2):
+    outs = []
+    for launcher in ("torch", "torchlike"):
+        out = tmp_path / launcher
+        out.mkdir()
+        code, log = launch(launcher, script, out, *args, nproc=nproc)
+        assert code == 0, f"{launcher} run failed:\n{log[-4000:]}"
+        outs.append((results(out, nproc), log))
+    return outs
+
+
+def test_collectives_match_gloo(tmp_path):
+    """Every collective, ReduceOp, dtype, async handle, p2p, object collective, subgroup and argument
+    error on 2 ranks gives what PyTorch's gloo gives."""
+    (theirs, _), (ours, _) = run_both(tmp_path, "collectives.py")
+    assert ours[0]["world"] == 2 and ours[1]["rank"] == 1
+    for r in range(2):
+        assert_same(theirs[r], ours[r], f"rank{r}")

@@ -1,0 +1,16 @@
+"""``torch.distributed`` over JAX's multi-process runtime (``jax.distributed``, CPU collectives over gloo).
+
+One process per rank, as in PyTorch: ``init_process_group`` joins JAX's coordination service
+(rank 0 serves it on MASTER_PORT); tensor collectives are XLA programs over a mesh of one device
+per rank (``_runtime``); objects and point-to-point messages go through the service's key-value
+store.  ``python -m torchlike.distributed.run`` is torchrun.
+"""
+from .distributed_c10d import (  # noqa: F401
+    Backend, DistBackendError, DistError, DistNetworkError, DistStoreError, GroupMember, P2POp, ProcessGroup,
+    ReduceOp, Work, all_gather, all_gather_into_tensor, all_gather_object, all_reduce, all_to_all,
+    all_to_all_single, barrier, batch_isend_irecv, broadcast, broadcast_object_list, destroy_process_group,
+    gather, gather_object, get_backend, get_default_backend_for_device, get_global_rank, get_group_rank,
+    get_process_group_ranks, get_rank, get_world_size, group, init_process_group, irecv, is_available,
+    is_backend_available, is_gloo_available, is_initialized, is_mpi_available, is_nccl_available,
+    is_torchelastic_launched, is_ucc_available, isend, monitored_barrier, new_group, recv, reduce, reduce_op,
+    reduce_scatter, reduce_scatter_tensor, scatter, scatter_object_list, send)

@@ -1,0 +1,819 @@
+"""``torch.distributed``'s process groups and collectives over JAX's multi-process runtime (``_runtime``).
+
+Contract, as PyTorch's: every rank of a group calls the same collectives in the same order;
+tensor collectives write their results into the given tensors in place (no autograd record, the
+version counter moves); ``src``/``dst`` are global ranks (``group_src``/``group_dst`` ranks within
+the group); ``async_op=True`` returns a :class:`Work` (the result is already in place).
+"""
+from __future__ import annotations
+
+import datetime
+import enum
+import os
+import time
+from urllib.parse import urlparse
+
+import numpy as np
+
+from . import _runtime
+from ._runtime import DistBackendError, DistError, DistNetworkError, DistStoreError  # noqa: F401
+
+
+class Backend(str):
+    """A backend name (``Backend('GLOO') == 'gloo'``); gloo, nccl, mpi and ucc all run on JAX's runtime."""
+    UNDEFINED = "undefined"
+    GLOO = "gloo"
+    NCCL = "nccl"
+    UCC = "ucc"
+    MPI = "mpi"
+    backend_list = [UNDEFINED, GLOO, NCCL, UCC, MPI]
+
+    def __new__(cls, name):
+        if not isinstance(name, str):
+            raise ValueError(f"Backend constructor parameter must be string-ish, but got: {type(name)}")
+        value = name.lower()
+        if value not in cls.backend_list and ":" not in value:
+            raise AssertionError(f"Unknown backend type {value}")
+        return super().__new__(cls, value)
+
+
+class ReduceOp:
+    """``ReduceOp.SUM`` ... ``ReduceOp.BXOR`` (members of ``ReduceOp.RedOpType``)."""
+
+    class RedOpType(enum.IntEnum):
+        SUM = 0
+        AVG = 1
+        PRODUCT = 2
+        MIN = 3
+        MAX = 4
+        BAND = 5
+        BOR = 6
+        BXOR = 7
+        PREMUL_SUM = 8
+
+        def __str__(self):
+            return f"RedOpType.{self.name}"
+
+    SUM, AVG, PRODUCT, MIN, MAX = RedOpType.SUM, RedOpType.AVG, RedOpType.PRODUCT, RedOpType.MIN, RedOpType.MAX
+    BAND, BOR, BXOR, PREMUL_SUM = RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR, RedOpType.PREMUL_SUM
+
+
+class reduce_op:  # noqa: N801 - PyTorch's deprecated spelling
+    SUM, PRODUCT, MIN, MAX = ReduceOp.SUM, ReduceOp.PRODUCT, ReduceOp.MIN, ReduceOp.MAX
+
+
+class ProcessGroup:
+    """A set of global ranks; ``rank()``/``size()`` within it."""
+
+    def __init__(self, ranks, gid, backend, timeout_s):
+        self.ranks = tuple(ranks)
+        self.gid = gid
+        self._backend = backend
+        self.timeout_s = timeout_s
+        self._seq = 0
+
+    def rank(self):
+        return self.ranks.index(_runtime.STATE.rank) if _runtime.STATE.rank in self.ranks else -1
+
+    def size(self):
+        return len(self.ranks)
+
+    def name(self):
+        return str(self.gid)
+
+    def _next(self):
+        self._seq += 1
+        return f"tl/{self.gid}/{self._seq}"
+
+    def __repr__(self):
+        return f"<torch.distributed.ProcessGroup ranks={list(self.ranks)}>"
+
+
+class GroupMember:
+    WORLD = None
+    NON_GROUP_MEMBER = -100
+
+
+class group:  # noqa: N801 - PyTorch's spelling: ``dist.group.WORLD``
+    WORLD = None
+
+
+_group_namespace = group
+
+
+class _World:
+    default_pg = None
+    backend = None
+    groups = 0
+    p2p_seq = {}
+
+
+_W = _World()
+
+
+class Work:
+    """What ``async_op=True`` returns: the operation already finished when it was issued (JAX
+    dispatches it; the tensors hold its result), so ``wait()`` only runs a deferred receive."""
+
+    def __init__(self, result=None, pending=None):
+        self._result = result
+        self._pending = pending
+
+    def wait(self, timeout=None):
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending()
+        return True
+
+    def is_completed(self):
+        return self._pending is None
+
+    def is_success(self):
+        return self._pending is None
+
+    def result(self):
+        self.wait()
+        return list(self._result or [])
+
+    def exception(self):
+        return None
+
+    def get_future(self):
+        from concurrent.futures import Future
+        fut = Future()
+        self.wait()
+        fut.set_result(list(self._result or []))
+        fut.value = fut.result
+        return fut
+
+    def source_rank(self):
+        return self._source if hasattr(self, "_source") else -1
+
+
+# --------------------------------------------------------------------------- state queries
+
+def is_available():
+    return True
+
+
+def is_initialized():
+    return _W.default_pg is not None
+
+
+def is_gloo_available():
+    return True
+
+
+def is_nccl_available():
+    return False
+
+
+def is_mpi_available():
+    return False
+
+
+def is_ucc_available():
+    return False
+
+
+def is_torchelastic_launched():
+    return os.environ.get("TORCHELASTIC_RUN_ID") is not None
+
+
+def is_backend_available(backend):
+    return backend.lower() in ("gloo", "nccl", "mpi", "ucc")
+
+
+def _pg(group):
+    if _W.default_pg is None:
+        raise ValueError("Default process group has not been initialized, please make sure to call "
+                         "init_process_group.")
+    if group is None:
+        return _W.default_pg
+    if group == GroupMember.NON_GROUP_MEMBER:
+        raise ValueError("Invalid process group specified")
+    return group
+
+
+def get_rank(group=None):
+    pg = _pg(group)
+    if pg is not _W.default_pg and _runtime.STATE.rank not in pg.ranks:
+        return -1
+    return pg.rank()
+
+
+def get_world_size(group=None):
+    pg = _pg(group)
+    if pg is not _W.default_pg and _runtime.STATE.rank not in pg.ranks:
+        return -1
+    return pg.size()
+
+
+def get_backend(group=None):
+    return Backend(_pg(group)._backend)
+
+
+def get_process_group_ranks(group):
+    return list(_pg(group).ranks)
+
+
+def get_global_rank(group, group_rank):
+    pg = _pg(group)
+    if not 0 <= group_rank < len(pg.ranks):
+        raise ValueError(f"Group rank {group_rank} is not part of group {pg}")
+    return pg.ranks[group_rank]
+
+
+def get_group_rank(group, global_rank):
+    pg = _pg(group)
+    if global_rank not in pg.ranks:
+        raise ValueError(f"Global rank {global_rank} is not part of group {pg}")
+    return pg.ranks.index(global_rank)
+
+
+def get_default_backend_for_device(device):
+    return "gloo"
+
+
+# --------------------------------------------------------------------------- rendezvous
+
+def _env(name, method):
+    value = os.environ.get(name)
+    if value is None:
+        raise ValueError(f"Error initializing torch.distributed using {method} rendezvous: environment "
+                         f"variable {name} expected, but not set")
+    return value
+
+
+def _seconds(timeout):
+    if timeout is None:
+        return 1800.0
+    if isinstance(timeout, datetime.timedelta):
+        return timeout.total_seconds()
+    raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {type(timeout)}")
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
+                       group_name="", pg_options=None, device_id=None):
+    """Join the default process group: ``env://`` (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, as
+    torchrun sets them; ``rank``/``world_size`` arguments win) or ``tcp://host:port`` with
+    ``rank`` and ``world_size``.  Rank 0 listens on the port (JAX's coordination service)."""
+    if _W.default_pg is not None:
+        raise ValueError("trying to initialize the default process group twice!")
+    name = Backend(backend if backend is not None else "gloo")
+    timeout_s = _seconds(timeout)
+    if store is not None:
+        raise NotImplementedError("init_process_group(store=...): torchlike rendezvous through JAX's "
+                                  "coordination service; pass init_method or set MASTER_ADDR/MASTER_PORT")
+    method = init_method if init_method is not None else "env://"
+    url = urlparse(method)
+    if url.scheme == "env":
+        if rank == -1:
+            rank = int(_env("RANK", "env://"))
+        if world_size == -1:
+            world_size = int(_env("WORLD_SIZE", "env://"))
+        addr = _env("MASTER_ADDR", "env://")
+        port = int(_env("MASTER_PORT", "env://"))
+    elif url.scheme == "tcp":
+        if rank == -1:
+            raise ValueError("Error initializing torch.distributed using tcp:// rendezvous: rank parameter "
+                             "missing")
+        if world_size == -1:
+            raise ValueError("Error initializing torch.distributed using tcp:// rendezvous: world size "
+                             "parameter missing")
+        if url.port is None:
+            raise ValueError("Error initializing torch.distributed using tcp:// rendezvous: port number "
+                             "missing")
+        addr, port = url.hostname, url.port
+    else:
+        raise RuntimeError(f"No rendezvous handler for {url.scheme}://")
+    if not 0 <= rank < world_size:
+        raise ValueError(f"Invalid rank {rank}, world size {world_size}: a rank must be in [0, world_size)")
+    _runtime.start(addr, port, rank, world_size, timeout_s)
+    _W.backend = str(name)
+    _W.groups = 0
+    _W.p2p_seq = {}
+    _W.default_pg = ProcessGroup(range(world_size), 0, str(name), timeout_s)
+    GroupMember.WORLD = _group_namespace.WORLD = _W.default_pg
+
+
+def destroy_process_group(group=None):
+    if _W.default_pg is None:
+        raise AssertionError("Process group cannot be None")
+    if group is not None and group is not _W.default_pg:
+        return
+    _W.default_pg = None
+    GroupMember.WORLD = _group_namespace.WORLD = None
+    _runtime.stop()
+
+
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
+              group_desc=None, device_id=None):
+    """A group of the given global ranks; every rank calls it (non-members get NON_GROUP_MEMBER)."""
+    world = _pg(None)
+    _W.groups += 1
+    members = sorted(set(world.ranks if ranks is None else ranks))
+    for r in members:
+        if not 0 <= r < world.size():
+            raise ValueError(f"The new group's rank should be within the world_size set by "
+                             f"init_process_group, got rank {r} for world size {world.size()}")
+    if _runtime.STATE.rank not in members:
+        return GroupMember.NON_GROUP_MEMBER
+    return ProcessGroup(members, _W.groups, backend or world._backend,
+                        world.timeout_s if timeout is None else _seconds(timeout))
+
+
+# --------------------------------------------------------------------------- argument checks
+
+def _check_tensor(t, name):
+    from .. import Tensor
+    if not isinstance(t, Tensor):
+        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type torch.Tensor\n"
+                        f"             but got {type(t)} instead.")
+
+
+def _check_list(ts, name):
+    from .. import Tensor
+    if not isinstance(ts, (list, tuple)) or not all(isinstance(t, Tensor) for t in ts):
+        raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type "
+                        f"List[torch.Tensor]\n             but got {type(ts)} instead.")
+
+
+def _op_name(op):
+    if not isinstance(op, ReduceOp.RedOpType):
+        raise TypeError(f"all_reduce(): op must be a torch.distributed.ReduceOp, got {op!r}")
+    if op == ReduceOp.PREMUL_SUM:
+        raise RuntimeError("ReduceOp.PREMUL_SUM is not supported by the gloo backend")
+    return op.name
+
+
+def _check_op_dtype(op, t):
+    if op in ("BAND", "BOR", "BXOR") and (t.dtype.is_floating_point or t.dtype.is_complex):
+        raise RuntimeError(f"Cannot use ReduceOp.{op} with non-integral dtype")
+
+
+def _member(pg):
+    return _runtime.STATE.rank in pg.ranks
+
+
+def _group_rank(pg, rank, group_rank, what, kind):
+    """The group index of the ``src``/``dst`` a collective names (global ``rank`` or ``group_rank``)."""
+    if rank is not None and group_rank is not None:
+        raise ValueError(f"Can not specify both {what} and group_{what}")
+    if group_rank is not None:
+        if not 0 <= group_rank < pg.size():
+            raise ValueError(f"Group {what} {group_rank} is not part of group of size {pg.size()}")
+        return group_rank
+    rank = 0 if rank is None else rank
+    if rank not in pg.ranks:
+        if pg is _W.default_pg:
+            raise RuntimeError(f"ProcessGroupGloo::{kind}: invalid root rank: {rank}")
+        raise ValueError(f"Global rank {rank} is not part of group {pg}")
+    return pg.ranks.index(rank)
+
+
+# --------------------------------------------------------------------------- metadata agreement
+
+_DTYPE_CODES = {}
+
+
+def _signature(t):
+    """An int64 vector naming a tensor's dtype and shape, gathered before a collective so that
+    mismatched ranks fail with a message instead of a garbled or hung transfer."""
+    code = _DTYPE_CODES.setdefault(str(t.dtype), len(_DTYPE_CODES) + 1)
+    dims = list(t.shape)[:8] + [-1] * (8 - min(len(t.shape), 8))
+    return np.array([code, len(t.shape)] + dims, dtype=np.int64)
+
+
+def _describe(sig):
+    name = next((k for k, v in _DTYPE_CODES.items() if v == sig[0]), f"dtype#{sig[0]}")
+    return f"{tuple(int(d) for d in sig[2:2 + int(sig[1])])} {name}"
+
+
+def _agree(pg, kind, t):
+    if os.environ.get("TORCHLIKE_DIST_CHECK", "1") == "0":
+        return
+    sig = _signature(t)
+    sigs = np.asarray(_runtime.collective("all_gather", pg.ranks, None, sig))
+    if (sigs != sigs[0]).any():
+        parts = ", ".join(f"rank {pg.ranks[i]}: {_describe(s)}" for i, s in enumerate(sigs))
+        raise RuntimeError(f"{kind}: the tensors differ across ranks ({parts}); every rank must pass "
+                           f"tensors of one shape and dtype")
+
+
+def _run(pg, kind, arg, t):
+    from .. import from_jax
+    return from_jax(_runtime.collective(kind, pg.ranks, arg, t.jax()))
+
+
+def _write(dst, value):
+    from ..autograd import no_grad
+    with no_grad():
+        dst.copy_(value)
+
+
+def _done(async_op, tensors=None):
+    return Work(tensors) if async_op else None
+
+
+def _stack(ts):
+    from .. import stack
+    return stack([t.detach() for t in ts])
+
+
+# --------------------------------------------------------------------------- collectives
+
+def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``tensor`` across the group's ranks with ``op``; every rank gets the result in place."""
+    _check_tensor(tensor, "tensor")
+    name = _op_name(op)
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    _check_op_dtype(name, tensor)
+    _agree(pg, "all_reduce", tensor)
+    _write(tensor, _run(pg, "all_reduce", name, tensor))
+    return _done(async_op, [tensor])
+
+
+def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
+    """``all_reduce``'s result, kept only on ``dst``."""
+    _check_tensor(tensor, "tensor")
+    name = _op_name(op)
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    root = _group_rank(pg, dst, group_dst, "dst", "reduce")
+    _check_op_dtype(name, tensor)
+    _agree(pg, "reduce", tensor)
+    result = _run(pg, "all_reduce", name, tensor)
+    if pg.rank() == root:
+        _write(tensor, result)
+    return _done(async_op, [tensor])
+
+
+def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
+    """Every rank's ``tensor`` becomes ``src``'s."""
+    _check_tensor(tensor, "tensor")
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    root = _group_rank(pg, src, group_src, "src", "broadcast")
+    _agree(pg, "broadcast", tensor)
+    _write(tensor, _run(pg, "broadcast", root, tensor))
+    return _done(async_op, [tensor])
+
+
+def _gathered(pg, kind, tensor):
+    _agree(pg, kind, tensor)
+    return _run(pg, "all_gather", None, tensor)
+
+
+def all_gather(tensor_list, tensor, group=None, async_op=False):
+    """``tensor_list[i]`` becomes rank i's ``tensor``."""
+    _check_list(tensor_list, "tensor_list")
+    _check_tensor(tensor, "tensor")
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    if len(tensor_list) != pg.size():
+        raise RuntimeError(f"ProcessGroupGloo::allgather: invalid output tensor list at index 0 (expected "
+                           f"length {pg.size()}, got {len(tensor_list)})")
+    for i, t in enumerate(tensor_list):
+        if tuple(t.shape) != tuple(tensor.shape):
+            raise RuntimeError(f"ProcessGroupGloo::allgather: invalid tensor size at index {i} (expected "
+                               f"({', '.join(map(str, tensor.shape))}), got ({', '.join(map(str, t.shape))}))")
+    rows = _gathered(pg, "all_gather", tensor)
+    for i, t in enumerate(tensor_list):
+        _write(t, rows[i])
+    return _done(async_op, tensor_list)
+
+
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """Rank i's ``input_tensor`` fills the i-th chunk of ``output_tensor``'s first dimension
+    (``(world * d0, ...)``, as gloo takes it)."""
+    _check_tensor(output_tensor, "output_tensor")
+    _check_tensor(input_tensor, "input_tensor")
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    n, shape, out = pg.size(), tuple(input_tensor.shape), tuple(output_tensor.shape)
+    chunk = ((out[0] // n,) + out[1:]) if out else ()
+    if chunk != shape or not out or out[0] % n:
+        raise RuntimeError(f"ProcessGroupGloo::allgather: invalid tensor size at index 0 (expected "
+                           f"({', '.join(map(str, shape))}), got ({', '.join(map(str, chunk))}))")
+    rows = _gathered(pg, "all_gather_into_tensor", input_tensor)
+    _write(output_tensor, rows.reshape(out))
+    return _done(async_op, [output_tensor])
+
+
+def _check_root_list(pg, root, tensors, name, kind, direction, role):
+    """``gather_list``/``scatter_list``: one tensor per rank on the root, nothing elsewhere."""
+    if pg.rank() == root:
+        if tensors is None:
+            raise ValueError(f"Argument ``{name}`` must be specified on {role} rank.")
+        _check_list(tensors, name)
+        if len(tensors) != pg.size():
+            raise RuntimeError(f"ProcessGroupGloo::{kind}: Incorrect {direction} list size {len(tensors)}. "
+                               f"{direction.capitalize()} list size should be {pg.size()}, same as size of the "
+                               f"process group.")
+    elif tensors:
+        raise ValueError(f"Argument ``{name}`` must NOT be specified on non-{role} ranks.")
+
+
+def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+    """``gather_list[i]`` on ``dst`` becomes rank i's ``tensor``."""
+    _check_tensor(tensor, "tensor")
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    root = _group_rank(pg, dst, group_dst, "dst", "gather")
+    _check_root_list(pg, root, gather_list, "gather_list", "gather", "output", "destination")
+    rows = _gathered(pg, "gather", tensor)
+    if pg.rank() == root:
+        for i, t in enumerate(gather_list):
+            _write(t, rows[i])
+    return _done(async_op, gather_list or [])
+
+
+def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
+    """Rank i's ``tensor`` becomes ``scatter_list[i]`` of ``src``."""
+    _check_tensor(tensor, "tensor")
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    root = _group_rank(pg, src, group_src, "src", "scatter")
+    _check_root_list(pg, root, scatter_list, "scatter_list", "scatter", "input", "source")
+    if pg.rank() == root:
+        rows = _stack(scatter_list)
+    else:
+        from .. import zeros
+        rows = zeros((pg.size(),) + tuple(tensor.shape), dtype=tensor.dtype)
+    _agree(pg, "scatter", tensor)
+    _write(tensor, _run(pg, "scatter", root, rows))
+    return _done(async_op, [tensor])
+
+
+def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+    """``output`` on rank i becomes the reduction over ranks of their ``input_list[i]``."""
+    _check_tensor(output, "output")
+    _check_list(input_list, "input_list")
+    name = _op_name(op)
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    if len(input_list) != pg.size():
+        raise ValueError(f"reduce_scatter: input_list must have one tensor per rank ({pg.size()}), got "
+                         f"{len(input_list)}")
+    _check_op_dtype(name, output)
+    rows = _stack(input_list)
+    _agree(pg, "reduce_scatter", rows)
+    _write(output, _run(pg, "reduce_scatter", name, rows))
+    return _done(async_op, [output])
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):  # noqa: A002
+    """``input``'s first dimension in world-many chunks; rank i gets the reduction of every rank's chunk i."""
+    _check_tensor(output, "output")
+    _check_tensor(input, "input")
+    name = _op_name(op)
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    n = pg.size()
+    if not output.dim() or input.dim() != output.dim() or input.shape[0] != output.shape[0] * n \
+            or tuple(input.shape[1:]) != tuple(output.shape[1:]):
+        raise RuntimeError(f"reduce_scatter_tensor: input of shape {tuple(input.shape)} must be world_size "
+                           f"({n}) chunks of the output's shape {tuple(output.shape)} along the first dimension")
+    _check_op_dtype(name, output)
+    rows = input.detach().reshape((n,) + tuple(output.shape))
+    _agree(pg, "reduce_scatter_tensor", rows)
+    _write(output, _run(pg, "reduce_scatter", name, rows))
+    return _done(async_op, [output])
+
+
+def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
+    """Rank i's ``output_tensor_list[j]`` becomes rank j's ``input_tensor_list[i]``."""
+    _check_list(output_tensor_list, "output_tensor_list")
+    _check_list(input_tensor_list, "input_tensor_list")
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    n = pg.size()
+    if len(input_tensor_list) != n or len(output_tensor_list) != n:
+        raise ValueError(f"all_to_all: both tensor lists must have one tensor per rank ({n})")
+    shapes = {tuple(t.shape) for t in list(input_tensor_list) + list(output_tensor_list)}
+    if len(shapes) != 1:
+        raise ValueError("all_to_all: torchlike needs every tensor of both lists to have one shape, got "
+                         f"{sorted(shapes)}")
+    rows = _stack(input_tensor_list)
+    _agree(pg, "all_to_all", rows)
+    result = _run(pg, "all_to_all", None, rows)
+    for i, t in enumerate(output_tensor_list):
+        _write(t, result[i])
+    return _done(async_op, output_tensor_list)
+
+
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None,  # noqa: A002
+                      async_op=False):
+    """``all_to_all`` over the equal chunks of ``input``'s first dimension."""
+    _check_tensor(output, "output")
+    _check_tensor(input, "input")
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    if output_split_sizes is not None or input_split_sizes is not None:
+        sizes = set(output_split_sizes or []) | set(input_split_sizes or [])
+        if len(sizes) > 1:
+            raise NotImplementedError("all_to_all_single with unequal split sizes is not supported by torchlike")
+    n = pg.size()
+    if input.shape[0] % n or tuple(input.shape) != tuple(output.shape):
+        raise ValueError(f"all_to_all_single: input and output must have one shape whose first dimension "
+                         f"divides by the group size {n}")
+    rows = input.detach().reshape((n, input.shape[0] // n) + tuple(input.shape[1:]))
+    _agree(pg, "all_to_all_single", rows)
+    _write(output, _run(pg, "all_to_all", None, rows).reshape(tuple(output.shape)))
+    return _done(async_op, [output])
+
+
+def barrier(group=None, async_op=False, device_ids=None, timeout=None):
+    """Wait until every rank of the group arrives."""
+    pg = _pg(group)
+    if not _member(pg):
+        return None
+    _runtime.kv_barrier(pg._next() + "/barrier", pg.ranks)
+    return _done(async_op, [])
+
+
+def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
+    return barrier(group)
+
+
+# --------------------------------------------------------------------------- point to point
+
+def _peer(pg, rank, group_rank, what):
+    if rank is not None and group_rank is not None:
+        raise ValueError(f"Can not specify both {what} and group_{what}")
+    if group_rank is not None:
+        rank = pg.ranks[group_rank]
+    if rank is None or not 0 <= rank < _runtime.STATE.world_size:
+        raise ValueError(f"Invalid {'destination' if what == 'dst' else 'source'} rank: {rank} (world size "
+                         f"{_runtime.STATE.world_size})")
+    if rank == _runtime.STATE.rank:
+        word = "destination" if what == "dst" else "source"
+        raise ValueError(f"Invalid {word} rank: {word} rank should not be the same as the rank of the "
+                         f"current process.")
+    return rank
+
+
+def _p2p_key(src, dst, tag):
+    seq = _W.p2p_seq.get((src, dst, tag), 0) + 1
+    _W.p2p_seq[(src, dst, tag)] = seq
+    return f"tl/p2p/{src}/{dst}/{tag}/{seq}"
+
+
+def send(tensor, dst=None, group=None, tag=0, group_dst=None):
+    """Send ``tensor`` to rank ``dst`` (which calls ``recv``)."""
+    _check_tensor(tensor, "tensor")
+    pg = _pg(group)
+    dst = _peer(pg, dst, group_dst, "dst")
+    _runtime.kv_set(_p2p_key(_runtime.STATE.rank, dst, tag), np.array(tensor.detach().cpu().numpy()))
+
+
+def _receive(tensor, src, tag):
+    me = _runtime.STATE.rank
+    if src is not None:
+        key = _p2p_key(src, me, tag)
+        value = _runtime.kv_get(key, f"recv from rank {src}")
+    else:   # any source: the first message to arrive
+        deadline = time.monotonic() + _runtime.STATE.timeout_ms / 1000
+        while True:
+            for r in range(_runtime.STATE.world_size):
+                if r == me:
+                    continue
+                seq = _W.p2p_seq.get((r, me, tag), 0) + 1
+                key = f"tl/p2p/{r}/{me}/{tag}/{seq}"
+                value = _runtime.kv_try_get(key)
+                if value is not _runtime._MISSING:
+                    _W.p2p_seq[(r, me, tag)] = seq
+                    src = r
+                    break
+            if src is not None:
+                break
+            if time.monotonic() > deadline:
+                raise DistStoreError("recv from any source: no message arrived within the timeout")
+            time.sleep(0.001)
+    _runtime.kv_delete(key)
+    if tuple(value.shape) != tuple(tensor.shape):
+        raise RuntimeError(f"recv: rank {src} sent a tensor of shape {tuple(value.shape)} into a tensor of "
+                           f"shape {tuple(tensor.shape)}")
+    from .. import from_numpy
+    _write(tensor, from_numpy(value).to(tensor.dtype))
+    return src
+
+
+def recv(tensor, src=None, group=None, tag=0, group_src=None):
+    """Receive into ``tensor`` from ``src`` (any rank when None); returns the sender's rank."""
+    _check_tensor(tensor, "tensor")
+    pg = _pg(group)
+    if src is not None or group_src is not None:
+        src = _peer(pg, src, group_src, "src")
+    return _receive(tensor, src, tag)
+
+
+def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
+    send(tensor, dst, group, tag, group_dst)
+    return Work([tensor])
+
+
+def irecv(tensor, src=None, group=None, tag=0, group_src=None):
+    """A receive that happens at ``wait()``."""
+    _check_tensor(tensor, "tensor")
+    pg = _pg(group)
+    if src is not None or group_src is not None:
+        src = _peer(pg, src, group_src, "src")
+    work = Work([tensor])
+
+    def finish():
+        work._source = _receive(tensor, src, tag)
+    work._pending = finish
+    return work
+
+
+class P2POp:
+    """One operation of ``batch_isend_irecv``: ``P2POp(dist.isend, tensor, peer)``."""
+
+    def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        if op not in (isend, irecv):
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or "
+                             "``torch.distributed.irecv``.")
+        self.op, self.tensor, self.peer, self.group, self.tag = op, tensor, peer, group, tag
+
+
+def batch_isend_irecv(p2p_op_list):
+    """Every send first, then the receives (which wait when their handles are waited on)."""
+    sends = [p.op(p.tensor, p.peer, p.group, p.tag) for p in p2p_op_list if p.op is isend]
+    recvs = [p.op(p.tensor, p.peer, p.group, p.tag) for p in p2p_op_list if p.op is irecv]
+    order = iter(sends), iter(recvs)
+    return [next(order[0] if p.op is isend else order[1]) for p in p2p_op_list]
+
+
+# --------------------------------------------------------------------------- Python objects
+
+def _exchange(pg, mine, read):
+    """Publish ``mine`` (if not None) under this call's key, read the members ``read`` names, then meet
+    and take the key down."""
+    base = pg._next()
+    if mine is not None:
+        _runtime.kv_set(f"{base}/{_runtime.STATE.rank}", mine)
+    got = {r: _runtime.kv_get(f"{base}/{r}", "object collective") for r in read}
+    _runtime.kv_barrier(base + "/done", pg.ranks)
+    if mine is not None:
+        _runtime.kv_delete(f"{base}/{_runtime.STATE.rank}")
+    return got
+
+
+def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
+    """``object_list``'s items on every rank become ``src``'s (pickled)."""
+    pg = _pg(group)
+    if not _member(pg):
+        return
+    root = pg.ranks[_group_rank(pg, src, group_src, "src", "broadcast")]
+    me = _runtime.STATE.rank
+    got = _exchange(pg, list(object_list) if me == root else None, [] if me == root else [root])
+    if me != root:
+        object_list[:] = got[root][:len(object_list)]
+
+
+def all_gather_object(object_list, obj, group=None):
+    """``object_list[i]`` becomes rank i's ``obj``."""
+    pg = _pg(group)
+    if not _member(pg):
+        return
+    got = _exchange(pg, obj, [r for r in pg.ranks])
+    for i, r in enumerate(pg.ranks):
+        object_list[i] = got[r]
+
+
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    pg = _pg(group)
+    if not _member(pg):
+        return
+    root = pg.ranks[_group_rank(pg, dst, group_dst, "dst", "gather")]
+    me = _runtime.STATE.rank
+    got = _exchange(pg, obj, list(pg.ranks) if me == root else [])
+    if me == root:
+        for i, r in enumerate(pg.ranks):
+            object_gather_list[i] = got[r]
+
+
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None, group=None,
+                        group_src=None):
+    pg = _pg(group)
+    if not _member(pg):
+        return
+    root = pg.ranks[_group_rank(pg, src, group_src, "src", "scatter")]
+    me = _runtime.STATE.rank
+    got = _exchange(pg, list(scatter_object_input_list) if me == root else None, [] if me == root else [root])
+    items = scatter_object_input_list if me == root else got[root]
+    scatter_object_output_list[0] = items[pg.rank()]
