@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness import same, same_message
 from torchlike.distributed.run import free_port, main as run_main
 
 SCRIPTS = Path(__file__).parent / "distributed_scripts"
@@ -91,3 +92,41 @@ def test_collectives_match_gloo(tmp_path):
     assert ours[0]["world"] == 2 and ours[1]["rank"] == 1
     for r in range(2):
         assert_same(theirs[r], ours[r], f"rank{r}")
+
+
+# --------------------------------------------------------------------------- DistributedSampler
+
+@pytest.mark.parametrize("n,replicas", [(0, 2), (1, 3), (10, 3), (11, 4), (12, 4), (2, 5)])
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_distributed_sampler_indices(n, replicas, shuffle, drop_last):
+    """Each rank's indices, over epochs and seeds (also past 32 bits), are PyTorch's exactly."""
+    def indices(T):
+        out = []
+        for seed in (0, 7, 2**32 + 5):
+            for rank in range(replicas):
+                s = T.utils.data.distributed.DistributedSampler(range(n), num_replicas=replicas, rank=rank,
+                                                                 shuffle=shuffle, seed=seed, drop_last=drop_last)
+                for epoch in (0, 1, 5):
+                    s.set_epoch(epoch)
+                    out.append((len(s), list(s), s.num_samples, s.total_size))
+        return out
+    same(indices)
+
+
+def test_distributed_sampler_in_a_dataloader():
+    def batches(T):
+        data = T.utils.data.TensorDataset(T.arange(23.))
+        sampler = T.utils.data.DistributedSampler(data, num_replicas=3, rank=1, seed=4)
+        loader = T.utils.data.DataLoader(data, batch_size=3, sampler=sampler)
+        sampler.set_epoch(2)
+        return [b[0] for b in loader]
+    same(batches)
+
+
+def test_distributed_sampler_errors():
+    same(lambda T: T.utils.data.DistributedSampler(range(4), num_replicas=2, rank=2))
+    same(lambda T: T.utils.data.DistributedSampler(range(4), num_replicas=2, rank=-1))
+    same_message(lambda T: T.utils.data.DistributedSampler(range(4), num_replicas=2, rank=5))
+    # no process group: the world size cannot be known
+    same_message(lambda T: T.utils.data.DistributedSampler(range(4)))
