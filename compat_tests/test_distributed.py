@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import same, same_message
+from harness import data, same, same_message
 from torchlike.distributed.run import free_port, main as run_main
 
 SCRIPTS = Path(__file__).parent / "distributed_scripts"
@@ -130,3 +130,30 @@ def test_distributed_sampler_errors():
     same_message(lambda T: T.utils.data.DistributedSampler(range(4), num_replicas=2, rank=5))
     # no process group: the world size cannot be known
     same_message(lambda T: T.utils.data.DistributedSampler(range(4)))
+
+
+# --------------------------------------------------------------------------- DataParallel
+
+def _mlp(T, seed=0):
+    net = T.nn.Sequential(T.nn.Linear(4, 5), T.nn.Tanh(), T.nn.Linear(5, 2), T.nn.BatchNorm1d(2))
+    with T.no_grad():
+        for i, p in enumerate(net.parameters()):
+            p.copy_(T.tensor(data(*p.shape, seed=seed + i)))
+    return net
+
+
+def test_data_parallel_is_the_module_on_the_whole_batch():
+    def step(T):
+        net = _mlp(T)
+        dp = T.nn.DataParallel(net)
+        x = T.tensor(data(6, 4, seed=9))
+        out = dp(x)
+        (out * T.arange(12.).reshape(6, 2)).sum().backward()
+        return (out, [p.grad for p in dp.parameters()], sorted(dp.state_dict()), dp.module is net,
+                list(dp.state_dict()["module.3.running_mean"]), isinstance(dp, T.nn.Module))
+    same(step)
+    same(lambda T: T.nn.parallel.data_parallel(T.nn.Linear(2, 2), T.ones(3, 2)))
+
+
+def test_ddp_needs_a_process_group():
+    same_message(lambda T: T.nn.parallel.DistributedDataParallel(T.nn.Linear(2, 2)))

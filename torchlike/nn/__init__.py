@@ -12,5 +12,7 @@ from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from . import utils  # noqa: F401
 from . import modules  # noqa: F401
+from . import parallel  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
 
 functional._install()
