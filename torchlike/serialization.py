@@ -50,6 +50,7 @@ from . import _views as V
 from ._creation import check_alloc
 from ._device import _jax_devices, as_device, device as _device_cls, device_of, to_jax
 from ._tensor import Size, Tensor
+from .storage import LEGACY_NAMES, TypedStorage, UntypedStorage
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
            "DEFAULT_PROTOCOL", "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness",
@@ -57,13 +58,6 @@ __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_g
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64
-
-# PyTorch's legacy typed-storage class for each dtype (the pickle names these)
-_STORAGE_NAMES = {"float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
-                  "bfloat16": "BFloat16Storage", "int64": "LongStorage", "int32": "IntStorage",
-                  "int16": "ShortStorage", "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
-                  "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage"}
-
 
 # =====================================================================================
 # saving
@@ -88,10 +82,10 @@ class _Global:
 
 class _StorageRef:
     """A storage as the pickle refers to it: a persistent id, its bytes written as a record."""
-    __slots__ = ("key", "storage", "dtype")
+    __slots__ = ("key", "storage", "dtype", "untyped")
 
-    def __init__(self, key, storage, dtype):
-        self.key, self.storage, self.dtype = key, storage, dtype
+    def __init__(self, key, storage, dtype, untyped=False):
+        self.key, self.storage, self.dtype, self.untyped = key, storage, dtype, untyped
 
 
 class _PlainTensor:
@@ -133,20 +127,31 @@ class _TorchPickler(pickle._Pickler):
     dispatch[D.dtype] = _save_dtype
 
     def persistent_id(self, obj):
+        if isinstance(obj, (TypedStorage, UntypedStorage)):       # a storage object: its id, as PyTorch
+            flat = obj._flat
+            if isinstance(flat._storage.array, jax.core.Tracer):
+                raise RuntimeError("torchlike.save: cannot save a storage that is being traced")
+            obj = self._storage_ref(flat, untyped=isinstance(obj, UntypedStorage))
+            if obj.untyped:
+                return ("storage", _Global("torch.storage", "UntypedStorage"), obj.key,
+                        str(device_of(obj.storage.array)), obj.storage.array.size * obj.dtype.itemsize)
         if isinstance(obj, _StorageRef):
             dt = obj.dtype
             nbytes = obj.storage.array.size * dt.itemsize
             loc = str(device_of(obj.storage.array))
-            if dt.name in _STORAGE_NAMES:
-                return ("storage", _Global("torch", _STORAGE_NAMES[dt.name]), obj.key, loc, obj.storage.array.size)
+            if dt.name in LEGACY_NAMES:
+                return ("storage", _Global("torch", LEGACY_NAMES[dt.name]), obj.key, loc, obj.storage.array.size)
             return ("storage", _Global("torch.storage", "UntypedStorage"), obj.key, loc, nbytes)
         return None
 
-    def _storage_ref(self, t):
+    def _storage_ref(self, t, untyped=False):
+        """The reference to ``t``'s buffer (one per buffer; PyTorch refuses one seen as two types)."""
         st = t._storage
         ref = self.storages.get(id(st))
         if ref is None:
-            ref = self.storages[id(st)] = _StorageRef(str(len(self.storages)), st, t._dtype)
+            ref = self.storages[id(st)] = _StorageRef(str(len(self.storages)), st, t._dtype, untyped)
+        elif ref.untyped != untyped or ref.dtype != t._dtype:
+            raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different types")
         return ref
 
     def _tensor_reduce(self, t):
@@ -159,7 +164,7 @@ class _TorchPickler(pickle._Pickler):
         shape, strides, offset = t._layout()
         args = (self._storage_ref(t), offset, tuple(shape), tuple(strides), t._requires_grad,
                 collections.OrderedDict())
-        if t._dtype.name in _STORAGE_NAMES:
+        if t._dtype.name in LEGACY_NAMES:
             return _Global("torch._utils", "_rebuild_tensor_v2"), args
         return _Global("torch._utils", "_rebuild_tensor_v3"), args + (t._dtype,)
 
@@ -334,7 +339,7 @@ class _StorageType:
         return f"torch.{self.name}"
 
 
-_STORAGE_TYPES = {name: _StorageType(name, D._by_name(dt)) for dt, name in _STORAGE_NAMES.items()}
+_STORAGE_TYPES = {name: _StorageType(name, D._by_name(dt)) for dt, name in LEGACY_NAMES.items()}
 _UNTYPED = _StorageType("UntypedStorage", None)
 
 # how PyTorch's messages spell these classes
@@ -394,12 +399,26 @@ class LoadedStorage:
         return st
 
 
-class _TypedStorage:
-    """A storage of one dtype, as a typed persistent id resolves (before a tensor claims it)."""
-    __slots__ = ("loaded", "dtype")
+class _TypedStorage(TypedStorage):
+    """A storage as a persistent id resolves: the bytes read and the dtype the pickle names (None:
+    untyped bytes).  A tensor rebuilt on it claims its buffer; one the file holds alone is a public
+    ``TypedStorage`` (an untyped one of ``uint8``, as PyTorch loads it), its flat tensor made when used."""
+    __slots__ = ("loaded", "stype_dtype", "_tensor")
 
-    def __init__(self, loaded, dtype):
-        self.loaded, self.dtype = loaded, dtype
+    def __new__(cls, loaded, dtype):
+        self = object.__new__(cls)
+        self.loaded, self.stype_dtype, self._tensor = loaded, dtype, None
+        return self
+
+    @property
+    def _flat(self):
+        if self._tensor is None:
+            dtype = self.stype_dtype or D.uint8
+            st = self.loaded._storage(dtype)
+            t = Tensor._wrap(st.array, dtype=dtype)
+            t._storage = st
+            self._tensor = t._layout_view(((st.array.size,), (1,), 0))   # a view: a tensor may reshape the root
+        return self._tensor
 
 
 _INT64_MAX = 2 ** 63 - 1
@@ -434,7 +453,7 @@ def _tensor_on(storage, offset, size, stride, dtype=None):
         raise pickle.UnpicklingError(f"expected a storage to rebuild a tensor, got {type(storage).__name__}")
     if dtype is not None and not isinstance(dtype, D.dtype):
         raise TypeError(f"empty(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
-    dtype = dtype or storage.dtype
+    dtype = dtype or storage.stype_dtype
     if dtype is None:
         raise pickle.UnpicklingError("an untyped storage needs a dtype to rebuild a tensor")
     size, stride = _ints(size, "size"), _ints(stride, "stride")
