@@ -240,3 +240,136 @@ def test_grid_sample_errors():
     same_message(lambda T: F(T).affine_grid(th(T, 1, 2, 3), (1, 1, 2), align_corners=False))
     same_message(lambda T: F(T).affine_grid(th(T, 1, 2, 3), (1, 1, 0, 2), align_corners=False))
     same(lambda T: F(T).affine_grid(th(T, 2, 2, 3), (1, 1, 2, 2), align_corners=False))
+
+
+# ---- init aliases, clip_grads_with_norm_, conv weight memory format -------------------------------
+
+@pytest.mark.parametrize("name,shape,args", [("eye", (3, 4), ()), ("dirac", (4, 2, 3, 3), (2,)),
+                                              ("constant", (2, 3), (0.5,))])
+def test_init_deprecated_aliases(name, shape, args):
+    def f(T):
+        import warnings
+        t = T.empty(*shape)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            r = getattr(T.nn.init, name)(t, *args)
+        return r, r is t, [(x.category.__name__, str(x.message)) for x in w]
+    same(f)
+
+
+def test_init_deprecated_sparse_shape_and_warning():
+    def f(T):
+        import warnings
+        t = T.empty(6, 3)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            T.nn.init.sparse(t, 0.5)
+        return [int((t[:, c] == 0).sum()) for c in range(3)], [str(x.message) for x in w]
+    same(f)
+    same_message(lambda T: T.nn.init.sparse(T.empty(2, 2, 2), 0.5))
+
+
+def test_clip_grads_with_norm():
+    def f(T):
+        ps = [T.nn.Parameter(T.tensor(data(3, seed=1))), T.nn.Parameter(T.tensor(data(2, 2, seed=2)))]
+        for i, p in enumerate(ps):
+            p.grad = T.tensor(data(*p.shape, seed=3 + i)) * 4
+        total = T.nn.utils.get_total_norm([p.grad for p in ps])
+        r = T.nn.utils.clip_grads_with_norm_(ps, 1.0, total)
+        g1 = [p.grad.clone() for p in ps]
+        T.nn.utils.clip_grads_with_norm_(ps, 100.0, T.tensor(2.0))       # coefficient clamped to 1
+        single = T.nn.Parameter(T.ones(2))
+        single.grad = T.full((2,), 3.0)
+        T.nn.utils.clip_grads_with_norm_(single, 1.0, T.tensor(6.0, dtype=T.float64))
+        return r, total, g1, [p.grad for p in ps], single.grad, T.nn.utils.clip_grads_with_norm_([], 1.0, total)
+    same(f)
+    same(lambda T: T.nn.utils.clip_grads_with_norm_([T.nn.Parameter(T.ones(2))], 1.0, 0.5))
+
+
+def test_convert_conv_weight_memory_format():
+    def f(T):
+        m = T.nn.Sequential(T.nn.Conv2d(2, 3, 2), T.nn.ConvTranspose2d(3, 2, 2), T.nn.Linear(2, 2),
+                            T.nn.Sequential(T.nn.Conv3d(1, 1, 1)))
+        _load(T, m, 3)
+        before = {k: v.clone() for k, v in m.state_dict().items()}
+        r2 = T.nn.utils.convert_conv2d_weight_memory_format(m, T.channels_last)
+        r3 = T.nn.utils.convert_conv3d_weight_memory_format(m, T.channels_last_3d)
+        return r2 is m, r3 is m, before, m.state_dict(), [type(p).__name__ for p in m.parameters()]
+    same(f)
+
+
+# ---- CrossMapLRN2d -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size,channels", [(2, 6), (3, 3), (3, 6), (4, 6), (5, 9), (7, 3), (12, 6)])
+def test_cross_map_lrn2d(size, channels):
+    def f(T):
+        m = T.nn.CrossMapLRN2d(size, alpha=0.5, beta=0.75, k=2)
+        x = T.tensor(data(2, channels, 3, 2, seed=size), requires_grad=True)
+        y = m(x)
+        (g,) = T.autograd.grad(y, x, T.tensor(data(*y.shape, seed=1)))
+        return repr(m), y, g, [type(n[0]).__name__ for n in y.grad_fn.next_functions]
+    same(f, rtol=1e-5, atol=1e-5)
+
+
+def test_cross_map_lrn2d_errors():
+    same_message(lambda T: T.nn.CrossMapLRN2d(3)(T.ones(5, 3, 3)))
+    same_message(lambda T: T.nn.CrossMapLRN2d(3)(T.ones(1, 5, 3, 3, 1)))
+
+    def size_one_backward(T):
+        x = T.ones(1, 4, 2, 2, requires_grad=True)
+        T.nn.CrossMapLRN2d(1)(x).sum().backward()
+    same_message(size_one_backward)
+    same(lambda T: (T.nn.CrossMapLRN2d(1, 0.5, 0.75, 2)(T.tensor(data(1, 4, 2, 2, seed=1))), repr(
+        T.nn.CrossMapLRN2d(3))))
+
+
+# ---- AdaptiveLogSoftmaxWithLoss -----------------------------------------------------------------
+
+def _asm(T, head_bias=False):
+    return _load(T, T.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [2, 5], div_value=2.0, head_bias=head_bias), 1)
+
+
+@pytest.mark.parametrize("head_bias", [False, True])
+def test_adaptive_log_softmax(head_bias):
+    def f(T):
+        m = _asm(T, head_bias)
+        x = T.tensor(data(6, 8, seed=2), requires_grad=True)
+        target = T.tensor([0, 4, 9, 1, 6, 2])
+        out = m(x, target)
+        grads = T.autograd.grad(out.loss, [x] + list(m.parameters()))
+        lp = m.log_prob(x)
+        head_only = m(x[:2], T.tensor([0, 1]))
+        single = m(x[1], T.tensor(7))
+        return (repr(m), [(k, tuple(v.shape)) for k, v in m.state_dict().items()], type(out).__name__,
+                out._fields, out.output, out.loss, grads, lp, lp.exp().sum(1), head_only, single, m.predict(x),
+                m.shortlist_size, m.n_clusters, m.head_size, m.cutoffs)
+    same(f, rtol=1e-5, atol=1e-5)
+
+
+def test_adaptive_log_softmax_predict_paths():
+    """predict: rows the head decides, rows that need the tails, and a mix."""
+    def f(T):
+        m = _asm(T)
+        with T.no_grad():
+            m.head.weight.zero_()
+            m.head.weight[0, 0] = 10.0      # x[:, 0] > 0: shortlist class 0
+            m.head.weight[3, 0] = -10.0     # x[:, 0] < 0: the second cluster
+        x = T.tensor(data(6, 8, seed=4))
+        pos, neg = x[x[:, 0] > 0], x[x[:, 0] < 0]
+        return m.predict(pos), m.predict(neg), m.predict(x)
+    same(f)
+
+
+def test_adaptive_log_softmax_errors():
+    A = lambda T, *a, **k: T.nn.AdaptiveLogSoftmaxWithLoss(*a, **k)  # noqa: E731
+    for cutoffs in ([5, 2], [0, 3], [3, 10], [2, 2], [2.5]):
+        same_message(lambda T: A(T, 8, 10, cutoffs))
+    same(lambda T: A(T, 8, 10, []))
+    m = lambda T: _asm(T)  # noqa: E731
+    same_message(lambda T: m(T)(T.ones(3, 8), T.tensor([0, 1])))
+    same_message(lambda T: m(T)(T.ones(3, 8), T.tensor([0, 1, 10])))
+    same_message(lambda T: m(T)(T.ones(3, 8), T.tensor([[0, 1, 2]])))
+    same(lambda T: m(T)(T.ones(3, 2, 8), T.tensor([0, 1, 2])))
+    same(lambda T: m(T)(T.ones(3, 8), T.tensor(1)))
+    same(lambda T: m(T).log_prob(T.ones(8)))        # a batch only, as PyTorch
+    same(lambda T: m(T).predict(T.ones(8)))

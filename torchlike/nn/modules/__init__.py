@@ -30,7 +30,7 @@ from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .activation import RReLU  # noqa: F401
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from .fold import Fold, Unfold  # noqa: F401
-from .channelshuffle import ChannelShuffle, LocalResponseNorm  # noqa: F401
+from .channelshuffle import ChannelShuffle, CrossMapLRN2d, LocalResponseNorm  # noqa: F401
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,  # noqa: F401,E501
                    LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
                    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin)
@@ -40,3 +40,4 @@ from .pooling import LPPool1d, LPPool2d, LPPool3d  # noqa: F401
 from .activation import Softmax2d  # noqa: F401
 from .normalization import SyncBatchNorm  # noqa: F401
 from .container import Container  # noqa: F401
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401

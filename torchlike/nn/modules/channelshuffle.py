@@ -17,7 +17,9 @@ class ChannelShuffle(Module):
         return f"groups={self.groups}"
 
 
-class LocalResponseNorm(Module):
+class _ChannelWindowNorm(Module):
+    """The hyper-parameters of the local-response normalisations (window size, alpha, beta, k)."""
+
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
         self.size = size
@@ -25,8 +27,22 @@ class LocalResponseNorm(Module):
         self.beta = beta
         self.k = k
 
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class LocalResponseNorm(_ChannelWindowNorm):
     def forward(self, input):
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
-    def extra_repr(self):
-        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+class CrossMapLRN2d(_ChannelWindowNorm):
+    """Lua torch's cross-channel local response normalisation over a 4-D input (legacy; see
+    :class:`LocalResponseNorm`)."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, input):
+        from .._functions import CrossMapLRN2d as CrossMapLRN2dFunction
+        return CrossMapLRN2dFunction.apply(input, self.size, self.alpha, self.beta, self.k)
