@@ -182,6 +182,8 @@ from . import _ops_extra, fft, linalg, masked, signal, special  # noqa: E402,F40
 from . import distributions  # noqa: E402,F401  (torch.distributions)
 from . import _ops_native, ops  # noqa: E402,F401
 from . import _ops_nn_namespace  # noqa: E402,F401  (torch.celu, torch.kl_div, torch.lstm, ...)
+from . import _ops_tensor_api  # noqa: E402  (is_nonzero, Tensor.new, apply_, fill_diagonal_, ...)
+_ops_tensor_api.install(Tensor)
 globals().update(_ops_native.PRIVATE_EXPORTS)
 for _name, _fn in _registry.FUNCTIONS.items():
     if not _name.startswith("_") and _name not in globals():
@@ -248,6 +250,8 @@ globals().update({_n: getattr(amp.autocast_mode, _n) for _n in amp.autocast_mode
 # ---- more of the torch namespace (issue 12): index and window factories, tensors over raw bytes, torch.range
 from ._creation import (bartlett_window, blackman_window, from_file, frombuffer, hamming_window,  # noqa: E402
                         hann_window, kaiser_window, range_ as range, tril_indices, triu_indices)  # noqa: A001
+from ._random import binomial  # noqa: E402
+from .func import vmap  # noqa: E402,F401
 
 # ---- storages (torch.storage): TypedStorage, UntypedStorage, FloatStorage & co, Tensor.storage()
 from . import storage  # noqa: E402

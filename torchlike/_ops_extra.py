@@ -435,10 +435,41 @@ def _method(name):
     return lambda self, *a, **k: getattr(self, name)(*a, **k)
 
 
+def _slice(input, dim=0, start=None, end=None, step=1):
+    """ATen's ``slice``: ``input[..., start:end:step]`` along ``dim``."""
+    return input[(builtins.slice(None),) * _wrap_dim(dim, input.ndim) + (builtins.slice(start, end, step),)]
+
+
+def _view_as_real(x):
+    if not jnp.iscomplexobj(x):
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return jnp.stack([x.real, x.imag], axis=-1)
+
+
+# a copy, not a view: JAX has no reinterpreting view of a complex buffer (docs/differences.md)
+_op("view_as_real(Tensor self)", _view_as_real, dtype=lambda args, statics=None: None, method=False,
+    grad="ViewAsRealBackward0")
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (a view; PyTorch's is a lazy conjugate)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+                           f"{input.ndim}-D tensor.")
+    t = input.transpose(-2, -1)
+    return t.conj() if input.is_complex() else t
+
+
+_fn("adjoint", adjoint, method=True)
+_fn("unsafe_split_with_sizes", lambda input, split_sizes, dim=0: FUNCTIONS["split_with_sizes"](input, split_sizes,
+                                                                                                  dim), method=True)
+_fn("slice_inverse", lambda input, src, dim=0, start=None, end=None, step=1:
+    input.as_strided(src.shape, src.stride(), src.storage_offset()), method=True)
 for _name in ("t", "transpose", "permute", "squeeze", "unsqueeze", "diagonal", "alias", "unbind", "unfold",
-              "as_strided", "split_with_sizes", "view", "expand", "narrow", "select", "detach", "slice"):
-    _view = FUNCTIONS.get(_name) or METHODS.get(_name)
-    if _view is None and _name in ("view", "expand", "unfold"):
+              "as_strided", "split_with_sizes", "view", "expand", "narrow", "select", "detach", "slice", "split",
+              "view_as_real"):
+    _view = _slice if _name == "slice" else FUNCTIONS.get(_name) or METHODS.get(_name)
+    if _view is None and _name in ("view", "expand", "unfold", "detach"):
         _view = _method(_name)
     if _view is not None:
         _fn(f"{_name}_copy", _copy_of(_view))
@@ -845,6 +876,22 @@ def _view_as_complex(x):
 
 
 _op("view_as_complex(Tensor self)", _view_as_complex, dtype="keep", method=False)
+_fn("view_as_complex_copy", _copy_of(FUNCTIONS["view_as_complex"]))
+
+
+def _sparse_only(name, part, layout):
+    def f(input, *, out=None):
+        raise RuntimeError(f"{part} expected sparse {layout + ' ' if layout else ''}tensor layout but got Strided")
+    return _fn(name, f)
+
+
+# the components of sparse layouts: a dense tensor has none, as in PyTorch
+for _name, _part, _layout in (("values_copy", "values", ""), ("indices_copy", "indices", "coordinate"),
+                              ("crow_indices_copy", "crow_indices", "row compressed"),
+                              ("col_indices_copy", "col_indices", "row compressed"),
+                              ("ccol_indices_copy", "ccol_indices", "column compressed"),
+                              ("row_indices_copy", "row_indices", "column compressed")):
+    _sparse_only(_name, _part, _layout)
 _fn("resolve_conj", lambda input: input, method=True)
 _fn("resolve_neg", lambda input: input, method=True)
 
@@ -871,6 +918,34 @@ def _histc(x, bins, lo, hi):
 
 _op("histc(Tensor self, int bins=100, Scalar min=0, Scalar max=0)", _histc, dtype=_float_only("histogram_cpu"),
     differentiable=False)
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts of each value of a 1-D non-negative integer tensor (``weights``: sums of them), at least
+    ``minlength`` long.  The length depends on the values, so they are read on the host, as PyTorch's kernel
+    reads them; the result records no gradient (PyTorch's has none either)."""
+    Tensor = _tensor_cls()
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bincount(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if input.dtype.category != D.INT:
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{_type_word(input.dtype)}\'')
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    values = np.asarray(input.detach()._arr()).astype(np.int64)
+    if input.ndim != 1 or (values.size and values.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and (weights.ndim != 1 or weights.shape[0] != values.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    n = builtins.max(int(values.max()) + 1 if values.size else 0, minlength)
+    if weights is None:
+        out, dtype = np.bincount(values, minlength=n), D.int64
+    else:
+        dtype = D.float32 if weights.dtype is D.float32 else D.float64
+        out = np.bincount(values, np.asarray(weights.detach()._arr()).astype(np.float64), minlength=n)
+    return Tensor._wrap(jnp.asarray(out.astype(dtype.np)))
+
+
+_fn("bincount", bincount, method=True)
 
 
 def _histogram(x, edges_in, weight, bins, rng, density):

@@ -602,6 +602,22 @@ def poisson(input, generator=None):
     return _finish(_poisson(generator, input._arr()))
 
 
+def binomial(count, prob, generator=None, *, out=None):
+    """Binomial samples: ``count`` trials of success probability ``prob`` (floating tensors of one dtype,
+    broadcast), in ``count``'s dtype."""
+    from ._tensor import Tensor
+    for name, t, pos in (("count", count, 1), ("prob", prob, 2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"binomial(): argument '{name}' (position {pos}) must be Tensor, not {type(t).__name__}")
+    if count.dtype.category != D.FLOAT:
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: {D.WORDS[count.dtype.name]}")
+    if prob.dtype is not count.dtype:
+        raise RuntimeError(f"Found dtype {D.WORDS[prob.dtype.name]} but expected {D.WORDS[count.dtype.name]}")
+    n, p = jnp.broadcast_arrays(count._arr(), prob._arr())
+    draws = jax.random.binomial(_gen(generator).next_key(), n.astype(jnp.float64), p.astype(jnp.float64), n.shape)
+    return _out(_finish(draws.astype(n.dtype)), out)
+
+
 # ---- in-place samplers (Tensor methods) ----------------------------------------------------
 
 def _fill(self, arr):
@@ -703,4 +719,6 @@ def geometric_(self, p, *, generator=None):
 
 INPLACE_SAMPLERS = {"uniform_": uniform_, "normal_": normal_, "bernoulli_": bernoulli_, "random_": random_,
                     "exponential_": exponential_, "cauchy_": cauchy_, "log_normal_": log_normal_,
-                    "geometric_": geometric_}
+                    "geometric_": geometric_,
+                    # and the out-of-place sampling methods: x.bernoulli(), probs.multinomial(n)
+                    "bernoulli": bernoulli, "multinomial": multinomial}

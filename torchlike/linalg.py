@@ -1694,3 +1694,118 @@ def _to_out(res, out):
 
 for _name, _fn in (("ldl_factor_ex", ldl_factor_ex), ("ldl_factor", ldl_factor), ("ldl_solve", ldl_solve)):
     _composite(_fn, _name)
+
+
+# ---- legacy top-level norms and torch.vander (torch namespace) ------------------------------------
+def _p_norm(x, p, dim, keepdim):
+    """ATen's legacy ``norm.Scalar``/``norm.ScalarOpt_dim`` (the ``NormBackward0/1`` nodes of the ops kept for
+    TorchScript), as ``linalg.vector_norm`` computes it."""
+    axis = None if dim is None else tuple(dim)
+    return jnp.linalg.vector_norm(x, ord=p, axis=axis, keepdims=keepdim)
+
+
+_P_NORM = defop("_p_norm(Tensor self, float p, int[]? dim, bool keepdim)", _p_norm, function=False, method=False,
+                dtype=_float_input("norm"), grad=lambda args, statics: "NormBackward0" if statics[1] is None
+                else "NormBackward1")
+
+
+def _frobenius_norm(input, dim, keepdim=False, *, out=None):
+    """``torch.frobenius_norm(input, dim, keepdim=False)``: the 2-norm over ``dim`` (kept for TorchScript in
+    PyTorch; ``linalg.vector_norm`` is the modern spelling)."""
+    r = _P_NORM.function(input, 2.0, list(dim) if isinstance(dim, (list, tuple)) else [dim], keepdim)
+    return r if out is None else out.copy_(r)
+
+
+def _nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    """``torch.nuclear_norm(input, keepdim=False)`` or ``(input, dim, keepdim=False)``: the sum of singular
+    values over two dims (the last two by default)."""
+    if isinstance(dim, builtins.bool):          # nuclear_norm(input, keepdim)
+        dim, keepdim = None, dim
+    return matrix_norm(input, "nuc", dim=(-2, -1) if dim is None else tuple(dim), keepdim=keepdim, out=out)
+
+
+def _native_norm(input, p=2, dim=None, keepdim=False, dtype=None):
+    """PyTorch implements ``native_norm`` for sparse tensors only: a dense input raises its dispatch error."""
+    name = "aten::native_norm" if dim is None else "aten::native_norm.ScalarOpt_dim_dtype"
+    raise NotImplementedError(f"Could not run '{name}' with arguments from the 'CPU' backend. This could be because "
+                              "the operator doesn't exist for this backend (it is implemented for sparse tensors "
+                              "only).")
+
+
+def _norm_except_dim(v, pow=2, dim=0):
+    """The ``pow``-norm of ``v`` over every dim but ``dim`` (kept as size 1), as weight normalisation uses;
+    ``dim=-1`` is the norm of the whole tensor."""
+    norm = _P_NORM.function
+    if dim == -1:
+        return norm(v, float(pow), None, False)
+    if dim == 0:
+        shape = (v.shape[0],) + (1,) * (v.ndim - 1)
+        return norm(v.contiguous().view(v.shape[0], -1), float(pow), [1], False).view(shape)
+    if dim == v.ndim - 1:
+        shape = (1,) * (v.ndim - 1) + (v.shape[-1],)
+        return norm(v.contiguous().view(-1, v.shape[-1]), float(pow), [0], False).view(shape)
+    return _norm_except_dim(v.transpose(0, dim), pow, 0).transpose(0, dim)
+
+
+for _name, _fn in (("frobenius_norm", _frobenius_norm), ("nuclear_norm", _nuclear_norm),
+                   ("native_norm", _native_norm), ("norm_except_dim", _norm_except_dim)):
+    _fn.__name__ = _fn.__qualname__ = _name
+    _composite(_fn, None, top=_name)
+
+
+def _vander_top(x, n, increasing):
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    if n is not None and n < 0:
+        raise RuntimeError("N must be non-negative.")
+    if n == 0:
+        return jnp.zeros((x.shape[0], 0), jnp.int64 if x.dtype == jnp.bool_ else x.dtype)
+    r = _vander(x, n)
+    return r if increasing else jnp.flip(r, -1)
+
+
+def _vander_dtype(args, statics=None):
+    d = _promoted(args)
+    return D.int64 if d.category <= D.INT else d
+
+
+_top("vander(Tensor x, int? N=None, bool increasing=False)", _vander_top, method=False, dtype=_vander_dtype,
+     grad=lambda args, statics: "CopySlices" if statics[1] else "FlipBackward0")
+
+
+# ---- Tensor methods PyTorch removed: they raise its RuntimeError with the replacement ----------------
+_REMOVED = {
+    "solve": ("`torch.solve` is deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` has its arguments "
+              "reversed and does not return the LU factorization.\n\nTo get the LU factorization see `torch.lu`, "
+              "which can be used with `torch.lu_solve` or `torch.lu_unpack`.\nX = torch.solve(B, A).solution "
+              "should be replaced with:\nX = torch.linalg.solve(A, B)"),
+    "symeig": ("The default behavior has changed from using the upper triangular portion of the matrix by default to "
+               "using the lower triangular portion.\n\nL, _ = torch.symeig(A, upper=upper) should be replaced "
+               "with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper else 'L')\n\nand\n\nL, V = torch.symeig(A, "
+               "eigenvectors=True) should be replaced with:\nL, V = torch.linalg.eigh(A, UPLO='U' if upper else "
+               "'L')"),
+    "eig": ("`torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than real tensors "
+            "mimicking complex tensors.\n\nL, _ = torch.eig(A) should be replaced with:\nL_complex = "
+            "torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, eigenvectors=True) should be replaced "
+            "with:\nL_complex, V_complex = torch.linalg.eig(A)"),
+    "lstsq": ("`torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has reversed "
+              "arguments and does not return the QR decomposition in the returned tuple (although it returns other "
+              "information about the problem).\n\nTo get the QR decomposition consider using "
+              "`torch.linalg.qr`.\n\nThe returned solution in `torch.lstsq` stored the residuals of the solution in "
+              "the last m - n columns of the returned value whenever m > n. In torch.linalg.lstsq, the residuals "
+              "are in the field 'residuals' of the returned named tuple.\n\nThe unpacking of the solution, as "
+              "in\nX, _ = torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced with:\nX = "
+              "torch.linalg.lstsq(A, B).solution"),
+}
+
+
+def _removed(name, advice):
+    def method(self, *args, **kwargs):
+        raise RuntimeError("This function was deprecated since version 1.9 and is now removed. " + advice)
+    method.__name__ = name
+    method.__qualname__ = "Tensor." + name
+    return method
+
+
+for _name, _advice in _REMOVED.items():
+    METHODS.setdefault(_name, _removed(_name, _advice))
