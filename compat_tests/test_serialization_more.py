@@ -285,3 +285,148 @@ def test_crc32_off_file_from_torchlike_loads_in_both():
     finally:
         torchlike.serialization.set_crc32_options(True)
     same(lambda T: load(T, raw))
+
+
+# ---- helper names of torch.serialization ----------------------------------------------------------------------
+def test_storage_type():
+    same(lambda T: [(str(T.serialization.StorageType(n)), str(T.serialization.StorageType(n).dtype))
+                    for n in ("FloatStorage", "LongStorage", "BoolStorage", "BFloat16Storage")])
+    same(lambda T: T.serialization.StorageType("NoSuchStorage"))
+    same_message(lambda T: T.serialization.StorageType("NoSuchStorage"))
+
+
+def test_source_change_warning():
+    same(lambda T: (issubclass(T.serialization.SourceChangeWarning, Warning), T.serialization.SourceChangeWarning.__name__))
+
+
+class _Versioned:
+    def __init__(self, name, version):
+        self.__name__, self.__version__ = name, version
+
+
+@pytest.mark.parametrize("version,req", [("1.26.4", (1, 0)), ("1.26.4", (2,)), ("2.0", (2, 0, 1)),
+                                         ("1.26.4", (1, 26, 4)), ("abc", (1,)), ("1.x", (1, 2))])
+def test_check_module_version_greater_or_equal(version, req):
+    mod = _Versioned("mymod", version)
+    same(lambda T: T.serialization.check_module_version_greater_or_equal(mod, req))
+    if version in ("abc", "1.x"):
+        same_message(lambda T: T.serialization.check_module_version_greater_or_equal(mod, req))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert torchlike.serialization.check_module_version_greater_or_equal(mod, req, False) is True
+        with warnings.catch_warnings(record=True) as expected:
+            warnings.simplefilter("always")
+            assert torch.serialization.check_module_version_greater_or_equal(mod, req, False) is True
+        assert [str(w.message) for w in caught] == [str(w.message) for w in expected]
+
+
+def test_location_tag_and_default_restore_location():
+    def fn(T):
+        S = T.serialization
+        st = T.ones(2).storage()
+        restored = S.default_restore_location(st, "cpu")
+        return (S.location_tag(st), S.location_tag(T.ones(2).untyped_storage()), S.location_tag(T.ones(1)),
+                restored.tolist())
+    same(fn)
+
+
+@pytest.mark.parametrize("case", ["unknown", "cuda", "tag_int", "hpu", "validate_cuda"])
+def test_location_errors(case):
+    def fn(T):
+        S = T.serialization
+        st = T.ones(2).untyped_storage()
+        if case == "unknown":
+            return S.default_restore_location(st, "nowhere")
+        if case == "cuda":
+            return S.default_restore_location(st, "cuda:0")
+        if case == "tag_int":
+            return S.location_tag(5)
+        if case == "hpu":
+            return S.validate_hpu_device("hpu:0")
+        return S.validate_cuda_device("cuda:0")
+    if case in ("cuda", "validate_cuda") and torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")      # PyTorch's error is about a missing device
+    same(fn)
+    same_message(fn)
+
+
+def test_register_package_tags_and_restores():
+    def fn(T):
+        S = T.serialization
+        seen = []
+
+        def tagger(storage):
+            seen.append("tag")
+            return "mine" if storage.size() == 3 else None
+
+        def deserializer(storage, location):
+            return storage if location == "mine" else None
+        S.register_package(5, tagger, deserializer)
+        try:
+            st = T.ones(3).storage()
+            return S.location_tag(st), S.location_tag(T.ones(2).storage()), \
+                S.default_restore_location(st, "mine").tolist(), len(seen)
+        finally:
+            for packages in (getattr(S, "_package_registry", None), getattr(S, "_PACKAGES", None)):
+                if packages is not None:
+                    packages[:] = [p for p in packages if tagger not in p]
+    same(fn)
+
+
+def test_normalize_storage_type():
+    same(lambda T: [repr(T.serialization.normalize_storage_type(c)) for c in (T.FloatStorage, T.LongStorage)])
+    same(lambda T: T.serialization.normalize_storage_type(T.UntypedStorage).__name__)
+
+
+def test_storage_to_tensor_type_of_a_typed_storage():
+    same(lambda T: T.serialization.storage_to_tensor_type(T.ones(2).storage()))
+
+
+def test_mkdtemp():
+    import os
+
+    def fn(T):
+        with T.serialization.mkdtemp() as d:
+            existed = os.path.isdir(d)
+            T.save(T.arange(3.0), os.path.join(d, "x.pt"))
+            back = T.load(os.path.join(d, "x.pt"))
+        return existed, os.path.exists(d), back
+    same(fn)
+
+
+class _Unsafe:
+    pass
+
+
+def test_get_unsafe_globals_in_checkpoint():
+    import collections
+
+    def fn(T):
+        buf = io.BytesIO()
+        T.save({"a": _Unsafe(), "f": print, "o": collections.OrderedDict(), "x": T.arange(3.0),
+                "d": T.device("cpu"), "dt": T.float64}, buf)
+        buf.seek(0)
+        return sorted(T.serialization.get_unsafe_globals_in_checkpoint(buf))
+    same(fn)
+
+
+def test_get_unsafe_globals_respects_safe_globals():
+    def fn(T):
+        buf = io.BytesIO()
+        T.save({"a": _Unsafe()}, buf)
+        with T.serialization.safe_globals([_Unsafe]):
+            inside = T.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(buf.getvalue()))
+        return inside, T.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(buf.getvalue()))
+    same(fn)
+
+
+@pytest.mark.parametrize("case", ["not_zip", "protocol4"])
+def test_get_unsafe_globals_errors(case):
+    def fn(T):
+        if case == "not_zip":
+            return T.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(b"abc"))
+        buf = io.BytesIO()
+        T.save({"x": T.arange(3.0)}, buf, pickle_protocol=4)
+        return T.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(buf.getvalue()))
+    same(fn)
+    same_message(fn)

@@ -35,6 +35,7 @@ import io
 import mmap as _mmap
 import os
 import pickle
+import pickletools
 import struct
 import sys
 import types
@@ -50,11 +51,14 @@ from . import _views as V
 from ._creation import check_alloc
 from ._device import _jax_devices, as_device, device as _device_cls, device_of, to_jax
 from ._tensor import Size, Tensor
-from .storage import LEGACY_NAMES, TypedStorage, UntypedStorage
+from .storage import LEGACY_CLASSES, LEGACY_NAMES, TypedStorage, UntypedStorage
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
            "DEFAULT_PROTOCOL", "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness",
-           "get_default_mmap_options", "set_default_mmap_options", "get_crc32_options", "set_crc32_options"]
+           "get_default_mmap_options", "set_default_mmap_options", "get_crc32_options", "set_crc32_options",
+           "StorageType", "SourceChangeWarning", "check_module_version_greater_or_equal", "default_restore_location",
+           "get_unsafe_globals_in_checkpoint", "location_tag", "mkdtemp", "normalize_storage_type",
+           "register_package", "storage_to_tensor_type", "validate_cuda_device", "validate_hpu_device"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64
@@ -275,8 +279,6 @@ class LoadEndianness(enum.Enum):
     BIG = 3
 
 
-LoadEndianness.__module__ = "torch.serialization"
-
 _OPTIONS = {"endianness": None, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", None), "crc32": True}
 
 
@@ -325,22 +327,195 @@ class set_default_mmap_options:
         _OPTIONS["mmap_flags"] = self.prev
 
 
+class SourceChangeWarning(Warning):
+    """PyTorch warns so when a pickled module's source changed since it was saved (torchlike never does)."""
+
+
+def check_module_version_greater_or_equal(module, req_version_tuple, error_if_malformed=True):
+    """Whether ``module.__version__`` (dot-separated fields, each parsed as the type of the matching field of
+    ``req_version_tuple``) is at least ``req_version_tuple``; a malformed version raises RuntimeError
+    (or, with ``error_if_malformed=False``, warns and counts as met)."""
+    fields = str(module.__version__).split(".")
+    try:
+        version = tuple(type(want)(fields[i]) for i, want in enumerate(req_version_tuple))
+        return version >= tuple(req_version_tuple)
+    except Exception:  # noqa: BLE001 - any parse failure is "malformed"
+        msg = (f"'{module.__name__}' module version string is malformed '{module.__version__}' and cannot be "
+               f"compared with tuple {tuple(req_version_tuple)}")
+        if error_if_malformed:
+            raise RuntimeError(msg) from None
+        import warnings
+        warnings.warn(msg + ", but continuing assuming that requirement is met")
+        return True
+
+
+@contextlib.contextmanager
+def mkdtemp():
+    """A temporary directory's path, removed (with its contents) on exit."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def _typename(obj):
+    if isinstance(obj, TypedStorage):
+        return "torch.storage.TypedStorage"
+    if isinstance(obj, UntypedStorage):
+        return "torch.storage.UntypedStorage"
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def _cpu_tag(obj):
+    if obj.device.type == "cpu":
+        return "cpu"
+
+
+def _cuda_tag(obj):
+    if obj.device.type == "cuda":
+        return f"cuda:{obj.device.index or 0}"
+
+
+def _cpu_deserialize(obj, location):
+    if location == "cpu":
+        return obj
+
+
+def _cuda_deserialize(obj, location):
+    if location.startswith("cuda"):
+        index = validate_cuda_device(location)
+        return obj.cuda(index)
+
+
+# (priority, tagger, deserializer), lowest priority first: register_package adds to it
+_PACKAGES = [(10, _cpu_tag, _cpu_deserialize), (20, _cuda_tag, _cuda_deserialize)]
+
+
+def register_package(priority, tagger, deserializer):
+    """Register how storages of a device are tagged (``tagger(storage)``: a location string or None) and
+    restored (``deserializer(storage, location)``: the storage on that location, or None)."""
+    _PACKAGES.append((priority, tagger, deserializer))
+    _PACKAGES.sort(key=lambda p: p[0])
+
+
+def location_tag(storage):
+    """The location string ``save`` records for a storage (``'cpu'``, ``'cuda:0'``, ...)."""
+    for _, tagger, _ in _PACKAGES:
+        location = tagger(storage)
+        if location:
+            return location
+    raise RuntimeError("don't know how to determine data location of " + _typename(storage))
+
+
+def default_restore_location(storage, location):
+    """``storage`` moved to the location a file recorded (what ``load`` does without ``map_location``)."""
+    for _, _, deserializer in _PACKAGES:
+        result = deserializer(storage, location)
+        if result is not None:
+            return result
+    raise RuntimeError(f"don't know how to restore data location of {_typename(storage)} (tagged with "
+                       f"{location})")
+
+
+def validate_cuda_device(location):
+    """The device index of a ``'cuda[:i]'`` location, which must exist here."""
+    index = as_device(location).index or 0
+    if not _jax_devices("cuda"):
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
+                           "False. If you are running on a CPU-only machine, please use torch.load with "
+                           "map_location=torch.device('cpu') to map your storages to the CPU.")
+    count = len(_jax_devices("cuda"))
+    if index >= count:
+        raise RuntimeError(f"Attempting to deserialize object on CUDA device {index} but torch.cuda.device_count() "
+                           f"is {count}. Please use torch.load with map_location to map your storages to an "
+                           "existing device.")
+    return index
+
+
+def validate_hpu_device(location):
+    raise RuntimeError("The HPU device module is not registered. If you are running on a CPU-only machine, please "
+                       "use torch.load with map_location=torch.device('cpu') to map your storages to the CPU.")
+
+
+def normalize_storage_type(storage_type):
+    """The ``torch`` namespace's class of this name (``torch.FloatStorage``, ``torch.UntypedStorage``)."""
+    import torchlike
+    return getattr(torchlike, storage_type.__name__)
+
+
+def storage_to_tensor_type(storage):
+    """The legacy tensor type matching a storage's class (``FloatStorage`` -> ``FloatTensor``)."""
+    import importlib
+    cls = type(storage)
+    return getattr(importlib.import_module(cls.__module__), cls.__name__.replace("Storage", "Tensor"))
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The ``module.name`` globals a checkpoint's pickle names that ``weights_only=True`` would refuse (not
+    on the allow-list nor added by :func:`add_safe_globals`); nothing in the file is run."""
+    fp, owned = _open_for(f, "rb")
+    try:
+        try:
+            zf = _read_zip(fp)
+        except (RuntimeError, pickle.UnpicklingError):
+            raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
+        with zf:
+            names = zf.namelist()
+            prefix = names[0].split("/")[0] if names else ""
+            data = _Loader(zf, prefix, None).pickle()
+    finally:
+        if owned:
+            fp.close()
+    unsafe = set()
+    for op, arg, _ in pickletools.genops(data):
+        if op.code.encode("latin-1")[0] not in _WEIGHTS_ONLY_OPCODES:
+            raise pickle.UnpicklingError(f"Unsupported operand {op.code.encode('latin-1')[0]}")
+        if op.name == "GLOBAL":
+            module, name = arg.split(" ", 1)
+            if _allowed_global(module, name)[2] is None:
+                unsafe.add(f"{_fix_module(module)}.{name}")
+    return list(unsafe)
+
+
 # =====================================================================================
 # loading
 # =====================================================================================
 
-class _StorageType:
-    """What ``torch.FloatStorage`` etc. resolve to in a pickle: the storage's dtype (None: untyped bytes)."""
+class StorageType:
+    """A legacy storage class by name: ``StorageType("FloatStorage").dtype`` is ``torch.float32``.
 
-    def __init__(self, name, dtype):
-        self.name, self.dtype = name, dtype
+    What ``torch.FloatStorage`` etc. resolve to in a pickle (one interned instance per name; its dtype is
+    None for ``UntypedStorage``, which only the loader makes)."""
 
-    def __repr__(self):
+    def __init__(self, name, _dtype=None):
+        if _dtype is None:
+            cls = LEGACY_CLASSES.get(name)
+            if cls is None:
+                raise KeyError(f'pickle storage type "{name}" is not recognized')
+            _dtype = cls.dtype
+        self.name, self.dtype = name, _dtype
+
+    def __repr__(self):                  # how PyTorch's weights-only messages spell a storage class
         return f"torch.{self.name}"
 
+    def __str__(self):
+        return f"StorageType(dtype={self.dtype})"
 
-_STORAGE_TYPES = {name: _StorageType(name, D._by_name(dt)) for dt, name in LEGACY_NAMES.items()}
-_UNTYPED = _StorageType("UntypedStorage", None)
+
+_StorageType = StorageType
+
+
+def _untyped_storage_type():
+    st = object.__new__(StorageType)
+    st.name, st.dtype = "UntypedStorage", None
+    return st
+
+
+_STORAGE_TYPES = {name: StorageType(name) for name in LEGACY_NAMES.values()}
+_UNTYPED = _untyped_storage_type()
 
 # how PyTorch's messages spell these classes
 _TORCH_CLASS_NAMES = {_StorageType: "<class 'torch.serialization.StorageType'>", D.dtype: "<class 'torch.dtype'>"}

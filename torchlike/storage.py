@@ -339,6 +339,9 @@ class TypedStorage(_StorageBase, metaclass=_LegacyStorageMeta):
     def cpu(self):
         return TypedStorage._of(self._flat.cpu() if self.device.type != "cpu" else self._flat)
 
+    def cuda(self, device=None, non_blocking=False):
+        return TypedStorage._of(self._flat.cuda(device))
+
     def to(self, *, device, non_blocking=False):
         return TypedStorage._of(self._flat.to(device))
 
