@@ -6,6 +6,8 @@ for torchlike) with a free port and a timeout, so a hang fails the test instead 
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import pickle
 import subprocess
@@ -33,10 +35,10 @@ def launch(launcher, script, out_dir, *args, nproc=2, timeout=120, extra=()):
         proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", *argv], capture_output=True,
                               text=True, timeout=timeout, cwd=ROOT, env=env)
         return proc.returncode, proc.stdout + proc.stderr
-    log = Path(out_dir) / "log.txt"
-    with open(log, "w") as f, _environ(env):
+    log, said = Path(out_dir) / "log.txt", io.StringIO()
+    with open(log, "w") as f, _environ(env), contextlib.redirect_stderr(said):
         code = run_main(argv, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
-    return code, log.read_text()
+    return code, log.read_text() + said.getvalue()
 
 
 class _environ:
@@ -157,3 +159,86 @@ def test_data_parallel_is_the_module_on_the_whole_batch():
 
 def test_ddp_needs_a_process_group():
     same_message(lambda T: T.nn.parallel.DistributedDataParallel(T.nn.Linear(2, 2)))
+
+
+# --------------------------------------------------------------------------- DistributedDataParallel
+
+def test_ddp_training_matches_pytorch_and_one_process(tmp_path):
+    """2-rank DDP with a DistributedSampler: rank 0 prints PyTorch's losses; parameters after
+    training, no_sync accumulation, find_unused_parameters and the construction broadcast are
+    PyTorch's; and DDP equals one process training on the whole batch."""
+    (theirs, their_log), (ours, our_log) = run_both(tmp_path, "ddp.py")
+
+    def losses(log):
+        return [line for line in log.splitlines() if line.startswith("epoch")]
+    assert losses(our_log) == losses(their_log) and len(losses(our_log)) == 3
+    for r in range(2):
+        assert_same(theirs[r], ours[r], f"rank{r}")
+    for a, b in zip(ours[0]["trained"], ours[0]["single"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours[0]["trained"], ours[1]["trained"]):
+        np.testing.assert_array_equal(a, b)
+    assert ours[0]["keys"][0].startswith("module.")
+    assert ours[0]["unused"][4] is None and ours[0]["unused"][2] is not None   # never used / used on rank 1
+
+
+# --------------------------------------------------------------------------- errors and failures
+
+@pytest.mark.parametrize("call", [
+    "all_reduce(T.ones(3))", "broadcast(T.ones(3), 0)", "all_gather([T.ones(3)], T.ones(3))", "get_rank()",
+    "get_world_size()", "barrier()", "get_backend()", "new_group([0])", "send(T.ones(3), 1)",
+    "recv(T.ones(3), 0)", "broadcast_object_list([1])", "all_gather_object([None], 1)",
+    "destroy_process_group()"])
+def test_before_init_process_group(call):
+    same_message(lambda T: eval("T.distributed." + call, {"T": T}))
+
+
+def test_state_before_init():
+    same(lambda T: (T.distributed.is_initialized(), T.distributed.is_available(),
+                    T.distributed.is_gloo_available(), T.distributed.Backend("GLOO"), T.distributed.group.WORLD))
+
+
+def test_reduce_op():
+    same(lambda T: [repr(T.distributed.ReduceOp.SUM), str(T.distributed.ReduceOp.MAX),
+                    int(T.distributed.ReduceOp.BXOR), T.distributed.ReduceOp.AVG == T.distributed.ReduceOp.RedOpType.AVG,
+                    sorted(T.distributed.ReduceOp.RedOpType.__members__)])
+
+
+def test_init_errors():
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        same_message(lambda T: T.distributed.init_process_group(
+            "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1))
+    same_message(lambda T: T.distributed.init_process_group("foo", init_method="tcp://127.0.0.1:1", rank=0,
+                                                            world_size=1))
+    same_message(lambda T: T.distributed.init_process_group("gloo", init_method="bogus://x", rank=0, world_size=1))
+    with _environ({}):
+        for name in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
+            os.environ.pop(name, None)
+        same_message(lambda T: T.distributed.init_process_group("gloo"))
+        os.environ["RANK"] = "0"
+        same_message(lambda T: T.distributed.init_process_group("gloo"))
+
+
+def test_dead_rank_fails_the_others(tmp_path):
+    """A rank that dies makes the survivor's collective raise (not hang) and the launcher report it."""
+    code, log = launch("torchlike", "dead_rank.py", tmp_path, timeout=60)
+    assert code == 1, log[-3000:]
+    assert "rank 0 failed: DistBackendError" in log, log[-3000:]
+    assert "rank 1 (local_rank 1) failed with exit code 3" in log, log[-3000:]
+
+
+def test_multiprocessing_spawn(tmp_path):
+    """mp.spawn under ``python -m torchlike``: ``import torch`` in the children is torchlike, rank 0
+    prints PyTorch's line, and rank 1's exception reaches the parent as ProcessRaisedException."""
+    script = str(SCRIPTS / "spawn_allreduce.py")
+    env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
+    outs = []
+    for cmd in ([sys.executable, script], [sys.executable, "-m", "torchlike", script]):
+        proc = subprocess.run(cmd + [str(free_port()), "1"], capture_output=True, text=True, timeout=120,
+                              cwd=ROOT, env=env)
+        outs.append(sorted(line for line in proc.stdout.splitlines() if line.startswith(("rank", "raised"))))
+    assert outs[1] == outs[0] and outs[0] == ["raised 1 ValueError: rank 1 saw 3.0", "rank 0: [3.0] torch"]

@@ -20,7 +20,7 @@ from ._runtime import DistBackendError, DistError, DistNetworkError, DistStoreEr
 
 
 class Backend(str):
-    """A backend name (``Backend('GLOO') == 'gloo'``); gloo, nccl, mpi and ucc all run on JAX's runtime."""
+    """A backend name (``Backend('GLOO')`` is the str ``'gloo'``); gloo, nccl, mpi and ucc all run on JAX's runtime."""
     UNDEFINED = "undefined"
     GLOO = "gloo"
     NCCL = "nccl"
@@ -34,7 +34,7 @@ class Backend(str):
         value = name.lower()
         if value not in cls.backend_list and ":" not in value:
             raise AssertionError(f"Unknown backend type {value}")
-        return super().__new__(cls, value)
+        return value            # a plain str, as PyTorch's
 
 
 class ReduceOp:
