@@ -224,10 +224,13 @@ def test_init_errors():
 
 
 def test_dead_rank_fails_the_others(tmp_path):
-    """A rank that dies makes the survivor's collective raise (not hang) and the launcher report it."""
+    """Ranks passing different shapes get an error naming them; a rank that dies makes the survivor's
+    collective raise (not hang) and the launcher report it."""
     code, log = launch("torchlike", "dead_rank.py", tmp_path, timeout=60)
     assert code == 1, log[-3000:]
     assert "rank 0 failed: DistBackendError" in log, log[-3000:]
+    assert "mismatch: all_reduce: the tensors differ across ranks (rank 0: (2,) torch.float32, rank 1: (3,) " \
+           "torch.float32)" in log, log[-3000:]
     assert "rank 1 (local_rank 1) failed with exit code 3" in log, log[-3000:]
 
 
