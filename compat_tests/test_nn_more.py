@@ -373,3 +373,40 @@ def test_adaptive_log_softmax_errors():
     same(lambda T: m(T)(T.ones(3, 8), T.tensor(1)))
     same(lambda T: m(T).log_prob(T.ones(8)))        # a batch only, as PyTorch
     same(lambda T: m(T).predict(T.ones(8)))
+
+
+# ---- cross_entropy / nll_loss target errors (PyTorch's order: shapes, then dtype) ------------------
+
+_TARGET_CASES = [((3, 4), (3, 5)), ((3, 4), (3,)), ((3, 4), (2,)), ((3, 4, 2), (3, 2, 2)), ((3, 4, 2), (3, 2)),
+                 ((3, 4, 2), (3, 3)), ((3, 4, 2), (3,)), ((4,), (3,)), ((4,), (1,)), ((4,), ()), ((4,), (1, 1)),
+                 ((3, 4), (3, 4, 1)), ((3, 4), (2, 4)), ((2, 3, 4), (2, 4, 4)), ((3, 4), ())]
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("dtype", ["float32", "int64", "int32"])
+@pytest.mark.parametrize("shapes", _TARGET_CASES, ids=[f"{a}-{b}" for a, b in _TARGET_CASES])
+def test_class_target_shapes_and_dtypes(fn, dtype, shapes):
+    ishape, tshape = shapes
+
+    def f(T):
+        x = T.tensor(data(*ishape, seed=1), requires_grad=True)
+        t = T.zeros(tshape, dtype=getattr(T, dtype))
+        if t.is_floating_point() and tshape == ishape:
+            return None
+        y = getattr(T.nn.functional, fn)(x, t, reduction="none")
+        return y, T.autograd.grad(y.sum(), x)
+    same(f)
+    r = same(lambda T: getattr(T.nn.functional, fn)(T.ones(*ishape), T.zeros(tshape, dtype=getattr(T, dtype))))
+    if type(r[0]).__name__ == "Raised":
+        same_message(lambda T: getattr(T.nn.functional, fn)(T.ones(*ishape), T.zeros(tshape, dtype=getattr(T, dtype))))
+
+
+def test_class_target_values():
+    F = lambda T: T.nn.functional  # noqa: E731
+    for t in ([0, 1, 4], [0, 1, -1], [0, 5, -3]):
+        same_message(lambda T: F(T).cross_entropy(T.ones(3, 4), T.tensor(t)))
+        same_message(lambda T: F(T).nll_loss(T.ones(3, 4), T.tensor(t)))
+    same(lambda T: F(T).cross_entropy(T.tensor(data(3, 4, seed=1)), T.tensor([0, -100, 2])))
+    same_message(lambda T: F(T).cross_entropy(T.ones(3, 4), T.tensor([0, 1, 2]), weight=T.ones(3)))
+    same_message(lambda T: F(T).cross_entropy(T.ones(3, 4), T.tensor([0, 1, 2]).bool()))
+    same_message(lambda T: F(T).cross_entropy(T.ones(3, 4), T.tensor([0, 1, 2]), label_smoothing=1.5))

@@ -569,7 +569,11 @@ def _cross_entropy_probs(x, target, weight, reduction, label_smoothing):
 
 
 def _nll_name(args, statics):
-    return "NllLoss2DBackward0" if args[0].ndim >= 3 else "NllLossBackward0"
+    """PyTorch runs inputs of rank 3 or above 4 as 4-D, so their unreduced loss is a view of the 2-D one's."""
+    ndim = args[0].ndim
+    if ndim < 3:
+        return "NllLossBackward0"
+    return "ViewBackward0" if ndim != 4 and statics[0] == "none" else "NllLoss2DBackward0"
 
 
 def _ce_name(args, statics):

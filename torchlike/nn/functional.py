@@ -663,22 +663,35 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 
 # ---- losses -----------------------------------------------------------------------
-def _check_class_target(input, target, name):
-    if target._dtype not in (D.int64, D.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_type_word(target._dtype)}")
+def _check_class_target(input, target, name, reduction="mean"):
+    """Class-index targets: the shapes first, then the dtype, in PyTorch's order.  Returns the target (a
+    1-D input's one-element target as a scalar, as PyTorch reads it)."""
     if input.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     if input.ndim == 1:
-        if target.ndim != 0:
+        if target.ndim > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        _check_class_dtype(target)
+        if target.ndim == 1 and target.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+        if target.ndim == 1 and reduction == "none":
+            raise RuntimeError(f"size mismatch (got input: {list(input.shape)}, target: {list(target.shape)})")
     elif input.shape[0] != (target.shape[0] if target.ndim else -1):
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
                          f"({target.shape[0] if target.ndim else 0}).")
-    elif input.ndim > 2 and tuple(target.shape[1:]) != tuple(input.shape[2:]):
-        raise RuntimeError(f"size mismatch (got input: {list(input.shape)}, target: {list(target.shape)})")
     elif input.ndim == 2 and target.ndim != 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif input.ndim > 2 and tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
+                           f"{list(target.shape)}")
+    _check_class_dtype(target)
+    return target.reshape(()) if input.ndim == 1 and target.ndim == 1 else target
+
+
+def _check_class_dtype(target):
+    if target._dtype not in (D.int64, D.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_type_word(target._dtype)}")
 
 
 def _host(a):
@@ -706,7 +719,7 @@ def _check_weight(weight, n_classes):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
-    _check_class_target(input, target, "nll_loss")
+    target = _check_class_target(input, target, "nll_loss", reduction)
     n_classes = input.shape[0 if input.ndim == 1 else 1]
     _check_weight(weight, n_classes)
     _check_class_values(target, n_classes, ignore_index)
@@ -722,7 +735,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target._dtype.category >= D.FLOAT and tuple(target.shape) == tuple(input.shape):
         _check_weight(weight, n_classes)
         return call(_OP["cross_entropy_probs"], (input, target, weight), (reduction, builtins.float(label_smoothing)))
-    _check_class_target(input, target, "cross_entropy")
+    target = _check_class_target(input, target, "cross_entropy", reduction)
     _check_weight(weight, n_classes)
     _check_class_values(target, n_classes, ignore_index)
     return call(_OP["cross_entropy"], (input, target, weight),
