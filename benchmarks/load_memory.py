@@ -7,6 +7,8 @@ imports' own peak), load the file and sum every tensor (so every value is read),
 
 * ``torch``: ``torch.save`` of a dict of large float32 tensors made by PyTorch;
 * ``torchlike``: the same dict saved by torchlike;
+* ``save (extra)``: ``save`` of the loaded ``torch`` checkpoint, peak RSS over the loaded state (a ratio
+  against max(PyTorch's, 1 MB));
 * ``bomb``: a checkpoint whose ``data/0`` record is deflate-compressed zeros (a few MB in the file) that
   inflate to the size the pickle declares (the zip-bomb shape of a hostile file that is nevertheless
   consistent, so PyTorch loads it too).
@@ -43,16 +45,23 @@ obj = torch.load(path, weights_only=True, **kw)
 total = 0.0
 for v in obj.values():
     total += float(v.sum())
-print(status("VmHWM") - base)
+peak = status("VmHWM") - base
+if len(sys.argv) > 4:              # then save it again: the peak over the loaded state
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    base = status("VmRSS")
+    torch.save(obj, sys.argv[4])
+    peak = status("VmHWM") - base
+print(peak)
 """
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _peak_mb(lib, path, mmap=False):
+def _peak_mb(lib, path, mmap=False, save_to=None):
     code = _CHILD.format(root=ROOT)
-    r = subprocess.run([sys.executable, "-c", code, lib, path, "1" if mmap else "0"], capture_output=True,
-                       text=True, env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    r = subprocess.run([sys.executable, "-c", code, lib, path, "1" if mmap else "0"] + ([save_to] if save_to else []),
+                       capture_output=True, text=True, env=dict(os.environ, JAX_PLATFORMS="cpu"))
     if r.returncode:
         return f"failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"
     return float(r.stdout.strip().splitlines()[-1])
@@ -126,6 +135,11 @@ def main():
                 label = kind + (" mmap" if mmap else "")
                 pt, tl = (f"{x:.0f}" if isinstance(x, float) else x for x in (pt, tl))
                 print(f"{label:<15}{os.path.getsize(path) / 2 ** 20:>10.1f} {pt:>11} {tl:>13}{ratio:>8}")
+        out = os.path.join(tmp, "resaved.pt")
+        pt, tl = _peak_mb("torch", files["torch"], save_to=out), _peak_mb("torchlike", files["torch"], save_to=out)
+        ratio = f"{tl / max(pt, 1.0):.2f}" if isinstance(pt, float) and isinstance(tl, float) else "-"
+        pt, tl = (f"{x:.0f}" if isinstance(x, float) else x for x in (pt, tl))
+        print(f"{'save (extra)':<15}{os.path.getsize(files['torch']) / 2 ** 20:>10.1f} {pt:>11} {tl:>13}{ratio:>8}")
 
 
 if __name__ == "__main__":

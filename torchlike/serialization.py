@@ -58,10 +58,11 @@ __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_g
            "get_default_mmap_options", "set_default_mmap_options", "get_crc32_options", "set_crc32_options",
            "StorageType", "SourceChangeWarning", "check_module_version_greater_or_equal", "default_restore_location",
            "get_unsafe_globals_in_checkpoint", "location_tag", "mkdtemp", "normalize_storage_type",
-           "register_package", "storage_to_tensor_type", "validate_cuda_device", "validate_hpu_device"]
+           "register_package", "storage_to_tensor_type", "validate_cuda_device", "validate_hpu_device", "skip_data"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64
+_CHUNK = 1 << 22              # records are inflated (and zeros written) a buffer of this size at a time
 
 # =====================================================================================
 # saving
@@ -208,27 +209,77 @@ def _archive_name(f):
 
 
 class _AlignedZipWriter:
-    """An uncompressed zip whose storage records start on 64-byte boundaries, as PyTorch writes them."""
+    """An uncompressed zip whose records start on 64-byte boundaries, as PyTorch writes them.
+
+    A record's payload is ``bytes``, a numpy array (written from its own buffer: no copy of the tensor's
+    bytes is made) or an int (that many zero bytes, for :class:`skip_data`), streamed into the file."""
 
     def __init__(self, fileobj):
         self.zip = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
-        self.fp = fileobj
 
     def write(self, name, data):
+        nbytes = data if isinstance(data, int) else (data.nbytes if isinstance(data, np.ndarray) else len(data))
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_STORED
-        start = self.zip.start_dir + 30 + len(name.encode("utf-8"))
+        info.file_size = nbytes
+        zip64 = nbytes * 1.05 > zipfile.ZIP64_LIMIT            # zipfile's own rule: a 20-byte zip64 extra follows
+        start = self.zip.start_dir + 30 + len(name.encode("utf-8")) + (20 if zip64 else 0)
         pad = (-(start + 4)) % _ALIGNMENT
         info.extra = struct.pack("<HH", 0x4246, pad) + b"Z" * pad   # 'FB' padding field, as PyTorch's writer
-        self.zip.writestr(info, data)
+        with self.zip.open(info, "w", force_zip64=zip64) as dst:
+            if isinstance(data, int):
+                zeros = bytes(min(data, _CHUNK))
+                while data:
+                    dst.write(zeros[:min(data, len(zeros))])
+                    data -= min(data, len(zeros))
+            elif isinstance(data, np.ndarray):
+                dst.write(memoryview(data.reshape(-1).view(np.uint8)))
+            else:
+                dst.write(data)
 
     def close(self):
         self.zip.close()
 
 
+class _FromHere:
+    """A writable file seen from its current position: the zip's offsets count from the archive's start, as
+    PyTorch writes them (a file that already holds other bytes)."""
+
+    def __init__(self, fp, base):
+        self.fp, self.base = fp, base
+
+    def tell(self):
+        return self.fp.tell() - self.base
+
+    def seek(self, pos, whence=0):
+        return self.fp.seek(pos + self.base if whence == 0 else pos, whence) - self.base
+
+    def write(self, data):
+        return self.fp.write(data)
+
+    def flush(self):
+        return self.fp.flush()
+
+
+def _target(f):
+    """The file object ``save`` writes, and whether it opened it (PyTorch's errors for a bad path)."""
+    if not isinstance(f, (str, os.PathLike)):
+        return f, False
+    parent = os.path.dirname(os.fspath(f))
+    if parent and not os.path.isdir(parent):
+        raise RuntimeError(f"Parent directory {parent} does not exist.")
+    try:
+        return open(f, "wb"), True
+    except OSError as e:
+        raise RuntimeError(f"open file failed with strerror: {e.strerror}") from None
+
+
 def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
-    """Save ``obj`` to ``f`` (a path, ``os.PathLike`` or writable binary file object) in PyTorch's format."""
+    """Save ``obj`` to ``f`` (a path, ``os.PathLike`` or writable binary file object) in PyTorch's format.
+
+    The object is pickled first (an object that cannot be saved fails before ``f`` is touched); then each
+    storage is written from the tensor's own host buffer, so saving needs no second copy of the data."""
     if not _use_new_zipfile_serialization:
         raise NotImplementedError("torchlike.save writes only the zipfile format "
                                   "(_use_new_zipfile_serialization=False is not supported)")
@@ -241,28 +292,24 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     if not _disable_byteorder_record:
         records.append(("byteorder", sys.byteorder.encode()))
     for ref in pickler.storages.values():
-        a = np.asarray(ref.storage.array).reshape(-1)
+        a = np.asarray(ref.storage.array)
+        if _OPTIONS["skip_data"]:
+            records.append((f"data/{ref.key}", a.nbytes))
+            continue
         if a.dtype.byteorder == ">" or (a.dtype.byteorder == "=" and sys.byteorder == "big"):
             a = a.astype(a.dtype.newbyteorder("<"))
-        records.append((f"data/{ref.key}", a.tobytes()))
+        records.append((f"data/{ref.key}", np.ascontiguousarray(a)))
     records += [("version", b"3\n"), (".data/serialization_id", str(uuid.uuid4().int).zfill(40).encode())]
-    out = io.BytesIO()
-    writer = _AlignedZipWriter(out)
-    for name, data in records:
-        writer.write(f"{prefix}/{name}", data)
-    writer.close()
-    if isinstance(f, (str, os.PathLike)):
-        parent = os.path.dirname(os.fspath(f))
-        if parent and not os.path.isdir(parent):
-            raise RuntimeError(f"Parent directory {parent} does not exist.")
-        try:
-            fp, owned = open(f, "wb"), True
-        except OSError as e:
-            raise RuntimeError(f"open file failed with strerror: {e.strerror}") from None
-    else:
-        fp, owned = f, False
+    fp, owned = _target(f)
     try:
-        fp.write(out.getvalue())
+        try:
+            base = fp.tell()
+        except (AttributeError, OSError):    # a stream: zipfile counts the bytes it writes itself
+            base = 0
+        writer = _AlignedZipWriter(_FromHere(fp, base) if base else fp)
+        for name, data in records:
+            writer.write(f"{prefix}/{name}", data)
+        writer.close()
     finally:
         if owned:
             fp.close()
@@ -279,7 +326,8 @@ class LoadEndianness(enum.Enum):
     BIG = 3
 
 
-_OPTIONS = {"endianness": None, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", None), "crc32": True}
+_OPTIONS = {"endianness": None, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", None), "crc32": True,
+            "skip_data": False}
 
 
 def get_default_load_endianness():
@@ -325,6 +373,23 @@ class set_default_mmap_options:
 
     def __exit__(self, *exc):
         _OPTIONS["mmap_flags"] = self.prev
+
+
+class skip_data:
+    """Inside this context ``save`` writes every storage record as zeros of its size (the file's layout,
+    without the data: fill it in later) and ``load`` reads no storage (tensors come back zeroed; PyTorch
+    leaves them uninitialised).  ``materialize_fake_tensors`` concerns PyTorch's fake tensors, which
+    torchlike does not have; it is accepted."""
+
+    def __init__(self, materialize_fake_tensors=False):
+        self.materialize_fake_tensors = materialize_fake_tensors
+
+    def __enter__(self):
+        self.prev = _OPTIONS["skip_data"]
+        _OPTIONS["skip_data"] = True
+
+    def __exit__(self, *exc):
+        _OPTIONS["skip_data"] = self.prev
 
 
 class SourceChangeWarning(Warning):
@@ -971,16 +1036,15 @@ class _WeightsOnlyUnpickler(pickle._Unpickler):
 
 
 _MAX_DEFLATE_RATIO = 1032      # deflate's largest expansion: a 258-byte match coded in 2 bits
-_CHUNK = 1 << 22              # compressed records inflate through a buffer of this size
 _MINIZ_CORRUPT = (". This is an internal miniz error. If you are seeing this error, there is a high likelihood "
                   "that your checkpoint file is corrupted. This can happen if the checkpoint was not saved "
                   "properly, was transferred incorrectly, or the file was modified after saving.")
 _MINIZ_SIZE = "unexpected decompressed size" + _MINIZ_CORRUPT
 
 
-def _aligned_empty(nbytes):
+def _aligned_empty(nbytes, make=np.empty):
     """A writable uint8 buffer of ``nbytes`` starting on a 64-byte boundary, which JAX adopts on a CPU."""
-    base = np.empty(nbytes + _ALIGNMENT, np.uint8)
+    base = make(nbytes + _ALIGNMENT, np.uint8)
     start = (-base.ctypes.data) % _ALIGNMENT
     return base[start:start + nbytes]
 
@@ -1103,6 +1167,11 @@ class _Loader:
         if info.file_size != nbytes:
             raise RuntimeError(f"record size ({info.file_size} bytes) does not match expected size ({nbytes} bytes = "
                                f"{nbytes} elements * 1 bytes/element) for dtype Byte")
+        if _OPTIONS["skip_data"]:              # the layout only: zeros (pages untouched until written)
+            check_alloc(nbytes)
+            buf = _aligned_empty(nbytes, np.zeros)
+            buf.flags.writeable = False
+            return buf
         return _read_record(self.zf, info, name, self.file_size, self.mmap)
 
     def storage(self, pid):

@@ -251,7 +251,7 @@ class TypedStorage(_StorageBase, metaclass=_LegacyStorageMeta):
     __slots__ = ()
     _legacy_device = None          # FloatStorage & co: the device type their instances have
 
-    def __new__(cls, *args, wrap_storage=None, dtype=None, device=None):
+    def __new__(cls, *args, wrap_storage=None, dtype=None, device=None, _internal=False):
         if cls._legacy_device is not None:
             dtype, device = cls.dtype, cls._legacy_device
             if len(args) > 1:
