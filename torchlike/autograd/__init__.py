@@ -148,7 +148,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                       "gradient for other parts of the graph, please use torch.autograd.backward.", FutureWarning,
                       stacklevel=2)
     outs = _as_tuple(outputs)
-    ins = _as_tuple(inputs)
+    ins = (inputs,) if isinstance(inputs, graph.GradientEdge) else _as_tuple(inputs)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     g_outs = (None,) * len(outs) if grad_outputs is None else _as_tuple(grad_outputs)
@@ -159,6 +159,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         return _grad_batched(outs, ins, g_outs, retain_graph, create_graph, allow_unused, materialize_grads)
     roots, seeds = _roots(outs, g_outs)
     for t in ins:
+        if isinstance(t, graph.GradientEdge):
+            continue
         if not isinstance(t, Tensor):
             raise TypeError(f"grad(): inputs must be Tensors, not {type(t).__name__}")
         if not t._requires_grad:
@@ -166,7 +168,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     capture = {}
     slots = []
     for t in ins:
-        node, nr = t._edge()
+        node, nr = t[:2] if isinstance(t, graph.GradientEdge) else t._edge()
         slots.append(capture.setdefault((id(node), nr), len(capture)))
     captured = run_backward(roots, seeds, retain_graph, create_graph, capture=capture, accumulate=False)
     result = []

@@ -233,3 +233,111 @@ class disable_saved_tensors_hooks:
     def __exit__(self, *exc):
         from ._saved import disabled
         disabled().pop()
+
+
+# ---- gradient edges, version counters, multi-tensor grad hooks ---------------------------------
+
+from typing import NamedTuple, Optional  # noqa: E402
+
+
+class GradientEdge(NamedTuple):
+    """An edge of the autograd graph: ``node``'s input ``output_nr``.  ``autograd.grad`` accepts one in
+    place of the tensor whose gradient flows along it."""
+    node: Node
+    output_nr: int
+    ownership_token: Optional[Node] = None
+
+
+def get_gradient_edge(tensor):
+    """The edge through which ``tensor``'s gradient flows: its ``grad_fn`` and output number, or its
+    ``AccumulateGrad`` node for a leaf."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require "
+                           "gradients")
+    node, nr = tensor._edge()
+    return GradientEdge(node, nr)
+
+
+def increment_version(tensor):
+    """Bump the version counter of ``tensor`` (or of each of an iterable of tensors), as an in-place
+    write done outside autograd's sight would."""
+    from .._tensor import Tensor
+    for t in ((tensor,) if isinstance(tensor, Tensor) else tensor):
+        t._vc[0] += 1
+
+
+class _MultiHandle:
+    """Removes every per-tensor hook of one ``register_multi_grad_hook``."""
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _current_backward():
+    """The running backward pass (its ``run_backward`` frame) and the ids of the graph nodes its roots
+    reach; (None, None) outside one."""
+    import sys
+    f = sys._getframe(1)
+    while f is not None:
+        if f.f_code.co_name == "run_backward" and "roots" in f.f_locals:
+            roots = f.f_locals["roots"]
+            seen = set()
+            stack = [n for n, _ in roots if n is not None]
+            while stack:
+                n = stack.pop()
+                if id(n) not in seen:
+                    seen.add(id(n))
+                    stack.extend(m for m, _ in n.next_functions if m is not None)
+            return f, seen
+        f = f.f_back
+    return None, None
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """``mode="all"``: ``fn(grads)`` once per backward, after the gradients of all ``tensors`` that the
+    backward reaches are computed (None for the others).  ``mode="any"``: ``fn(grad)`` once per backward,
+    with the first of their gradients computed."""
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    state = {"run": None, "grads": None, "expected": 0, "got": 0}
+
+    def start():
+        """(Re)start the per-backward bookkeeping when a new backward pass reaches the first hook."""
+        run, reached = _current_backward()
+        if state["run"] is not run or run is None:
+            state["run"] = run
+            state["grads"] = [None] * len(tensors)
+            state["got"] = 0
+            state["expected"] = len(tensors) if reached is None else sum(
+                1 for t in tensors if t.requires_grad and id(t._edge()[0]) in reached)
+            state["fired"] = False
+
+    def make_hook(i):
+        def hook(grad):
+            start()
+            if mode == "any":
+                if not state["fired"]:
+                    state["fired"] = True
+                    fn(grad)
+                return None
+            state["grads"][i] = grad
+            state["got"] += 1
+            if state["got"] == state["expected"]:
+                grads, state["grads"] = state["grads"], [None] * len(tensors)
+                state["got"] = 0
+                fn(grads)
+            return None
+        return hook
+
+    return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors) if t.requires_grad])

@@ -1,0 +1,62 @@
+"""torch.autograd.graph: GradientEdge / get_gradient_edge (also as autograd.grad inputs), increment_version,
+register_multi_grad_hook, against PyTorch."""
+import pytest
+
+from harness import data, same, same_message
+
+
+def test_gradient_edge():
+    def f(T):
+        G = T.autograd.graph
+        x = T.tensor(data(3, seed=1), requires_grad=True)
+        y = x.sin()
+        z = (y * 2).sum()
+        ey, ex = G.get_gradient_edge(y), G.get_gradient_edge(x)
+        return (type(ey).__name__, ey._fields, type(ey.node).__name__, ey.output_nr, ey.ownership_token,
+                type(ex.node).__name__, ex.node is x.grad_fn, isinstance(ey, tuple),
+                T.autograd.grad(z, ey, retain_graph=True), T.autograd.grad(z, [ex, ey]))
+    same(f)
+    same_message(lambda T: T.autograd.graph.get_gradient_edge(T.ones(2)))
+
+
+def test_increment_version():
+    def f(T):
+        z = T.ones(2)
+        v = [z._version]
+        T.autograd.graph.increment_version(z)
+        v.append(z._version)
+        T.autograd.graph.increment_version([z, z[:1]])
+        v.append(z._version)
+        return v
+
+    def saved_then_bumped(T):
+        x = T.ones(2, requires_grad=True)
+        y = x.clone()
+        w = y.sin()
+        T.autograd.graph.increment_version(y)
+        w.sum().backward()
+    same(f)
+    same(saved_then_bumped)
+
+
+@pytest.mark.parametrize("mode", ["all", "any"])
+def test_register_multi_grad_hook(mode):
+    def f(T):
+        a, b, c = (T.tensor(data(2, seed=i), requires_grad=True) for i in range(3))
+        calls = []
+
+        def hook(g):
+            if mode == "all":
+                calls.append([None if t is None else t.tolist() for t in g])
+            else:
+                calls.append(g.tolist())
+        h = T.autograd.graph.register_multi_grad_hook((a, b, c), hook, mode=mode)
+        (a * 2 + b * 3).sum().backward()
+        (c * 5).sum().backward()
+        (a * b * c).sum().backward()
+        h.remove()
+        (a * 2).sum().backward()
+        return calls, type(h).__name__
+    same(f)
+    same_message(lambda T: T.autograd.graph.register_multi_grad_hook((T.ones(1, requires_grad=True),), print,
+                                                                     mode="foo"))
