@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import pickle
 import subprocess
@@ -245,3 +246,31 @@ def test_multiprocessing_spawn(tmp_path):
                               cwd=ROOT, env=env)
         outs.append(sorted(line for line in proc.stdout.splitlines() if line.startswith(("rank", "raised"))))
     assert outs[1] == outs[0] and outs[0] == ["raised 1 ValueError: rank 1 saw 3.0", "rank 0: [3.0] torch"]
+
+
+# --------------------------------------------------------------------------- DeviceMesh and FSDP2
+
+def test_fully_shard_on_8_host_devices():
+    """fully_shard over a DeviceMesh of 8 forced host devices trains exactly as the unwrapped model,
+    with 1/8 of each sharded parameter, gradient and Adam state per device and a full state dict."""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-m", "torchlike", str(SCRIPTS / "fsdp.py")], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    facts = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert facts["max_param_diff"] < 1e-5 and facts["losses_equal"]
+    assert facts["param_fraction"] == facts["grad_fraction"] == facts["exp_avg_fraction"] == 1 / 8
+    assert facts["head_replicated"]
+    assert facts["class"] == "FSDPNet" and facts["is_fsdp"] and facts["keys"] and facts["loaded_equal"]
+    assert facts["mesh"] == ["DeviceMesh((dp=8), 'cpu')", [8], 1, 8, 8, 0, "torch.int32"]
+    assert facts["mesh2"] == ["DeviceMesh((dp=2, tp=4), 'cpu')", "DeviceMesh((tp=4), 'cpu')", [0, 1, 2, 3], [0, 0]]
+
+
+def test_device_mesh_errors():
+    from torchlike.distributed.device_mesh import init_device_mesh
+    with pytest.raises(RuntimeError, match="needs 8 devices"):
+        init_device_mesh("cpu", (8,))
+    with pytest.raises(RuntimeError, match="repeated mesh_dim_name"):
+        init_device_mesh("cpu", (1, 1), mesh_dim_names=("a", "a"))
+    with pytest.raises(RuntimeError, match="same length"):
+        init_device_mesh("cpu", (1,), mesh_dim_names=("a", "b"))

@@ -1,0 +1,89 @@
+"""``torch.distributed.fsdp``: FSDP2's ``fully_shard`` over JAX's ``NamedSharding``.
+
+``fully_shard(module, mesh=mesh)`` places each parameter's array on the mesh, split along its
+first dimension over the mesh's (last) dimension; the parameters stay whole tensors to the user
+(JAX's global view, where PyTorch gives DTensors of local shards).  XLA then runs forward and
+backward on the sharded arrays, gathering what each op needs; gradients and the optimizer state
+created from the parameters come out sharded too, so each device holds about 1/N of the
+parameters, gradients and optimizer state.  ``state_dict()`` values are full tensors (reading
+one gathers it), ready for ``torch.save``.  Parameters whose first dimension does not divide by
+the mesh size stay replicated.
+"""
+from __future__ import annotations
+
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+
+class MixedPrecisionPolicy:
+    def __init__(self, param_dtype=None, reduce_dtype=None, output_dtype=None, cast_forward_inputs=True):
+        self.param_dtype, self.reduce_dtype, self.output_dtype = param_dtype, reduce_dtype, output_dtype
+        self.cast_forward_inputs = cast_forward_inputs
+
+
+class OffloadPolicy:
+    pass
+
+
+class CPUOffloadPolicy(OffloadPolicy):
+    def __init__(self, pin_memory=True):
+        self.pin_memory = pin_memory
+
+
+class FSDPModule:
+    """Mixed into a module's class by :func:`fully_shard` (``FSDPLinear`` for a ``Linear``)."""
+
+    def reshard(self):
+        """Parameters stay sharded between ops (XLA gathers inside each program): nothing to do."""
+
+    def unshard(self, async_op=False):
+        return None
+
+    def set_requires_gradient_sync(self, requires_gradient_sync, *, recurse=True):
+        self._fsdp_sync = requires_gradient_sync
+
+    def set_reshard_after_forward(self, reshard_after_forward, recurse=True):
+        self._fsdp_reshard = reshard_after_forward
+
+    def set_reshard_after_backward(self, reshard_after_backward, *, recurse=True):
+        pass
+
+    def set_is_last_backward(self, is_last_backward):
+        pass
+
+
+def _sharding_for(param, mesh):
+    jm = mesh.jax_mesh
+    axis = jm.axis_names[-1]
+    if param.dim() and param.shape[0] % jm.shape[axis] == 0:
+        return NamedSharding(jm, P(axis))
+    return NamedSharding(jm, P())
+
+
+def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placement_fn=None, mp_policy=None,
+                offload_policy=None, ignored_params=None):
+    """Shard ``module``'s parameters (those a nested ``fully_shard`` has not already placed) over ``mesh``."""
+    import jax
+    from ... import from_jax, no_grad
+    from ..device_mesh import init_device_mesh
+    modules = module if isinstance(module, (list, tuple)) else [module]
+    if mesh is None:
+        mesh = init_device_mesh("cpu", (len(jax.devices()),))
+    if any(d.process_index != jax.process_index() for d in mesh.jax_mesh.devices.flat):
+        raise NotImplementedError("fully_shard over a mesh spanning several processes is not supported by "
+                                  "torchlike yet: use one process with several JAX devices")
+    ignored = {id(p) for p in (ignored_params or ())}
+    for m in modules:
+        with no_grad():
+            for p in m.parameters():
+                if id(p) in ignored or getattr(p, "_fsdp_mesh", None) is not None:
+                    continue
+                p.data = from_jax(jax.device_put(p.detach().jax(), _sharding_for(p, mesh)))
+                p._fsdp_mesh = mesh
+        cls = type(m)
+        if not isinstance(m, FSDPModule):
+            m.__class__ = type(f"FSDP{cls.__name__}", (FSDPModule, cls), {"__module__": cls.__module__})
+        m._fsdp_mesh = mesh
+    return module
+
+
+__all__ = ["fully_shard", "FSDPModule", "MixedPrecisionPolicy", "OffloadPolicy", "CPUOffloadPolicy"]
