@@ -234,3 +234,36 @@ def test_cuda_legacy_classes(name):
 
 def test_storage_type_is_the_legacy_class():
     same(lambda T: [repr(T.ones(1, dtype=d).storage_type()) for d in (T.float32, T.int64, T.bool, T.complex128)])
+
+
+@pytest.mark.parametrize("case", ["little", "big", "native", "count_offset", "untyped", "typed_int16", "typed_default"])
+def test_from_buffer(case):
+    raw = bytes(range(1, 17))
+
+    def fn(T):
+        if case in ("little", "big", "native"):
+            s = T.FloatStorage.from_buffer(raw, case)
+        elif case == "count_offset":
+            s = T.IntStorage.from_buffer(raw, "little", count=2, offset=4)
+        elif case == "untyped":
+            s = T.UntypedStorage.from_buffer(raw, dtype=T.uint8)
+        elif case == "typed_int16":
+            s = T.TypedStorage.from_buffer(raw, "big", dtype=T.int16)
+        else:
+            s = T.TypedStorage.from_buffer(raw, "little")
+        return type(s).__name__, str(getattr(s, "dtype", None)), s.tolist()
+    same(fn)
+
+
+@pytest.mark.parametrize("case", ["no_order", "bad_size", "untyped_no_dtype", "bad_order"])
+def test_from_buffer_errors(case):
+    def fn(T):
+        if case == "no_order":
+            return T.FloatStorage.from_buffer(bytes(8))
+        if case == "bad_size":
+            return T.FloatStorage.from_buffer(bytes(3), "little")
+        if case == "untyped_no_dtype":
+            return T.UntypedStorage.from_buffer(bytes(8))
+        return T.FloatStorage.from_buffer(bytes(8), "middle")
+    same(fn)
+    same_message(fn)

@@ -21,6 +21,12 @@ it are PyTorch's (``torch._utils._rebuild_tensor_v2``, ``torch FloatStorage``,
 files load here, with PyTorch's names resolved to torchlike's objects.
 Loading never imports ``torch``.
 
+Memory: ``save`` writes each storage record straight from the tensor's host buffer (no copy of the data);
+``load`` reads each record once into a 64-byte-aligned numpy buffer that JAX adopts on a CPU without
+copying, so loading peaks at about the file's size, as PyTorch's does; ``mmap=True`` maps the file and
+reads pages when values are.  A record's declared size is checked against what the file can hold before
+anything is allocated (a stored record must fit in the file; deflate expands at most 1032-fold).
+
 ``weights_only=True`` (the default, as in PyTorch >= 2.6) unpickles with an
 allow-list: only containers, numbers, strings, tensors, dtypes, devices and
 what :func:`add_safe_globals` adds can be named by the pickle; anything else

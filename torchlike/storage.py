@@ -189,6 +189,13 @@ class UntypedStorage(_StorageBase):
         from . import _creation
         self._write(slice(None), _creation.tensor(data.view(self._flat._dtype.np), dtype=self._flat._dtype))
 
+    @classmethod
+    def from_buffer(cls, buffer, byte_order=None, count=-1, offset=0, *, dtype=None):
+        """The bytes of ``buffer`` read as ``dtype`` elements (``dtype`` is required), as a new storage."""
+        if dtype is None:
+            raise RuntimeError("argument 'dtype' cannot be None")
+        return cls._of(_from_buffer(buffer, byte_order, count, offset, dtype))
+
     def fill_(self, value):
         self[:] = value
         return self
@@ -218,6 +225,24 @@ class UntypedStorage(_StorageBase):
 
 def _rebuild_untyped(values):
     return UntypedStorage(values)
+
+
+def _from_buffer(buffer, byte_order, count, offset, dtype):
+    """The elements of ``dtype`` in a bytes-like ``buffer`` (``offset`` in bytes, ``count`` elements, -1: all),
+    as a new flat tensor (a copy: the buffer is not shared)."""
+    if byte_order is None and dtype.itemsize > 1:
+        raise RuntimeError("function missing required argument 'byte_order' (pos 2)")
+    if byte_order not in (None, "big", "little", "native"):
+        raise ValueError(f"invalid byte_order '{byte_order}' (expected 'big', 'little', or 'native')")
+    raw = memoryview(buffer).cast("B")[offset:]
+    if count < 0:
+        if len(raw) % dtype.itemsize:
+            raise ValueError(f"buffer size ({len(raw)}) must be a multiple of element size ({dtype.itemsize})")
+        count = len(raw) // dtype.itemsize
+    np_dtype = dtype.np.newbyteorder({"big": ">", "little": "<"}.get(byte_order, "=")) if dtype.itemsize > 1 \
+        else dtype.np
+    values = np.frombuffer(raw, np_dtype, count).astype(dtype.np)
+    return _new_flat(values, dtype)
 
 
 def _check_size(n, itemsize):
@@ -296,6 +321,13 @@ class TypedStorage(_StorageBase, metaclass=_LegacyStorageMeta):
         s = object.__new__(TypedStorage)
         s._flat = flat
         return s
+
+    @classmethod
+    def from_buffer(cls, buffer, byte_order=None, count=-1, offset=0, *, dtype=None):
+        """A new storage of ``buffer``'s bytes read as elements of the class's dtype (``dtype=`` for
+        ``TypedStorage``; the default dtype if None) in ``byte_order`` ('little', 'big' or 'native')."""
+        dtype = cls.dtype if cls._legacy_device is not None else (dtype or D.get_default_dtype())
+        return TypedStorage._of(_from_buffer(buffer, byte_order, count, offset, dtype))
 
     @property
     def dtype(self):
