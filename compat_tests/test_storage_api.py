@@ -267,3 +267,39 @@ def test_from_buffer_errors(case):
         return T.FloatStorage.from_buffer(bytes(8), "middle")
     same(fn)
     same_message(fn)
+
+
+_RUNNER_SCRIPT = '''
+import io, warnings
+import torch
+from torch.serialization import StorageType, location_tag, get_default_mmap_options
+from torch.storage import TypedStorage, UntypedStorage
+warnings.simplefilter("ignore")
+x = torch.arange(6.).reshape(2, 3)
+s = x.storage()
+print(isinstance(s, TypedStorage), isinstance(s, torch.FloatStorage), x.untyped_storage().nbytes(), len(s))
+print(s)
+print(location_tag(s), StorageType("LongStorage"), get_default_mmap_options())
+buf = io.BytesIO(); torch.save({"s": s, "x": x}, buf)
+r = torch.load(io.BytesIO(buf.getvalue()))
+print(isinstance(r["s"], TypedStorage), r["x"].storage().tolist(), r["s"].data_ptr() == r["x"].data_ptr())
+'''
+
+
+def test_storages_under_the_runner(tmp_path):
+    """``import torch.storage`` / ``torch.serialization`` names in an unmodified script (python -m torchlike)."""
+    from test_runner import same_under_runner
+    same_under_runner(tmp_path, _RUNNER_SCRIPT, ())
+
+
+def test_deepcopy_of_storages():
+    import copy
+
+    def fn(T):
+        x = T.arange(4.0)
+        s = copy.deepcopy(x.storage())
+        s[0] = 9.0
+        u = copy.deepcopy(x.untyped_storage())
+        loaded = copy.deepcopy(_roundtrip(T, x.storage()))
+        return x, s.tolist(), u.nbytes(), loaded.tolist(), type(loaded).__name__
+    same(fn)

@@ -398,6 +398,13 @@ class TypedStorage(_StorageBase, metaclass=_LegacyStorageMeta):
     def _header(self):
         return f"torch.storage.TypedStorage(dtype={self.dtype}, device={self.device})"
 
+    def __reduce_ex__(self, protocol):       # copies and pickles: a TypedStorage of a copy of the elements
+        return (_rebuild_typed, (self._flat,))
+
+
+def _rebuild_typed(flat):
+    return TypedStorage._of(flat)
+
 
 # TypedStorage.double() & co: a new storage of the values converted
 _CONVERSIONS = {"double": "float64", "float": "float32", "half": "float16", "bfloat16": "bfloat16", "long": "int64",
