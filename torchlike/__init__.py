@@ -245,6 +245,7 @@ inf, nan, pi, e, newaxis = _math.inf, _math.nan, _math.pi, _math.e, None
 
 # ---- mixed precision: torch.amp, torch.autocast, torch.cpu(.amp)
 from . import amp, cpu  # noqa: E402,F401
+from . import hub  # noqa: E402,F401
 globals().update({_n: getattr(amp.autocast_mode, _n) for _n in amp.autocast_mode.TOP_LEVEL})
 
 # ---- more of the torch namespace (issue 12): index and window factories, tensors over raw bytes, torch.range
