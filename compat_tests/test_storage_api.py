@@ -162,7 +162,8 @@ def test_storage_iteration_and_identity():
 
 # ---- errors ------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", ["typed_slice", "typed_index", "untyped_index", "negative_size", "too_many_args",
-                                  "untyped_step"])
+                                  "untyped_step", "untyped_negative", "untyped_huge", "typed_huge", "typed_overflow",
+                                  "untyped_overflow"])
 def test_errors(case):
     def fn(T):
         s = T.arange(4.0).storage()
@@ -176,6 +177,10 @@ def test_errors(case):
             return T.FloatStorage(-1)
         if case == "too_many_args":
             return T.FloatStorage(2, 3)
+        if case in ("untyped_negative", "untyped_huge", "untyped_overflow"):
+            return T.UntypedStorage({"untyped_negative": -1, "untyped_huge": 10 ** 13, "untyped_overflow": 2 ** 63}[case])
+        if case in ("typed_huge", "typed_overflow"):
+            return T.FloatStorage(10 ** 13 if case == "typed_huge" else 2 ** 61)
         return T.arange(4.0).untyped_storage()[0:4:2]
     same(fn)
     if case != "untyped_step":

@@ -246,9 +246,14 @@ def _from_buffer(buffer, byte_order, count, offset, dtype):
 
 
 def _check_size(n, itemsize):
+    """PyTorch's errors for a storage of ``n`` elements no machine can hold, before anything is allocated."""
     if n < 0:
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:98] ((ptrdiff_t)nbytes) >= 0. alloc_cpu() seems to have "
                            f"been called with negative number: {(n * itemsize) % 2 ** 64}")
+    if n * itemsize > 2 ** 63 - 1:
+        raise ValueError("Overflow when unpacking long long")
+    from ._creation import check_alloc
+    check_alloc(n * itemsize)
 
 
 class _LegacyStorageMeta(type):
