@@ -77,21 +77,23 @@ def assert_same(a, b, path=""):
         assert a == b, f"{path}: {a!r} != {b!r}"
 
 
-def run_both(tmp_path, script, *args, nproc=2):
-    outs = []
+@pytest.fixture(scope="module")
+def both_runs(tmp_path_factory):
+    """``both.py`` (the collectives script, then the DDP script, in the same 2 processes) launched by
+    torchrun on PyTorch and by torchlike.distributed.run: {launcher: (results by script, output)}."""
+    runs = {}
     for launcher in ("torch", "torchlike"):
-        out = tmp_path / launcher
-        out.mkdir()
-        code, log = launch(launcher, script, out, *args, nproc=nproc)
+        out = tmp_path_factory.mktemp(launcher)
+        code, log = launch(launcher, "both.py", out)
         assert code == 0, f"{launcher} run failed:\n{log[-4000:]}"
-        outs.append((results(out, nproc), log))
-    return outs
+        runs[launcher] = ({name: results(out / name) for name in ("collectives", "ddp")}, log)
+    return runs
 
 
-def test_collectives_match_gloo(tmp_path):
+def test_collectives_match_gloo(both_runs):
     """Every collective, ReduceOp, dtype, async handle, p2p, object collective, subgroup and argument
     error on 2 ranks gives what PyTorch's gloo gives."""
-    (theirs, _), (ours, _) = run_both(tmp_path, "collectives.py")
+    theirs, ours = both_runs["torch"][0]["collectives"], both_runs["torchlike"][0]["collectives"]
     assert ours[0]["world"] == 2 and ours[1]["rank"] == 1
     for r in range(2):
         assert_same(theirs[r], ours[r], f"rank{r}")
@@ -164,11 +166,13 @@ def test_ddp_needs_a_process_group():
 
 # --------------------------------------------------------------------------- DistributedDataParallel
 
-def test_ddp_training_matches_pytorch_and_one_process(tmp_path):
+def test_ddp_training_matches_pytorch_and_one_process(both_runs):
     """2-rank DDP with a DistributedSampler: rank 0 prints PyTorch's losses; parameters after
     training, no_sync accumulation, find_unused_parameters and the construction broadcast are
-    PyTorch's; and DDP equals one process training on the whole batch."""
-    (theirs, their_log), (ours, our_log) = run_both(tmp_path, "ddp.py")
+    PyTorch's; and DDP equals one process training on the whole batch.  (It runs after the
+    collectives script in the same processes: init_process_group works again after destroy.)"""
+    (theirs, their_log), (ours, our_log) = both_runs["torch"], both_runs["torchlike"]
+    theirs, ours = theirs["ddp"], ours["ddp"]
 
     def losses(log):
         return [line for line in log.splitlines() if line.startswith("epoch")]
@@ -238,14 +242,12 @@ def test_dead_rank_fails_the_others(tmp_path):
 def test_multiprocessing_spawn(tmp_path):
     """mp.spawn under ``python -m torchlike``: ``import torch`` in the children is torchlike, rank 0
     prints PyTorch's line, and rank 1's exception reaches the parent as ProcessRaisedException."""
-    script = str(SCRIPTS / "spawn_allreduce.py")
     env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
-    outs = []
-    for cmd in ([sys.executable, script], [sys.executable, "-m", "torchlike", script]):
-        proc = subprocess.run(cmd + [str(free_port()), "1"], capture_output=True, text=True, timeout=120,
-                              cwd=ROOT, env=env)
-        outs.append(sorted(line for line in proc.stdout.splitlines() if line.startswith(("rank", "raised"))))
-    assert outs[1] == outs[0] and outs[0] == ["raised 1 ValueError: rank 1 saw 3.0", "rank 0: [3.0] torch"]
+    proc = subprocess.run([sys.executable, "-m", "torchlike", str(SCRIPTS / "spawn_allreduce.py"), str(free_port()),
+                           "1"], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    lines = sorted(line for line in proc.stdout.splitlines() if line.startswith(("rank", "raised")))
+    # rank 0 prints its all_reduce of 1 + 2; rank 1 raises ValueError after it (what PyTorch's run prints)
+    assert lines == ["raised 1 ValueError: rank 1 saw 3.0", "rank 0: [3.0] torch"], proc.stdout + proc.stderr[-3000:]
 
 
 # --------------------------------------------------------------------------- DeviceMesh and FSDP2
