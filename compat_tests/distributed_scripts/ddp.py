@@ -36,6 +36,13 @@ def numpy_of(params):
 
 
 res = {}
+for name, make_bad in [("cpu_device_ids", lambda: DDP(nn.Linear(2, 2), device_ids=[rank])),
+                       ("no_trainable", lambda: DDP(nn.Linear(2, 2).requires_grad_(False)))]:
+    try:
+        make_bad()
+        res[name] = None
+    except Exception as e:  # noqa: BLE001
+        res[name] = (type(e).__name__, str(e))
 net = make(shift=float(rank))          # rank 1 starts elsewhere: DDP must broadcast rank 0's state
 ddp = DDP(net)
 res["broadcast"] = numpy_of(net.parameters()) + [net.seen.numpy().copy()]

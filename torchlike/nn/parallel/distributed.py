@@ -60,6 +60,11 @@ class DistributedDataParallel(Module):
         if not any(p.requires_grad for p in module.parameters()):
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have any parameter "
                                "that requires a gradient.")
+        devices = {p.device for p in module.parameters()}
+        if device_ids and all(d.type == "cpu" for d in devices):
+            raise ValueError(f"DistributedDataParallel device_ids and output_device arguments only work with "
+                             f"single-device/multiple-device GPU modules or CPU modules, but got device_ids "
+                             f"{device_ids}, output_device {output_device}, and module parameters {devices}.")
         self.module = module
         self.device_ids = device_ids
         self.output_device = output_device

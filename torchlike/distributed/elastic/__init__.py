@@ -1,0 +1,1 @@
+"""``torch.distributed.elastic``: what torchrun scripts import from it (``@record``)."""
