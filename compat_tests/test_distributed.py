@@ -276,3 +276,26 @@ def test_device_mesh_errors():
         init_device_mesh("cpu", (1, 1), mesh_dim_names=("a", "a"))
     with pytest.raises(RuntimeError, match="same length"):
         init_device_mesh("cpu", (1,), mesh_dim_names=("a", "b"))
+
+
+# --------------------------------------------------------------------------- the launcher
+
+def test_launcher_environment(tmp_path, capfd):
+    """Each rank gets torchrun's variables: node 1 of 2 with 2 processes per node runs ranks 2 and 3."""
+    code = run_main(["--nnodes", "2", "--node_rank=1", "--nproc_per_node=2", "--master-addr", "10.0.0.5",
+                     "--master-port", "1234", "--no-python", "/bin/sh", "-c",
+                     "echo rank=$RANK local=$LOCAL_RANK world=$WORLD_SIZE local_world=$LOCAL_WORLD_SIZE "
+                     "group=$GROUP_RANK master=$MASTER_ADDR:$MASTER_PORT"], timeout=30)
+    lines = sorted(line for line in capfd.readouterr().out.splitlines() if line.startswith("rank="))
+    assert code == 0
+    assert lines == ["rank=2 local=0 world=4 local_world=2 group=1 master=10.0.0.5:1234",
+                     "rank=3 local=1 world=4 local_world=2 group=1 master=10.0.0.5:1234"]
+    code = run_main(["--standalone", "--nproc-per-node", "1", "--no-python", "/bin/sh", "-c",
+                     "echo standalone=$MASTER_ADDR:$WORLD_SIZE; exit 4"], timeout=30)
+    captured = capfd.readouterr()
+    assert code == 1 and "standalone=127.0.0.1:1" in captured.out
+    assert "rank 0 (local_rank 0) failed with exit code 4" in captured.err
+    with pytest.raises(SystemExit):
+        run_main(["--nnodes", "2", "--node-rank", "2", "x.py"])
+    with pytest.raises(SystemExit):
+        run_main(["--nproc-per-node", "0", "x.py"])
