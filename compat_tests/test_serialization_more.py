@@ -520,3 +520,18 @@ def test_skip_data_context():
                 pass
         return value, type(ctx).__name__
     same(fn)
+
+
+def test_map_location_callable_receives_an_untyped_storage():
+    raw = _saved_by(torch, lambda T: {"a": T.arange(3.0), "b": T.tensor([True, False])})
+
+    def fn(T):
+        seen = []
+
+        def ml(storage, location):
+            seen.append((isinstance(storage, T.UntypedStorage), T.is_storage(storage), storage.nbytes(),
+                         storage.size(), str(storage.device), storage.tolist(), location,
+                         str(storage.cpu().device), T.serialization.location_tag(storage)))
+            return T.serialization.default_restore_location(storage, location)
+        return T.load(io.BytesIO(raw), map_location=ml), sorted(seen)
+    same(fn)

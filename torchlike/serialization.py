@@ -596,8 +596,9 @@ _NEVER_BUILT = (type, D.dtype, _StorageType, types.ModuleType, types.FunctionTyp
                 types.MethodType)
 
 
-class LoadedStorage:
-    """A storage read from a file, as ``map_location`` callables receive it: its bytes and device.
+class LoadedStorage(UntypedStorage):
+    """A storage read from a file, as ``map_location`` callables receive it: an ``UntypedStorage`` of its
+    bytes (``nbytes()``, ``tolist()``, ``device``, ...), as in PyTorch.
 
     ``raw`` is a read-only uint8 numpy array starting on a 64-byte boundary (or a window of the mapped
     file, for ``load(..., mmap=True)``): on a CPU, JAX adopts such a buffer without copying it, so a
@@ -607,10 +608,23 @@ class LoadedStorage:
 
     def __init__(self, raw, device, byteorder="little"):
         self.raw = raw
-        self.device = as_device(device)
+        self._start, self._stop = 0, raw.nbytes
+        self._device = as_device(device)
         self.byteorder = byteorder
         self._arrays = {}
         self._claimed = set()     # dtypes whose storage already has a tensor (its shape is then fixed)
+
+    @property
+    def device(self):
+        return self._device
+
+    @device.setter
+    def device(self, value):
+        self._device = as_device(value)
+
+    @property
+    def _flat(self):              # the bytes as a (host) tensor, for the UntypedStorage methods that read them
+        return Tensor._wrap(jax.device_put(self.raw, to_jax(as_device("cpu"))), dtype=D.uint8)
 
     def _moved(self, dev):
         return LoadedStorage(self.raw, dev, self.byteorder)
@@ -625,11 +639,8 @@ class LoadedStorage:
     def to(self, device=None, non_blocking=False):
         return self._moved(device)
 
-    def nbytes(self):
-        return self.raw.nbytes
-
-    def size(self):
-        return self.raw.nbytes
+    def __setitem__(self, key, value):
+        raise RuntimeError("a storage being loaded is read-only (write to the loaded tensor instead)")
 
     def _storage(self, dtype):
         """The :class:`_views.Storage` holding these bytes as ``dtype`` (one per dtype, shared by views)."""
