@@ -410,3 +410,44 @@ def test_class_target_values():
     same_message(lambda T: F(T).cross_entropy(T.ones(3, 4), T.tensor([0, 1, 2]), weight=T.ones(3)))
     same_message(lambda T: F(T).cross_entropy(T.ones(3, 4), T.tensor([0, 1, 2]).bool()))
     same_message(lambda T: F(T).cross_entropy(T.ones(3, 4), T.tensor([0, 1, 2]), label_smoothing=1.5))
+
+
+# ---- torch.nn.attention ------------------------------------------------------------------------
+
+def test_sdpa_kernel():
+    def f(T):
+        A = T.nn.attention
+        q = T.tensor(data(1, 2, 3, 4, seed=1), requires_grad=True)
+        out = [[(b.name, int(b), str(b), repr(b)) for b in A.SDPBackend.__members__.values()],
+               sorted(A.SDPBackend.__members__)]
+        for backends in (A.SDPBackend.MATH, [A.SDPBackend.FLASH_ATTENTION], [A.SDPBackend.FLASH_ATTENTION,
+                                                                             A.SDPBackend.MATH]):
+            with A.sdpa_kernel(backends, set_priority=True) as r:
+                y = T.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+                out.append((r, y, T.autograd.grad(y.sum(), q)))
+        return out, T.nn.functional.scaled_dot_product_attention(q, q, q)
+    same(f, rtol=1e-5, atol=1e-6)
+
+
+def test_sdpa_kernel_errors():
+    def no_cpu_kernel(T):
+        q = T.ones(1, 2, 3, 4)
+        with T.nn.attention.sdpa_kernel([T.nn.attention.SDPBackend.EFFICIENT_ATTENTION,
+                                         T.nn.attention.SDPBackend.CUDNN_ATTENTION]):
+            T.nn.functional.scaled_dot_product_attention(q, q, q)
+    same_message(no_cpu_kernel)
+    same(lambda T: T.nn.functional.scaled_dot_product_attention(T.ones(1, 3, 4), T.ones(1, 3, 4), T.ones(1, 3, 4)))
+
+    def restored(T):        # the previous backends come back after an error inside the context
+        try:
+            with T.nn.attention.sdpa_kernel([]):
+                raise KeyError("x")
+        except KeyError:
+            pass
+        return T.nn.functional.scaled_dot_product_attention(T.ones(1, 3, 4), T.ones(1, 3, 4), T.ones(1, 3, 4))
+    same(restored)
+
+    def bad(T):
+        with T.nn.attention.sdpa_kernel(3):
+            pass
+    same_message(bad)

@@ -16,3 +16,6 @@ from . import parallel  # noqa: F401
 from .parallel import DataParallel  # noqa: F401
 
 functional._install()
+# torch.nn.attention (the package; `from .modules import *` bound the name to modules.attention)
+import importlib as _importlib  # noqa: E402
+attention = _importlib.import_module(".attention", __name__)

@@ -743,6 +743,12 @@ def _sdpa(q, k, v, mask, key, dropout_p, is_causal, scale, enable_gqa):
     return jnp.matmul(w, v)
 
 
+def _flash_enabled():
+    """PyTorch runs the CPU flash kernel where ``sdpa_kernel`` allows it (else the math composition)."""
+    from .attention import SDPBackend, enabled_backends
+    return SDPBackend.FLASH_ATTENTION in enabled_backends()
+
+
 def _sdpa_name(args, statics):
     q, k, v = args[:3]
     dropout_p = statics[0]
@@ -751,7 +757,7 @@ def _sdpa_name(args, statics):
     mask = args[3]
     if mask is not None and mask.requires_grad:
         return "UnsafeViewBackward0"
-    if q.ndim == 4 and not dropout_p and q.shape[-1] == k.shape[-1] == v.shape[-1]:
+    if q.ndim == 4 and not dropout_p and q.shape[-1] == k.shape[-1] == v.shape[-1] and _flash_enabled():
         return "ScaledDotProductFlashAttentionForCpuBackward0"
     return "UnsafeViewBackward0"
 

@@ -904,6 +904,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  enable_gqa=False):
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    from .attention import check_viable
+    check_viable()
     rng = None
     if dropout_p > 0.0:
         from .._random import _key
