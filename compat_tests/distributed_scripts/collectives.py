@@ -96,6 +96,23 @@ t = base()
 dist.all_reduce(t, group=sub)
 res["subgroup"] = (dist.get_rank(sub), dist.get_world_size(sub), t.numpy())
 dist.barrier()
+mine, subgroups = dist.new_subgroups(1)
+t = base()
+dist.all_reduce(t, group=mine)
+res["new_subgroups"] = (len(subgroups), dist.get_world_size(mine), dist.get_process_group_ranks(mine), t.numpy())
+if rank == 0:
+    dist.send_object_list([{"a": [1, 2]}, "text"], dst=1)
+elif rank == 1:
+    got = [None, None]
+    res["recv_object_list"] = (dist.recv_object_list(got, src=0), got)
+ts = [base(), base(shape=(4,))]
+dist.all_reduce_coalesced(ts, op=dist.ReduceOp.MAX)
+res["all_reduce_coalesced"] = [t.numpy() for t in ts]
+try:
+    dist.all_reduce_coalesced([base(), base(torch.int64)])
+except ValueError as e:
+    res["all_reduce_coalesced_dtypes"] = str(e)
+res["node_local_rank"] = dist.get_node_local_rank()
 # gradients through a leaf: all_reduce is in place and records nothing
 w = torch.ones(3, requires_grad=True)
 with torch.no_grad():

@@ -14,3 +14,7 @@ from .distributed_c10d import (  # noqa: F401
     is_backend_available, is_gloo_available, is_initialized, is_mpi_available, is_nccl_available,
     is_torchelastic_launched, is_ucc_available, isend, monitored_barrier, new_group, recv, reduce, reduce_op,
     reduce_scatter, reduce_scatter_tensor, scatter, scatter_object_list, send)
+from .distributed_c10d import (  # noqa: F401
+    DebugLevel, all_gather_coalesced, all_reduce_coalesced, get_debug_level, get_node_local_rank, get_pg_count,
+    new_subgroups, new_subgroups_by_enumeration, recv_object_list, send_object_list)
+from .device_mesh import DeviceMesh, init_device_mesh  # noqa: F401

@@ -817,3 +817,95 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
     got = _exchange(pg, list(scatter_object_input_list) if me == root else None, [] if me == root else [root])
     items = scatter_object_input_list if me == root else got[root]
     scatter_object_output_list[0] = items[pg.rank()]
+
+
+# --------------------------------------------------------------------------- more groups and helpers
+
+def new_subgroups(group_size=None, group=None, timeout=None, backend=None, pg_options=None, group_desc=None):
+    """Split the world into consecutive groups of ``group_size`` ranks: (this rank's group, all groups)."""
+    world = _pg(group)
+    size = world.size() if group_size is None else group_size
+    if size <= 0:
+        raise ValueError(f"The arg 'group_size' ({size}) must be positive")
+    if world.size() % size:
+        raise ValueError(f"The world size ({world.size()}) must be divisible by 'group_size={size}'")
+    ranks = list(world.ranks)
+    return new_subgroups_by_enumeration([ranks[i:i + size] for i in range(0, len(ranks), size)], timeout, backend)
+
+
+def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=None, pg_options=None,
+                                 group_desc=None):
+    """One group per list of ranks (every rank calls it): (this rank's group or None, all groups)."""
+    if not ranks_per_subgroup_list:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    mine, groups = None, []
+    for ranks in ranks_per_subgroup_list:
+        g = new_group(ranks, timeout=timeout, backend=backend)
+        groups.append(g)
+        if _runtime.STATE.rank in ranks:
+            mine = g
+    return mine, groups
+
+
+def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None, use_batch=False):
+    """Send the picklable objects of ``object_list`` to ``dst`` (which calls ``recv_object_list``)."""
+    pg = _pg(group)
+    dst = _peer(pg, dst, group_dst, "dst")
+    _runtime.kv_set(_p2p_key(_runtime.STATE.rank, dst, "objects"), list(object_list))
+
+
+def recv_object_list(object_list, src=None, group=None, device=None, group_src=None, use_batch=False):
+    """Fill ``object_list`` with what ``src`` sent; returns the sender's rank."""
+    pg = _pg(group)
+    src = _peer(pg, src, group_src, "src")
+    key = _p2p_key(src, _runtime.STATE.rank, "objects")
+    got = _runtime.kv_get(key, f"recv_object_list from rank {src}")
+    _runtime.kv_delete(key)
+    object_list[:len(got)] = got[:len(object_list)]
+    return src
+
+
+def all_reduce_coalesced(tensors, op=ReduceOp.SUM, group=None, async_op=False):
+    """``all_reduce`` of each tensor (PyTorch's deprecated spelling); one dtype for all."""
+    _check_list(tensors, "tensors")
+    for t in tensors[1:]:
+        if t.dtype != tensors[0].dtype:
+            raise ValueError(f"Invalid usage of tensors with different dtypesFound {tensors[0].dtype} and  {t.dtype}")
+    for t in tensors:
+        all_reduce(t, op, group)
+    return _done(async_op, list(tensors))
+
+
+def all_gather_coalesced(output_tensor_lists, input_tensor_list, group=None, async_op=False):
+    """``all_gather`` of each input into the matching per-rank list (PyTorch's deprecated spelling)."""
+    _check_list(input_tensor_list, "input_tensor_list")
+    pg = _pg(group)
+    for i, t in enumerate(input_tensor_list):
+        all_gather([output_tensor_lists[r][i] for r in range(pg.size())], t, group)
+    return _done(async_op, [t for lst in output_tensor_lists for t in lst])
+
+
+def get_node_local_rank(fallback_rank=None):
+    """LOCAL_RANK as the launcher set it (else ``fallback_rank``)."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError("LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow "
+                       "`get_node_local_rank` to work, assuming you are not running in a multi-device context "
+                       "and want the code to run locally instead.")
+
+
+def get_pg_count():
+    """How many process groups exist (the default group and those new_group made)."""
+    return 0 if _W.default_pg is None else 1 + _W.groups
+
+
+class DebugLevel(enum.IntEnum):
+    OFF = 0
+    INFO = 1
+    DETAIL = 2
+
+
+def get_debug_level():
+    return DebugLevel[os.environ.get("TORCH_DISTRIBUTED_DEBUG", "OFF").upper()]
