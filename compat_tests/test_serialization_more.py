@@ -535,3 +535,17 @@ def test_map_location_callable_receives_an_untyped_storage():
             return T.serialization.default_restore_location(storage, location)
         return T.load(io.BytesIO(raw), map_location=ml), sorted(seen)
     same(fn)
+
+
+def test_skip_data_is_per_thread():
+    import threading
+    raw = _saved_by(torch, lambda T: {"a": T.arange(3.0) + 1})
+
+    def fn(T):
+        seen = []
+        with T.serialization.skip_data():
+            t = threading.Thread(target=lambda: seen.append(load(T, raw)["a"]))
+            t.start()
+            t.join()
+        return seen
+    same(fn)

@@ -44,6 +44,7 @@ import pickle
 import pickletools
 import struct
 import sys
+import threading
 import types
 import uuid
 import zipfile
@@ -299,7 +300,7 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
         records.append(("byteorder", sys.byteorder.encode()))
     for ref in pickler.storages.values():
         a = np.asarray(ref.storage.array)
-        if _OPTIONS["skip_data"]:
+        if _skipping_data():
             records.append((f"data/{ref.key}", a.nbytes))
             continue
         if a.dtype.byteorder == ">" or (a.dtype.byteorder == "=" and sys.byteorder == "big"):
@@ -332,8 +333,12 @@ class LoadEndianness(enum.Enum):
     BIG = 3
 
 
-_OPTIONS = {"endianness": None, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", None), "crc32": True,
-            "skip_data": False}
+_OPTIONS = {"endianness": None, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", None), "crc32": True}
+_THREAD = threading.local()       # skip_data is per thread, as PyTorch's
+
+
+def _skipping_data():
+    return getattr(_THREAD, "skip_data", False)
 
 
 def get_default_load_endianness():
@@ -391,11 +396,11 @@ class skip_data:
         self.materialize_fake_tensors = materialize_fake_tensors
 
     def __enter__(self):
-        self.prev = _OPTIONS["skip_data"]
-        _OPTIONS["skip_data"] = True
+        self.prev = _skipping_data()
+        _THREAD.skip_data = True
 
     def __exit__(self, *exc):
-        _OPTIONS["skip_data"] = self.prev
+        _THREAD.skip_data = self.prev
 
 
 class SourceChangeWarning(Warning):
@@ -1184,7 +1189,7 @@ class _Loader:
         if info.file_size != nbytes:
             raise RuntimeError(f"record size ({info.file_size} bytes) does not match expected size ({nbytes} bytes = "
                                f"{nbytes} elements * 1 bytes/element) for dtype Byte")
-        if _OPTIONS["skip_data"]:              # the layout only: zeros (pages untouched until written)
+        if _skipping_data():              # the layout only: zeros (pages untouched until written)
             check_alloc(nbytes)
             buf = _aligned_empty(nbytes, np.zeros)
             buf.flags.writeable = False
