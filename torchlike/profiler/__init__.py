@@ -11,7 +11,8 @@ import enum
 from ..autograd import profiler as _ap
 from ..autograd.profiler import EventList, record_function  # noqa: F401
 
-__all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule", "supported_activities"]
+__all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule", "supported_activities",
+           "kineto_available", "tensorboard_trace_handler"]
 
 
 class ProfilerActivity(enum.Enum):
@@ -130,3 +131,36 @@ class profile(_ap.profile):
 
 
 _SAVED = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
+
+
+def kineto_available():
+    """Whether ``torch.profiler.profile`` (PyTorch's Kineto-based profiler API) can be used: it can."""
+    return True
+
+
+def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False, use_python_export=False):
+    """An ``on_trace_ready`` handler writing each trace to ``dir_name`` as
+    ``<worker_name>.<time_ns>.pt.trace.json[.gz]`` (worker name: ``<host>_<pid>``), the files TensorBoard's
+    profiler plugin reads."""
+    import gzip
+    import os
+    import shutil
+    import socket
+    import time
+
+    def handler_fn(prof):
+        nonlocal worker_name
+        if not os.path.isdir(dir_name):
+            try:
+                os.makedirs(dir_name, exist_ok=True)
+            except Exception as e:
+                raise RuntimeError("Can't create directory: " + dir_name) from e
+        if not worker_name:
+            worker_name = f"{socket.gethostname()}_{os.getpid()}"
+        path = os.path.join(dir_name, f"{worker_name}.{time.time_ns()}.pt.trace.json")
+        prof.export_chrome_trace(path)
+        if use_gzip:
+            with open(path, "rb") as src, gzip.open(path + ".gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.remove(path)
+    return handler_fn
