@@ -217,15 +217,20 @@ def _quiet_first(mesh):
 
 
 def collective(kind, ranks, arg, x):
-    """Run collective ``kind`` over the global ``ranks`` with this rank's array ``x``; this rank's result."""
+    """Run collective ``kind`` over the global ``ranks`` with this rank's array ``x`` (numpy or JAX);
+    this rank's result with a leading axis of 1 (the caller drops it: eager JAX indexing costs more
+    than the collective itself)."""
     mesh, fn = _program(kind, tuple(ranks), arg)
-    local = jax.device_put(jnp.asarray(x)[None], STATE.devices[STATE.rank])
+    device = STATE.devices[STATE.rank]
+    if isinstance(x, np.ndarray) or device.platform == "cpu":
+        local = jax.device_put(np.asarray(x)[None], device)      # a host view: no eager JAX op
+    else:
+        local = jax.device_put(jnp.expand_dims(x, 0), device)
     glob = jax.make_array_from_single_device_arrays((len(ranks),) + local.shape[1:],
                                                     NamedSharding(mesh, P("g")), [local])
     try:
         with _quiet_first(mesh):
-            out = fn(glob)
-            res = out.addressable_data(0)[0]
+            res = fn(glob).addressable_data(0)
             res.block_until_ready()
     except Exception as e:  # noqa: BLE001 - a gloo failure arrives as JAX's runtime error
         msg = str(e)

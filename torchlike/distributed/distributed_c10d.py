@@ -394,7 +394,7 @@ def _agree(pg, kind, t):
     if os.environ.get("TORCHLIKE_DIST_CHECK", "1") == "0":
         return
     sig = _signature(t)
-    sigs = np.asarray(_runtime.collective("all_gather", pg.ranks, None, sig))
+    sigs = np.asarray(_runtime.collective("all_gather", pg.ranks, None, sig))[0]
     if (sigs != sigs[0]).any():
         parts = ", ".join(f"rank {pg.ranks[i]}: {_describe(s)}" for i, s in enumerate(sigs))
         raise RuntimeError(f"{kind}: the tensors differ across ranks ({parts}); every rank must pass "
@@ -403,7 +403,7 @@ def _agree(pg, kind, t):
 
 def _run(pg, kind, arg, t):
     from .. import from_jax
-    return from_jax(_runtime.collective(kind, pg.ranks, arg, t.jax()))
+    return from_jax(_runtime.collective(kind, pg.ranks, arg, t.detach().jax()))[0]
 
 
 def _write(dst, value):
