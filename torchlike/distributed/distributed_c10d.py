@@ -436,6 +436,12 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     return _done(async_op, [tensor])
 
 
+def _all_reduce_agreed(tensor, group):
+    """``all_reduce`` (SUM) of a tensor whose shape every rank is known to share (DDP's flat
+    gradients, whose layout the construction broadcast checked): no shape exchange first."""
+    _write(tensor, _run(_pg(group), "all_reduce", "SUM", tensor))
+
+
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
     """``all_reduce``'s result, kept only on ``dst``."""
     _check_tensor(tensor, "tensor")

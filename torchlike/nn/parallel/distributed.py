@@ -120,7 +120,7 @@ class DistributedDataParallel(Module):
         for group in _by_dtype(self._params).values():
             flat = cat([(p.grad if p.grad is not None and used[id(p)] else zeros_like(p)).detach().reshape(-1)
                         for p in group])
-            dist.all_reduce(flat, group=self.process_group)
+            dist.distributed_c10d._all_reduce_agreed(flat, self.process_group)
             flat = flat / n
             with no_grad():
                 for p, piece in zip(group, flat.split([p.numel() for p in group])):
