@@ -22,6 +22,10 @@ from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem
                      memory_reserved, memory_stats, memory_summary, reset_accumulated_memory_stats,
                      reset_max_memory_allocated, reset_max_memory_cached, reset_peak_memory_stats,
                      set_per_process_memory_fraction)
+from .memory import (get_per_process_memory_fraction, host_memory_stats, host_memory_stats_as_nested_dict,  # noqa
+                     max_memory_cached, memory_cached, memory_stats_as_nested_dict)
+from ._nvml import (clock_rate, device_memory_used, list_gpu_processes, memory_usage, power_draw,  # noqa: F401
+                    temperature, utilization)
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
 _state = CUDA_STATE     # shared with _device.to_jax: set_device moves where a bare 'cuda' places tensors
@@ -356,3 +360,24 @@ class _Nvtx:
 nvtx = _Nvtx()
 globals().update(_creation.typed_tensors(cuda=True, module=__name__))    # torch.cuda.FloatTensor, ...
 from . import amp  # noqa: E402,F401  (torch.cuda.amp)
+
+
+# ---- synchronisation debugging (a mode PyTorch's kernels consult; XLA launches no synchronising copies
+# the mode could report, so it is recorded and read back)
+_SYNC_MODES = {"default": 0, "warn": 1, "error": 2}
+_sync_debug_mode = [0]
+
+
+def set_sync_debug_mode(debug_mode):
+    """0 / "default", 1 / "warn" or 2 / "error"."""
+    _lazy_init()
+    if isinstance(debug_mode, str):
+        if debug_mode not in _SYNC_MODES:
+            raise RuntimeError("invalid value of debug_mode, expected one of `default`, `warn`, `error`")
+        debug_mode = _SYNC_MODES[debug_mode]
+    _sync_debug_mode[0] = int(debug_mode)
+
+
+def get_sync_debug_mode():
+    _lazy_init()
+    return _sync_debug_mode[0]

@@ -59,10 +59,16 @@ def max_memory_reserved(device=None):
 
 
 def memory_cached(device=None):
+    import warnings
+    warnings.warn("`torch.cuda.memory_cached` has been renamed to `torch.cuda.memory_reserved`", FutureWarning,
+                  stacklevel=2)
     return memory_reserved(device)
 
 
 def max_memory_cached(device=None):
+    import warnings
+    warnings.warn("`torch.cuda.max_memory_cached` has been renamed to `torch.cuda.max_memory_reserved`",
+                  FutureWarning, stacklevel=2)
     return max_memory_reserved(device)
 
 
@@ -113,3 +119,40 @@ def set_per_process_memory_fraction(fraction, device=None):
     _lazy_init()
     if not 0 <= fraction <= 1:
         raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
+    from . import _index
+    _fractions[_index(device)] = float(fraction)
+
+
+_fractions = {}     # device index -> the fraction set (XLA sizes its pool at start-up: a recorded limit)
+
+
+def get_per_process_memory_fraction(device=None):
+    from . import _index, _lazy_init
+    _lazy_init()
+    return _fractions.get(_index(device), 1.0)
+
+
+def _nest(flat):
+    """``{"a.b.c": v}`` as ``{"a": {"b": {"c": v}}}``."""
+    out = {}
+    for key, value in flat.items():
+        node = out
+        *path, leaf = str(key).split(".")
+        for part in path:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
+def memory_stats_as_nested_dict(device=None):
+    return _nest(memory_stats(device))
+
+
+def host_memory_stats():
+    """Pinned host memory statistics: JAX keeps no caching host allocator, so there are none (as on
+    PyTorch's CPU build)."""
+    return collections.OrderedDict()
+
+
+def host_memory_stats_as_nested_dict():
+    return _nest(host_memory_stats())
