@@ -36,6 +36,9 @@ res["all_reduce_bool"] = t.numpy()
 t = base()
 work = dist.all_reduce(t, async_op=True)
 res["async"] = (work.wait(), work.is_completed(), t.numpy())
+t = base()
+fut = dist.all_reduce(t, async_op=True).get_future()
+res["future"] = (fut.wait()[0].numpy(), fut.done(), fut.then(lambda f: f.value()[0].sum().item()).wait())
 lst = [torch.zeros(2, 3) for _ in range(world)]
 dist.all_gather(lst, base())
 res["all_gather"] = [x.numpy() for x in lst]

@@ -139,15 +139,30 @@ class Work:
         return None
 
     def get_future(self):
-        from concurrent.futures import Future
-        fut = Future()
         self.wait()
-        fut.set_result(list(self._result or []))
-        fut.value = fut.result
-        return fut
+        return _DoneFuture(list(self._result or []))
 
     def source_rank(self):
         return self._source if hasattr(self, "_source") else -1
+
+
+class _DoneFuture:
+    """``torch.futures.Future``'s reading side for a finished operation."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def wait(self):
+        return self._value
+
+    def value(self):
+        return self._value
+
+    def done(self):
+        return True
+
+    def then(self, callback):
+        return _DoneFuture(callback(self))
 
 
 # --------------------------------------------------------------------------- state queries
