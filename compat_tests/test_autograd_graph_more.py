@@ -60,3 +60,14 @@ def test_register_multi_grad_hook(mode):
     same(f)
     same_message(lambda T: T.autograd.graph.register_multi_grad_hook((T.ones(1, requires_grad=True),), print,
                                                                      mode="foo"))
+
+
+def test_autograd_small_names():
+    same_message(lambda T: T.autograd.variable(1))
+
+    def f(T):
+        with T.autograd.set_multithreading_enabled(False) as r:
+            x = T.ones(2, requires_grad=True)
+            (x * 3).sum().backward()
+        return r, x.grad, type(T.autograd.set_multithreading_enabled(True)).__name__
+    same(f)

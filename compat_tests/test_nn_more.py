@@ -451,3 +451,42 @@ def test_sdpa_kernel_errors():
         with T.nn.attention.sdpa_kernel(3):
             pass
     same_message(bad)
+
+
+# ---- small helpers: nn.factory_kwargs, F.assert_int_or_pair, F.boolean_dispatch --------------------
+
+def test_factory_kwargs():
+    def f(T):
+        fk = T.nn.factory_kwargs
+        return (fk(None), fk({"device": "cpu", "dtype": T.float64}),
+                fk({"factory_kwargs": {"dtype": T.float16}, "device": "cpu"}), fk({"factory_kwargs": {"foo": 1}}))
+    same(f)
+    same_message(lambda T: T.nn.factory_kwargs({"foo": 1}))
+    same_message(lambda T: T.nn.factory_kwargs({"dtype": 1, "factory_kwargs": {"dtype": 2}}))
+
+
+def test_functional_helpers():
+    F = lambda T: T.nn.functional  # noqa: E731
+    same(lambda T: F(T).assert_int_or_pair(3, "x", "bad {}"))
+    same(lambda T: F(T).assert_int_or_pair((1, 2), "x", "bad {}"))
+    same_message(lambda T: F(T).assert_int_or_pair([1, 2, 3], "kernel", "{} must be int or pair"))
+
+    def dispatch(T):
+        def yes(x, flag=False):
+            """doc"""
+            return ("yes", x)
+
+        def no(x, flag=False):
+            return ("no", x)
+        fn = F(T).boolean_dispatch("flag", 1, False, yes, no, "mymod", "myfn")
+        return fn(1), fn(1, True), fn(1, flag=True), fn.__name__, fn.__module__, fn.__doc__
+    same(dispatch)
+
+    def two_docs(T):
+        def a():
+            """a"""
+
+        def b():
+            """b"""
+        F(T).boolean_dispatch("f", 0, False, a, b, None, None)
+    same_message(two_docs)

@@ -94,6 +94,66 @@ OUT_OF_SCOPE = [
     ("*", "distributed*", "multi-device (a separate issue: JAX sharding)"),
     ("torch.nn", "parallel", "multi-device (a separate issue: JAX sharding)"),
     ("torch.utils.data", "DistributedSampler", "multi-device (a separate issue: JAX sharding)"),
+    # nn / autograd / data / profiler / benchmark / cuda internals (issue 12, helper B)
+    ("torch.nn.attention", "*flash_attention_impl*", "CUDA FlashAttention kernel plug-ins (FA3/FA4): XLA compiles "
+                                                     "attention itself"),
+    ("torch.nn.functional", "has_torch_function*", "the __torch_function__ override protocol (torchlike dispatches "
+                                                   "through its own op registry)"),
+    ("torch.nn.functional", "handle_torch_function", "the __torch_function__ override protocol (torchlike "
+                                                     "dispatches through its own op registry)"),
+    ("torch.autograd.graph", "region_activation_memory_budget", "torch.compile's min-cut partitioner (XLA plans "
+                                                                "rematerialisation in torchlike.compile)"),
+    ("torch.autograd.graph", "set_override_stale_capture_stream", "CUDA streams and events (XLA schedules its own "
+                                                                  "streams)"),
+    ("torch.autograd.graph", "set_warn_on_accumulate_grad_stream_mismatch", "CUDA streams and events (XLA "
+                                                                            "schedules its own streams)"),
+    ("torch.autograd", "enforce_grad_layout_policy", "gradient memory layouts (XLA chooses layouts)"),
+    ("torch.autograd", "NestedIOFunction", "the legacy nested-input autograd.Function (deprecated in PyTorch; "
+                                           "autograd.Function covers it)"),
+    ("torch.utils.data", "argument_validation", "DataPipe typing and determinism decorators (DataPipes are "
+                                                "deprecated in PyTorch, moved to torchdata)"),
+    ("torch.utils.data", "runtime_validation*", "DataPipe typing and determinism decorators (DataPipes are "
+                                                "deprecated in PyTorch, moved to torchdata)"),
+    ("torch.utils.data", "non_deterministic", "DataPipe typing and determinism decorators (DataPipes are "
+                                              "deprecated in PyTorch, moved to torchdata)"),
+    ("torch.utils.data", "guaranteed_datapipes_determinism", "DataPipe typing and determinism decorators "
+                                                             "(DataPipes are deprecated in PyTorch, moved to "
+                                                             "torchdata)"),
+    ("torch.profiler", "ExecutionTraceObserver", "execution-graph traces of PyTorch's C++ dispatcher (Chakra "
+                                                 "format)"),
+    ("torch.utils.benchmark", "*Callgrind*", "Valgrind/Callgrind instruction counts of PyTorch's C++ kernels"),
+    ("torch.utils.benchmark", "FunctionCount*", "Valgrind/Callgrind instruction counts of PyTorch's C++ kernels"),
+    ("torch.cuda", "caching_allocator_*", "CUDA caching-allocator internals (XLA's allocator owns device memory)"),
+    ("torch.cuda", "CUDAPluggableAllocator", "CUDA caching-allocator internals (XLA's allocator owns device memory)"),
+    ("torch.cuda", "change_current_allocator", "CUDA caching-allocator internals (XLA's allocator owns device "
+                                               "memory)"),
+    ("torch.cuda", "get_allocator_backend", "CUDA caching-allocator internals (XLA's allocator owns device memory)"),
+    ("torch.cuda", "MemPool", "CUDA caching-allocator internals (XLA's allocator owns device memory)"),
+    ("torch.cuda", "use_mem_pool", "CUDA caching-allocator internals (XLA's allocator owns device memory)"),
+    ("torch.cuda", "memory_snapshot", "CUDA caching-allocator internals (XLA's allocator owns device memory)"),
+    ("torch.cuda", "reset_accumulated_host_memory_stats", "CUDA caching-allocator internals (XLA's allocator owns "
+                                                          "device memory)"),
+    ("torch.cuda", "reset_peak_host_memory_stats", "CUDA caching-allocator internals (XLA's allocator owns device "
+                                                   "memory)"),
+    ("torch.cuda", "cudart", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, green contexts, "
+                             "error codes): JAX drives the GPU"),
+    ("torch.cuda", "cudaStatus", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, green "
+                                 "contexts, error codes): JAX drives the GPU"),
+    ("torch.cuda", "CudaError", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, green "
+                                 "contexts, error codes): JAX drives the GPU"),
+    ("torch.cuda", "DeferredCudaCallError", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, "
+                                            "green contexts, error codes): JAX drives the GPU"),
+    ("torch.cuda", "check_error", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, green "
+                                  "contexts, error codes): JAX drives the GPU"),
+    ("torch.cuda", "current_blas_handle", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, "
+                                          "green contexts, error codes): JAX drives the GPU"),
+    ("torch.cuda", "current_solver_handle", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, "
+                                            "green contexts, error codes): JAX drives the GPU"),
+    ("torch.cuda", "GreenContext", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, green "
+                                   "contexts, error codes): JAX drives the GPU"),
+    ("torch.cuda", "get_stream_from_external", "CUDA streams and events (XLA schedules its own streams)"),
+    ("torch.cuda", "can_device_access_peer", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, "
+                                             "green contexts, error codes): JAX drives the GPU"),
 ]
 
 

@@ -201,3 +201,42 @@ def _grad_batched(outs, ins, g_outs, retain_graph, create_graph, allow_unused, m
         per.append(grad(outs, ins, seeds, retain_graph=True if b < n - 1 else retain_graph,
                         create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads))
     return tuple(None if col[0] is None else stack(list(col)) for col in zip(*per))
+
+
+def variable(*args, **kwargs):
+    raise RuntimeError("torch.autograd.variable(...) is deprecated, use torch.tensor(...) instead")
+
+
+_multithreading = [True]
+
+
+class set_multithreading_enabled:  # noqa: N801 - torch's name
+    """Whether backward may run on per-device worker threads; set on construction, restored on exit.
+    torchlike's engine always runs backward on the calling thread, so only the flag changes."""
+
+    def __init__(self, mode):
+        self.prev = _multithreading[0]
+        _multithreading[0] = bool(mode)
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        _multithreading[0] = self.prev
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def is_multithreading_enabled():
+    return _multithreading[0]

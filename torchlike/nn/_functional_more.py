@@ -103,3 +103,32 @@ def conv_tbc(input, weight, bias, pad=0):
         raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
     out = F.conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
     return out.permute(2, 0, 1)
+
+
+def assert_int_or_pair(arg, arg_name, message):
+    """AssertionError ``message.format(arg_name)`` unless ``arg`` is an int or a pair."""
+    assert isinstance(arg, int) or len(arg) == 2, message.format(arg_name)
+
+
+def boolean_dispatch(arg_name, arg_index, default, if_true, if_false, module_name, func_name):
+    """A function calling ``if_true`` or ``if_false`` by the boolean argument ``arg_name`` (keyword or
+    position ``arg_index``, else ``default``): how ``max_pool2d(..., return_indices=True)`` dispatches."""
+    def fn(*args, **kwargs):
+        flag = default
+        if arg_name in kwargs:
+            flag = kwargs[arg_name]
+        elif arg_index < len(args):
+            flag = args[arg_index]
+        return if_true(*args, **kwargs) if flag else if_false(*args, **kwargs)
+
+    if if_true.__doc__ is None and if_false.__doc__ is not None:
+        fn.__doc__ = if_false.__doc__
+    elif if_true.__doc__ is not None and if_false.__doc__ is None:
+        fn.__doc__ = if_true.__doc__
+    elif if_true.__doc__ is not None and if_false.__doc__ is not None:
+        raise ValueError("only one function can have a docstring")
+    if module_name is not None:
+        fn.__module__ = module_name
+    if func_name is not None:
+        fn.__name__ = func_name
+    return fn
