@@ -490,3 +490,30 @@ def test_functional_helpers():
             """b"""
         F(T).boolean_dispatch("f", 0, False, a, b, None, None)
     same_message(two_docs)
+
+
+# ---- LinearCrossEntropyLoss --------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw,xshape,tshape", [
+    ({}, (3, 4), (3,)),
+    (dict(bias=True, label_smoothing=0.1, reduction="sum"), (3, 4), (3,)),
+    (dict(out_features=(2,), bias=True, ignore_index=0), (3, 4), (3, 2)),
+    (dict(reduction="none"), (4,), ()),
+], ids=["plain", "bias_smoothing_sum", "k_dim_ignore", "unbatched_none"])
+def test_linear_cross_entropy_loss(kw, xshape, tshape):
+    def f(T):
+        m = _load(T, T.nn.LinearCrossEntropyLoss(4, 5, **kw), 1)
+        x = T.tensor(data(*xshape, seed=2), requires_grad=True)
+        t = T.tensor(np.arange(int(np.prod(tshape))).reshape(tshape) % 5)
+        loss = m(x, t)
+        grads = T.autograd.grad(loss.sum(), [x] + list(m.parameters()))
+        return repr(m), list(m.state_dict()), loss, grads
+    same(f, rtol=1e-5, atol=1e-6)
+
+
+def test_linear_cross_entropy_loss_weight_buffer():
+    def f(T):
+        m = T.nn.LinearCrossEntropyLoss(4, 5, weight=T.tensor([1.0, 2.0, 0.5, 1.0, 3.0]))
+        _load(T, m, 3)
+        return list(m.state_dict()), m(T.tensor(data(3, 4, seed=4)), T.tensor([0, 4, 2]))
+    same(f, rtol=1e-5, atol=1e-6)

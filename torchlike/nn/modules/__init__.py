@@ -35,7 +35,7 @@ from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d
                    LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
                    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin)
 from .padding import CircularPad3d  # noqa: F401
-from .loss import NLLLoss2d  # noqa: F401
+from .loss import LinearCrossEntropyLoss, NLLLoss2d  # noqa: F401
 from .pooling import LPPool1d, LPPool2d, LPPool3d  # noqa: F401
 from .activation import Softmax2d  # noqa: F401
 from .normalization import SyncBatchNorm  # noqa: F401

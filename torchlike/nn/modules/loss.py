@@ -231,3 +231,39 @@ class LinearCrossEntropyOptions:
 
 class NLLLoss2d(NLLLoss):
     """The legacy name of :class:`NLLLoss` for (N, C, H, W) input."""
+
+
+class LinearCrossEntropyLoss(Module):
+    """``cross_entropy(Linear(input), target)`` in one criterion: the linear layer's weight is stored flat
+    (``(C * prod(out_features), in_features)``) and viewed as ``(C, *out_features, in_features)`` for
+    ``F.linear_cross_entropy``."""
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
+                 reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None):
+        from .linear import Linear
+        super().__init__()
+        self.in_features = in_features
+        self.num_classes = num_classes
+        self.out_features = tuple(out_features)
+        self.reduction = reduction
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        self.options = options
+        self.register_buffer("weight", weight)
+        width = num_classes
+        for d in self.out_features:
+            width *= d
+        self.linear = Linear(in_features, width, bias=bias, device=device, dtype=dtype)
+
+    def forward(self, input, target):
+        logical = (self.num_classes, *self.out_features)
+        linear_weight = self.linear.weight.reshape(logical + (self.in_features,))
+        linear_bias = None if self.linear.bias is None else self.linear.bias.reshape(logical)
+        return F.linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=self.weight,
+                                      reduction=self.reduction, ignore_index=self.ignore_index,
+                                      label_smoothing=self.label_smoothing, options=self.options)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, num_classes={self.num_classes}, out_features={self.out_features}, "
+                f"bias={self.linear.bias is not None}, reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
