@@ -51,3 +51,55 @@ def test_muon_errors():
     same_message(lambda T: T.optim.Muon(P(T, 3, 5), adjust_lr_fn="foo"))
     same_message(lambda T: T.optim.Muon(P(T, 3)))
     same_message(lambda T: T.optim.Muon(P(T, 3, 2, 2)))
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam"])
+def test_swap_in_optimizer_params_and_state(opt):
+    def f(T):
+        m = T.nn.Linear(2, 2)
+        m.weight.data, m.bias.data = T.tensor(data(2, 2, seed=1)), T.tensor(data(2, seed=2))
+        o = T.optim.SGD(m.parameters(), lr=0.1, momentum=0.9) if opt == "SGD" else T.optim.Adam(m.parameters(),
+                                                                                                lr=0.1)
+        m(T.tensor(data(1, 2, seed=3))).sum().backward()
+        o.step()
+        params = {n: p.detach().clone() for n, p in m.named_parameters()}
+        for i, p in enumerate(params.values()):
+            p.grad = T.tensor(data(*p.shape, seed=10 + i))
+        sd = o.state_dict()
+        osd = {"state": {k: {kk: vv.clone() for kk, vv in v.items()} for k, v in sd["state"].items()},
+               "param_groups": [dict(g, lr=0.5) for g in sd["param_groups"]]}
+        live = (m.weight.detach().clone(), o.param_groups[0]["lr"])
+        with T.optim.swap_in_optimizer_params_and_state(o, params, osd):
+            inside = (o.param_groups[0]["params"][0] is params["weight"], o.param_groups[0]["lr"], len(o.state))
+            o.step()
+        after = (T.equal(m.weight, live[0]), o.param_groups[0]["lr"], o.param_groups[0]["params"][0] is m.weight)
+        return inside, after, params, osd["state"], o.state_dict()["state"]
+    same(f, rtol=1e-5, atol=1e-6)
+
+
+def test_swap_in_errors():
+    def setup(T):
+        m = T.nn.Linear(2, 2)
+        o = T.optim.SGD(m.parameters(), lr=0.1, momentum=0.5)
+        m(T.ones(1, 2)).sum().backward()
+        o.step()
+        return m, o, {n: p.detach().clone() for n, p in m.named_parameters()}, o.state_dict()
+
+    def uninitialized(T):
+        m = T.nn.Linear(2, 2)
+        o = T.optim.SGD(m.parameters(), lr=0.1)
+        with T.optim.swap_in_optimizer_params_and_state(o, dict(m.named_parameters()), o.state_dict()):
+            pass
+
+    def fewer(T):
+        m, o, params, sd = setup(T)
+        with T.optim.swap_in_optimizer_params_and_state(o, {"weight": params["weight"]}, sd):
+            pass
+
+    def groups(T):
+        m, o, params, sd = setup(T)
+        with T.optim.swap_in_optimizer_params_and_state(o, params, {"state": {}, "param_groups": []}):
+            pass
+    same_message(uninitialized)
+    same_message(fewer)
+    same_message(groups)
