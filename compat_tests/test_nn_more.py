@@ -517,3 +517,41 @@ def test_linear_cross_entropy_loss_weight_buffer():
         _load(T, m, 3)
         return list(m.state_dict()), m(T.tensor(data(3, 4, seed=4)), T.tensor([0, 4, 2]))
     same(f, rtol=1e-5, atol=1e-6)
+
+
+# ---- F.grouped_mm ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
+@pytest.mark.parametrize("case", ["2d3d", "3d3d", "2d2d", "3d2d"])
+def test_grouped_mm(case, dtype):
+    shapes = {"2d3d": ((16, 8), (2, 8, 8)), "3d3d": ((2, 8, 8), (2, 8, 8)), "2d2d": ((8, 16), (16, 8)),
+              "3d2d": ((2, 8, 8), (8, 16))}[case]
+
+    def f(T):
+        dt = getattr(T, dtype)
+        a = T.tensor(data(*shapes[0], seed=1)).to(dt).requires_grad_()
+        b = T.tensor(data(*shapes[1], seed=2)).to(dt).requires_grad_()
+        offs = None if case == "3d3d" else T.tensor([5, 12] if case != "3d2d" else [8, 16], dtype=T.int32)
+        y = T.nn.functional.grouped_mm(a, b, offs=offs)
+        if case == "2d3d":
+            y = y[:12]          # rows past offs[-1] are unspecified in PyTorch
+        w = T.tensor(data(*y.shape, seed=3)).to(dt)
+        ga, gb = T.autograd.grad((y * w).sum(), [a, b])
+        if case == "2d3d":
+            ga = ga[:12]
+        if case == "2d2d":      # so are the gradients of K positions past offs[-1]
+            ga, gb = ga[:, :12], gb[:12]
+        return y, ga, gb
+    tol = dict(rtol=2e-2, atol=2e-2) if dtype == "bfloat16" else dict(rtol=1e-5, atol=1e-5)
+    same(f, **tol)
+
+
+def test_grouped_mm_errors():
+    F = lambda T: T.nn.functional  # noqa: E731
+    a = lambda T, *s: T.ones(*s, dtype=T.bfloat16)  # noqa: E731
+    offs = lambda T: T.tensor([8, 16], dtype=T.int32)  # noqa: E731
+    same_message(lambda T: F(T).grouped_mm(a(T, 16, 8), a(T, 2, 8, 8), offs=offs(T), out_dtype=T.float32))
+    same_message(lambda T: F(T).grouped_mm(a(T, 16, 8), a(T, 2, 8, 8), offs=offs(T), bias=a(T, 2, 8)))
+    same_message(lambda T: F(T).grouped_mm(a(T, 16, 8), a(T, 2, 8, 8)))
+    same_message(lambda T: F(T).grouped_mm(a(T, 2, 8, 8), a(T, 2, 8, 8), offs=offs(T)))
+    same_message(lambda T: F(T).grouped_mm(a(T, 6, 4), a(T, 2, 4, 3), offs=offs(T)))

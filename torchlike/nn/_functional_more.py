@@ -132,3 +132,23 @@ def boolean_dispatch(arg_name, arg_index, default, if_true, if_false, module_nam
     if func_name is not None:
         fn.__name__ = func_name
     return fn
+
+
+def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
+    """Grouped matrix multiply of mixture-of-experts layers (see ``_ops_nn._grouped_mm``)."""
+    from .._registry import OPS, call
+    if out_dtype is not None and out_dtype != mat_a.dtype:
+        raise RuntimeError("Grouped gemm output dtype must match `mat_a` dtype")
+    if bias is not None:
+        raise RuntimeError("Bias not supported yet")
+    if mat_a.dim() not in (2, 3) or mat_b.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2D or 3D mat_a and mat_b, got {mat_a.dim()}D and {mat_b.dim()}D")
+    if (offs is None) != (mat_a.dim() == 3 and mat_b.dim() == 3):
+        raise RuntimeError("Have to provide offsets if there is a 2d matrix, or no offset if both matrices are 3d")
+    if mat_a.dtype != mat_b.dtype:
+        raise RuntimeError(f"Expected mat_a and mat_b to have the same dtype, but got {mat_a.dtype} and "
+                           f"{mat_b.dtype}")
+    for m in (mat_a, mat_b):
+        if (m.shape[-1] * m.element_size()) % 16:
+            raise RuntimeError("strides should be multiple of 16 bytes")
+    return call(OPS["_grouped_mm"], (mat_a, mat_b, offs), ())

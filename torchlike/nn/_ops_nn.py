@@ -1303,3 +1303,36 @@ def _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, zero_inf
 defop("ctc_loss(Tensor log_probs, Index targets, Index input_lengths, Index target_lengths, int blank, "
       "bool zero_infinity)", _ctc_loss, dtype="keep", method=False, function=False, out=False,
       grad=lambda args, st: "WhereBackward0" if st[1] else "CtcLossBackward0")
+
+
+# ---- grouped matrix multiply (mixture-of-experts layers) -------------------------------------------
+def _group_masks(offs, length):
+    """(G, length) booleans: position i belongs to group g when offs[g-1] <= i < offs[g]."""
+    idx = jnp.arange(length)
+    ends = offs.astype(jnp.int32)
+    starts = jnp.concatenate([jnp.zeros((1,), jnp.int32), ends[:-1]])
+    return (idx[None, :] >= starts[:, None]) & (idx[None, :] < ends[:, None])
+
+
+def _grouped_mm(a, b, offs):
+    """``a @ b`` per group: 3-D x 3-D is a batched product; a 2-D operand is cut into groups by ``offs``
+    (rows of ``a`` against ``b[g]``; the shared K of two 2-D operands; the columns of ``b`` against
+    ``a[g]``), positions past ``offs[-1]`` giving zeros."""
+    def mm(x, y):
+        return jnp.matmul(x, y, preferred_element_type=jnp.float32)
+    if a.ndim == 3 and b.ndim == 3:
+        out = mm(a, b)
+    elif a.ndim == 2 and b.ndim == 3:
+        masks = _group_masks(offs, a.shape[0])
+        out = jnp.einsum("gm,gmn->mn", masks.astype(jnp.float32), mm(a[None], b))
+    elif a.ndim == 2 and b.ndim == 2:
+        masks = _group_masks(offs, a.shape[1]).astype(a.dtype)
+        out = mm(a[None] * masks[:, None, :], b)
+    else:
+        masks = _group_masks(offs, b.shape[1])
+        out = jnp.einsum("gn,gmn->mn", masks.astype(jnp.float32), mm(a, b[None]))
+    return out.astype(a.dtype)
+
+
+defop("_grouped_mm(Tensor self, Tensor mat2, Index? offs=None)", _grouped_mm, method=False, function=False,
+      out=False, dtype="keep")

@@ -1645,4 +1645,4 @@ from ._functional_more import (adaptive_max_pool1d_with_indices, adaptive_max_po
                                max_pool1d_with_indices, max_pool3d_with_indices, native_channel_shuffle, selu_,
                                threshold_)
 from ._grid import affine_grid, affine_grid_generator, grid_sample, grid_sampler  # noqa: E402,F401
-from ._functional_more import assert_int_or_pair, boolean_dispatch  # noqa: E402,F401
+from ._functional_more import assert_int_or_pair, boolean_dispatch, grouped_mm  # noqa: E402,F401
