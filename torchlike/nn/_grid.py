@@ -98,31 +98,41 @@ def _grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     if interpolation_mode == 2:         # bicubic (2-D only): pad each tap
         lows = [jnp.floor(c) for c in coords]
         weights = [_cubic_weights(c - lo) for c, lo in zip(coords, lows)]
-        out = 0
-        for taps in itertools.product(range(4), repeat=nd):
-            pos = [_pad_coord(lo - 1 + t, s, padding_mode, align_corners)
-                   for lo, t, s in zip(lows, taps, sizes)]
+        taps = []
+        for offsets in itertools.product(range(4), repeat=nd):
+            pos = [_pad_coord(lo - 1 + t, s, padding_mode, align_corners) for lo, t, s in zip(lows, offsets, sizes)]
             idx = [p.astype(jnp.int32) if padding_mode else jnp.floor(p).astype(jnp.int32) for p in pos]
             valid = _in_bounds(idx, sizes) if padding_mode == 0 else jnp.ones(idx[0].shape, bool)
             w = 1
-            for wd, t in zip(weights, taps):
+            for wd, t in zip(weights, offsets):
                 w = w * wd[t]
-            out = out + _gather(flat, sizes, idx, valid) * w[:, None]
-        return out.astype(input.dtype)
+            taps.append((idx, valid, w))
+        return _weighted_taps(flat, sizes, taps).astype(input.dtype)
     coords = [_pad_coord(c, s, padding_mode, align_corners) for c, s in zip(coords, sizes)]
     if interpolation_mode == 1:         # nearest (ties to even, as nearbyint)
         idx = [jnp.round(c).astype(jnp.int32) for c in coords]
         return _gather(flat, sizes, idx, _in_bounds(idx, sizes))
     lows = [jnp.floor(c) for c in coords]
-    out = 0
+    taps = []
     for corner in itertools.product((0, 1), repeat=nd):
         w = 1
         idx = []
         for c, lo, up in zip(coords, lows, corner):
             w = w * ((c - lo) if up else (lo + 1 - c))
             idx.append((lo + up).astype(jnp.int32))
-        out = out + _gather(flat, sizes, idx, _in_bounds(idx, sizes)) * w[:, None]
-    return out.astype(input.dtype)
+        taps.append((idx, _in_bounds(idx, sizes), w))
+    return _weighted_taps(flat, sizes, taps).astype(input.dtype)
+
+
+def _weighted_taps(flat, sizes, taps):
+    """``sum_k w_k * input[idx_k]`` over the taps ``(idx, valid, w)``, read with one gather (a small
+    program: 16 bicubic taps compile as one)."""
+    nd = len(sizes)
+    idx = [jnp.stack([t[0][d] for t in taps], axis=1) for d in range(nd)]     # (N, taps, *out)
+    valid = jnp.stack([t[1] for t in taps], axis=1)
+    w = jnp.stack([jnp.broadcast_to(t[2], t[1].shape) for t in taps], axis=1)
+    vals = _gather(flat, sizes, idx, valid)                                     # (N, C, taps, *out)
+    return jnp.sum(vals * w[:, None], axis=2)
 
 
 def _affine_grid(theta, size, align_corners):
