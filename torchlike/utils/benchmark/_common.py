@@ -2,7 +2,9 @@
 summary)."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import enum
 import math
 import textwrap
 
@@ -143,3 +145,27 @@ class Measurement:
         for m in measurements:
             by_task.setdefault(m.task_spec, []).extend(m.times)
         return [Measurement(1, times, spec) for spec, times in by_task.items()]
+
+
+def ordered_unique(elements):
+    """The distinct ``elements`` in first-seen order."""
+    return list(dict.fromkeys(elements))
+
+
+@contextlib.contextmanager
+def set_torch_threads(n):
+    """Run the block with ``torch.set_num_threads(n)``, restoring the previous count after."""
+    from ... import get_num_threads, set_num_threads
+    prior = get_num_threads()
+    try:
+        set_num_threads(n)
+        yield
+    finally:
+        set_num_threads(prior)
+
+
+class Colorize(enum.Enum):
+    """How ``Compare`` colours a table (PyTorch's options)."""
+    NONE = "none"
+    COLUMNWISE = "columnwise"
+    ROWWISE = "rowwise"
