@@ -71,3 +71,46 @@ def test_autograd_small_names():
             (x * 3).sum().backward()
         return r, x.grad, type(T.autograd.set_multithreading_enabled(True)).__name__
     same(f)
+
+
+def test_allow_mutation_on_saved_tensors():
+    def f(T):
+        with T.autograd.graph.allow_mutation_on_saved_tensors() as ctx:
+            p = T.tensor(data(3, seed=1), requires_grad=True)
+            q = p.clone()
+            r = q.sin() * q
+            q.mul_(2)
+            r.sum().backward()
+            g1 = p.grad.clone()
+
+            class Sq(T.autograd.Function):
+                @staticmethod
+                def forward(c, x):
+                    c.save_for_backward(x)
+                    return x * x
+
+                @staticmethod
+                def backward(c, g):
+                    (x,) = c.saved_tensors
+                    return 2 * x * g
+            a = T.tensor(data(3, seed=2), requires_grad=True)
+            b = a.clone()
+            y = Sq.apply(b)
+            b.add_(1)
+            (ga,) = T.autograd.grad(y.sum(), a)
+        return type(ctx).__name__, g1, ga, q
+
+    def outside(T):
+        p = T.ones(3, requires_grad=True)
+        q = p.clone()
+        r = q.sin()
+        q.mul_(2)
+        r.sum().backward()
+
+    def nested(T):
+        with T.autograd.graph.allow_mutation_on_saved_tensors():
+            with T.autograd.graph.allow_mutation_on_saved_tensors():
+                pass
+    same(f)
+    same(outside)
+    same_message(nested)

@@ -341,3 +341,74 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
         return hook
 
     return _MultiHandle([t.register_hook(make_hook(i)) for i, t in enumerate(tensors) if t.requires_grad])
+
+
+# ---- allow_mutation_on_saved_tensors --------------------------------------------------------------
+
+class _AllowMutationOnSavedContext:
+    """What ``allow_mutation_on_saved_tensors`` yields (PyTorch keeps its clones here)."""
+
+    def clear(self):
+        pass
+
+
+_mutation_context = [None]
+
+
+def _forget_versions(t):
+    """A pack hook that lets the node being recorded skip its saved-version check: a node's saved
+    arrays are immutable snapshots, so a later in-place write cannot change what backward reads, which
+    is what PyTorch's clone-on-mutation gives inside this context.  The node is the recorder's local
+    (``node`` in ``_saved.on_record``, ``ctx`` in ``on_record_function``), found a frame or two up; a
+    custom Function's saved tensors are cloned, since its ``saved_tensors`` are the tensors themselves."""
+    import sys
+    frame, owner, is_function = sys._getframe(1), None, False
+    for _ in range(3):          # on_record's frame, or on_record_function's above its generator
+        if frame is None:
+            break
+        owner = frame.f_locals.get("node")
+        if owner is None and "ctx" in frame.f_locals:
+            owner, is_function = frame.f_locals["ctx"], True
+        if owner is not None:
+            break
+        frame = frame.f_back
+    if owner is not None and getattr(owner, "_saved", None):
+        owner._saved = tuple((saved, _ANY_VERSION) for saved, _ in owner._saved)
+    if is_function:             # a Function's saved_tensors are the tensors themselves: keep their values
+        from .grad_mode import no_grad
+        with no_grad():
+            return t.clone()
+    return t
+
+
+class _AnyVersion(int):
+    """Compares equal to every version number."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__
+
+
+_ANY_VERSION = _AnyVersion(0)
+
+
+def allow_mutation_on_saved_tensors():
+    """Within the context, tensors saved for backward may be modified in place afterwards: backward uses
+    the values they had when saved (instead of raising PyTorch's version-counter error)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def ctx():
+        if _mutation_context[0] is not None:
+            raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+        _mutation_context[0] = _AllowMutationOnSavedContext()
+        try:
+            with saved_tensors_hooks(_forget_versions, lambda t: t):
+                yield _mutation_context[0]
+        finally:
+            _mutation_context[0] = None
+    return ctx()
