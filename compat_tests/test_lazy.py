@@ -227,12 +227,43 @@ def test_mixed_dtypes_and_scalars():
     same(repeated(f))
 
 
-def test_no_grad_ops_run_eagerly():
+def test_no_grad_ops_deferred_or_eager_by_switch():
     a = torchlike.ones(3, requires_grad=True)
-    with torchlike.no_grad():
-        for _ in range(2):
-            y = a * 2
-    assert type(y._storage._a) is not _lazy.LazyRef
+    for on in (True, False):
+        old = _lazy.NOGRAD[0]
+        _lazy.NOGRAD[0] = on
+        try:
+            with torchlike.no_grad():
+                for _ in range(3):
+                    y = a * 2
+            assert (type(y._storage._a) is _lazy.LazyRef) == on
+            assert y.tolist() == [2.0, 2.0, 2.0]
+        finally:
+            _lazy.NOGRAD[0] = old
+
+
+def test_inference_and_update_loops():
+    """No-grad ops and in-place updates of their results (deferred into one program per step)
+    compute what PyTorch computes, read at every step or only at the end."""
+    def f(T):
+        T.manual_seed(0)
+        w = T.tensor(data(4, 4), requires_grad=True)
+        x = T.tensor(data(2, 4, seed=1))
+        h = T.zeros(2, 4)
+        reads = []
+        for step in range(6):
+            loss = ((x @ w).tanh() - 0.5).pow(2).mean()
+            loss.backward()
+            with T.no_grad():
+                w.sub_(w.grad, alpha=0.1)
+                w.grad.zero_()
+                h = (h * 0.5 + x @ w).relu()
+                h.add_(1.0)
+                h.mul_(h.sum() * 0.01)
+                if step % 2:
+                    reads.append(float(h[0, 1]))
+        return w, h, reads, w._version
+    same(repeated(f))
 
 
 def test_threads_have_their_own_segments():

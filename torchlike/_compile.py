@@ -26,6 +26,7 @@ import jax
 import jax.extend
 import numpy as np
 
+from . import _lazy
 from . import _random
 from . import _views as V
 from ._tensor import Tensor
@@ -136,6 +137,9 @@ class CompiledFunction:
 
     # ---- tracing -----------------------------------------------------------
     def _trace(self, leaves, treedef):
+        # pending deferred values (``_lazy``) are computed now: computed inside the trace, their
+        # programs would be staged into it and their values would be tracers left in the storages
+        _lazy.flush_all()
         lifted = {}
         grad_slots = {}
         for _ in range(MAX_DISCOVERY_ROUNDS):

@@ -1,8 +1,9 @@
 """Deferred execution of recorded ops: runs of eager ops become one XLA program.
 
 Every eager op is one call of a compiled program, and on a small tensor that
-call (~5 us on a CPU) costs more than the arithmetic.  An op that autograd
-records is therefore not run at once: its output tensors hold a
+call (~5 us on a CPU) costs more than the arithmetic.  An op on small tensors
+is therefore not run at once (one that autograd records, and, with ``NOGRAD``, one
+that records nothing: inference steps, optimizer updates written by hand): its output tensors hold a
 :class:`LazyRef` (shape and dtype, no value) and the op joins the thread's open
 :class:`Segment`, a recipe: ops, static arguments, wiring, and the input arrays
 from outside.  Values are computed from the recipe, by one compiled program
@@ -22,9 +23,14 @@ shapes and dtypes are known: the first call of an op with given static
 arguments and input shapes/dtypes runs eagerly (and raises there what the op
 raises), which records them.  A recipe runs op by op (each op's own program)
 until the same structure and shapes have come ``COMPILE_AFTER`` times; then it
-is compiled into one program.  Ops under
-``torchlike.compile`` or a JAX transform (tracer inputs), views, ``out=``
-forms and ops that record nothing always run eagerly.
+is compiled into one program.  A segment of one op runs that op's own program.
+
+An in-place op that records nothing, on a tensor that is not a view, writes its
+deferred result by handing the pending value to the tensor's storage (``adopt``).
+An op that records nothing on views of a pending tensor reads them inside the
+segment (``_views.deferred_read``; the offset is an input).  Ops under
+``torchlike.compile`` or a JAX transform (tracer inputs), view ops themselves,
+``out=`` forms and ops on large tensors run eagerly.
 
 ``TORCHLIKE_LAZY=0`` in the environment, or ``torchlike._lazy.ENABLED[0] =
 False``, turns deferral off.
@@ -42,6 +48,9 @@ import jax.numpy as jnp
 from ._dtype import _BY_NP
 
 ENABLED = [os.environ.get("TORCHLIKE_LAZY", "1") != "0"]
+# ops that record nothing (grad mode off, no input requiring grad) are deferred too, and so are in-place
+# writes of their results into tensors that are not views: an inference or optimizer step is one program
+NOGRAD = [os.environ.get("TORCHLIKE_LAZY_NOGRAD", "1") != "0"]
 # TORCHLIKE_LAZY=2 (for testing deferral): ops are deferred from their first call, their output
 # shapes found by ``jax.eval_shape``
 EAGER_FIRST = os.environ.get("TORCHLIKE_LAZY", "1") != "2"
@@ -154,6 +163,14 @@ class Segment:
 
     def _compute(self, idx):
         self.close()
+        if len(self.entries) == 1 and not self.vals:
+            # one op: its own program computes every output at once, nothing to fuse or pick
+            op, key, refs, multi = self.entries[0]
+            ext = self.ext
+            out = op.forward(key)(*[ext[r] for r in refs])
+            outs = list(out) if multi else [out]
+            self.publish(range(len(outs)), outs)
+            return
         need = self.wanted(() if idx is None else (idx,))
         if need:
             sig = (tuple(self.entries), need)
@@ -201,7 +218,8 @@ def seen_enough(sig, ext):
     before?  A recipe is compiled into one program only when it keeps coming back (a loop); other
     recipes run op by op with the programs each op already has, instead of paying a compilation
     they would hardly use."""
-    k = (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY else a for a in ext]))
+    # a Python int input (a view's offset, ``_views.deferred_read``) is an argument of the program
+    k = (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY else int if type(a) is int else a for a in ext]))
     n = _seen.get(k, 0)
     if n >= COMPILE_AFTER:
         return True
@@ -233,6 +251,20 @@ def forward_program(entries):
                 vals.append(out)
         return vals
     return run
+
+
+def adopt(ref, storage):
+    """Make ``storage`` hold the pending output ``ref`` of this thread's open segment (an in-place
+    write of a deferred result): the segment fills it when it computes.  False when ``ref``'s
+    segment is not the open one (its value may be computed already: the caller writes a value)."""
+    with _LOCK:
+        seg = ref.seg
+        if seg is not current():
+            return False
+        seg.fills[ref.idx] = _wref(storage)
+        storage._a = ref
+        storage._host = None
+        return True
 
 
 def current():
@@ -320,6 +352,16 @@ def _device_of(arrays):
     return dev
 
 
+def small(arrays):
+    """Are the arrays (or LazyRefs) small enough for deferral (``MAX_NUMEL``)?"""
+    if MAX_NUMEL is None:
+        return True
+    for a in arrays:
+        if _prod(a.shape) > MAX_NUMEL:
+            return False
+    return True
+
+
 def lookup(op, key, arrays):
     """The output shapes and dtypes of ``op`` on ``arrays`` if it can be deferred, else None (outputs
     not known yet, inputs that are tracers or Python values, inputs too large)."""
@@ -397,6 +439,8 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
     seg.entries.append((op, key, tuple(refs), multi))
     outs = tuple(outs)
     node = record(op, key, args, arrays, outs, statics)
+    if node is None:            # an op that records nothing (``NOGRAD``)
+        return outs if multi else outs[0]
     seg.node_out[id(node)] = base
     if pos:
         seg.nodes.append(_wref(node))

@@ -81,6 +81,8 @@ def _rule(check, base="keep"):
     def rule(args, statics=None):
         check(args[0], statics)
         return base_rule(args, statics)
+    # the checks read the input's dtype and shape only: a deferral keyed by them (``Op._dfast``) holds
+    rule.by_shape = getattr(base_rule, "by_dtype", False)
     return rule
 
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import _dtype as D
 from . import _lazy
-from ._lazy import _ARRAY, ENABLED as _LAZY, LazyRef as _LazyRef, enqueue as _enqueue, lookup as _lookup
+from ._lazy import _ARRAY, ENABLED as _LAZY, NOGRAD as _NOGRAD, LazyRef as _LazyRef, enqueue as _enqueue, lookup as _lookup
 from . import _views
 from ._views import TRACKER as _TRACKER, Storage
 from .autograd import grad_mode
@@ -347,6 +347,87 @@ def _constant(value, np_dtype, wrap=False):
 _extra = None       # forward AD / profiler hook (autograd/_intercept.py); None: off, one test per call
 
 
+_MISS = object()
+
+
+def _no_record(op, key, args, arrays, outs, statics):
+    """``record`` for a deferred op that records nothing."""
+    return None
+
+
+def _fast_call(op, args, statics, T):
+    """The cached path of ``call`` for one or two plain tensors of one dtype (or a tensor and a Python
+    number): everything the general path derives (cast dtypes, output dtype, the program; deferred:
+    the output shapes) follows from the key, learned by the general path (``_learn_fast``,
+    ``_learn_dfast``).  ``_MISS``: take the general path."""
+    n = len(args)
+    if n == 1:
+        a = args[0]
+        if type(a) is not T or a._view is not None:
+            return _MISS
+        x = a._storage._a
+        xs = [x]
+        fkey = (statics, a._dtype, _DEFAULT[0])
+        dkey = (statics, a._dtype, _DEFAULT[0], x.shape)
+        grad = a._requires_grad
+        scalar = None
+    elif n == 2:
+        a, b = args
+        tb = type(b)
+        if type(a) is not T or a._view is not None:
+            return _MISS
+        x = a._storage._a
+        if tb is float or tb is int:
+            # a tensor and a Python number: the number's type decides the dtypes, its value is an input
+            xs = [x]
+            fkey = (statics, a._dtype, _DEFAULT[0], tb)
+            dkey = (statics, a._dtype, _DEFAULT[0], x.shape, tb)
+            grad = a._requires_grad
+            scalar = b
+        elif tb is T and a._dtype is b._dtype and b._view is None:
+            y = b._storage._a
+            xs = [x, y]
+            # the arity is part of the key: a list op (``block_diag(a)`` / ``block_diag(a, b)``) takes both
+            fkey = (statics, a._dtype, _DEFAULT[0], 2)
+            dkey = (statics, a._dtype, _DEFAULT[0], x.shape, y.shape)
+            grad = a._requires_grad or b._requires_grad
+            scalar = None
+        else:
+            return _MISS
+    else:
+        return _MISS
+    records = grad and _state.enabled
+    if _LAZY[0] and (records or _NOGRAD[0]) and not _RECORD_EXTRA[0]:
+        for v in xs:
+            if type(v) is not _LazyRef and type(v) is not _ARRAY:
+                break
+        else:
+            hit = op._dfast.get(dkey)
+            if hit is not None:
+                key = hit[0]
+                if scalar is not None:
+                    xs.append(_constant(scalar, key[1][1]))
+                res = _enqueue(op, key, hit[1], args, xs, statics, T._wrap, record if records else _no_record)
+                if res is not None:
+                    return res if op.returns is None else op.returns(*res)
+                return _MISS
+            if records or _lazy.small(xs):
+                return _MISS        # the general path defers it, and learns the key
+    if records:
+        return _MISS
+    hit = op._fast.get(fkey)
+    if hit is None:
+        return _MISS
+    for v in xs:
+        if type(v) is _LazyRef:
+            return _MISS
+    try:
+        r = hit[0](x, _constant(scalar, hit[2])) if scalar is not None else hit[0](*xs)
+    except Exception:       # noqa: BLE001 - the general path raises it properly
+        return _MISS
+    return T._wrap(r, dtype=hit[1])
+
+
 def call(op, args, statics, out=None):
     """Run ``op`` on ``args`` (tensor positions) and ``statics``; record autograd."""
     if _extra is not None:
@@ -358,70 +439,9 @@ def call(op, args, statics, out=None):
     if _TRACKER[0] is not None:
         _TRACKER[0].read(args)
     elif out is None:
-        n = len(args)
-        if n == 1:
-            a = args[0]
-            if type(a) is T and a._view is None:
-                if not a._requires_grad or not _state.enabled:
-                    hit = op._fast.get((statics, a._dtype, _DEFAULT[0]))
-                    if hit is not None:
-                        arr = a._storage._a
-                        if type(arr) is not _LazyRef:
-                            try:
-                                return T._wrap(hit[0](arr), dtype=hit[1])
-                            except Exception:       # noqa: BLE001 - the general path raises it properly
-                                pass
-                elif _state.enabled and _LAZY[0] and not _RECORD_EXTRA[0]:
-                    x = a._storage._a
-                    if type(x) is _LazyRef or type(x) is _ARRAY:
-                        hit = op._dfast.get((statics, a._dtype, _DEFAULT[0], x.shape))
-                        if hit is not None:
-                            res = _enqueue(op, hit[0], hit[1], args, [x], statics, T._wrap, record)
-                            if res is not None:
-                                return res if op.returns is None else op.returns(*res)
-        elif n == 2:
-            a, b = args
-            tb = type(b)
-            if (tb is float or tb is int) and type(a) is T and a._view is None:
-                # a tensor and a Python number: the number's type decides the dtypes (``_learn_fast``)
-                if not a._requires_grad or not _state.enabled:
-                    hit = op._fast.get((statics, a._dtype, _DEFAULT[0], tb))
-                    if hit is not None:
-                        arr = a._storage._a
-                        if type(arr) is not _LazyRef:
-                            try:
-                                return T._wrap(hit[0](arr, _constant(b, hit[2])), dtype=hit[1])
-                            except Exception:       # noqa: BLE001 - the general path raises it properly
-                                pass
-                elif _LAZY[0] and not _RECORD_EXTRA[0]:
-                    x = a._storage._a
-                    if type(x) is _LazyRef or type(x) is _ARRAY:
-                        hit = op._dfast.get((statics, a._dtype, _DEFAULT[0], x.shape, tb))
-                        if hit is not None:
-                            key = hit[0]
-                            res = _enqueue(op, key, hit[1], args, [x, _constant(b, key[1][1])], statics, T._wrap,
-                                           record)
-                            if res is not None:
-                                return res if op.returns is None else op.returns(*res)
-            elif (type(a) is T and tb is T and a._dtype is b._dtype and a._view is None
-                    and b._view is None):
-                if (not a._requires_grad and not b._requires_grad) or not _state.enabled:
-                    hit = op._fast.get((statics, a._dtype, _DEFAULT[0], 2))
-                    if hit is not None:
-                        x, y = a._storage._a, b._storage._a
-                        if type(x) is not _LazyRef and type(y) is not _LazyRef:
-                            try:
-                                return T._wrap(hit[0](x, y), dtype=hit[1])
-                            except Exception:       # noqa: BLE001 - the general path raises it properly
-                                pass
-                elif _state.enabled and _LAZY[0] and not _RECORD_EXTRA[0]:
-                    x, y = a._storage._a, b._storage._a
-                    if (type(x) is _LazyRef or type(x) is _ARRAY) and (type(y) is _LazyRef or type(y) is _ARRAY):
-                        hit = op._dfast.get((statics, a._dtype, _DEFAULT[0], x.shape, y.shape))
-                        if hit is not None:
-                            res = _enqueue(op, hit[0], hit[1], args, [x, y], statics, T._wrap, record)
-                            if res is not None:
-                                return res if op.returns is None else op.returns(*res)
+        res = _fast_call(op, args, statics, T)
+        if res is not _MISS:
+            return res
     if args and type(args[0]) in _SCALAR_TYPES and not op.scalar_self:
         _not_a_tensor(op, args)
     key = op_key(op, args, statics)
@@ -474,14 +494,25 @@ def call(op, args, statics, out=None):
         raise TypeError(f"{op.name}() received an invalid combination of arguments - got "
                         f"({', '.join(type(a).__name__ for a in args)}), but expected at least one Tensor")
     needs_grad = needs_grad and _state.enabled and op.differentiable
-    lazy = (needs_grad and _LAZY[0] and out is None and op.view is None and op.forward_factory is None
-            and _TRACKER[0] is None and not _RECORD_EXTRA[0] and _extra is None)
-    if lazy:
+    lazy = ((needs_grad or _NOGRAD[0]) and _LAZY[0] and out is None and op.view is None
+            and op.forward_factory is None and _TRACKER[0] is None and not _RECORD_EXTRA[0] and _extra is None)
+    if lazy and unread is not None:       # an op that records nothing on views: their reads join the segment
+        left = []
+        for i in unread:
+            r = _views.deferred_read(arrays[i], T._wrap, _no_record)
+            if r is None:           # on another device than the open segment's
+                left.append(i)
+            else:
+                arrays[i] = r
+                pending = True
+        unread = left or None
+    if lazy and unread is None:
         meta = _lookup(op, key, arrays)
         if meta is not None:
-            deferred = _enqueue(op, key, meta, args, arrays, statics, T._wrap, record)
+            deferred = _enqueue(op, key, meta, args, arrays, statics, T._wrap, record if needs_grad else _no_record)
             if deferred is not None:
-                if op.scalar_spec is None and getattr(op.dtype_rule, "by_dtype", False) and 0 < len(args) <= 2:
+                if op.scalar_spec is None and 0 < len(args) <= 2 and (getattr(op.dtype_rule, "by_dtype", False)
+                                                                      or getattr(op.dtype_rule, "by_shape", False)):
                     _learn_dfast(op, args, statics, key, meta)
                 if op.returns is not None:
                     return op.returns(*deferred)
@@ -1131,7 +1162,8 @@ def call_inplace(op, args, statics):
         return _inplace_on_view(op, t, args, statics)
     r = _inplace_result(op, t, args, statics, needs_grad)
     saved = _inplace_saved(op, args) if needs_grad and op.saves else None
-    t._assign(r._arr())
+    if needs_grad or not _assign_deferred(t, r):
+        t._assign(r._arr())
     if needs_grad:
         node = r._grad_fn
         t._grad_fn = node
@@ -1143,6 +1175,23 @@ def call_inplace(op, args, statics):
         if saved is not None:
             node._saved = tuple((t, t._vc[0]) if e is None else e for e in saved)
     return t
+
+
+def _assign_deferred(t, r):
+    """Write the deferred result ``r`` of an op that records nothing into ``t`` (not a view, same
+    dtype and shape) without computing it: ``t``'s storage takes over ``r``'s pending value in the
+    open segment (``_lazy.adopt``), so an optimizer update joins the step's program.  False: write
+    it the general way."""
+    if t._view is not None or r._view is not None or r._dtype is not t._dtype or _TRACKER[0] is not None:
+        return False
+    st = t._storage
+    ref = r._storage._a
+    if type(ref) is not _LazyRef or ref.shape != st._a.shape or not _lazy.adopt(ref, st):
+        return False
+    st.gen += 1
+    t._cache_gen = st.gen
+    t._vc[0] += 1
+    return True
 
 
 def _inplace_saved(op, args):

@@ -17,6 +17,7 @@ import math
 import jax
 import numpy as np
 
+from . import _lazy
 from ._lazy import LazyRef
 
 
@@ -179,11 +180,62 @@ def _strided_index(shape, strides, offset):
     return jax.numpy.broadcast_to(idx, shape)
 
 
+@functools.lru_cache(maxsize=4096)
+def _nesting(shape, strides):
+    """How a layout's elements nest in the flat root, for a read by slices and reshapes instead of a
+    gather (XLA's gathers cost far more than slices): the dimensions of size > 1 and stride > 0 by
+    decreasing stride, each as ``(axis, size, stride, extent)`` where ``extent`` is how many flat
+    elements the dimensions inside it span; None when one does not fit inside the next outer stride
+    (overlapping or interleaved layouts take the gather)."""
+    dims = sorted(((s, d, n) for d, (n, s) in enumerate(zip(shape, strides)) if n > 1 and s > 0), reverse=True)
+    out, inner = [], 1
+    for s, d, n in reversed(dims):      # innermost first
+        if inner > s:
+            return None
+        out.append((d, n, s, inner))
+        inner += (n - 1) * s
+    return tuple(reversed(out)), inner
+
+
+def strided_read(root, shape, strides, offset):
+    """Inside a trace: the elements of the layout ``(shape, strides, offset)`` of ``root`` (the
+    offset may be traced).  A layout that nests (every slice, ``select``, ``narrow``, ``chunk``,
+    ``t()`` ...) is read by one contiguous slice, then for each dimension from the outermost a
+    reshape to ``(size, stride)`` and a slice of the inner extent; others by a gather."""
+    shape, strides = tuple(shape), tuple(strides)
+    if 0 in shape:
+        return jax.numpy.zeros(shape, root.dtype)
+    plan = _nesting(shape, strides)
+    if plan is None:
+        return root.reshape(-1)[_strided_index(shape, strides, offset)]
+    dims, extent = plan
+    flat = root.reshape(-1)
+    if isinstance(offset, int):
+        v = jax.lax.slice(flat, (offset,), (offset + extent,))
+    else:
+        v = jax.lax.dynamic_slice(flat, (offset,), (extent,))
+    for d, n, s, inner in dims:
+        length = v.shape[-1]
+        if length < n * s:
+            v = jax.numpy.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, n * s - length)])
+        elif length > n * s:
+            v = v[..., :n * s]
+        v = v.reshape(v.shape[:-1] + (n, s))[..., :inner]
+    v = v[..., 0]           # the innermost extent is one element
+    order = [d for d, _, _, _ in dims]
+    # back to the layout's axis order, then its size-1 and stride-0 dimensions
+    perm = sorted(range(len(order)), key=lambda i: order[i])
+    v = jax.numpy.transpose(v, perm) if perm != list(range(len(order))) else v
+    kept = sorted(order)
+    v = v.reshape(tuple(shape[d] if d in kept else 1 for d in range(len(shape))))
+    return jax.numpy.broadcast_to(v, shape)
+
+
 # Readers and writers are compiled per (root shape, view shape, strides); the offset
 # is an argument, so `x[i]` / `x[i] = v` over many i compile once, not once per i.
 @functools.lru_cache(maxsize=4096)
 def _reader(root_shape, shape, strides):
-    return jax.jit(lambda a, off: a.reshape(-1)[_strided_index(shape, strides, off)])
+    return jax.jit(lambda a, off: strided_read(a, shape, strides, off))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -210,9 +262,6 @@ def read(root_array, view):
     return _reader(root_array.shape, shape, strides)(root_array, offset)
 
 
-def strided_read(root, shape, strides, offset):
-    """Inside a trace: the elements of the layout ``(shape, strides, offset)`` of ``root``."""
-    return root.reshape(-1)[_strided_index(shape, strides, offset)]
 
 
 def view_args(arrays, positions):
@@ -258,6 +307,41 @@ def read_views(tensors):
     return values
 
 
+class _Read:
+    """The read of a view's elements as an entry of a deferred segment (``_lazy``): ``key`` is
+    ``(root shape, shape, strides)``; the offset is an input, so the views of a loop over ``i``
+    (``data[i:i + 8]``) share one program."""
+    name = "view_read"
+    defer_large = True
+
+    @staticmethod
+    def pure(key):
+        _, shape, strides = key
+        return lambda a, off: strided_read(a, shape, strides, off)
+
+    @staticmethod
+    def forward(key):
+        return _reader(*key)
+
+
+_READ = _Read()
+
+
+def deferred_read(t, wrap, no_record):
+    """The value of the view ``t`` of a pending root as a pending output of this thread's open segment
+    (the read joins the program that computes the root), or None (the op reads it itself)."""
+    root = t._storage._a
+    if type(root) is not LazyRef:
+        # a concrete root is read by the op's own program (``Op.forward_views``): deferring only the
+        # read of concrete data would add a segment where nothing is fused
+        return None
+    shape, strides, offset = t._view
+    meta = (((shape, root.dtype),), False, (t._dtype,))
+    out = _lazy.enqueue(_READ, (tuple(root.shape), shape, strides), meta, (), [root, offset],
+                        (), wrap, no_record)
+    return None if out is None else out._storage._a
+
+
 def write(root_array, view, values):
     """A new root array with the elements of ``view`` replaced by ``values``."""
     shape, strides, offset = view
@@ -271,6 +355,8 @@ def gather_fn(root_shape, view):
     shape, strides, offset = view
     if _is_whole(root_shape, shape, strides, offset):
         return lambda a: a.reshape(shape)
+    if _nesting(tuple(shape), tuple(strides)) is not None:
+        return lambda a: strided_read(a, shape, strides, offset)
     idx = _flat_index(shape, strides, offset)
     return lambda a: a.reshape(-1)[idx]
 
