@@ -236,3 +236,22 @@ def test_histogramdd_and_hash_tensor():
 def test_broadcast_errors_in_pytorchs_words(expr):
     for _ in range(2):                  # the second call goes through the fast path first
         same_message(lambda T: eval(expr))
+
+
+@pytest.mark.parametrize("case", ["out_of_bounds", "negative_out_of_bounds", "float_index", "matrix_index",
+                                  "count", "dim", "source_dtype"])
+def test_index_add_errors(case):
+    """``index_add`` on bad input: PyTorch's exception type and message."""
+    def f(T):
+        x = T.zeros(3, 4)
+        index, source, dim = {
+            "out_of_bounds": (T.tensor([5]), T.ones(1, 4), 0),
+            "negative_out_of_bounds": (T.tensor([-4]), T.ones(1, 4), 0),
+            "float_index": (T.tensor([0.]), T.ones(1, 4), 0),
+            "matrix_index": (T.tensor([[0]]), T.ones(1, 4), 0),
+            "count": (T.tensor([0, 1]), T.ones(3, 4), 0),
+            "dim": (T.tensor([0]), T.ones(1, 4), 2),
+            "source_dtype": (T.tensor([0]), T.ones(1, 4, dtype=T.float64), 0),
+        }[case]
+        return x.index_add(dim, index, source)
+    same_message(f)

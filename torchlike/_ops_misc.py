@@ -771,6 +771,9 @@ def _check_index_op(name, index_error, source_message=None, vector_error=None):
         d = _dim(statics[0], n)
         index_error(index)
         if index._ndim() > 1:
+            if name == "index_add":
+                raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {index._ndim()} with "
+                                 f"type: {R._type_word(index._dtype)} and size: {list(index.shape)}")
             raise (vector_error or (lambda: IndexError(f"{name}(): Index is supposed to be a vector")))()
         if source_message is not None and len(args) > 2:
             _same_dtype_as_self(x, args[2], source_message)
@@ -784,7 +787,9 @@ def _check_index_op(name, index_error, source_message=None, vector_error=None):
                 raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be equal to "
                                    f"source.size(dim): ({count}), for dim: {d}")
         size = x.shape[d] if n else 1
-        _check_bounds(index, size, lambda i: IndexError(f"index {i} is out of bounds for dimension {d} with size {size}"))
+        # index_add's kernel checks bounds itself and raises RuntimeError; the indexing ops IndexError
+        kind = RuntimeError if name == "index_add" else IndexError
+        _check_bounds(index, size, lambda i: kind(f"index {i} is out of bounds for dimension {d} with size {size}"))
     return check
 
 
@@ -802,9 +807,12 @@ def _long_or_int(name):
 
 
 defop("index_add(Tensor self, int dim, Index index, Tensor source, *, Scalar alpha=1)", _index_add, inplace=True,
-      dtype=_index_rule(_check_index_op("index_add", _long_or_int("index_add_"),
-                                        lambda a, b: f"index_add_(): self ({R._type_word(a)}) and source "
-                                                     f"({R._type_word(b)}) must have the same scalar type")))
+      dtype=_index_rule(_check_index_op(
+          "index_add",
+          lambda i: _integer_index(i, lambda t: RuntimeError(
+              f"index_add_(): Expected dtype int32/int64 for index but got: {R._type_word(t)}")),
+          lambda a, b: f"index_add_(): self ({R._type_word(a)}) and source ({R._type_word(b)}) must have the same "
+                       f"scalar type")))
 
 
 def _index_fill(x, index, value, dim):
