@@ -32,7 +32,9 @@ NAMESPACES = [
     "torch.linalg", "torch.utils.data", "torch.utils.checkpoint", "torch.utils.benchmark",
     "torch.distributions", "torch.distributions.constraints", "torch.distributions.transforms", "torch.amp",
     "torch.cuda", "torch.random", "torch.testing", "torch.jit", "torch.compiler", "torch.profiler",
-    "torch.masked", "torch.signal.windows", "torch.hub", "torch.serialization",
+    "torch.masked", "torch.signal.windows", "torch.hub", "torch.serialization", "torch.storage",
+    "torch.distributed", "torch.distributed.device_mesh", "torch.multiprocessing", "torch.nn.parallel",
+    "torch.utils.data.distributed",
 ]
 
 # (namespace or "*", name prefix, reason): the first match decides.  A prefix ending in "*" is a
@@ -89,11 +91,6 @@ OUT_OF_SCOPE = [
     ("torch.cuda", "nvtx", "NVIDIA tooling (nvtx, jiterator, tunable ops, memory snapshots)"),
     ("torch.cuda", "jiterator", "NVIDIA tooling (nvtx, jiterator, tunable ops, memory snapshots)"),
     ("torch.cuda", "tunable", "NVIDIA tooling (nvtx, jiterator, tunable ops, memory snapshots)"),
-    ("*", "DataParallel", "multi-device (a separate issue: JAX sharding)"),
-    ("*", "DistributedDataParallel", "multi-device (a separate issue: JAX sharding)"),
-    ("*", "distributed*", "multi-device (a separate issue: JAX sharding)"),
-    ("torch.nn", "parallel", "multi-device (a separate issue: JAX sharding)"),
-    ("torch.utils.data", "DistributedSampler", "multi-device (a separate issue: JAX sharding)"),
     # nn / autograd / data / profiler / benchmark / cuda internals (issue 12, helper B)
     ("torch.nn.attention", "*flash_attention_impl*", "CUDA FlashAttention kernel plug-ins (FA3/FA4): XLA compiles "
                                                      "attention itself"),
