@@ -262,3 +262,8 @@ for _name, _cls in storage.CUDA_LEGACY_CLASSES.items():
     setattr(cuda, _name, _cls)                      # torch.cuda.FloatStorage & co
 for _name, _fn in storage.TENSOR_METHODS.items():
     setattr(Tensor, _name, _fn)
+
+# ---- the last torch names: sym_* helpers, AcceleratorError/FatalError/JITException, GradScaler, per-device
+# autocast switches, fork/wait, SyncBatchNorm's kernels
+from . import _torch_misc_names  # noqa: E402
+globals().update({_n: getattr(_torch_misc_names, _n) for _n in _torch_misc_names.__all__})

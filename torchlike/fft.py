@@ -220,3 +220,6 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requir
     k = np.arange(0, n // 2 + 1)
     dt = dtype or D.get_default_dtype()
     return _freq_tensor(k.astype(dt.np) * np.asarray(1.0 / (n * d), dt.np), dtype, device, requires_grad)
+
+
+from ._tensor import Tensor  # noqa: E402,F401  (torch.fft.Tensor is torch.Tensor)

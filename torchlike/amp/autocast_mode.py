@@ -55,7 +55,7 @@ _tls = _State()
 
 
 def _default_dtype(device_type):
-    return D.float16 if device_type in ("cuda", "mps") else D.bfloat16
+    return D.float16 if device_type in ("cuda", "mps", "xpu", "ipu", "mtia", "privateuseone") else D.bfloat16
 
 
 def is_autocast_enabled(device_type=None):

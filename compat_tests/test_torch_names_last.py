@@ -1,0 +1,137 @@
+"""The last torch names: sym_* helpers, exception classes, GradScaler, per-device autocast switches,
+fork/wait, SyncBatchNorm's kernels, torch.fft.Tensor, torch.func.rearrange."""
+import warnings
+
+import numpy as np
+import pytest
+
+from harness import data, same, same_message
+
+
+def typed(r):
+    return (r, type(r).__name__)
+
+
+SYM_CASES = [
+    lambda T: typed(T.sym_int(3.7)), lambda T: typed(T.sym_int(-3.7)), lambda T: typed(T.sym_int(True)),
+    lambda T: typed(T.sym_int("3")), lambda T: T.sym_int(None), lambda T: T.sym_int(float("inf")),
+    lambda T: typed(T.sym_int(T.tensor(3.5))), lambda T: T.sym_int(T.tensor([1.0, 2.0])),
+    lambda T: typed(T.sym_float(3)), lambda T: typed(T.sym_float(True)), lambda T: T.sym_float("x"),
+    lambda T: typed(T.sym_float(T.tensor(2))), lambda T: T.sym_float(None),
+    lambda T: typed(T.sym_max(2, 3)), lambda T: typed(T.sym_max(3.0, 2)), lambda T: typed(T.sym_max(True, 2)),
+    lambda T: typed(T.sym_min(2, 2.0)), lambda T: typed(T.sym_min(5, 1)),
+    lambda T: typed(T.sym_max(np.int64(2), 3)),
+    lambda T: T.sym_max(T.tensor(2), 3), lambda T: T.sym_min(1, "a"),
+    lambda T: typed(T.sym_not(True)), lambda T: typed(T.sym_not(0)), lambda T: typed(T.sym_not(T.tensor(0.0))),
+    lambda T: T.sym_not(T.tensor([True, False])),
+    lambda T: typed(T.sym_sqrt(4)), lambda T: typed(T.sym_sqrt(2.0)), lambda T: T.sym_sqrt(-1),
+    lambda T: T.sym_sqrt("a"), lambda T: typed(T.sym_sqrt(T.tensor(4.0))),
+    lambda T: typed(T.sym_sum([1, 2, 3])), lambda T: typed(T.sym_sum([1.0, 2])), lambda T: typed(T.sym_sum(1, 2)),
+    lambda T: typed(T.sym_sum([])), lambda T: typed(T.sym_sum((1, 2.5))), lambda T: T.sym_sum([1, 2], [3]),
+    lambda T: T.sym_sum(iter([1, 2])), lambda T: T.sym_sum([T.tensor(1), T.tensor(2)]),
+    lambda T: typed(T.sym_ite(True, 1, 2)), lambda T: T.sym_ite(False, 1, 2.0), lambda T: typed(T.sym_ite(False, "a", "b")),
+    lambda T: T.sym_ite(1, 1, 2), lambda T: T.sym_ite(T.tensor(True), 1, 2),
+    lambda T: typed(T.sym_fresh_size(5)), lambda T: typed(T.sym_fresh_size(T.tensor(3))),
+    lambda T: typed(T.sym_constrain_range(3, min=0, max=5)), lambda T: typed(T.sym_constrain_range(3)),
+    lambda T: T.sym_constrain_range(3, min=4, max=5), lambda T: T.sym_constrain_range(3, max=2),
+    lambda T: T.sym_constrain_range("a"), lambda T: typed(T.sym_constrain_range(3.5, min=0)),
+    lambda T: typed(T.sym_constrain_range_for_size(3)), lambda T: T.sym_constrain_range_for_size(-1),
+    lambda T: T.sym_constrain_range_for_size(3, min=5), lambda T: typed(T.sym_constrain_range_for_size(3, max=3)),
+    lambda T: (isinstance(3, T.SymInt), isinstance(3.0, T.SymFloat), isinstance(True, T.SymBool)),
+    lambda T: [c.__mro__[1:] == (object,) for c in (T.SymInt, T.SymFloat, T.SymBool)],
+]
+
+
+@pytest.mark.parametrize("case", range(len(SYM_CASES)))
+def test_sym(case):
+    same(SYM_CASES[case])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda T: T.sym_max(1, "a"), lambda T: T.sym_ite(False, 1, 2.0), lambda T: T.sym_sqrt(-1),
+    lambda T: T.sym_constrain_range(3, min=4, max=5), lambda T: T.sym_constrain_range(3, max=2),
+    lambda T: T.sym_constrain_range_for_size(-1), lambda T: T.sym_constrain_range("a"),
+])
+def test_sym_messages(fn):
+    same_message(fn)
+
+
+def test_exception_classes():
+    def fn(T):
+        out = []
+        for name, base in [("AcceleratorError", RuntimeError), ("FatalError", Exception),
+                           ("JITException", Exception)]:
+            c = getattr(T, name)
+            out.append((issubclass(c, base), issubclass(c, RuntimeError), c.__name__, str(c("boom"))))
+        out.append(T.JITException is T.jit.Error)
+        return out
+    same(fn)
+    same(lambda T: (_ for _ in ()).throw(T.AcceleratorError("x")))
+
+
+def test_grad_scaler_and_fft_tensor():
+    same(lambda T: (T.GradScaler is T.amp.GradScaler, T.fft.Tensor is T.Tensor))
+
+
+def test_autocast_switches():
+    def fn(T):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            out = [str(T.get_autocast_ipu_dtype()), str(T.get_autocast_xla_dtype()),
+                   T.is_autocast_ipu_enabled(), T.is_autocast_xla_enabled()]
+            T.set_autocast_ipu_dtype(T.bfloat16)
+            T.set_autocast_xla_dtype(T.float16)
+            T.set_autocast_gpu_dtype(T.bfloat16)
+            T.set_autocast_ipu_enabled(True)
+            T.set_autocast_xla_enabled(True)
+            out += [str(T.get_autocast_dtype("ipu")), str(T.get_autocast_dtype("xla")),
+                    str(T.get_autocast_dtype("cuda")), T.is_autocast_enabled("ipu"), T.is_autocast_enabled("xla"),
+                    str(T.get_autocast_ipu_dtype()), T.is_autocast_xla_enabled()]
+            T.set_autocast_ipu_enabled(False)
+            T.set_autocast_xla_enabled(False)
+            T.set_autocast_dtype("ipu", T.float16)
+            T.set_autocast_dtype("xla", T.bfloat16)
+            T.set_autocast_dtype("cuda", T.float16)
+            out.append([c.category.__name__ for c in w])
+            out.append([str(c.message).split(" (Triggered")[0] for c in w])
+        return out
+    same(fn)
+
+
+def test_autocast_default_dtypes():
+    same(lambda T: [str(T.get_autocast_dtype(d)) for d in
+                    ["cpu", "cuda", "xpu", "ipu", "hpu", "xla", "mps", "mtia", "maia", "privateuseone"]])
+
+
+def test_fork_wait():
+    def fn(T):
+        fut = T.fork(lambda a, b=1: a * 2 + b, T.tensor([1.0, 2.0]), b=3)
+        return type(fut).__name__, T.wait(fut), fut.wait(), T.wait(T.fork(lambda: 7))
+    same(fn)
+
+
+def test_batch_norm_update_stats():
+    x = data(4, 3, 5)
+
+    def fn(T):
+        rm, rv = T.zeros(3), T.ones(3)
+        m, v = T.batch_norm_update_stats(T.tensor(x), rm, rv, 0.1)
+        return m, v, rm, rv
+    same(fn)
+    same(lambda T: T.batch_norm_update_stats(T.tensor(data(6, 2, seed=1), dtype=T.float64), None, None, 0.3))
+    same(lambda T: T.batch_norm_update_stats(T.tensor(data(4, 3, 2, 2, seed=2)), None, None, 0.1))
+    same(lambda T: T.batch_norm_update_stats(T.tensor(data(3)), None, None, 0.1))
+
+
+@pytest.mark.parametrize("name,args", [
+    ("batch_norm_stats", lambda T, x, c: (x, 1e-5)),
+    ("batch_norm_elemt", lambda T, x, c: (x, c, c, c, c, 1e-5)),
+    ("batch_norm_gather_stats", lambda T, x, c: (x, T.ones(2, 3), T.ones(2, 3), None, None, 0.1, 1e-5, 5)),
+    ("batch_norm_gather_stats_with_counts",
+     lambda T, x, c: (x, T.ones(2, 3), T.ones(2, 3), None, None, 0.1, 1e-5, T.ones(2))),
+    ("batch_norm_backward_reduce", lambda T, x, c: (x, x, c, c, c, True, True, True)),
+    ("batch_norm_backward_elemt", lambda T, x, c: (x, x, c, c, c, c, c, T.ones(1, dtype=T.int32))),
+])
+def test_batch_norm_cuda_only_kernels(name, args):
+    x = data(4, 3, 5)
+    same(lambda T: getattr(T, name)(*args(T, T.tensor(x), T.ones(3))))
