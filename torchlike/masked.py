@@ -308,3 +308,7 @@ _LOGADDEXP = defop("_masked_logaddexp(Tensor self, Tensor other, Index? input_ma
 def logaddexp(input, other, *, dtype=None, input_mask=None, other_mask=None):
     return _LOGADDEXP(input, other, input_mask, other_mask, dtype)
 
+
+from ._masked_tensor import MaskedTensor, as_masked_tensor, is_masked_tensor, masked_tensor  # noqa: E402,F401
+
+__all__ += ["MaskedTensor", "masked_tensor", "as_masked_tensor", "is_masked_tensor"]
