@@ -109,3 +109,23 @@ def test_errors(bad):
             return bad(T)
     same(f)
     same_message(f)
+
+
+@pytest.mark.parametrize("op", [
+    lambda x: x < 0, lambda x: x <= 0, lambda x: x > 0, lambda x: x >= 0, lambda x: x == x, lambda x: x != 0,
+    lambda x: x.amin(1), lambda x: x.prod(1), lambda x: x.sum(1),
+    lambda x: x.detach(), lambda x: x.clone(), lambda x: x.sum(dim=1, keepdim=True), lambda x: x.amin(),
+])
+def test_more_ops(op):
+    same(lambda T: parts(op(mt(T))))
+
+
+def test_dtype_conversion_and_sizes():
+    same(lambda T: parts(mt(T).to(T.float64)))
+    same(lambda T: parts(mt(T).sum(1, dtype=T.float64)))
+    same(lambda T: (len(mt(T)), mt(T).size(1), mt(T).size(), mt(T).numel(), mt(T).ndim))
+
+
+def test_to_tensor_keeps_data_dtype():
+    same(lambda T: mt(T, d=np.array([1, 2, 3]), m=np.array([True, False, True])).to_tensor(7))
+    same(lambda T: mt(T, d=np.array([True, True]), m=np.array([True, False])).to_tensor(0))

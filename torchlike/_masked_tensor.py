@@ -64,7 +64,7 @@ class MaskedTensor:
         return self._mask
 
     def to_tensor(self, value):
-        return _torch().where(self._mask, self._data, value)
+        return self._data.masked_fill(~self._mask, value)
 
     def is_sparse_coo(self):
         return False
@@ -152,6 +152,13 @@ class MaskedTensor:
     def __truediv__(self, o): return self._binary(o, lambda a, b: a / b)
     def __rtruediv__(self, o): return self._binary(o, lambda a, b: b / a)
     def __pow__(self, o): return self._binary(o, lambda a, b: a ** b)
+    def __lt__(self, o): return self._binary(o, lambda a, b: a < b)
+    def __le__(self, o): return self._binary(o, lambda a, b: a <= b)
+    def __gt__(self, o): return self._binary(o, lambda a, b: a > b)
+    def __ge__(self, o): return self._binary(o, lambda a, b: a >= b)
+    def __eq__(self, o): return self._binary(o, lambda a, b: a == b)
+    def __ne__(self, o): return self._binary(o, lambda a, b: a != b)
+    __hash__ = object.__hash__
     def __neg__(self): return self._unary("neg")
     def __abs__(self): return self._unary("abs")
 
@@ -216,9 +223,9 @@ class MaskedTensor:
     __str__ = __repr__
 
 
-for _name in ["sin", "cos", "tan", "exp", "log", "sqrt", "abs", "neg", "tanh", "sigmoid", "relu", "floor", "ceil",
+for _name in ["sin", "cos", "tan", "exp", "log", "sqrt", "abs", "neg", "tanh", "sigmoid", "floor", "ceil",
               "round", "square", "reciprocal", "log1p", "expm1", "sign", "exp2", "log2", "asin", "acos", "atan",
-              "sinh", "cosh", "rsqrt", "trunc", "frac", "erf", "logical_not", "bitwise_not", "isnan"]:
+              "sinh", "cosh", "rsqrt", "trunc", "frac", "erf", "isnan"]:
     setattr(MaskedTensor, _name, (lambda n: lambda self, *a, **k: self._unary(n, *a, **k))(_name))
 
 
