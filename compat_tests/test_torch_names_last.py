@@ -135,3 +135,45 @@ def test_batch_norm_update_stats():
 def test_batch_norm_cuda_only_kernels(name, args):
     x = data(4, 3, 5)
     same(lambda T: getattr(T, name)(*args(T, T.tensor(x), T.ones(3))))
+
+
+X = data(2, 3, 4, seed=3)
+REARRANGE = [
+    ("a b c -> c (a b)", {}), ("a b c -> (c a) b", {}), ("... c -> c ...", {}), ("a ... -> ... a", {}),
+    ("a (b1 b2) c -> a b1 b2 c", {"b1": 3}), ("a (b1 b2) c -> a b1 b2 c", {"b1": 2}),
+    ("a (b1 b2) c -> a b1 b2 c", {}), ("a (b1 b2) c -> a b1 b2 c", {"b1": 2, "b2": 2}),
+    ("a b c -> a b c 1", {}), ("a b c 1 -> a b c", {}), ("a b c -> a b () c", {}), ("a b -> a b", {}),
+    ("a b c -> a b", {}), ("a a c -> a c", {}), ("a b c", {}), ("a b c -> a b c", {"d": 3}),
+    ("(a) b c -> a b c", {}), ("a b c -> (a b c)", {}), ("a b c -> a (b c", {}), ("a b c -> a (b (c))", {}),
+    ("a b c -> a b c ...", {}), ("a b c ... -> a b c ...", {}), ("a b c ... -> ... a b c", {}),
+    ("a b _c -> a b _c", {}), ("a b 4 -> a b", {}), ("a ... -> (...) a", {}), ("... -> ...", {}),
+    ("a b c -> (a 1) b c", {}), ("a b c -> b a c", {}), ("a b c -> a b c -> a", {}),
+    ("a (b c) d -> (a b) c d", {"c": 3}),
+]
+
+
+@pytest.mark.parametrize("pattern,lengths", REARRANGE)
+def test_rearrange(pattern, lengths):
+    same(lambda T: T.func.rearrange(T.tensor(X), pattern, **lengths))
+
+
+@pytest.mark.parametrize("pattern,lengths", [
+    ("a b c -> a b", {}), ("a a c -> a c", {}), ("a b c", {}), ("a b c -> a b c", {"d": 3}),
+    ("a b c -> a (b c", {}), ("a b c -> a (b (c))", {}), ("a b c -> a b c ...", {}), ("a b _c -> a b _c", {}),
+    ("a b 4 -> a b", {}), ("a b -> a b", {}), ("a b c 1 -> a b c", {}),
+])
+def test_rearrange_messages(pattern, lengths):
+    same_message(lambda T: T.func.rearrange(T.tensor(X), pattern, **lengths))
+
+
+def test_rearrange_list_and_grad():
+    same(lambda T: T.func.rearrange([T.tensor(X), T.tensor(X) * 2], "n a b c -> a n b c"))
+    same(lambda T: T.func.rearrange((T.tensor(X),), "n a b c -> (a n) c b"))
+    same(lambda T: T.func.rearrange(3, "a -> a"))
+
+    def grad(T):
+        x = T.tensor(X, requires_grad=True)
+        y = T.func.rearrange(x, "a (b1 b2) c -> c b2 (a b1)", b1=3)
+        (y * T.arange(float(y.numel())).reshape(y.shape)).sum().backward()
+        return y.detach(), x.grad
+    same(grad)

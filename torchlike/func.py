@@ -301,3 +301,6 @@ def make_functional(model, disable_autograd_tracking=False):
 def make_functional_with_buffers(model, disable_autograd_tracking=False):
     """functorch's legacy API: ``(fmodel, params, buffers)`` with ``fmodel(params, buffers, *args)``."""
     return _make_functional(model, True, disable_autograd_tracking)
+
+
+from ._rearrange import rearrange  # noqa: E402,F401  (torch.func.rearrange)
