@@ -177,3 +177,33 @@ def test_rearrange_list_and_grad():
         (y * T.arange(float(y.numel())).reshape(y.shape)).sum().backward()
         return y.detach(), x.grad
     same(grad)
+
+
+STREAM_EVENT = [
+    lambda T: (T.Stream().device_type, T.Stream().device_index, T.Stream().stream_id, str(T.Stream().device)),
+    lambda T: (T.Stream().query(), T.Stream().synchronize(), T.Stream().is_capturing(), T.Stream() == T.Stream(),
+               hash(T.Stream()) == hash(T.Stream()), T.Stream() == 3, T.Stream() != T.Stream()),
+    lambda T: [repr(T.Stream(d)) for d in ("cpu", "cpu:1", T.device("cpu"), "meta")],
+    lambda T: repr(T.Stream(device="cpu", priority=-1)), lambda T: repr(T.Stream(stream_id=0, device_index=0,
+                                                                             device_type=0)),
+    lambda T: T.Stream(device_type=0), lambda T: T.Stream("cuda"), lambda T: T.Stream(3), lambda T: T.Stream("xyz"),
+    lambda T: T.Stream().native_handle, lambda T: T.Stream().record_event(), lambda T: T.Stream().wait_event(T.Event()),
+    lambda T: T.Stream().wait_stream(T.Stream()),
+    lambda T: (str(T.Event().device), T.Event().event_id, T.Event().query(), T.Event().synchronize(),
+               T.Event().wait(), T.Event() == T.Event()),
+    lambda T: [repr(T.Event(enable_timing=True)), repr(T.Event()), repr(T.Event(device="meta"))],
+    lambda T: T.Event().record(), lambda T: T.Event().elapsed_time(T.Event()),
+    lambda T: T.Event(enable_timing=True).elapsed_time(T.Event(enable_timing=True)),
+    lambda T: T.Event("cuda"), lambda T: T.Event(3), lambda T: T.Event().ipc_handle(),
+    lambda T: T.Event.from_ipc_handle("cpu", b""),
+    lambda T: [type(x).__module__ + "." + type(x).__name__ for x in (T.Stream(), T.Event())],
+]
+
+
+@pytest.mark.parametrize("case", range(len(STREAM_EVENT)))
+def test_stream_event(case):
+    same(STREAM_EVENT[case])
+    try:
+        STREAM_EVENT[case](__import__("torch"))
+    except Exception:  # noqa: BLE001 - then the messages must agree too
+        same_message(STREAM_EVENT[case])

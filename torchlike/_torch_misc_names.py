@@ -26,7 +26,7 @@ __all__ = ["sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", 
            "set_autocast_ipu_enabled", "set_autocast_xla_dtype", "set_autocast_xla_enabled", "fork", "wait",
            "batch_norm_stats", "batch_norm_elemt", "batch_norm_gather_stats",
            "batch_norm_gather_stats_with_counts", "batch_norm_update_stats", "batch_norm_backward_reduce",
-           "batch_norm_backward_elemt"]
+           "batch_norm_backward_elemt", "Stream", "Event"]
 
 
 # ---- symbolic-shape classes and helpers over plain numbers -----------------------------------------
@@ -200,3 +200,125 @@ batch_norm_gather_stats = _no_cpu_kernel("batch_norm_gather_stats")
 batch_norm_gather_stats_with_counts = _no_cpu_kernel("batch_norm_gather_stats_with_counts")
 batch_norm_backward_reduce = _no_cpu_kernel("batch_norm_backward_reduce")
 batch_norm_backward_elemt = _no_cpu_kernel("batch_norm_backward_elemt")
+
+
+# ---- torch.Stream / torch.Event: the CPU (and meta) device's, which order nothing ----------------------
+_DEVICE_TYPE_CODES = {"cpu": 0, "meta": 14}
+
+
+def _stream_device(device):
+    from ._device import device as _device
+    if isinstance(device, int) and not isinstance(device, bool):
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    d = _device("cpu" if device is None else device)
+    if d.type not in _DEVICE_TYPE_CODES:
+        raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices")
+    return d.type
+
+
+class Stream:
+    """A stream of the CPU device: work on it runs at once, so it is always idle."""
+
+    def __init__(self, device=None, *, priority=0, **kwargs):
+        if kwargs:
+            if set(kwargs) != {"stream_id", "device_index", "device_type"}:
+                raise TypeError(f"Stream() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            names = {v: k for k, v in _DEVICE_TYPE_CODES.items()}
+            if kwargs["device_type"] not in names:
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+            self._type, self.device_index, self.stream_id = (names[kwargs["device_type"]], kwargs["device_index"],
+                                                              kwargs["stream_id"])
+        else:
+            self._type, self.device_index, self.stream_id = _stream_device(device), -1, 0
+
+    device_type = property(lambda self: _DEVICE_TYPE_CODES[self._type])
+
+    @property
+    def device(self):
+        from ._device import device
+        return device(self._type)
+
+    @property
+    def native_handle(self):
+        raise RuntimeError("Backend doesn't support getting stream native handle.")
+
+    def query(self):
+        return True
+
+    def synchronize(self):
+        return None
+
+    def is_capturing(self):
+        return False
+
+    def record_event(self, event=None):
+        raise RuntimeError(f"{self._type} backend doesn't support events.")
+
+    def wait_event(self, event):
+        return None
+
+    def wait_stream(self, stream):
+        raise RuntimeError(f"{self._type} backend doesn't support events.")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def _key(self):
+        return (self._type, self.device_index, self.stream_id)
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"torch.Stream device_type={self._type}, device_index={self.device_index}, stream_id={self.stream_id}"
+
+
+class Event:
+    """An event of the CPU device: never recorded (the CPU backend has no events), always complete."""
+
+    def __init__(self, device=None, *, enable_timing=False, blocking=False, interprocess=False):
+        self._type = _stream_device(device)
+        self._flag = 1 if enable_timing else 0
+        self.event_id = 0
+
+    @property
+    def device(self):
+        from ._device import device
+        return device(self._type)
+
+    def query(self):
+        return True
+
+    def synchronize(self):
+        return None
+
+    def wait(self, stream=None):
+        return None
+
+    def record(self, stream=None):
+        raise RuntimeError(f"{self._type} backend doesn't support events.")
+
+    def elapsed_time(self, end_event):
+        if not (self._flag and getattr(end_event, "_flag", 0)):
+            raise ValueError("Both events must be created with argument 'enable_timing=True'.")
+        raise ValueError("Both events must be recorded before calculating elapsed time.")
+
+    def ipc_handle(self):
+        raise NotImplementedError("torch.Event ipc is not supported yet, please open an issue if you need this!")
+
+    @classmethod
+    def from_ipc_handle(cls, device, ipc_handle):
+        raise NotImplementedError("torch.Event ipc is not supported yet, please open an issue if you need this!")
+
+    def __repr__(self):
+        return (f"torch.Event device_type={self._type}, device_index=-1, event_flag={self._flag}, "
+                f"event_id={self.event_id}")
+
+
+Stream.__module__ = Event.__module__ = "torch"
