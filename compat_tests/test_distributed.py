@@ -25,7 +25,7 @@ SCRIPTS = Path(__file__).parent / "distributed_scripts"
 ROOT = Path(__file__).parent.parent
 
 
-def launch(launcher, script, out_dir, *args, nproc=2, timeout=120, extra=()):
+def launch(launcher, script, out_dir, *args, nproc=2, timeout=300, extra=()):
     """Run ``script out_dir args`` on ``nproc`` local ranks with ``launcher`` ('torch': torchrun in a
     subprocess; 'torchlike': ``torchlike.distributed.run.main`` in this process, which has torchlike
     imported already).  Returns (exit status, output of the ranks)."""

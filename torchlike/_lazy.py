@@ -253,6 +253,39 @@ def forward_program(entries):
     return run
 
 
+class _NoGradOp:
+    """An op that records nothing, as a segment entry: inside a traced program (the fused backward
+    differentiates the segment's forward) its inputs are cut from the gradient, so that JAX neither
+    differentiates it (a non-differentiable op may have no derivative rule) nor spends work on it."""
+    __slots__ = ("op", "name", "defer_large")
+
+    def __init__(self, op):
+        self.op = op
+        self.name = op.name
+        self.defer_large = getattr(op, "defer_large", False)
+
+    def forward(self, key):
+        return self.op.forward(key)
+
+    def pure(self, key):
+        f = self.op.pure(key)
+
+        def run(*xs):
+            return f(*[x if x is None or isinstance(x, int) else jax.lax.stop_gradient(x) for x in xs])
+        return run
+
+
+def _no_grad_op(op):
+    w = op.__dict__.get("_no_grad_op") if hasattr(op, "__dict__") else None
+    if w is None:
+        w = _NoGradOp(op)
+        try:
+            op._no_grad_op = w
+        except AttributeError:
+            pass
+    return w
+
+
 def adopt(ref, storage):
     """Make ``storage`` hold the pending output ``ref`` of this thread's open segment (an in-place
     write of a deferred result): the segment fills it when it computes.  False when ``ref``'s
@@ -439,7 +472,8 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
     seg.entries.append((op, key, tuple(refs), multi))
     outs = tuple(outs)
     node = record(op, key, args, arrays, outs, statics)
-    if node is None:            # an op that records nothing (``NOGRAD``)
+    if node is None:            # an op that records nothing (``NOGRAD``): no gradient flows through it
+        seg.entries[-1] = (_no_grad_op(op), key, tuple(refs), multi)
         return outs if multi else outs[0]
     seg.node_out[id(node)] = base
     if pos:

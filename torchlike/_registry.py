@@ -396,7 +396,7 @@ def _fast_call(op, args, statics, T):
             return _MISS
     else:
         return _MISS
-    records = grad and _state.enabled
+    records = grad and _state.enabled and op.differentiable
     if _LAZY[0] and (records or _NOGRAD[0]) and not _RECORD_EXTRA[0]:
         for v in xs:
             if type(v) is not _LazyRef and type(v) is not _ARRAY:
