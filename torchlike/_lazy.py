@@ -276,14 +276,17 @@ class _NoGradOp:
 
 
 def _no_grad_op(op):
-    w = op.__dict__.get("_no_grad_op") if hasattr(op, "__dict__") else None
-    if w is None:
-        w = _NoGradOp(op)
-        try:
-            op._no_grad_op = w
-        except AttributeError:
-            pass
-    return w
+    """``op``'s ``_NoGradOp``, made once per op."""
+    try:
+        return op._no_grad_op
+    except AttributeError:
+        w = op._no_grad_op = _NoGradOp(op)
+        return w
+
+
+def no_record(op, key, args, arrays, outs, statics):
+    """The ``record`` argument of ``enqueue`` for an op that records nothing."""
+    return None
 
 
 def adopt(ref, storage):
@@ -469,12 +472,12 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
         outs.append(t)
         i += 1
     seg.n_out = i
-    seg.entries.append((op, key, tuple(refs), multi))
     outs = tuple(outs)
-    node = record(op, key, args, arrays, outs, statics)
-    if node is None:            # an op that records nothing (``NOGRAD``): no gradient flows through it
-        seg.entries[-1] = (_no_grad_op(op), key, tuple(refs), multi)
+    if record is no_record:     # an op that records nothing (``NOGRAD``): no gradient flows through it
+        seg.entries.append((_no_grad_op(op), key, tuple(refs), multi))
         return outs if multi else outs[0]
+    seg.entries.append((op, key, tuple(refs), multi))
+    node = record(op, key, args, arrays, outs, statics)
     seg.node_out[id(node)] = base
     if pos:
         seg.nodes.append(_wref(node))

@@ -36,7 +36,8 @@ import numpy as np
 
 from . import _dtype as D
 from . import _lazy
-from ._lazy import _ARRAY, ENABLED as _LAZY, NOGRAD as _NOGRAD, LazyRef as _LazyRef, enqueue as _enqueue, lookup as _lookup
+from ._lazy import (_ARRAY, ENABLED as _LAZY, NOGRAD as _NOGRAD, LazyRef as _LazyRef, enqueue as _enqueue,
+                    lookup as _lookup, no_record as _no_record)
 from . import _views
 from ._views import TRACKER as _TRACKER, Storage
 from .autograd import grad_mode
@@ -350,11 +351,6 @@ _extra = None       # forward AD / profiler hook (autograd/_intercept.py); None:
 _MISS = object()
 
 
-def _no_record(op, key, args, arrays, outs, statics):
-    """``record`` for a deferred op that records nothing."""
-    return None
-
-
 def _fast_call(op, args, statics, T):
     """The cached path of ``call`` for one or two plain tensors of one dtype (or a tensor and a Python
     number): everything the general path derives (cast dtypes, output dtype, the program; deferred:
@@ -499,7 +495,7 @@ def call(op, args, statics, out=None):
     if lazy and unread is not None:       # an op that records nothing on views: their reads join the segment
         left = []
         for i in unread:
-            r = _views.deferred_read(arrays[i], T._wrap, _no_record)
+            r = _views.deferred_read(arrays[i], T._wrap)
             if r is None:           # on another device than the open segment's
                 left.append(i)
             else:

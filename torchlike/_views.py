@@ -327,7 +327,7 @@ class _Read:
 _READ = _Read()
 
 
-def deferred_read(t, wrap, no_record):
+def deferred_read(t, wrap):
     """The value of the view ``t`` of a pending root as a pending output of this thread's open segment
     (the read joins the program that computes the root), or None (the op reads it itself)."""
     root = t._storage._a
@@ -338,7 +338,7 @@ def deferred_read(t, wrap, no_record):
     shape, strides, offset = t._view
     meta = (((shape, root.dtype),), False, (t._dtype,))
     out = _lazy.enqueue(_READ, (tuple(root.shape), shape, strides), meta, (), [root, offset],
-                        (), wrap, no_record)
+                        (), wrap, _lazy.no_record)
     return None if out is None else out._storage._a
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from . import _runtime
+from ..jit import Future
 from ._runtime import DistBackendError, DistError, DistNetworkError, DistStoreError  # noqa: F401
 
 
@@ -140,29 +141,10 @@ class Work:
 
     def get_future(self):
         self.wait()
-        return _DoneFuture(list(self._result or []))
+        return Future(list(self._result or []))   # a finished future (torch.jit's)
 
     def source_rank(self):
         return self._source if hasattr(self, "_source") else -1
-
-
-class _DoneFuture:
-    """``torch.futures.Future``'s reading side for a finished operation."""
-
-    def __init__(self, value):
-        self._value = value
-
-    def wait(self):
-        return self._value
-
-    def value(self):
-        return self._value
-
-    def done(self):
-        return True
-
-    def then(self, callback):
-        return _DoneFuture(callback(self))
 
 
 # --------------------------------------------------------------------------- state queries
