@@ -296,6 +296,51 @@ def test_long_chain_splits_segments():
     np.testing.assert_allclose(np.asarray(a.grad), 2 * 1.001 ** (_lazy.MAX_OPS + 10), rtol=1e-4)
 
 
+def test_deep_graph_runs_in_pieces_not_one_program():
+    """3,000 multiplications, then one backward, and ``total = total + loss`` over 1,000 steps, then
+    one backward (graphs that are never repeated): gradients are PyTorch's, and neither the chain's
+    full segments nor its backward become a compiled program (``_lazy.Rent``: compiling them would cost
+    far more than running them piece by piece; issue 15 measured 20-50 s and 1.5-3.8 GB for one)."""
+    from torchlike.autograd import _fused
+    seg_before, bwd_before = set(_lazy._programs), set(_fused._programs)
+
+    def chain(T):
+        x = T.tensor(data(100), requires_grad=True)
+        y = x
+        for _ in range(3000):
+            y = y * 1.0001
+        y.sum().backward()
+        return x.grad
+
+    def accumulate(T):
+        w = T.tensor(data(10, 10), requires_grad=True)
+        v = T.tensor(data(10, seed=1))
+        total = 0
+        for _ in range(1000):
+            total = total + (w @ v).sin().sum()
+        total.backward()
+        return total, w.grad
+
+    same(chain, rtol=1e-4)
+    same(accumulate, rtol=1e-4)
+    assert not [sig for sig in _lazy._programs if sig not in seg_before and len(sig[0]) == _lazy.MAX_OPS]
+    assert not [sig for sig in _fused._programs if sig not in bwd_before and len(sig[0]) > 100]
+
+
+def test_compiling_pays_for_itself():
+    """``Rent``: a cheap program compiles once asked for ``after`` times; a costly one only once the
+    time spent without it reaches its estimated cost; one above ``max_units`` never."""
+    r = _lazy.Rent(0.01, 2, 1000)
+    assert [r.due("cheap", 5) for _ in range(3)] == [False, False, True]
+    assert [r.due("costly", 500) for _ in range(3)] == [False, False, False]     # 5 s to compile
+    r.paid("costly", 4.0)
+    assert not r.due("costly", 500)
+    r.paid("costly", 1.0)
+    assert r.due("costly", 500)
+    r.paid("huge", 100.0)
+    assert not any(r.due("huge", 2000) for _ in range(5))
+
+
 def test_disabled_by_environment():
     code = ("import torchlike as T\na = T.ones(2, requires_grad=True)\n"
             "for _ in range(3): y = a.sin()\nfrom torchlike import _lazy\n"

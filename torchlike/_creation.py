@@ -577,6 +577,24 @@ def from_numpy(ndarray):
 
 # ---- filled tensors ---------------------------------------------------------------
 
+# Small filled arrays by (fill, size, numpy dtype, value): a JAX array is an immutable value (an in-place
+# op gives the storage a new array), so tensors made by the same call can share one: ``torch.ones(10)``
+# in a loop costs a dict lookup instead of building the array (~100 us through jnp.ones/jnp.full).
+_CONSTS = {}
+_CONST_NUMEL = 4096
+
+
+def _const(key, size, make):
+    a = _CONSTS.get(key)
+    if a is None:
+        a = make()
+        if math.prod(size) <= _CONST_NUMEL:
+            if len(_CONSTS) >= 512:
+                _CONSTS.clear()
+            _CONSTS[key] = a
+    return a
+
+
 def _filled(name, fill):
     def factory(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
                 memory_format=None, **kw):
@@ -589,7 +607,7 @@ def _filled(name, fill):
         if name == "zeros" and any(s < 0 for s in size):
             raise RuntimeError("zeros: Dimension size must be non-negative.")
         _check_size(size, d)
-        t = _finish(fill(size, d.np), d, device, requires_grad)
+        t = _finish(_const((fill, size, d.np), size, lambda: fill(size, d.np)), d, device, requires_grad)
         return _out(t, out)
     factory.__name__ = factory.__qualname__ = name
     factory.__doc__ = f"torch.{name}(*size, dtype=None, device=None, requires_grad=False)"
@@ -626,7 +644,8 @@ def _full_array(size, value, dtype):
         warnings.simplefilter("ignore")
         if dtype.category == D.INT:
             v = np.asarray(v, np.int64).astype(dtype.np)       # negative values wrap into unsigned types
-        return jnp.full(size, v, dtype.np)
+        v = np.asarray(v, dtype.np)
+        return _const(("full", size, dtype.np, v.tobytes()), size, lambda: jnp.full(size, v, dtype.np))
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,

@@ -22,8 +22,9 @@ An op is deferred only when its inputs are small (``MAX_NUMEL``) and its output
 shapes and dtypes are known: the first call of an op with given static
 arguments and input shapes/dtypes runs eagerly (and raises there what the op
 raises), which records them.  A recipe runs op by op (each op's own program)
-until the same structure and shapes have come ``COMPILE_AFTER`` times; then it
-is compiled into one program.  A segment of one op runs that op's own program.
+until compiling it pays (``Rent``: it came back ``COMPILE_AFTER`` times and is cheap to
+compile, or running it op by op has cost what compiling it would); then it is compiled
+into one program.  A segment of one op runs that op's own program.
 
 An in-place op that records nothing, on a tensor that is not a view, writes its
 deferred result by handing the pending value to the tensor's storage (``adopt``).
@@ -40,6 +41,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 import weakref
 
 import jax
@@ -83,6 +85,7 @@ _programs = {}
 _single_device = [None]
 _wref = weakref.ref
 _prod = math.prod
+_clock = time.perf_counter
 
 
 class LazyRef:
@@ -176,8 +179,12 @@ class Segment:
             sig = (tuple(self.entries), need)
             prog = _programs.get(sig)
             if prog is None:
-                if not seen_enough(sig, self.ext):
+                key = rent_key(sig, self.ext)
+                units = segment_units(self.entries, need)
+                if not SEGMENTS.due(key, units):
+                    t0 = _clock()
                     self.publish(need, self.replay(need))
+                    SEGMENTS.paid(key, _clock() - t0)
                     return
                 if len(_programs) > MAX_PROGRAMS:
                     _programs.clear()
@@ -210,23 +217,64 @@ class Segment:
                     st._a = o
 
 
-_seen = {}
+class Rent:
+    """When to compile a program that would replace work run piece by piece ("rent or buy").
+
+    Compiling costs about ``rate`` seconds per unit (a unit: roughly one kernel of the program;
+    10 ms each, measured on CPUs: a 256-op chain with 256 outputs compiles in 3 s, with one output
+    in 0.13 s), and the program is compiled only when
+
+    * it is cheap (at most ``FREE`` seconds) and has been asked for ``after`` times before, or
+    * the time already spent running it piece by piece reaches ``RENT`` times its estimated cost
+      (with ``RENT = 1``, the classic rent-or-buy rule: never more than twice the better choice's cost).
+
+    So a loop of small steps compiles its step within a few iterations, as before, while a long
+    chain that is never repeated (5,000 multiplications, then one backward) runs piece by piece:
+    compiling never costs more than ``FREE`` or the work the pieces did before, and a deep graph is
+    not one unbounded program.  ``units`` above ``max_units`` never compile."""
+    FREE = 0.1
+    RENT = 1.0
+
+    def __init__(self, rate, after, max_units):
+        self.rate, self.after, self.max_units = rate, after, max_units
+        self.spent = {}     # key -> [times asked, seconds run piece by piece]
+
+    def due(self, key, units, after=None):
+        """Compile now?  (Counts this request when the answer is no.)"""
+        if units > self.max_units:
+            return False
+        s = self.spent.get(key)
+        if s is None:
+            if len(self.spent) > 4 * MAX_PROGRAMS:
+                self.spent.clear()
+            s = self.spent[key] = [0, 0.0]
+        cost = self.rate * units
+        if s[0] >= (self.after if after is None else after) and (cost <= self.FREE or s[1] >= self.RENT * cost):
+            return True
+        s[0] += 1
+        return False
+
+    def paid(self, key, secs):
+        """``secs`` spent running ``key`` piece by piece."""
+        s = self.spent.get(key)
+        if s is not None:
+            s[1] += secs
 
 
-def seen_enough(sig, ext):
-    """Has this program (signature, input shapes and dtypes) been asked for ``COMPILE_AFTER`` times
-    before?  A recipe is compiled into one program only when it keeps coming back (a loop); other
-    recipes run op by op with the programs each op already has, instead of paying a compilation
-    they would hardly use."""
-    # a Python int input (a view's offset, ``_views.deferred_read``) is an argument of the program
-    k = (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY else int if type(a) is int else a for a in ext]))
-    n = _seen.get(k, 0)
-    if n >= COMPILE_AFTER:
-        return True
-    if len(_seen) > 4 * MAX_PROGRAMS:
-        _seen.clear()
-    _seen[k] = n + 1
-    return False
+if not EAGER_FIRST:
+    Rent.FREE = float("inf")    # TORCHLIKE_LAZY=2: compile every program, so that tests exercise them
+# deferred segments: units = outputs (each a materialized buffer, about a kernel) + entries / 4
+SEGMENTS = Rent(0.01, COMPILE_AFTER, 4096)
+
+
+def rent_key(sig, ext):
+    """``sig`` with the shapes and dtypes of the inputs ``ext`` (a Python int input, a view's offset
+    from ``_views.deferred_read``, is an argument of the program: its type only)."""
+    return (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY else int if type(a) is int else a for a in ext]))
+
+
+def segment_units(entries, need):
+    return len(need) + len(entries) / 4 + 1
 
 
 def _picker(run, need):

@@ -7,7 +7,10 @@ while the graph's *structure* (ops, static arguments, dtypes, shapes, wiring)
 stays the same.  One compiled call then replaces one call per node.
 
 Graphs with anything the compiled program cannot do (hooks, retained grads,
-custom Functions, create_graph) run on the node-by-node engine instead.
+custom Functions, create_graph) run on the node-by-node engine instead, and so do
+graphs whose program would cost more to compile than it has saved so far
+(``PROGRAMS``, a ``_lazy.Rent``): a deep graph that is not repeated never becomes
+one unbounded program.
 """
 from __future__ import annotations
 
@@ -22,6 +25,21 @@ from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _programs = {}
 MAX_PROGRAMS = 512
+# when a backward program is compiled (units: graph nodes; see ``_lazy.Rent``): a small graph at once, a
+# large one once running it node by node has cost as much as compiling it would, one over 1,024 nodes never
+PROGRAMS = _lazy.Rent(0.01, 0, 1024)
+
+
+class Declined:
+    """``run``'s answer when compiling this graph's backward does not pay yet: the engine runs it node
+    by node and reports the time (``paid``)."""
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def paid(self, secs):
+        PROGRAMS.paid(self.key, secs)
 
 
 def collect(roots):
@@ -66,7 +84,8 @@ _SEQ = operator.attrgetter("_seq")
 
 
 def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
-    """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array})."""
+    """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array}), or a
+    ``Declined`` when the graph is to run node by node."""
     index = {id(n): i for i, n in enumerate(nodes)}
     cts = tuple([g._arr() for (n, _), g in zip(roots, root_grads) if n is not None])
     seg = _lazy.current() if _lazy._pending else None
@@ -131,11 +150,14 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
         lazy_pos = tuple(lazy_pos)
         sig = (tuple(plan), root_sig, cap_sig, entries, lazy_pos, need)
         fn = _programs.get(sig)
-        if fn is None and not _lazy.seen_enough(sig, seg.ext):
-            # not seen before: the segment runs op by op and the backward program is the plain one,
+        units = len(plan) + _lazy.segment_units(entries, need)
+        if fn is None and not PROGRAMS.due(key := _lazy.rent_key(sig, seg.ext), units, _lazy.COMPILE_AFTER):
+            # not a loop yet: the segment runs on its own and the backward program is the plain one,
             # which a graph of this structure may already have
             joint = False
+            t0 = _lazy._clock()
             seg.compute()
+            PROGRAMS.paid(key, _lazy._clock() - t0)
             k = 0
             for n, p in zip(nodes, plan):
                 if p is not None:
@@ -153,6 +175,8 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
         sig = (tuple(plan), root_sig, cap_sig)
         fn = _programs.get(sig)
         if fn is None:
+            if not PROGRAMS.due(sig, len(plan)):
+                return Declined(sig)
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
             fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig))

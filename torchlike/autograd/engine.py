@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import time
 import warnings
 
 import jax.numpy as jnp
@@ -303,7 +304,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     if not create_graph and capture is None and accumulate_only is None and not anomaly_mode._enabled[0]:
         nodes = _fused.collect(roots)
         if nodes is not None:
-            accs, caps = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED)
+            res = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED)
+            if type(res) is _fused.Declined:
+                t0 = time.perf_counter()
+                out = _run_nodes(roots, root_grads, retain_graph, create_graph, capture, accumulate,
+                                 accumulate_only, allow_unused)
+                res.paid(time.perf_counter() - t0)
+                return out
+            accs, caps = res
             if accumulate:
                 for node, g in accs.items():        # g: a JAX array
                     t = node.variable
@@ -315,7 +323,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                             g = g.astype(old._dtype.np)
                         old._assign(old._arr() + g)
             return {slot: Tensor._wrap(g) for slot, g in caps.items()} if capture is not None else None
+    return _run_nodes(roots, root_grads, retain_graph, create_graph, capture, accumulate, accumulate_only,
+                      allow_unused)
 
+
+def _run_nodes(roots, root_grads, retain_graph, create_graph, capture, accumulate, accumulate_only,
+               allow_unused):
+    """``run_backward`` node by node."""
+    Tensor = _Tensor
     capture_at = None
     if capture is not None:
         capture_at = {}
