@@ -232,7 +232,7 @@ class Rent:
     chain that is never repeated (5,000 multiplications, then one backward) runs piece by piece:
     compiling never costs more than ``FREE`` or the work the pieces did before, and a deep graph is
     not one unbounded program.  ``units`` above ``max_units`` never compile."""
-    FREE = 0.1
+    FREE = 0.5
     RENT = 1.0
 
     def __init__(self, rate, after, max_units):
