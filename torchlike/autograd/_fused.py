@@ -25,9 +25,10 @@ from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _programs = {}
 MAX_PROGRAMS = 512
-# when a backward program is compiled (units: graph nodes; see ``_lazy.Rent``): a small graph at once, a
-# large one once running it node by node has cost as much as compiling it would, one over 1,024 nodes never
-PROGRAMS = _lazy.Rent(0.01, 0, 1024)
+# when a backward program is compiled (units: graph nodes, ~2.5 ms each: the 40-sin chain's forward and
+# backward compile in ~0.1 s; see ``_lazy.Rent``): a graph up to ~200 nodes at once, a larger one once
+# running it node by node has cost as much as compiling it would, one over 1,024 nodes never
+PROGRAMS = _lazy.Rent(0.0025, 0, 1024)
 
 
 class Declined:
