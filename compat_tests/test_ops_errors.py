@@ -180,6 +180,47 @@ def test_resize_as_():
     same(lambda T: T.arange(6.0, requires_grad=True).resize_(2, 3))
 
 
+def test_set_takes_the_source_storage():
+    """``set_``: a tensor's storage and layout (writes seen both ways, version bumped), a window on a
+    storage (typed or untyped), ``set_()`` empty; old views keep the old storage."""
+    def f(T):
+        a, b = T.zeros(3), T.arange(6.0).reshape(2, 3)
+        r = a.set_(b)
+        facts = [r is a, a.data_ptr() == b.data_ptr(), a._version, b._version, a.shape, a.stride()]
+        b.add_(1)
+        seen_by_a = a.clone()
+        a.mul_(2)
+        c = T.zeros(2)
+        c.set_(b.untyped_storage(), 1, (2,), (2,))
+        win = (c.clone(), c.stride(), c.storage_offset())
+        c.set_(b.untyped_storage())
+        whole = (c.clone(), c.shape)
+        t = T.zeros(3)
+        t.set_((T.ones(5) * 2).storage(), 1, (2,))
+        e = T.zeros(3)
+        v = e[1:]
+        e.set_(T.ones(4))
+        d = T.ones(3, dtype=T.int64).set_()
+        tr = T.zeros(3).set_(T.ones(2, 3).t())
+        return facts, seen_by_a, b, win, whole, t, t.stride(), v, e, d, d.shape, tr.stride()
+    same(f)
+
+
+def test_set_errors():
+    same(lambda T: T.zeros(3).set_(T.zeros(2, dtype=T.float64)))
+    same_message(lambda T: T.zeros(3).set_(T.zeros(2, dtype=T.float64)))
+    same_message(lambda T: T.zeros(3, dtype=T.int64).set_(T.zeros(2)))
+    same_message(lambda T: T.zeros(3, requires_grad=True).set_(T.zeros(2)))
+    same(lambda T: T.zeros(3).set_(5))
+
+    def no_grad_leaf(T):
+        x = T.zeros(3, requires_grad=True)
+        with T.no_grad():
+            x.set_(T.ones(2))
+        return x
+    same(no_grad_leaf)
+
+
 def test_native_norms():
     def f(T):
         x = _x(T, 3, 2, 4)

@@ -1803,5 +1803,74 @@ def resize_as_(self, the_template, *, memory_format=None):
     return resize_(self, tuple(the_template.shape), memory_format=memory_format)
 
 
+# C++ names of scalar types, as PyTorch's set_ error says them
+_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+             "uint8": "unsigned char", "uint16": "short unsigned int", "uint32": "unsigned int",
+             "uint64": "long unsigned int", "bool": "bool", "complex64": "c10::complex<float>",
+             "complex128": "c10::complex<double>"}
+
+
+def set_(self, source=None, storage_offset=0, size=None, stride=None):
+    """``self`` becomes another window on ``source``'s storage: a tensor's (its size, stride and offset
+    unless given), or a storage's (the whole storage as 1-D unless given); ``set_()`` leaves it empty.
+    Writes through either are seen by both.  Only the storage is taken: ``self`` keeps its own autograd
+    state (see docs/differences.md)."""
+    from . import _views as V
+    from .storage import _StorageBase
+    T = R._Tensor
+    R.check_inplace(self, overlap_ok=True)
+    if source is None:
+        if size is not None or storage_offset:
+            raise TypeError("set_() received an invalid combination of arguments")
+        st, layout = V.Storage(jnp.zeros((0,), self._dtype.np)), ((0,), (1,), 0)
+    else:
+        if isinstance(source, T):
+            flat_dtype, st = source._dtype, source._storage
+            layout = source._layout() if size is None else None
+            start = 0
+        elif isinstance(source, _StorageBase):
+            flat = source._flat
+            flat_dtype, st = flat._dtype, flat._storage
+            start = flat._layout()[2] + getattr(source, "_start", 0) // flat_dtype.itemsize
+            layout = ((flat.numel() - start,), (1,), start) if size is None else None
+            if size is None and storage_offset:
+                raise TypeError("set_() received an invalid combination of arguments")
+        else:
+            raise TypeError(f"set_() received an invalid combination of arguments - got ({type(source).__name__}), "
+                            "but expected one of:\n * ()\n * (torch.Storage source)\n * (torch.Storage source, "
+                            "int storage_offset, tuple of ints size, tuple of ints stride)\n * (Tensor source)\n"
+                            " * (Tensor source, int storage_offset, tuple of ints size, tuple of ints stride)")
+        if flat_dtype is not self._dtype:
+            if isinstance(source, T):
+                raise RuntimeError(f"Could not set tensor of type {_CPP_TYPE.get(flat_dtype.name, flat_dtype.name)} "
+                                   f"to a tensor of type {_CPP_TYPE.get(self._dtype.name, self._dtype.name)}")
+            raise NotImplementedError(f"set_(): a storage of {flat_dtype} elements viewed as {self._dtype} (its "
+                                      "bytes reinterpreted) is not supported (docs/differences.md)")
+        if layout is None:
+            size = tuple(int(n) for n in size)
+            stride = V.contiguous_strides(size) if stride is None else tuple(int(n) for n in stride)
+            offset = int(storage_offset)
+            if any(n < 0 for n in size):
+                raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(size)}: {list(size)}")
+            numel = st.array.size
+            need = 0 if 0 in size else offset + 1 + builtins.sum((n - 1) * k for n, k in zip(size, stride))
+            if need > numel:
+                isz = self._dtype.itemsize
+                raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+                                   f"and itemsize {isz} requiring a storage size of {need * isz} are out of bounds "
+                                   f"for storage of size {numel * isz}")
+            layout = (size, stride, offset)
+    shape, strides, offset = (tuple(layout[0]), tuple(layout[1]), layout[2])
+    self._storage = st
+    whole = offset == 0 and shape == tuple(st.array.shape) and strides == V.contiguous_strides(shape)
+    self._view = None if whole else (shape, strides, offset)
+    self._base = None
+    self._cache, self._cache_gen = None, -1
+    self._vc[0] += 1
+    return self
+
+
 METHODS["resize_"] = resize_
+METHODS["set_"] = set_
 METHODS["resize_as_"] = FUNCTIONS["resize_as_"] = resize_as_
