@@ -298,9 +298,10 @@ def test_long_chain_splits_segments():
 
 def test_deep_graph_runs_in_pieces_not_one_program():
     """3,000 multiplications, then one backward, and ``total = total + loss`` over 1,000 steps, then
-    one backward (graphs that are never repeated): gradients are PyTorch's, and neither the chain's
-    full segments nor its backward become a compiled program (``_lazy.Rent``: compiling them would cost
-    far more than running them piece by piece; issue 15 measured 20-50 s and 1.5-3.8 GB for one)."""
+    one backward (graphs that are never repeated): gradients are PyTorch's, the chain's full segments
+    do not become compiled programs (``_lazy.Rent``: compiling them would cost far more than running
+    them op by op), and no backward program spans more than 1,024 nodes (issue 15 measured 20-50 s
+    and 1.5-3.8 GB for one such program)."""
     from torchlike.autograd import _fused
     seg_before, bwd_before = set(_lazy._programs), set(_fused._programs)
 
@@ -323,14 +324,67 @@ def test_deep_graph_runs_in_pieces_not_one_program():
 
     same(chain, rtol=1e-4)
     same(accumulate, rtol=1e-4)
-    assert not [sig for sig in _lazy._programs if sig not in seg_before and len(sig[0]) == _lazy.MAX_OPS]
-    assert not [sig for sig in _fused._programs if sig not in bwd_before and len(sig[0]) > 100]
+    if _lazy.EAGER_FIRST:       # (TORCHLIKE_LAZY=2 compiles every recipe, so that tests exercise them)
+        assert not [sig for sig in _lazy._programs if sig not in seg_before and len(sig[0]) == _lazy.MAX_OPS]
+    too_large = _fused.PROGRAMS.max_units
+    assert not [sig for sig in _fused._programs if sig not in bwd_before and len(sig[0]) > too_large]
+
+
+def test_backward_of_a_large_graph_in_pieces():
+    """Graphs over 1,024 nodes run in pieces (``_fused._run_pieces``): multi-output nodes (``unbind``,
+    ``chunk``), leaves used all along the graph, integer inputs, a second backward with and without
+    ``retain_graph``, and a saved tensor modified in place give PyTorch's gradients and errors; pieces
+    of one structure, once they pay, run as one compiled program with the same results."""
+    from torchlike.autograd import _fused
+
+    def rnn(T, steps=300):
+        w = T.tensor(data(4, 4) * 0.3, requires_grad=True)
+        b = T.tensor(data(4, seed=1), requires_grad=True)
+        h = T.zeros(4)
+        total = 0
+        for k in range(steps):
+            h = (w @ h + b).tanh()
+            a, c = h.unbind(0)[:2]
+            p, q = h.chunk(2)
+            total = total + a * c + (p * q).sum() + h[k % 4]
+        return total, w, b
+
+    def twice(T):
+        total, w, b = rnn(T)
+        total.backward(retain_graph=True)
+        g1 = (w.grad.clone(), b.grad.clone())
+        total.backward()
+        return total, g1, w.grad, b.grad
+
+    def freed(T):
+        total, w, b = rnn(T, 260)
+        total.backward()
+        total.backward()
+
+    def modified(T):
+        w = T.tensor(data(3), requires_grad=True)
+        y = w * 1
+        saved = y.clone()
+        z = saved
+        for _ in range(1100):
+            z = z * saved
+        saved.add_(1)
+        z.sum().backward()
+
+    same(twice, rtol=1e-4, atol=1e-5)
+    same(freed)
+    same(modified)
+    before = len(_fused._programs)
+    for _ in range(3):      # the same chain again and again: its pieces pay for a program
+        same(lambda T: [g for g in twice(T)[1:]], rtol=1e-4, atol=1e-5)
+    assert len(_fused._programs) > before
 
 
 def test_compiling_pays_for_itself():
     """``Rent``: a cheap program compiles once asked for ``after`` times; a costly one only once the
     time spent without it reaches its estimated cost; one above ``max_units`` never."""
     r = _lazy.Rent(0.01, 2, 1000)
+    r.FREE = 0.5        # as by default (TORCHLIKE_LAZY=2 makes every compile free)
     assert [r.due("cheap", 5) for _ in range(3)] == [False, False, True]
     assert [r.due("costly", 500) for _ in range(3)] == [False, False, False]     # 5 s to compile
     r.paid("costly", 4.0)

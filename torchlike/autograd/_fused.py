@@ -31,6 +31,13 @@ MAX_PROGRAMS = 512
 PROGRAMS = _lazy.Rent(0.0025, 0, 1024)
 
 
+# a graph over PROGRAMS.max_units nodes runs in pieces of PIECE nodes; a piece is compiled only once running
+# pieces of its structure node by node has cost as much as compiling it would (nothing is free)
+PIECE = 128
+PIECES = _lazy.Rent(0.0025, 0, PIECE)
+PIECES.FREE = 0.0
+
+
 class Declined:
     """``run``'s answer when compiling this graph's backward does not pay yet: the engine runs it node
     by node and reports the time (``paid``)."""
@@ -87,6 +94,8 @@ _SEQ = operator.attrgetter("_seq")
 def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
     """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array}), or a
     ``Declined`` when the graph is to run node by node."""
+    if len(nodes) > PROGRAMS.max_units:
+        return _run_pieces(nodes, roots, root_grads, retain_graph, freed_error)
     index = {id(n): i for i, n in enumerate(nodes)}
     cts = tuple([g._arr() for (n, _), g in zip(roots, root_grads) if n is not None])
     seg = _lazy.current() if _lazy._pending else None
@@ -97,12 +106,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
         if type(n) is AccumulateGrad or isinstance(n, AccumulateGrad):
             plan.append(None)
             continue
-        if n._freed and not n._revive():
-            raise RuntimeError(freed_error)
-        for t, version in n._saved:
-            if t._vc[0] != version:
-                from .engine import check_saved
-                check_saved(n)
+        _check(n, freed_error)
         nf = n.next_functions
         if len(nf) == 1:
             nxt, nr = nf[0]
@@ -197,14 +201,105 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
     return accs, caps
 
 
-def _build(plan, root_sig, cap_sig, forward=None):
+def _check(n, freed_error):
+    """PyTorch's errors for a node whose saved inputs were freed or modified in place."""
+    if n._freed and not n._revive():
+        raise RuntimeError(freed_error)
+    for t, version in n._saved:
+        if t._vc[0] != version:
+            from .engine import check_saved
+            check_saved(n)
+
+
+def _checked(n, freed_error):
+    """``n``'s saved inputs, as the backward reads them (``_check``)."""
+    _check(n, freed_error)
+    arrs = n._arrays
+    return _lazy.resolve(arrs) if type(arrs) is list else arrs
+
+
+def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
+    """The backward of a graph too large for one program, in pieces of ``PIECE`` consecutive nodes
+    (execution order, so cotangents only flow from a piece to later ones).  A piece's program takes
+    the cotangents flowing into it and returns those flowing out, summed per target; pieces of the
+    same structure (a chain, a loop unrolled) share one program.  A piece is compiled only when that
+    pays (``PIECES``, with nothing free: a graph that is not repeated never compiles piece after
+    piece); until then it runs node by node with each op's own compiled vjp, on arrays."""
+    index = {id(n): i for i, n in enumerate(nodes)}
+    pending = {}        # node index -> {output nr: cotangent}
+    for (n, nr), g in zip(roots, root_grads):
+        if n is not None:
+            b = pending.setdefault(index[id(n)], {})
+            b[nr] = g._arr() if nr not in b else b[nr] + g._arr()
+    ops = [n for n in nodes if not isinstance(n, AccumulateGrad)]
+    for start in range(0, len(ops), PIECE):
+        piece = ops[start:start + PIECE]
+        local = {start + i: i for i in range(len(piece))}
+        outs = {}       # (node index, nr) outside the piece -> its slot (a pseudo-leaf after the piece's nodes)
+        plan = []
+        arrays = []
+        for n in piece:
+            arrays.append(_checked(n, freed_error))
+            edges = []
+            for nxt, nr in n.next_functions:
+                if nxt is None:
+                    edges.append(None)
+                    continue
+                t = index[id(nxt)]
+                i = local.get(t)
+                if i is None:
+                    i = outs.get((t, nr))
+                    if i is None:
+                        i = outs[(t, nr)] = len(piece) + len(outs)
+                    edges.append((i, 0))
+                else:
+                    edges.append((i, nr))
+            plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, tuple(edges), n._edge_pos))
+        plan += [None] * len(outs)
+        ins = [(i - start, nr) for i in range(start, start + len(piece)) for nr in sorted(pending.get(i, ()))]
+        cts = tuple(pending.pop(i + start)[nr] if len(pending[i + start]) == 1 else pending[i + start].pop(nr)
+                    for i, nr in ins)
+        for i, _ in ins:
+            pending.pop(i + start, None)
+        sig = (tuple(plan), tuple(ins))
+        fn = _programs.get(sig)
+        if fn is None and PIECES.due(sig, len(piece)):
+            if len(_programs) > MAX_PROGRAMS:
+                _programs.clear()
+            fn = _programs[sig] = jax.jit(_build(plan, sig[1], ()))
+        if fn is None:
+            t0 = _lazy._clock()
+            vjps = [None if p is None else p[0].vjp(p[1], p[2], p[3] if len(p[4]) > 1 else None) for p in plan]
+            got = _build(plan, sig[1], (), vjps=vjps)(arrays, cts)[0]
+            PIECES.paid(sig, _lazy._clock() - t0)
+        else:
+            got = fn(tuple(arrays), cts)[0]
+        for (t, nr), g in zip(outs, got):
+            if g is not None:
+                b = pending.setdefault(t, {})
+                b[nr] = g if nr not in b else b[nr] + g
+        if not retain_graph:
+            for n in piece:
+                n._release()
+    accs = {}
+    for i, n in enumerate(nodes):
+        if isinstance(n, AccumulateGrad):
+            g = pending.get(i, {}).get(0)
+            if g is not None:
+                accs[n] = g
+    return accs, {}
+
+
+def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
     """The backward program ``(node input arrays, root cotangents) -> (leaf grads, captured grads)``.
     With ``forward = (segment entries, lazy positions, needed outputs)`` it also takes the segment's
     outside inputs, computes the segment first, fills the node inputs it provides, and returns the
-    needed outputs as a third result."""
-    from .._registry import vjp_function
-    vjps = [None if p is None else vjp_function(p[0].pure(p[1]), p[2], p[3] if len(p[4]) > 1 else None)
-            for p in plan]
+    needed outputs as a third result.  ``vjps`` (each op's own compiled vjp) make it a program to run
+    as it is, node by node, instead of one to trace."""
+    if vjps is None:
+        from .._registry import vjp_function
+        vjps = [None if p is None else vjp_function(p[0].pure(p[1]), p[2], p[3] if len(p[4]) > 1 else None)
+                for p in plan]
     caps_at = {}
     for idx, nr, slot in cap_sig:
         caps_at.setdefault(idx, []).append((nr, slot))
