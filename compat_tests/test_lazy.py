@@ -330,7 +330,7 @@ def test_deep_graph_runs_in_pieces_not_one_program():
     assert not [sig for sig in _fused._programs if sig not in bwd_before and len(sig[0]) > too_large]
 
 
-def test_backward_of_a_large_graph_in_pieces():
+def test_backward_of_a_large_graph_in_pieces(monkeypatch):
     """Graphs over 1,024 nodes run in pieces (``_fused._run_pieces``): multi-output nodes (``unbind``,
     ``chunk``), leaves used all along the graph, integer inputs, a second backward with and without
     ``retain_graph``, and a saved tensor modified in place give PyTorch's gradients and errors; pieces
@@ -374,10 +374,13 @@ def test_backward_of_a_large_graph_in_pieces():
     same(twice, rtol=1e-4, atol=1e-5)
     same(freed)
     same(modified)
-    before = len(_fused._programs)
-    for _ in range(3):      # the same chain again and again: its pieces pay for a program
+    # the same chain again: its pieces' programs (compiled at once here: an estimate of almost nothing, so
+    # that the check does not hang on this machine's speed) give the same gradients
+    monkeypatch.setattr(_fused.PIECES, "rate", 1e-9)
+    before = {sig for sig in _fused._programs if len(sig) == 2}
+    for _ in range(2):
         same(lambda T: [g for g in twice(T)[1:]], rtol=1e-4, atol=1e-5)
-    assert len(_fused._programs) > before
+    assert [sig for sig in _fused._programs if len(sig) == 2 and sig not in before]
 
 
 def test_compiling_pays_for_itself():

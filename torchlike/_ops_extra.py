@@ -1803,20 +1803,13 @@ def resize_as_(self, the_template, *, memory_format=None):
     return resize_(self, tuple(the_template.shape), memory_format=memory_format)
 
 
-# C++ names of scalar types, as PyTorch's set_ error says them
-_CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-             "uint8": "unsigned char", "uint16": "short unsigned int", "uint32": "unsigned int",
-             "uint64": "long unsigned int", "bool": "bool", "complex64": "c10::complex<float>",
-             "complex128": "c10::complex<double>"}
-
-
 def set_(self, source=None, storage_offset=0, size=None, stride=None):
     """``self`` becomes another window on ``source``'s storage: a tensor's (its size, stride and offset
     unless given), or a storage's (the whole storage as 1-D unless given); ``set_()`` leaves it empty.
     Writes through either are seen by both.  Only the storage is taken: ``self`` keeps its own autograd
     state (see docs/differences.md)."""
     from . import _views as V
+    from ._tensor import _CPP_TYPE
     from .storage import _StorageBase
     T = R._Tensor
     R.check_inplace(self, overlap_ok=True)

@@ -779,7 +779,8 @@ class Tensor:
 # C++ element type names, as PyTorch's messages spell them
 _CPP_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-             "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+             "uint8": "unsigned char", "uint16": "short unsigned int", "uint32": "unsigned int",
+             "uint64": "long unsigned int", "bool": "bool", "complex64": "c10::complex<float>",
              "complex128": "c10::complex<double>"}
 
 

@@ -257,8 +257,7 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
             plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, tuple(edges), n._edge_pos))
         plan += [None] * len(outs)
         ins = [(i - start, nr) for i in range(start, start + len(piece)) for nr in sorted(pending.get(i, ()))]
-        cts = tuple(pending.pop(i + start)[nr] if len(pending[i + start]) == 1 else pending[i + start].pop(nr)
-                    for i, nr in ins)
+        cts = tuple(pending[i + start][nr] for i, nr in ins)
         for i, _ in ins:
             pending.pop(i + start, None)
         sig = (tuple(plan), tuple(ins))
