@@ -359,9 +359,14 @@ def _index_put_op(n, accumulate):
     return op
 
 
+def _index_arrays(adv):
+    # numpy index arrays go to the compiled call as they are (jnp.asarray would cost ~70 us each)
+    return tuple(a if isinstance(a, (jax.Array, np.ndarray)) else np.asarray(a) for _, a in adv)
+
+
 def _index(view, adv):
     _check_advanced(view, adv)
-    arrays = tuple(jnp.asarray(a) for _, a in adv)
+    arrays = _index_arrays(adv)
     return call(_index_op(len(arrays)), (view,) + arrays, (tuple(d for d, _ in adv),))
 
 
@@ -376,6 +381,13 @@ def getitem(t, index):
         if plain_views(t):
             return _select_view(t, 0, index)
         return call(OPS["select"], (t,), (0, index))
+    if type(index) is slice and index.step is None and t.ndim and plain_views(t):
+        # fast path: x[a:b] (``data[i:i + 8]``), what ``_apply`` makes of a bare slice of step 1
+        start = index.start if index.start is None or type(index.start) is int else _int_of(index.start, Tensor)
+        stop = index.stop if index.stop is None or type(index.stop) is int else _int_of(index.stop, Tensor)
+        shape, strides, off = t._layout()
+        s, e, _ = _slice_bounds(shape[0], start, stop, 1)
+        return t._layout_view(((e - s,) + shape[1:], strides, off + s * strides[0]))
     items, used = _parse(t, index)
     out, adv = _apply(t, items, used, isinstance(index, slice), False)
     if adv:
@@ -478,7 +490,7 @@ def _index_put(view, adv, value, accumulate, cast):
     if not ok:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
                            f"indexing result of shape {list(target)}")
-    arrays = tuple(jnp.asarray(a) for _, a in adv)
+    arrays = _index_arrays(adv)
     call_inplace(_index_put_op(len(arrays), accumulate), (view, value) + arrays, (dims,))
 
 

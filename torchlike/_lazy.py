@@ -46,6 +46,7 @@ import weakref
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._dtype import _BY_NP
 
@@ -67,6 +68,7 @@ MAX_OPS = 256
 MAX_PROGRAMS = 1024
 
 _ARRAY = type(jnp.zeros(()))
+_HOST = np.ndarray      # a storage's value computed on the host (``_views.Storage``): an input like an array
 _local = threading.local()
 
 
@@ -270,7 +272,8 @@ SEGMENTS = Rent(0.01, COMPILE_AFTER, 4096)
 def rent_key(sig, ext):
     """``sig`` with the shapes and dtypes of the inputs ``ext`` (a Python int input, a view's offset
     from ``_views.deferred_read``, is an argument of the program: its type only)."""
-    return (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY else int if type(a) is int else a for a in ext]))
+    return (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY or type(a) is _HOST else int if type(a) is int else a
+                        for a in ext]))
 
 
 def segment_units(entries, need):
@@ -382,7 +385,7 @@ def in_sig(arrays):
     sig = []
     for a in arrays:
         t = type(a)
-        if t is _ARRAY or t is LazyRef:
+        if t is _ARRAY or t is LazyRef or t is _HOST:
             sig.append((a.shape, a.dtype))
         elif a is None:
             sig.append(None)
@@ -467,12 +470,20 @@ def lookup(op, key, arrays):
     return meta
 
 
+def single_cpu():
+    """Is the process's only device a CPU?  (Then every array is on it, host values included.)"""
+    single = _single_device[0]
+    if single is None:
+        single = _single_device[0] = len(jax.devices()) == 1 and jax.default_backend() == "cpu"
+    return single
+
+
 def enqueue(op, key, meta, args, arrays, statics, wrap, record):
     """Add ``op`` (outputs ``meta`` from ``lookup``) to the open segment and record its node.
     Returns the output tensors, or None when the op must run now (inputs on another device)."""
     single = _single_device[0]
     if single is None:
-        single = _single_device[0] = len(jax.devices()) == 1 and jax.default_backend() == "cpu"
+        single = single_cpu()
     device = None
     if not single:
         device = _device_of(arrays)

@@ -10,6 +10,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import jax.scipy.special as jsp
 
 from . import _dtype as D
@@ -61,8 +62,9 @@ def checked(rule="promote", *, tensor_only=None, extra=None, **reject):
             if extra is not None:
                 extra(args, statics, d)
         return base(args, statics)
-    # without ``extra`` the result depends on the tensors' dtypes only: ``call``'s fast path may cache it
-    rule_checked.by_dtype = extra is None and getattr(base, "by_dtype", False)
+    # without ``extra`` (or with one that reads only dtypes, types and statics: ``extra.by_dtype``) the
+    # result depends on the tensors' dtypes only: ``call``'s fast path may cache it
+    rule_checked.by_dtype = (extra is None or getattr(extra, "by_dtype", False)) and getattr(base, "by_dtype", False)
     return rule_checked
 
 
@@ -211,7 +213,7 @@ def _rounding_rejects(name, vml=None):
 _NEG_BOOL = says("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
                  "mask, use the `~` or `logical_not()` operator instead.", RuntimeError)
 defop("neg(Tensor self)", jnp.negative, dtype=checked(bool=_NEG_BOOL), inplace=True, saves=(),
-      aliases=("negative",))
+      aliases=("negative",), host=np.negative)
 def _abs(x):
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         return jnp.abs(x)
@@ -374,14 +376,17 @@ def _sub_checks(args, statics, d):
     _alpha_check(args, statics, d)
 
 
+_alpha_check.by_dtype = _sub_checks.by_dtype = True     # they read dtypes, number types and alpha
 _SUB_RULE = checked(extra=_sub_checks)
+# ``host=``: the same computation in numpy, for integer values already on the host (``_registry._host_call``);
+# the operators in _add/_sub/_rsub mean the same on numpy arrays
 defop("add(Tensor self, Tensor other, *, Scalar alpha=1)", _add, inplace=True, saves=(),
-      dtype=checked(extra=_alpha_check))
+      dtype=checked(extra=_alpha_check), host=_add)
 defop("sub(Tensor self, Tensor other, *, Scalar alpha=1)", _sub, dtype=_SUB_RULE, inplace=True, saves=(),
-      aliases=("subtract",))
+      aliases=("subtract",), host=_sub)
 defop("rsub(Tensor self, Tensor? other, *, Scalar alpha=1)", _rsub, dtype=_SUB_RULE, saves=(), method=False,
-      grad=_scalar_name("RsubBackward0", "RsubBackward1"))
-defop("mul(Tensor self, Tensor other)", jnp.multiply, inplace=True, aliases=("multiply",))
+      grad=_scalar_name("RsubBackward0", "RsubBackward1"), host=_rsub)
+defop("mul(Tensor self, Tensor other)", jnp.multiply, inplace=True, aliases=("multiply",), host=np.multiply)
 defop(f"div(Tensor self, Tensor other, *, str? rounding_mode='{_UNSET}')", _div, inplace=True,
       grad=lambda args, statics: "DivBackward0" if statics[0] == _UNSET else "DivBackward2",
       aliases=("divide", "true_divide"), dtype=_div_dtype)
@@ -506,11 +511,11 @@ defop("lerp(Tensor self, Tensor end, Tensor? weight)", _lerp, inplace=True, dtyp
 # ---- comparisons and logic --------------------------------------------------------
 for _name, _fn, _al in [("eq", jnp.equal, ()), ("ne", jnp.not_equal, ("not_equal",))]:
     defop(f"{_name}(Tensor self, Tensor other)", _fn, inplace=True, differentiable=False, aliases=_al,
-          dtype=checked(tensor_only=_SELF))
+          dtype=checked(tensor_only=_SELF), host=getattr(np, _fn.__name__))
 for _name, _fn, _al in [("lt", jnp.less, ("less",)), ("le", jnp.less_equal, ("less_equal",)),
                         ("gt", jnp.greater, ("greater",)), ("ge", jnp.greater_equal, ("greater_equal",))]:
     defop(f"{_name}(Tensor self, Tensor other)", _fn, inplace=True, differentiable=False, aliases=_al,
-          dtype=checked(tensor_only=_SELF, complex=kernel(f"{_name}_cpu")))
+          dtype=checked(tensor_only=_SELF, complex=kernel(f"{_name}_cpu")), host=getattr(np, _fn.__name__))
 
 for _name, _fn in [("logical_and", jnp.logical_and), ("logical_or", jnp.logical_or),
                    ("logical_xor", jnp.logical_xor)]:

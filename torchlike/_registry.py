@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import collections
 import itertools
+import math
 import re
 
 import jax
@@ -36,7 +37,7 @@ import numpy as np
 
 from . import _dtype as D
 from . import _lazy
-from ._lazy import (_ARRAY, ENABLED as _LAZY, NOGRAD as _NOGRAD, LazyRef as _LazyRef, enqueue as _enqueue,
+from ._lazy import (_ARRAY, _HOST, ENABLED as _LAZY, NOGRAD as _NOGRAD, LazyRef as _LazyRef, enqueue as _enqueue,
                     lookup as _lookup, no_record as _no_record)
 from . import _views
 from ._views import TRACKER as _TRACKER, Storage
@@ -91,6 +92,10 @@ class Op:
         self._bwd = {}
         self._vfwd = {}             # (key, view spec) -> forward reading view inputs itself (``call``)
         self._vmeta = {}            # (key, input shape, dtype) -> output shapes of a view op (``_plain_views``)
+        # numpy's form of ``impl`` for integer inputs, the same function on the host (``_host_call``)
+        self.host = None
+        self._hostok = {}           # (key, input shapes) -> output dtype and shape JAX gives, or None
+        self._hostkey = {}          # (statics, input dtypes and ranks, number types, default dtype) -> key
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -122,18 +127,19 @@ class Op:
         return fn
 
     def forward_views(self, key, spec):
-        """The forward for ``key`` taking, at the positions in ``spec``, a storage's array in place of
-        a view of it, whose elements it reads itself (offsets come last): an op on views runs as
-        one program, not one read per view plus the op."""
+        """The forward for ``key`` taking the arguments of ``_views.view_args``: the arrays with
+        views left out, the views' storage arrays and their offsets; it reads the views itself, so
+        an op on views (``torch.stack([data[i:i + 8] for i in ix])``) runs as one program."""
         k = (key, spec)
         fn = self._vfwd.get(k)
         if fn is None:
-            f, n = self.pure(key), len(spec)
+            f = self.pure(key)
+            positions, reads = spec
 
-            def run(*args):
-                vals = list(args[:-n])
-                for (i, shape, strides), offset in zip(spec, args[-n:]):
-                    vals[i] = _views.strided_read(vals[i], shape, strides, offset)
+            def run(plain, roots, offsets):
+                vals = list(plain)
+                for i, v in zip(positions, _views.read_many(roots, reads, offsets)):
+                    vals[i] = v
                 return f(*vals)
             if len(self._vfwd) > 256:
                 self._vfwd.clear()
@@ -395,7 +401,7 @@ def _fast_call(op, args, statics, T):
     records = grad and _state.enabled and op.differentiable
     if _LAZY[0] and (records or _NOGRAD[0]) and not _RECORD_EXTRA[0]:
         for v in xs:
-            if type(v) is not _LazyRef and type(v) is not _ARRAY:
+            if type(v) is not _LazyRef and type(v) is not _ARRAY and type(v) is not _HOST:
                 break
         else:
             hit = op._dfast.get(dkey)
@@ -424,6 +430,85 @@ def _fast_call(op, args, statics, T):
     return T._wrap(r, dtype=hit[1])
 
 
+HOST_MAX_NUMEL = 64
+
+
+def _host_call(op, args, statics, T):
+    """Integer arithmetic and comparisons on a few elements whose values are on the host (a CPU
+    array is its own host copy): numpy computes them, and the result is a host value, put on the
+    device only when a device op asks for it (``_views.Storage``).  ``data[i:i + 8]`` for ``i`` in
+    an index tensor costs microseconds, not a compiled call and a read.  The key is the general
+    path's (``op_key``: its dtype rule and errors); numpy's integer ufuncs compute what XLA's do
+    for inputs cast to one integer dtype (two's complement, wrapping), and the first call per key
+    and shapes checks that JAX's function gives the same dtype and shape.  ``_MISS``: the general
+    path."""
+    hosts, kinds = [], []
+    for a in args:
+        ta = type(a)
+        if ta is T:
+            d = a._dtype
+            if d.category != D.INT:
+                return _MISS
+            st = a._storage
+            h = st._host
+            if h is None:
+                if type(st._a) is not _ARRAY or not _lazy.single_cpu():
+                    return _MISS        # pending (it stays in its segment), or on an accelerator
+                h = st.host()
+            view = a._view
+            if view is not None:
+                if view[0]:
+                    if math.prod(view[0]) > HOST_MAX_NUMEL:
+                        return _MISS
+                    h = _views.host_value(st, view)
+                else:                   # one element (``i`` of ``for i in ix``)
+                    h = h.reshape(-1)[view[2]:view[2] + 1].reshape(())
+            elif h.size > HOST_MAX_NUMEL:
+                return _MISS
+            hosts.append(h)
+            kinds.append((d, h.ndim))       # promotion tells 0-dim tensors from others
+        elif ta is int or ta is bool:
+            hosts.append(a)
+            kinds.append(ta)
+        else:
+            return _MISS
+    # the key depends on the dtypes, which tensors are 0-dim, the numbers' types and the statics alone
+    # (``by_dtype`` rules)
+    hk = (statics, tuple(kinds), _DEFAULT[0])
+    key = op._hostkey.get(hk)
+    if key is None:
+        key = op_key(op, args, statics)
+        if getattr(op.dtype_rule, "by_dtype", False):
+            op._hostkey[hk] = key
+    xs = []
+    try:
+        for h, c in zip(hosts, key[1]):
+            if c is None or c.kind not in "iu":
+                return _MISS
+            xs.append(np.asarray(h, dtype=c))
+        sig = (key, tuple(x.shape for x in xs))
+        ok = op._hostok.get(sig, _MISS)
+        if ok is _MISS:
+            try:
+                o = jax.eval_shape(op.pure(key), *[jax.ShapeDtypeStruct(x.shape, x.dtype) for x in xs])
+                ok = (o.dtype, o.shape) if isinstance(o, jax.ShapeDtypeStruct) else None
+            except Exception:       # noqa: BLE001 - the general path raises it as the op should
+                ok = None
+            op._hostok[sig] = ok
+        if ok is None:
+            return _MISS
+        # integer ufuncs on arrays wrap silently, as XLA does
+        r = np.asarray(op.host(*xs, *key[0]))
+    except (OverflowError, TypeError, ValueError):
+        return _MISS
+    if (r.dtype, r.shape) != ok:
+        return _MISS
+    if not r.flags.owndata:
+        r = r.copy()
+    r.flags.writeable = False
+    return T._wrap(r)
+
+
 def call(op, args, statics, out=None):
     """Run ``op`` on ``args`` (tensor positions) and ``statics``; record autograd."""
     if _extra is not None:
@@ -435,6 +520,10 @@ def call(op, args, statics, out=None):
     if _TRACKER[0] is not None:
         _TRACKER[0].read(args)
     elif out is None:
+        if op.host is not None:
+            res = _host_call(op, args, statics, T)
+            if res is not _MISS:
+                return res
         res = _fast_call(op, args, statics, T)
         if res is not _MISS:
             return res
@@ -957,7 +1046,7 @@ _STATIC_CONVERT = {"int[]": "_ints", "int[]?": "_ints", "int": "_int", "int?": "
 
 def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, function=True,
           inplace=False, out=True, view=None, returns=None, aliases=(), method_aliases=(),
-          differentiable=True, method_only=False):
+          differentiable=True, method_only=False, host=None):
     """Declare one op (see the module docstring).  Returns the Op."""
     name, params = _parse(sig)
     tensor_ps = [p for p in params if p["type"] in _EDGE_KIND]
@@ -975,6 +1064,7 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
     op.edge_kinds = None if varargs else tuple(_EDGE_KIND[p["type"]] for p in tensor_ps)
     op.tensor_names = tuple(p["name"] for p in tensor_ps)     # grad_fn._saved_<name>
     op.static_names = tuple(p["name"] for p in static_ps)
+    op.host = host
     OPS[name] = op
 
     sig_parts, lines = [], []

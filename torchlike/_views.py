@@ -22,6 +22,8 @@ from ._lazy import LazyRef
 
 
 _serials = itertools.count()
+# a host value onto the default device: a compiled identity costs ~10 us where jax.device_put costs ~70
+_to_device = jax.jit(lambda a: a)
 
 # The active torchlike.compile tracer (see _compile.py), or None.  Ops and writes
 # report the tensors they touch to it so that state living outside the traced
@@ -39,8 +41,11 @@ class Storage:
     __slots__ = ("_a", "_host", "gen", "serial", "__weakref__")
 
     def __init__(self, array):
-        self._a = array                 # a jax.Array, or a _lazy.LazyRef until its op has run
-        self._host = None
+        # a jax.Array; a _lazy.LazyRef until its op has run; or a read-only numpy array, the value of
+        # a few integers computed on the host (``_registry._host_call``), put on the device when an
+        # op asks for the array (a compiled call takes it as it is)
+        self._a = array
+        self._host = array if type(array) is np.ndarray else None
         self.gen = 0
         self.serial = next(_serials)   # creation order: torchlike.compile tells old storages from new
 
@@ -49,6 +54,8 @@ class Storage:
         a = self._a
         if type(a) is LazyRef:
             a = self._a = a.value()
+        elif type(a) is np.ndarray:
+            a = self._a = _to_device(a)
         return a
 
     @array.setter
@@ -266,41 +273,63 @@ def read(root_array, view):
 
 def view_args(arrays, positions):
     """For a program that reads its view inputs itself (``Op.forward_views``): the spec of the
-    reads (position, shape, strides) and the arguments, each view at ``positions`` replaced by its
-    storage's array and the views' offsets appended (arguments: one program serves every offset)."""
-    spec, args, offsets = [], list(arrays), []
+    reads ``(positions, reads)`` (``reads``: per view, root number, shape and strides) and the
+    arguments: the arrays with the views left out, the views' storage arrays (each once) and their
+    offsets, one integer array (an argument: one program serves every offset)."""
+    plain, roots, numbers, reads, offsets = list(arrays), [], {}, [], []
     for i in positions:
         t = arrays[i]
-        shape, strides, offset = t._view
-        args[i] = t._storage.array
-        spec.append((i, shape, strides))
-        offsets.append(offset)
-    return tuple(spec), args + offsets
-
-
-@functools.lru_cache(maxsize=256)
-def _many_reader(spec):
-    """One program reading several views: ``spec`` holds per view (root number, shape, strides)."""
-    def run(roots, offsets):
-        return [strided_read(roots[k], shape, strides, off) for (k, shape, strides), off in zip(spec, offsets)]
-    return jax.jit(run)
-
-
-def read_views(tensors):
-    """Read the values of several views (tensors with a layout) in one compiled program, and keep
-    each in its tensor's cache: ``torch.stack([data[i:i + 8] for i in ix])`` reads its 32 slices
-    with one call, not 32."""
-    roots, numbers, spec, offsets = [], {}, [], []
-    for t in tensors:
         a = t._storage.array
         k = numbers.get(id(a))
         if k is None:
             k = numbers[id(a)] = len(roots)
             roots.append(a)
         shape, strides, offset = t._view
-        spec.append((k, shape, strides))
+        plain[i] = None
+        reads.append((k, shape, strides))
         offsets.append(offset)
-    values = _many_reader(tuple(spec))(roots, offsets)
+    return (tuple(positions), tuple(reads)), (plain, roots, np.asarray(offsets, np.int64))
+
+
+@functools.lru_cache(maxsize=256)
+def _groups(reads):
+    """The views of ``reads`` grouped by root and layout: ``(k, shape, strides, numbers)``."""
+    groups = {}
+    for j, (k, shape, strides) in enumerate(reads):
+        groups.setdefault((k, shape, strides), []).append(j)
+    return tuple(key + (tuple(js),) for key, js in groups.items())
+
+
+def read_many(roots, reads, offsets):
+    """Inside a trace: the values of the views ``reads`` (``view_args``) at ``offsets``.  Views of
+    one root with one layout (``data[i:i + 8]`` for 32 ``i``) are read by one batched slice, not
+    one slice each (XLA on a CPU runs each slice of a program as a kernel of its own)."""
+    out = [None] * len(reads)
+    for k, shape, strides, js in _groups(reads):
+        if len(js) == 1:
+            out[js[0]] = strided_read(roots[k], shape, strides, offsets[js[0]])
+            continue
+        if js[-1] - js[0] == len(js) - 1:
+            offs = offsets[js[0]:js[-1] + 1]
+        else:
+            offs = offsets[np.asarray(js)]
+        root = roots[k]
+        batch = jax.vmap(lambda o: strided_read(root, shape, strides, o))(offs)
+        for n, j in enumerate(js):
+            out[j] = batch[n]
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _many_reader(reads):
+    return jax.jit(lambda roots, offsets: read_many(roots, reads, offsets))
+
+
+def read_views(tensors):
+    """Read the values of several views (tensors with a layout) in one compiled program, and keep
+    each in its tensor's cache."""
+    (_, reads), (_, roots, offsets) = view_args(tensors, range(len(tensors)))
+    values = _many_reader(reads)(roots, offsets)
     for t, v in zip(tensors, values):
         t._cache = v
         t._cache_gen = t._storage.gen

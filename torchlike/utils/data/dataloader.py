@@ -134,7 +134,6 @@ class DataLoader:
         getitems = getattr(ds, "__getitems__", None)
         for index in self._index_sampler:
             if source is not None:
-                from ... import tensor as _tensor
                 base, maps = source
                 idx = np.asarray(index, dtype=np.int64)
                 n = len(ds)
@@ -142,7 +141,7 @@ class DataLoader:
                     raise IndexError(f"index {int(idx.max())} is out of bounds for dimension 0 with size {n}")
                 for m in maps:
                     idx = m[idx]
-                idx = _tensor(idx)
+                # the numpy index as it is: an index tensor would cost a host-to-device copy of its own
                 yield [t[idx] for t in base.tensors]
             elif self._auto_collation:
                 data = getitems(index) if callable(getitems) else [ds[i] for i in index]

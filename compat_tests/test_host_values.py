@@ -1,0 +1,136 @@
+"""Integer values computed on the host (``_registry._host_call``): arithmetic and comparisons on a few
+integers whose values are on the host (``i + 8`` for ``i`` in an index tensor) are computed by numpy
+and kept as host values until a device op needs them.  Every test runs the same code in PyTorch and
+torchlike; the host values must behave as any tensor does."""
+import numpy as np
+import pytest
+
+import torchlike
+from harness import same, same_output
+
+INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8"]
+EDGES = [0, 1, -1, 7, 100, 127, -128, 255, 2 ** 31 - 1, -2 ** 31, 2 ** 62, 2 ** 63 - 1, -2 ** 63]
+
+
+def _values(dtype):
+    info = np.iinfo(dtype)
+    return [v for v in EDGES if info.min <= v <= info.max]
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "rsub_scalar", "neg", "eq", "ne", "lt", "le", "gt", "ge",
+                                "add_alpha", "radd", "rmul"])
+def test_integer_ops_on_elements_wrap_as_pytorch(dtype, op):
+    vals = _values(dtype)
+
+    def f(T):
+        x = T.tensor(vals, dtype=getattr(T, dtype))
+        out = []
+        for i in x:                     # 0-dim views, their values on the host
+            for j in x[:4]:
+                if op == "add":
+                    out.append(i + j)
+                elif op == "sub":
+                    out.append(i - j)
+                elif op == "mul":
+                    out.append(i * j)
+                elif op == "rsub_scalar":
+                    out.append(3 - i)
+                elif op == "neg":
+                    out.append(-i)
+                elif op == "add_alpha":
+                    out.append(T.add(i, j, alpha=3))
+                elif op == "radd":
+                    out.append(5 + i)
+                elif op == "rmul":
+                    out.append(i * 3)
+                else:
+                    out.append(getattr(T, op)(i, j))
+                    out.append(getattr(T, op)(i, 1))
+        return out
+    same(f)
+
+
+def test_scalar_out_of_range_and_mixed_dtypes_take_the_general_path():
+    same(lambda T: T.tensor([200], dtype=T.uint8)[0] + 1000)
+    same(lambda T: T.tensor([3], dtype=T.int8)[0] + T.tensor(5, dtype=T.int64))
+    same(lambda T: T.tensor([3], dtype=T.int32)[0] * 2.5)
+    same(lambda T: T.tensor([3])[0] + T.tensor([True])[0])
+    same(lambda T: T.tensor([True])[0] - T.tensor([True])[0])
+    same(lambda T: T.add(T.tensor([3])[0], 2, alpha=1.5))
+    same(lambda T: T.tensor([2 ** 62])[0] + 2 ** 64)
+
+
+def test_windows_from_index_tensor_elements():
+    tokens = np.arange(1000, dtype=np.int64) * 7 % 65
+    starts = [3, 500, 991, 0]
+
+    def f(T):
+        data = T.tensor(tokens)
+        ix = T.tensor(starts)
+        x = T.stack([data[i:i + 8] for i in ix[:3]])
+        y = T.stack([data[i + 1:i + 9] for i in ix[:3]])
+        z = T.stack([data[i:i + 2] for i in ix])       # 991: shorter windows at the end
+        return x, y, data[ix[1] - 1], z[:2], x + y
+    same(lambda T: f(T)[:4])
+    same(lambda T: f(T)[4])
+
+
+def test_host_values_behave_as_tensors():
+    def f(T):
+        ix = T.tensor([4, 9, 2])
+        j = ix[0] + 1                           # a host value
+        w = T.ones(3, requires_grad=True)
+        loss = (w * j).sum()
+        loss.backward()
+        k = ix[1] * 2
+        k += 1                                  # in place on a host value
+        m = ix[2] - 1
+        v = m.view(1)                           # a view of a host value, then written through
+        v.add_(10)
+        arange = T.arange(20)
+        return (j, w.grad, k, k._version, m, v, arange[j], arange[j:j + 3], j.float() / 2, T.cat([j.view(1), ix]),
+                j.clone(), j.to(T.float64), T.where(ix > j, ix, j), j.unsqueeze(0).expand(3))
+    same(f)
+    same_output(lambda T: print(T.tensor([4, 9])[1] - 3, (T.tensor([4, 9])[0] + 1).tolist(),
+                                int(T.tensor([4, 9])[0] + 1), repr(T.tensor([4, 9])[0] == 4),
+                                float(T.tensor([4, 9])[0] * 2), T.tensor([4, 9])[0].__index__() + 1,
+                                (T.tensor([4, 9])[0] + 1).numpy()))
+
+
+def test_host_value_in_a_deferred_program_and_a_checkpoint(tmp_path):
+    def f(T):
+        ix = T.tensor([4, 9, 2])
+        h = T.zeros(1, 4)
+        with T.no_grad():
+            for i in ix:
+                h = (h + (i + 1)).tanh() * 2     # host values as inputs of deferred ops
+        return h
+    same(f)
+    j = torchlike.tensor([4, 9])[0] + 1
+    torchlike.save({"j": j}, tmp_path / "j.pt")
+    back = torchlike.load(tmp_path / "j.pt")["j"]
+    assert back.item() == 5 and back.dtype == torchlike.int64
+
+
+def test_element_arithmetic_runs_on_the_host():
+    # the mechanism itself: no device array is made for ``i + 8`` until a device op asks for one
+    ix = torchlike.tensor([4, 9, 2])
+    j = ix[0] + 8
+    assert type(j._storage._a) is np.ndarray and j.item() == 12
+    assert type(j._storage._a) is np.ndarray        # reading it made no device array either
+    torchlike.arange(20)[j:j + 2].sum().item()
+    f = torchlike.ones(2) * j                       # a device op takes it as an input
+    assert f.tolist() == [12.0, 12.0]
+
+
+def test_promotion_of_zero_dim_and_dimensioned_host_values():
+    # the cached key must tell a 0-dim tensor (which does not promote within a category) from others
+    def f(T):
+        out = []
+        for da, db in [("uint8", "int8"), ("int8", "int16"), ("int32", "int64"), ("uint8", "int64")]:
+            a = T.tensor([3, 4], dtype=getattr(T, da))
+            b = T.tensor([5, 6], dtype=getattr(T, db))
+            out += [a + b, a[0] + b, a + b[0], a[0] + b[0], a[:1] + b[0], b[0] * a, a[0] < b]
+        return out
+    same(f)
