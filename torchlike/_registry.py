@@ -368,6 +368,8 @@ def _fast_call(op, args, statics, T):
         if type(a) is not T or a._view is not None:
             return _MISS
         x = a._storage._a
+        if type(x) is _HOST:
+            x = a._storage.array
         xs = [x]
         fkey = (statics, a._dtype, _DEFAULT[0])
         dkey = (statics, a._dtype, _DEFAULT[0], x.shape)
@@ -379,6 +381,8 @@ def _fast_call(op, args, statics, T):
         if type(a) is not T or a._view is not None:
             return _MISS
         x = a._storage._a
+        if type(x) is _HOST:
+            x = a._storage.array
         if tb is float or tb is int:
             # a tensor and a Python number: the number's type decides the dtypes, its value is an input
             xs = [x]
@@ -388,6 +392,8 @@ def _fast_call(op, args, statics, T):
             scalar = b
         elif tb is T and a._dtype is b._dtype and b._view is None:
             y = b._storage._a
+            if type(y) is _HOST:
+                y = b._storage.array
             xs = [x, y]
             # the arity is part of the key: a list op (``block_diag(a)`` / ``block_diag(a, b)``) takes both
             fkey = (statics, a._dtype, _DEFAULT[0], 2)
@@ -549,6 +555,8 @@ def call(op, args, statics, out=None):
                 r = a._storage._a
                 if type(r) is _LazyRef:
                     pending = True
+                elif type(r) is _HOST:      # a host value: on the device once, not at every call
+                    r = a._storage.array
                 arrays.append(r)
             elif a._cache_gen == a._storage.gen:
                 arrays.append(a._cache)
