@@ -28,6 +28,7 @@ import itertools
 import time
 import warnings
 
+import jax
 import jax.numpy as jnp
 
 from . import _fused, anomaly_mode, grad_mode
@@ -313,6 +314,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 return out
             accs, caps = res
             if accumulate:
+                olds, news = [], []
                 for node, g in accs.items():        # g: a JAX array
                     t = node.variable
                     old = t._grad
@@ -321,10 +323,18 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                     else:
                         if g.dtype != old._dtype.np:
                             g = g.astype(old._dtype.np)
-                        old._assign(old._arr() + g)
+                        olds.append(old)
+                        news.append(g)
+                if olds:        # into existing .grad tensors (zeroed with zero_()): one program adds them all
+                    for old, s in zip(olds, _add_pairs([o._arr() for o in olds], news)):
+                        old._assign(s)
             return {slot: Tensor._wrap(g) for slot, g in caps.items()} if capture is not None else None
     return _run_nodes(roots, root_grads, retain_graph, create_graph, capture, accumulate, accumulate_only,
                       allow_unused)
+
+
+# the sums of ``a[i] + b[i]``: accumulating several gradients costs one compiled call, not one eager op each
+_add_pairs = jax.jit(lambda a, b: [x + y for x, y in zip(a, b)])
 
 
 def _run_nodes(roots, root_grads, retain_graph, create_graph, capture, accumulate, accumulate_only,
