@@ -78,6 +78,38 @@ def test_cell_forward_backward(name, make, x, hx):
     same(lambda T: run(T, make, x, hx), rtol=1e-5, atol=1e-5)
 
 
+def run_no_grad(T, make, x_shape, hx_shapes=(), seed=1, dtype="float32"):
+    """The cell as an inference loop runs it: no autograd record (one op per step in torchlike)."""
+    m = set_weights(make(T), T).to(getattr(T, dtype))
+    x = T.tensor(data(*x_shape, seed=seed)).to(getattr(T, dtype))
+    hx = [T.tensor(data(*s, seed=seed + 10 + i)).to(getattr(T, dtype)) for i, s in enumerate(hx_shapes)]
+    outs = []
+    with T.no_grad():
+        state = None if not hx else (hx[0] if len(hx) == 1 else tuple(hx))
+        for _ in range(3):
+            state = m(x) if state is None else m(x, state)
+            outs.extend(_flat(state))
+    return outs
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,make,x,hx", CELLS, ids=[c[0] for c in CELLS])
+def test_cell_under_no_grad(name, make, x, hx, dtype):
+    same(lambda T: run_no_grad(T, make, x, hx, dtype=dtype), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["GRUCell", "LSTMCell", "RNNCell"])
+def test_cell_errors_under_no_grad(cell):
+    def mixed(T, x_dtype, h_dtype):
+        m = getattr(T.nn, cell)(3, 4)
+        h = T.zeros(2, 4, dtype=h_dtype)
+        with T.no_grad():
+            return m(T.ones(2, 3, dtype=x_dtype), (h, h) if cell == "LSTMCell" else h)
+    for x_dtype, h_dtype in [("float64", "float32"), ("float32", "float64"), ("int64", "float32")]:
+        same(lambda T: mixed(T, getattr(T, x_dtype), getattr(T, h_dtype)))
+        same_message(lambda T: mixed(T, getattr(T, x_dtype), getattr(T, h_dtype)))
+
+
 def test_long_sequence_is_one_node_per_layer():
     """The time loop is a scan inside one op: the graph does not grow with the sequence length."""
     import torchlike

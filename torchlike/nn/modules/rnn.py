@@ -19,7 +19,8 @@ from ... import _creation
 from ..._registry import FUNCTIONS, call
 from .. import functional as F
 from .. import init
-from .._ops_seq import GATES, RNN_LAYER, rnn_step
+from .._ops_seq import GATES, RNN_CELL, RNN_LAYER, rnn_step
+from ...autograd.grad_mode import state as _grad_state
 from ..parameter import Parameter
 from .module import Module
 
@@ -345,9 +346,18 @@ class RNNCellBase(Module):
             if h.shape[1] != self.hidden_size:
                 raise RuntimeError(f"hidden0 has inconsistent hidden_size: got {h.shape[1]}, expected "
                                    f"{self.hidden_size}")
-        gi = F.linear(input, self.weight_ih, self.bias_ih)
-        h, c = rnn_step(mode, gi, hs[0], hs[1] if mode == "LSTM" else None, self.weight_hh, self.bias_hh, None,
-                        _TensorMath)
+        c0 = hs[1] if mode == "LSTM" else None
+        args = (input, hs[0], c0, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        d = input.dtype
+        if (d.is_floating_point and all(a is None or a.dtype is d for a in args)
+                and not (_grad_state.enabled and any(a is not None and a.requires_grad for a in args))):
+            # nothing to record (an inference loop) and one dtype (else the composite raises PyTorch's
+            # error): the step is one op
+            out = call(RNN_CELL, args, (mode,))
+            h, c = out if mode == "LSTM" else (out[0], None)
+        else:
+            gi = F.linear(input, self.weight_ih, self.bias_ih)
+            h, c = rnn_step(mode, gi, hs[0], c0, self.weight_hh, self.bias_hh, None, _TensorMath)
         if not batched:
             h = h.squeeze(0)
             c = None if c is None else c.squeeze(0)
