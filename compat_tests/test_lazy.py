@@ -407,6 +407,22 @@ def test_disabled_by_environment():
     assert out.stdout.strip() == "ArrayImpl"
 
 
+@pytest.mark.parametrize("setting,frozen", [(None, True), ("0", False)])
+def test_import_freezes_what_it_made(setting, frozen):
+    """Importing torchlike moves the objects the import made out of the cyclic collector's view
+    (full collections, which a growing autograd graph triggers, do not walk them);
+    TORCHLIKE_GC_FREEZE=0 leaves them; a graph built afterwards is still collected."""
+    code = ("import gc, weakref\nimport torchlike as T\nn = gc.get_freeze_count()\n"
+            "a = T.ones(2, requires_grad=True)\ny = (a * 2).sin()\nr = weakref.ref(y.grad_fn)\n"
+            "class C: pass\nc = C(); c.me = c; c.y = y\ndel c, y\ngc.collect()\nprint(n > 10000, r() is None)")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop("TORCHLIKE_GC_FREEZE", None)
+    if setting is not None:
+        env["TORCHLIKE_GC_FREEZE"] = setting
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(frozen), "True"]
+
+
 @pytest.mark.parametrize("files", [
     ["test_seed.py", "test_autograd.py", "test_grad_mode.py"],
     ["test_autograd_extra.py", "test_inplace.py", "test_views.py", "test_optim.py"],

@@ -414,7 +414,9 @@ def _fast_call(op, args, statics, T):
             if hit is not None:
                 key = hit[0]
                 if scalar is not None:
-                    xs.append(_constant(scalar, key[1][1]))
+                    # as the general path converts it (an int out of an integer dtype's range wraps where
+                    # PyTorch wraps it, and raises PyTorch's error elsewhere)
+                    xs.append(_constant(scalar, key[1][1], op.name in WRAPS_INT_SCALARS))
                 res = _enqueue(op, key, hit[1], args, xs, statics, T._wrap, record if records else _no_record)
                 if res is not None:
                     return res if op.returns is None else op.returns(*res)
@@ -430,7 +432,8 @@ def _fast_call(op, args, statics, T):
         if type(v) is _LazyRef:
             return _MISS
     try:
-        r = hit[0](x, _constant(scalar, hit[2])) if scalar is not None else hit[0](*xs)
+        r = (hit[0](x, _constant(scalar, hit[2], op.name in WRAPS_INT_SCALARS)) if scalar is not None
+             else hit[0](*xs))
     except Exception:       # noqa: BLE001 - the general path raises it properly
         return _MISS
     return T._wrap(r, dtype=hit[1])
