@@ -95,7 +95,7 @@ class Op:
         # numpy's form of ``impl`` for integer inputs, the same function on the host (``_host_call``)
         self.host = None
         self._hostok = {}           # (key, input shapes) -> output dtype and shape JAX gives, or None
-        self._hostkey = {}          # (statics, input dtypes and ranks, number types, default dtype) -> key
+        self._hostkey = {}          # ``fast_key`` -> key of a call on host values (``_host_call``)
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -357,6 +357,24 @@ _extra = None       # forward AD / profiler hook (autograd/_intercept.py); None:
 _MISS = object()
 
 
+def fast_key(statics, args, shapes):
+    """The key of every fast-path cache (``Op._fast``, ``_dfast``, ``_hostkey``), for arguments that
+    are tensors or Python numbers: the statics, the default dtype, and per argument what the general
+    path's answer depends on: a tensor's dtype and its shape (``shapes``: the deferred path's output
+    shapes follow from them) or else whether it is 0-dim (promotion tells 0-dim tensors from others);
+    a number's type (its value is an input).  The arity is part of it (a list op, ``block_diag(a)`` or
+    ``block_diag(a, b)``, takes one tensor or several)."""
+    T = _Tensor
+    k = [statics, _DEFAULT[0]]
+    for a in args:
+        if type(a) is T:
+            s = a._view[0] if a._view is not None else a._storage._a.shape
+            k.append((a._dtype, s if shapes else not s))
+        else:
+            k.append(type(a))
+    return tuple(k)
+
+
 def _fast_call(op, args, statics, T):
     """The cached path of ``call`` for one or two plain tensors of one dtype (or a tensor and a Python
     number): everything the general path derives (cast dtypes, output dtype, the program; deferred:
@@ -371,8 +389,6 @@ def _fast_call(op, args, statics, T):
         if type(x) is _HOST:
             x = a._storage.array
         xs = [x]
-        fkey = (statics, a._dtype, _DEFAULT[0])
-        dkey = (statics, a._dtype, _DEFAULT[0], x.shape)
         grad = a._requires_grad
         scalar = None
     elif n == 2:
@@ -386,8 +402,6 @@ def _fast_call(op, args, statics, T):
         if tb is float or tb is int:
             # a tensor and a Python number: the number's type decides the dtypes, its value is an input
             xs = [x]
-            fkey = (statics, a._dtype, _DEFAULT[0], tb)
-            dkey = (statics, a._dtype, _DEFAULT[0], x.shape, tb)
             grad = a._requires_grad
             scalar = b
         elif tb is T and a._dtype is b._dtype and b._view is None:
@@ -395,9 +409,6 @@ def _fast_call(op, args, statics, T):
             if type(y) is _HOST:
                 y = b._storage.array
             xs = [x, y]
-            # the arity is part of the key: a list op (``block_diag(a)`` / ``block_diag(a, b)``) takes both
-            fkey = (statics, a._dtype, _DEFAULT[0], 2)
-            dkey = (statics, a._dtype, _DEFAULT[0], x.shape, y.shape)
             grad = a._requires_grad or b._requires_grad
             scalar = None
         else:
@@ -410,7 +421,7 @@ def _fast_call(op, args, statics, T):
             if type(v) is not _LazyRef and type(v) is not _ARRAY and type(v) is not _HOST:
                 break
         else:
-            hit = op._dfast.get(dkey)
+            hit = op._dfast.get(fast_key(statics, args, True))
             if hit is not None:
                 key = hit[0]
                 if scalar is not None:
@@ -425,7 +436,7 @@ def _fast_call(op, args, statics, T):
                 return _MISS        # the general path defers it, and learns the key
     if records:
         return _MISS
-    hit = op._fast.get(fkey)
+    hit = op._fast.get(fast_key(statics, args, False))
     if hit is None:
         return _MISS
     for v in xs:
@@ -451,7 +462,7 @@ def _host_call(op, args, statics, T):
     for inputs cast to one integer dtype (two's complement, wrapping), and the first call per key
     and shapes checks that JAX's function gives the same dtype and shape.  ``_MISS``: the general
     path."""
-    hosts, kinds = [], []
+    hosts = []
     for a in args:
         ta = type(a)
         if ta is T:
@@ -475,15 +486,11 @@ def _host_call(op, args, statics, T):
             elif h.size > HOST_MAX_NUMEL:
                 return _MISS
             hosts.append(h)
-            kinds.append((d, h.ndim))       # promotion tells 0-dim tensors from others
         elif ta is int or ta is bool:
             hosts.append(a)
-            kinds.append(ta)
         else:
             return _MISS
-    # the key depends on the dtypes, which tensors are 0-dim, the numbers' types and the statics alone
-    # (``by_dtype`` rules)
-    hk = (statics, tuple(kinds), _DEFAULT[0])
+    hk = fast_key(statics, args, False)         # all the key depends on, for ``by_dtype`` rules
     key = op._hostkey.get(hk)
     if key is None:
         key = op_key(op, args, statics)
@@ -662,49 +669,35 @@ _DEFAULT = D._default
 
 def _learn_dfast(op, args, statics, key, meta):
     """Remember a deferral for ``call``'s fast path (``Op._dfast``): for one or two plain tensors of
-    one dtype, the key and output meta follow from statics, dtype, default dtype and input shapes."""
-    T = _Tensor
-    a = args[0]
-    if type(a) is not T or a._view is not None:
-        return
-    k = [statics, a._dtype, _DEFAULT[0], a._storage._a.shape]
-    if len(args) == 2:
-        b = args[1]
-        tb = type(b)
-        if tb is float or tb is int:
-            if key[1][1] is None:
-                return
-            k.append(tb)        # a Python number: its type decides the dtypes, its value is an input
-        elif tb is T and b._view is None and b._dtype is a._dtype:
-            k.append(b._storage._a.shape)
-        else:
-            return
-    if len(op._dfast) > 256:
-        op._dfast.clear()
-    op._dfast[tuple(k)] = (key, meta)
+    one dtype (or a tensor and a Python number), the key and output meta follow from ``fast_key``."""
+    if _fast_form(args) and (len(args) == 1 or type(args[1]) is _Tensor or key[1][1] is not None):
+        if len(op._dfast) > 256:
+            op._dfast.clear()
+        op._dfast[fast_key(statics, args, True)] = (key, meta)
 
 
 def _learn_fast(op, args, statics, fn, out_dtype, key):
+    """Remember the compiled forward for ``call``'s fast path (``Op._fast``), for the same forms."""
+    if _fast_form(args):
+        if len(op._fast) > 256:
+            op._fast.clear()
+        if len(args) == 1 or type(args[1]) is _Tensor:
+            op._fast[fast_key(statics, args, False)] = (fn, out_dtype)
+        elif key[1][1] is not None:     # a Python number: its cast dtype converts it
+            op._fast[fast_key(statics, args, False)] = (fn, out_dtype, key[1][1])
+
+
+def _fast_form(args):
+    """Are ``args`` what ``_fast_call`` takes: one root tensor, two of one dtype, or one and a number?"""
     T = _Tensor
     a = args[0]
-    if type(a) is not T:
-        return
-    if len(op._fast) > 256:
-        op._fast.clear()
-    if len(args) == 2:
-        b = args[1]
-        tb = type(b)
-        if tb is float or tb is int:
-            if key[1][1] is not None:
-                op._fast[(statics, a._dtype, _DEFAULT[0], tb)] = (fn, out_dtype, key[1][1])
-            return
-        if tb is not T or b._dtype is not a._dtype:
-            return
-        # two tensors: the arity is part of the key (a list op, ``block_diag(a)`` / ``block_diag(a, b)``,
-        # takes both)
-        op._fast[(statics, a._dtype, _DEFAULT[0], 2)] = (fn, out_dtype)
-        return
-    op._fast[(statics, a._dtype, _DEFAULT[0])] = (fn, out_dtype)
+    if type(a) is not T or a._view is not None:
+        return False
+    if len(args) == 1:
+        return True
+    b = args[1]
+    tb = type(b)
+    return tb is float or tb is int or (tb is T and b._view is None and b._dtype is a._dtype)
 
 
 # Ops whose first tensor parameter takes a Python number (PyTorch has a Scalar overload there, or its
