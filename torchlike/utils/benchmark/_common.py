@@ -10,16 +10,18 @@ import textwrap
 
 import numpy as np
 
-_UNITS = (("ns", 1e-9, 1e-6), ("us", 1e-6, 1e-3), ("ms", 1e-3, 1.0))      # unit, scale, up to
+_UNITS = {-3: "ns", -2: "us", -1: "ms"}      # floor(log10(t) / 3) -> unit; anything else: seconds
+_SCALES = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1}
 _ENGLISH = {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second"}
 
 
 def select_unit(t):
-    """(unit, scale) that prints ``t`` seconds with fewer than four integer digits (else seconds)."""
-    for unit, scale, limit in _UNITS:
-        if t < limit:
-            return unit, scale
-    return "s", 1
+    """(unit, scale) that prints ``t`` seconds with fewer than four integer digits: ns, us or ms by
+    the thousands group of ``log10(t)`` (in single precision), else seconds (so also below 1 ns)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        group = int(float(np.log10(np.float32(t)) // 3))
+    unit = _UNITS.get(group, "s")
+    return unit, _SCALES[unit]
 
 
 def unit_to_english(u):
@@ -27,10 +29,13 @@ def unit_to_english(u):
 
 
 def trim_sigfig(x, n):
-    """``x`` rounded to ``n`` significant figures."""
-    if x == 0:
-        return 0.0
-    return round(x, n - 1 - math.floor(math.log10(abs(x))))
+    """``x`` rounded (half to even) to ``n`` significant figures, in single precision as PyTorch
+    computes it (so ``2201000000.3`` becomes ``2200999936.0``); 0 has no magnitude (OverflowError)."""
+    v = np.float32(x)
+    with np.errstate(divide="ignore"):
+        magnitude = int(np.ceil(np.log10(np.abs(v))))
+    scale = np.float32(10.0 ** (magnitude - n))
+    return float(np.round(v / scale) * scale)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,8 +103,12 @@ class Measurement:
 
     @property
     def significant_figures(self):
-        """How many figures of the median mean something (at most 4, at least 1)."""
-        return int(min(4, max(1, math.floor(math.log10(self.median / 1e-7))))) if self.median > 0 else 1
+        """How many figures of the median mean something (1 to 4): the median over a 90% confidence
+        half-width estimated from the middle half of the times (at least 25 ns)."""
+        times = sorted(self.times)
+        middle = times[len(times) // 4:int(math.ceil(3 * len(times) / 4))]
+        half_width = max(1.645 * float(np.std(middle)) / math.sqrt(len(middle)), 25e-9)
+        return min(max(int(math.floor(math.log10(self.median / half_width))), 1), 4)
 
     def _warnings(self):
         rel = self.iqr / self.median if self.median else 0.0
