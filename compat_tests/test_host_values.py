@@ -134,3 +134,10 @@ def test_promotion_of_zero_dim_and_dimensioned_host_values():
             out += [a + b, a[0] + b, a + b[0], a[0] + b[0], a[:1] + b[0], b[0] * a, a[0] < b]
         return out
     same(f)
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "rsub", "mul", "eq", "lt", "ge"])
+def test_a_number_first_takes_the_general_path(name):
+    # PyTorch's Scalar overload or its TypeError, whatever the second argument's values are
+    same(lambda T: getattr(T, name)(3, T.tensor([4, 5])[0]))
+    same(lambda T: getattr(T, name)(3, T.tensor([4, 5])))
