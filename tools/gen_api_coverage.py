@@ -37,6 +37,9 @@ NAMESPACES = [
     "torch.utils.data.distributed",
 ]
 
+_SPARSE = "sparse layouts (JAX's sparse arrays are experimental; dense only)"
+_TORCHSCRIPT = "TorchScript IR and C++ binding types (torch._C): torchlike has no C++ core"
+
 # (namespace or "*", name prefix, reason): the first match decides.  A prefix ending in "*" is a
 # prefix; otherwise the whole name must match.
 OUT_OF_SCOPE = [
@@ -149,6 +152,21 @@ OUT_OF_SCOPE = [
     ("torch.cuda", "GreenContext", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, green "
                                    "contexts, error codes): JAX drives the GPU"),
     ("torch.cuda", "get_stream_from_external", "CUDA streams and events (XLA schedules its own streams)"),
+    # torch / Tensor / linalg / distributed leftovers (issue 12, helper E)
+    *[("*", name, _SPARSE) for name in ("dsmm", "hsmm", "spmm", "resize_as_sparse_")],
+    ("*", "empty_quantized", "quantization (quantized dtypes and kernels)"),
+    ("torch.Tensor", "chalf", "complex32 (XLA and JAX have no complex dtype narrower than complex64)"),
+    ("torch.Tensor", "to_padded_tensor", "nested (jagged) tensors: torchlike tensors are strided and dense"),
+    ("torch.Tensor", "index", "functorch's first-class dimensions (Tensor.index binds positions to Dim "
+                              "objects; torchlike has no torch._C._functorch dims)"),
+    *[("torch", name, _TORCHSCRIPT) for name in ("parse_ir", "import_ir_module*", "parse_schema",
+                                                 "parse_type_comment", "merge_type_from_type_comment",
+                                                 "unify_type_list")],
+    *[("torch", name, "the C++ dispatcher's keys and operator tags (torchlike dispatches through its own op "
+                      "registry)") for name in ("DispatchKey*", "Tag")],
+    *[("torch.distributed", name, "c10d Store rendezvous (torchlike's ranks meet in JAX's coordination service; "
+                                  "there are no Store objects to yield)")
+      for name in ("rendezvous", "register_rendezvous_handler")],
     ("torch.cuda", "can_device_access_peer", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, "
                                              "green contexts, error codes): JAX drives the GPU"),
 ]

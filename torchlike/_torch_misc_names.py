@@ -18,7 +18,7 @@ from .amp import autocast_mode as _ac
 from .amp.grad_scaler import GradScaler  # noqa: F401  (torch.GradScaler is torch.amp.GradScaler)
 from .jit import Error as JITException, fork, wait  # noqa: F401
 
-__all__ = ["sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite",
+__all__ = ["thread_safe_generator", "sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite",
            "sym_fresh_size", "sym_constrain_range", "sym_constrain_range_for_size", "SymInt", "SymFloat",
            "SymBool", "AcceleratorError", "FatalError", "JITException", "GradScaler",
            "get_autocast_ipu_dtype", "get_autocast_xla_dtype", "is_autocast_ipu_enabled",
@@ -322,3 +322,9 @@ class Event:
 
 
 Stream.__module__ = Event.__module__ = "torch"
+
+
+def thread_safe_generator():
+    """The generator of the DataLoader *thread* worker calling it, else None (use the global RNG).
+    torchlike's DataLoader workers are processes (or the main process), so this is always None."""
+    return None

@@ -1809,3 +1809,13 @@ def _removed(name, advice):
 
 for _name, _advice in _REMOVED.items():
     METHODS.setdefault(_name, _removed(_name, _advice))
+
+
+# ---- torch.linalg.matmul (an alias of torch.matmul) and torch.lobpcg ----------------------
+def _linalg_matmul(input, other, *, out=None):  # noqa: A002 - PyTorch's parameter name
+    """``torch.matmul`` under its ``torch.linalg`` name."""
+    return FUNCTIONS["matmul"](input, other, out=out)
+
+
+_composite(_linalg_matmul, "matmul")
+from . import _lobpcg  # noqa: E402,F401  (publishes torch.lobpcg)

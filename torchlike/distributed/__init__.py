@@ -17,4 +17,8 @@ from .distributed_c10d import (  # noqa: F401
 from .distributed_c10d import (  # noqa: F401
     DebugLevel, all_gather_coalesced, all_reduce_coalesced, get_debug_level, get_node_local_rank, get_pg_count,
     new_subgroups, new_subgroups_by_enumeration, recv_object_list, send_object_list)
+from .distributed_c10d import (  # noqa: F401
+    BackendConfig, GroupName, QueueEmptyError, all_gather_single, breakpoint, get_backend_config,
+    is_xccl_available, record_comm, reduce_scatter_single, set_debug_level, set_debug_level_from_env,
+    shrink_group, split_group, supports_complex)
 from .device_mesh import DeviceMesh, init_device_mesh  # noqa: F401

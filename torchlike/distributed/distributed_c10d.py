@@ -7,10 +7,12 @@ the group); ``async_op=True`` returns a :class:`Work` (the result is already in 
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import os
 import time
+import typing
 from urllib.parse import urlparse
 
 import numpy as np
@@ -505,6 +507,9 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     if chunk != shape or not out or out[0] % n:
         raise RuntimeError(f"ProcessGroupGloo::allgather: invalid tensor size at index 0 (expected "
                            f"({', '.join(map(str, shape))}), got ({', '.join(map(str, chunk))}))")
+    if output_tensor.dtype != input_tensor.dtype:
+        raise RuntimeError(f"ProcessGroupGloo::allgather: invalid tensor type at index 0 (expected "
+                           f"{input_tensor.dtype}, got {output_tensor.dtype})")
     rows = _gathered(pg, "all_gather_into_tensor", input_tensor)
     _write(output_tensor, rows.reshape(out))
     return _done(async_op, [output_tensor])
@@ -910,5 +915,174 @@ class DebugLevel(enum.IntEnum):
     DETAIL = 2
 
 
+_DEBUG = []    # the level set_debug_level chose; read from TORCH_DISTRIBUTED_DEBUG on first use
+
+
+def set_debug_level(level):
+    """Set the package's debug level (a :class:`DebugLevel`)."""
+    if not isinstance(level, DebugLevel):
+        raise TypeError(f"set_debug_level(): expected a torch.distributed.DebugLevel, got {type(level).__name__} "
+                        f"{level!r}")
+    _DEBUG[:] = [level]
+
+
+def set_debug_level_from_env():
+    """Set the debug level from ``TORCH_DISTRIBUTED_DEBUG`` (OFF when unset)."""
+    value = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "OFF").upper()
+    if value not in DebugLevel.__members__:
+        raise ValueError("The value of TORCH_DISTRIBUTED_DEBUG must be OFF, INFO, or DETAIL.")
+    _DEBUG[:] = [DebugLevel[value]]
+
+
 def get_debug_level():
-    return DebugLevel[os.environ.get("TORCH_DISTRIBUTED_DEBUG", "OFF").upper()]
+    if not _DEBUG:
+        set_debug_level_from_env()
+    return _DEBUG[0]
+
+
+# --------------------------------------------------------------------------- backend configuration
+
+Backend.backend_capability = {"gloo": ["cpu", "cuda"], "nccl": ["cuda"], "xccl": ["xpu"], "ucc": ["cpu", "cuda"],
+                              "mpi": ["cpu", "cuda"]}
+Backend.default_device_backend_map = {"cpu": "gloo", "cuda": "nccl", "xpu": "xccl", "mps": "gloo"}
+_BACKEND_STRING_FORMAT = ('Custom backend string is an experimental feature where the backend string must be in the '
+                          'format: "<device_type1>:<backend1>,<device_type2>:<backend2>...". e.g. '
+                          "'cpu:gloo,cuda:nccl'")
+
+
+class BackendConfig:
+    """Which backend serves each device type: ``BackendConfig('gloo')`` is ``cpu:gloo,cuda:gloo``; a
+    ``'cpu:gloo,cuda:nccl'`` string names them one by one."""
+
+    def __init__(self, backend):
+        self.device_backend_map = {}
+        name = str(backend).lower()
+        if name == Backend.UNDEFINED:
+            self.device_backend_map = {"cpu": "gloo"}
+            if is_nccl_available():
+                self.device_backend_map["cuda"] = "nccl"
+        elif name in Backend.backend_capability:
+            self.device_backend_map = {dev: name for dev in Backend.backend_capability[name]}
+        elif ":" in name:
+            for pair in name.split(","):
+                parts = pair.split(":")
+                if len(parts) != 2:
+                    raise ValueError(f"Invalid device:backend pairing: {pair}. The custom backend string "
+                                     f"argument is invalid: {backend}.\n{_BACKEND_STRING_FORMAT}")
+                device, value = parts
+                if device in self.device_backend_map:
+                    raise ValueError(f"Duplicate device type {device} in backend string: {value}. The custom "
+                                     f"backend string argument is invalid: {backend}.\n{_BACKEND_STRING_FORMAT}")
+                self.device_backend_map[device] = value
+        else:
+            import warnings
+            warnings.warn(f"Device capability of {backend} unknown, assuming `cpu` and `cuda`. You can specify it "
+                          "in `device:backend` format in `init_process_group` call.", stacklevel=2)
+            self.device_backend_map = {dev: name for dev in ("cpu", "cuda", "xpu")}
+
+    def get_device_backend_map(self):
+        return dict(self.device_backend_map)
+
+    def __repr__(self):
+        return ",".join(f"{dev}:{value}" for dev, value in self.device_backend_map.items())
+
+    __str__ = __repr__
+
+
+def get_backend_config(group=None):
+    """The group's backend configuration as a string (``'cpu:gloo,cuda:gloo'``)."""
+    return str(BackendConfig(_pg(group)._backend))
+
+
+def is_xccl_available():
+    return False
+
+
+def supports_complex(reduceOp):  # noqa: N803 - PyTorch's parameter name
+    """Whether ``reduceOp`` is defined on complex tensors (not MAX, MIN, PRODUCT or the bitwise ops)."""
+    return reduceOp not in (ReduceOp.MAX, ReduceOp.MIN, ReduceOp.PRODUCT, ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR)
+
+
+GroupName = typing.NewType("GroupName", str)
+GroupName.__module__ = __name__
+
+
+class QueueEmptyError(DistStoreError):
+    """A store's queue had nothing to pop."""
+
+
+# --------------------------------------------------------------------------- more collectives
+
+def all_gather_single(output_tensor, input_tensor, group=None, async_op=False):
+    """Every rank's ``input_tensor`` in rank order along ``output_tensor``'s first dimension
+    (``all_gather_into_tensor``)."""
+    return all_gather_into_tensor(output_tensor, input_tensor, group, async_op)
+
+
+def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op=False):  # noqa: A002
+    """Reduce ``input`` across ranks, rank i keeping chunk i of its first dimension (``reduce_scatter_tensor``)."""
+    return reduce_scatter_tensor(output, input, op, group, async_op)
+
+
+def split_group(parent_pg=None, split_ranks=None, timeout=None, pg_options=None, group_desc=None, backend=None):
+    """PyTorch splits only groups bound to an accelerator (NCCL's communicator split); torchlike's groups
+    are bound to no device, so this raises PyTorch's error for them (``new_group`` makes subgroups)."""
+    _pg(parent_pg)
+    raise RuntimeError("No device associated with the default pg, not safe to split any process groups")
+
+
+def shrink_group(ranks_to_exclude, group=None, shrink_flags=0, pg_options=None):
+    """Checks the arguments as PyTorch does; the backends torchlike runs (JAX's coordination service)
+    cannot drop ranks from a live group, as PyTorch's gloo cannot, so a valid call raises TypeError."""
+    pg = _pg(group)
+    if pg.size() < 2:
+        raise ValueError(f"Cannot shrink a process group with size {pg.size()}. Group must have at least 2 ranks "
+                         "to support shrinking.")
+    if not ranks_to_exclude:
+        raise ValueError("ranks_to_exclude cannot be empty. To shrink a group, you must specify at least one rank "
+                         "to exclude. Example: [failed_rank_id]")
+    raise TypeError(f"Process group backend for '{pg.name()}' does not support shrinking operations.")
+
+
+_COMM_NAME = []
+
+
+@contextlib.contextmanager
+def record_comm(name):
+    """Within the block, collectives carry ``name`` as their profiling title."""
+    if not isinstance(name, str):
+        raise TypeError(f"record_comm(): name must be a str, got {type(name).__name__}")
+    _COMM_NAME.append(name)
+    try:
+        yield
+    finally:
+        _COMM_NAME.pop()
+
+
+_BREAKS = {}
+
+
+def breakpoint(rank=0, skip=0, timeout_s=3600):  # noqa: A001 - PyTorch's name
+    """Stop in pdb on ``rank`` only (reading the terminal), every rank of the world waiting at a barrier
+    until it continues; the first ``skip`` calls (from one line) do nothing."""
+    me = get_rank()
+    if skip > 0:
+        import inspect
+        caller = inspect.stack()[1]
+        where = (caller.filename, caller.lineno)
+        _BREAKS[where] = _BREAKS.get(where, 0) + 1
+        if _BREAKS[where] <= skip:
+            return
+    if me == rank:
+        import pdb
+        import sys
+        try:
+            stdin = open("/dev/tty")        # noqa: SIM115 - closed below
+        except OSError:
+            stdin = sys.stdin
+        try:
+            pdb.Pdb(stdin=stdin).set_trace(sys._getframe(1))
+        finally:
+            if stdin is not sys.stdin:
+                stdin.close()
+    barrier()
