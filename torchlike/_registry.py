@@ -418,7 +418,7 @@ def _fast_call(op, args, statics, T):
     records = grad and _state.enabled and op.differentiable
     if _LAZY[0] and (records or _NOGRAD[0]) and not _RECORD_EXTRA[0]:
         for v in xs:
-            if type(v) is not _LazyRef and type(v) is not _ARRAY and type(v) is not _HOST:
+            if type(v) is not _LazyRef and type(v) is not _ARRAY:      # (host values were put on the device)
                 break
         else:
             hit = op._dfast.get(fast_key(statics, args, True))
