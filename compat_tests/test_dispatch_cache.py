@@ -215,3 +215,51 @@ def test_ops_on_views_read_inside_one_program():
             out.append(w[2, 3:5] * 3)
         return out
     same(f)
+
+
+def test_many_argument_ops_mixed_dtypes_and_parameters_repeated():
+    """The deferred fast path for any arity (``_fast_many``): ``linear`` with and without a bias on
+    one row, several rows and a 1-D input, embeddings with int64 and int32 indices, recurrent cells,
+    ``addcmul``/``lerp``/``where`` with numbers, mixed dtypes and 0-dim operands, Parameters as
+    arguments; each called in turn often enough to be cached, under grad and no_grad, with a dtype
+    error last that must still raise."""
+    w, b = data(5, 4), data(5, seed=1)
+    rows = (data(1, 4, seed=2), data(3, 4, seed=3), data(4, seed=4), data(2, 1, 4, seed=5))
+
+    def f(T):
+        T.manual_seed(0)
+        lin = T.nn.Linear(4, 5)
+        emb = T.nn.Embedding(7, 4)
+        gru, lstm = T.nn.GRUCell(4, 3), T.nn.LSTMCell(4, 3)
+        with T.no_grad():
+            for k, prm in enumerate(p for m in (lin, emb, gru, lstm) for p in m.parameters()):
+                prm.copy_(T.tensor(data(*prm.shape, seed=10 + k)))
+        W, B = T.nn.Parameter(T.tensor(w)), T.tensor(b)
+        out = []
+        for grad in (False, True, False):
+            with T.set_grad_enabled(grad):
+                for _ in range(3):
+                    for r in rows:
+                        x = T.tensor(r)
+                        out.append((T.nn.functional.linear(x, W, B), T.nn.functional.linear(x, W), lin(x)))
+                    for idx in (T.tensor([1, 6]), T.tensor([[0, 3]], dtype=T.int32)):
+                        out.append(emb(idx))
+                    x = T.tensor(rows[0])
+                    h = gru(x)
+                    h2, c2 = lstm(x, (h, h))
+                    out.append((h, gru(x, h), h2, c2))
+                    i, f32, f64 = T.tensor([1, 2, 3]), T.tensor(data(3)), T.tensor(data(3, seed=1), dtype=T.float64)
+                    out.append((T.addcmul(f32, f32, i, value=2), T.lerp(f32, f32 * 2, 0.25), T.where(i > 1, f32, 2),
+                                T.where(i > 1, 2.5, i), i * T.tensor(2.5), i * T.tensor([2.5]), f32 + f64 + i,
+                                T.clamp(f32, T.tensor(-0.5), T.tensor([0.5]))))
+        for g in (lambda: T.nn.functional.linear(T.tensor(rows[0], dtype=T.float64), W, B),
+                  lambda: T.nn.functional.linear(T.tensor(rows[0]), W, B.double()),
+                  lambda: T.addcmul(T.tensor([1, 2]), T.tensor([1, 2]), T.tensor([True, False]), value=0.5)):
+            try:
+                out.append(g())
+            except RuntimeError as e:
+                out.append(type(e).__name__)
+        out.append([p.grad for p in lin.parameters()])
+        return out
+    same(f)
+    assert torchlike._registry.OPS["_linear_mm"]._dfast

@@ -29,6 +29,13 @@ if _os.environ.get("TORCHLIKE_X64", "1") != "0":
 if "JAX_DEFAULT_MATMUL_PRECISION" not in _os.environ:
     _jax.config.update("jax_default_matmul_precision", "highest")
 
+# On a CPU, JAX runs a compiled call on a worker thread unless it is tiny (under ~1000 flops), and
+# the caller that reads the value waits for that thread: two thread hand-offs per read.
+# TORCHLIKE_CPU_SYNC=1 runs every call on the calling thread, as PyTorch's eager ops run.  Set before
+# JAX makes its CPU client.
+if _os.environ.get("TORCHLIKE_CPU_SYNC", "0") == "1":
+    _jax.config.update("jax_cpu_enable_async_dispatch", False)
+
 from . import _dtype  # noqa: E402
 from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, complex128, dtype,  # noqa: E402,A004
                      float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,

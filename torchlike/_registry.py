@@ -268,6 +268,9 @@ def _type_word(d):
 # ---- dispatch ------------------------------------------------------------
 
 _Tensor = None      # set by _tensor.py (avoids an import cycle)
+# the tensor classes the fast paths take as they take Tensor (``fast_key``): Tensor (added by _tensor.py)
+# and nn.Parameter (by nn/parameter.py), whose ops behave as a Tensor's (their results are Tensors)
+_ROOTS = set()
 _state = grad_mode.state
 
 
@@ -367,7 +370,7 @@ def fast_key(statics, args, shapes):
     T = _Tensor
     k = [statics, _DEFAULT[0]]
     for a in args:
-        if type(a) is T:
+        if type(a) in _ROOTS:
             s = a._view[0] if a._view is not None else a._storage._a.shape
             k.append((a._dtype, s if shapes else not s))
         else:
@@ -383,7 +386,7 @@ def _fast_call(op, args, statics, T):
     n = len(args)
     if n == 1:
         a = args[0]
-        if type(a) is not T or a._view is not None:
+        if type(a) not in _ROOTS or a._view is not None:
             return _MISS
         x = a._storage._a
         if type(x) is _HOST:
@@ -394,7 +397,7 @@ def _fast_call(op, args, statics, T):
     elif n == 2:
         a, b = args
         tb = type(b)
-        if type(a) is not T or a._view is not None:
+        if type(a) not in _ROOTS or a._view is not None:
             return _MISS
         x = a._storage._a
         if type(x) is _HOST:
@@ -404,7 +407,7 @@ def _fast_call(op, args, statics, T):
             xs = [x]
             grad = a._requires_grad
             scalar = b
-        elif tb is T and a._dtype is b._dtype and b._view is None:
+        elif tb in _ROOTS and a._dtype is b._dtype and b._view is None:
             y = b._storage._a
             if type(y) is _HOST:
                 y = b._storage.array
@@ -412,9 +415,9 @@ def _fast_call(op, args, statics, T):
             grad = a._requires_grad or b._requires_grad
             scalar = None
         else:
-            return _MISS
+            return _fast_many(op, args, statics, T)
     else:
-        return _MISS
+        return _fast_many(op, args, statics, T)
     records = grad and _state.enabled and op.differentiable
     if _LAZY[0] and (records or _NOGRAD[0]) and not _RECORD_EXTRA[0]:
         for v in xs:
@@ -448,6 +451,61 @@ def _fast_call(op, args, statics, T):
     except Exception:       # noqa: BLE001 - the general path raises it properly
         return _MISS
     return T._wrap(r, dtype=hit[1])
+
+
+def _fast_many(op, args, statics, T):
+    """The deferred fast path for any other arity or mix of dtypes (``linear(x, w, b)``, an
+    embedding's weight and indices, a recurrent cell's eight arguments): root tensors, ``None`` and,
+    after the first position, Python numbers.  The key (``fast_key`` with shapes) holds every
+    tensor's dtype and shape and every number's type, all a ``by_dtype``/``by_shape`` rule and the
+    output shapes depend on; it was learned by the general path (``_learn_dfast``).  ``_MISS``: take
+    the general path."""
+    dfast = op._dfast
+    if not dfast or not _LAZY[0] or _RECORD_EXTRA[0]:
+        return _MISS
+    xs = []
+    grad = False
+    nums = None
+    for i, a in enumerate(args):
+        ta = type(a)
+        if ta in _ROOTS:
+            if a._view is not None:
+                return _MISS
+            x = a._storage._a
+            tx = type(x)
+            if tx is _HOST:
+                x = a._storage.array
+            elif tx is not _ARRAY and tx is not _LazyRef:
+                return _MISS
+            xs.append(x)
+            if a._requires_grad:
+                grad = True
+        elif a is None:
+            xs.append(None)
+        elif (ta is float or ta is int) and i:
+            xs.append(a)
+            nums = i if nums is None else -1
+        else:
+            return _MISS
+    records = grad and _state.enabled and op.differentiable
+    if not (records or _NOGRAD[0]):
+        return _MISS
+    hit = dfast.get(fast_key(statics, args, True))
+    if hit is None:
+        return _MISS
+    key = hit[0]
+    if nums is not None:
+        # converted as the general path converts them (``_constant``; the learned key has their casts)
+        wraps = op.name in WRAPS_INT_SCALARS
+        casts = key[1]
+        for i, a in enumerate(args):
+            ta = type(a)
+            if ta is float or ta is int:
+                xs[i] = _constant(a, casts[i], wraps)
+    res = _enqueue(op, key, hit[1], args, xs, statics, T._wrap, record if records else _no_record)
+    if res is None:
+        return _MISS
+    return res if op.returns is None else op.returns(*res)
 
 
 HOST_MAX_NUMEL = 64
@@ -616,8 +674,8 @@ def call(op, args, statics, out=None):
         if meta is not None:
             deferred = _enqueue(op, key, meta, args, arrays, statics, T._wrap, record if needs_grad else _no_record)
             if deferred is not None:
-                if op.scalar_spec is None and 0 < len(args) <= 2 and (getattr(op.dtype_rule, "by_dtype", False)
-                                                                      or getattr(op.dtype_rule, "by_shape", False)):
+                if op.scalar_spec is None and args and (getattr(op.dtype_rule, "by_dtype", False)
+                                                        or getattr(op.dtype_rule, "by_shape", False)):
                     _learn_dfast(op, args, statics, key, meta)
                 if op.returns is not None:
                     return op.returns(*deferred)
@@ -670,9 +728,9 @@ _DEFAULT = D._default
 
 
 def _learn_dfast(op, args, statics, key, meta):
-    """Remember a deferral for ``call``'s fast path (``Op._dfast``): for one or two plain tensors of
-    one dtype (or a tensor and a Python number), the key and output meta follow from ``fast_key``."""
-    if _fast_form(args) and (len(args) == 1 or type(args[1]) is _Tensor or key[1][1] is not None):
+    """Remember a deferral for ``call``'s fast paths (``Op._dfast``): for root tensors (and ``None``,
+    and Python numbers after the first position) the key and output meta follow from ``fast_key``."""
+    if _dfast_form(args, key[1]):
         if len(op._dfast) > 256:
             op._dfast.clear()
         op._dfast[fast_key(statics, args, True)] = (key, meta)
@@ -683,7 +741,7 @@ def _learn_fast(op, args, statics, fn, out_dtype, key):
     if _fast_form(args):
         if len(op._fast) > 256:
             op._fast.clear()
-        if len(args) == 1 or type(args[1]) is _Tensor:
+        if len(args) == 1 or type(args[1]) in _ROOTS:
             op._fast[fast_key(statics, args, False)] = (fn, out_dtype)
         elif key[1][1] is not None:     # a Python number: its cast dtype converts it
             op._fast[fast_key(statics, args, False)] = (fn, out_dtype, key[1][1])
@@ -693,13 +751,33 @@ def _fast_form(args):
     """Are ``args`` what ``_fast_call`` takes: one root tensor, two of one dtype, or one and a number?"""
     T = _Tensor
     a = args[0]
-    if type(a) is not T or a._view is not None:
+    if type(a) not in _ROOTS or a._view is not None:
         return False
     if len(args) == 1:
         return True
     b = args[1]
     tb = type(b)
-    return tb is float or tb is int or (tb is T and b._view is None and b._dtype is a._dtype)
+    return tb is float or tb is int or (tb in _ROOTS and b._view is None and b._dtype is a._dtype)
+
+
+def _dfast_form(args, casts):
+    """Are ``args`` what the deferred fast paths take: root tensors, at least one; ``None``; Python
+    numbers after the first position, each with the dtype it is cast to (``casts``, the key's)?"""
+    T = _Tensor
+    seen = False
+    for i, a in enumerate(args):
+        t = type(a)
+        if t in _ROOTS:
+            if a._view is not None:
+                return False
+            seen = True
+        elif a is None:
+            continue
+        elif (t is float or t is int) and i and casts[i] is not None:
+            continue
+        else:
+            return False
+    return seen
 
 
 # Ops whose first tensor parameter takes a Python number (PyTorch has a Scalar overload there, or its
@@ -1154,6 +1232,9 @@ def _skip_indices(rule, promoted):
             it = iter(d)
             return tuple(next(it) if p else None for p in promoted)
         return tuple(d if p else None for p in promoted)
+    # what the fast paths may cache follows from the base rule, unless it reads the indices (bounds)
+    wrapped.by_dtype = getattr(rule, "by_dtype", False) and not with_indices
+    wrapped.by_shape = getattr(rule, "by_shape", False) and not with_indices
     return wrapped
 
 

@@ -818,3 +818,4 @@ def _wrap_any(cls, x):
 Tensor._wrap_any = _wrap_any
 jax.tree_util.register_pytree_node(Tensor, _tree_flatten, _tree_unflatten)
 R._Tensor = Tensor
+R._ROOTS.add(Tensor)

@@ -21,7 +21,7 @@ import numpy as np
 from jax import lax
 
 from .. import _dtype as D
-from .._ops_misc import _addmm_dtypes, _check_expand
+from .._ops_misc import _addmm_dtypes, _check_expand, matmul_t
 from .._registry import OPS, defop
 
 _HALF = (jnp.float16, jnp.bfloat16)
@@ -128,7 +128,7 @@ def _linear_mm(c, x, w):
         raise RuntimeError(f"mat2 must be a matrix, got {w.ndim}-D tensor")
     if k != w.shape[-1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {w.shape[1]}x{w.shape[0]})")
-    y = jnp.matmul(x, w.T)
+    y = matmul_t(x, w)
     if c is None:
         return y
     _check_expand(c.shape, (rows, w.shape[0]), c.dtype)
@@ -139,6 +139,9 @@ def _linear_dtypes(args, statics=None):
     if args[0] is None:
         return _MATMUL_DTYPES(args[1:], statics)
     return _addmm_dtypes(args, statics)
+
+
+_linear_dtypes.by_dtype = True
 
 
 _MATMUL_DTYPES = OPS["matmul"].dtype_rule

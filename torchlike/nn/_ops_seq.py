@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .. import _dtype as D
+from .._ops_misc import matmul_t
 from .._registry import defop
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -27,7 +28,7 @@ class _JaxMath:
 
     @staticmethod
     def linear(x, w, b):
-        y = jnp.matmul(x, w.T)
+        y = matmul_t(x, w)
         return y if b is None else y + b
 
 

@@ -1,6 +1,7 @@
 """``nn.Parameter`` and ``nn.Buffer``: Tensor subclasses that modules register on assignment."""
 from __future__ import annotations
 
+from .. import _registry
 from .._tensor import Tensor
 
 
@@ -61,6 +62,10 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, proto):
         return (_rebuild_parameter, (self.detach().clone(), self._requires_grad))
+
+
+# ops take a Parameter on the registry's fast paths as they take a Tensor
+_registry._ROOTS.add(Parameter)
 
 
 def _rebuild_parameter(data, requires_grad):
