@@ -295,6 +295,20 @@ def test_fully_shard_on_8_host_devices():
     assert facts["mesh2"] == ["DeviceMesh((dp=2, tp=4), 'cpu')", "DeviceMesh((tp=4), 'cpu')", [0, 1, 2, 3], [0, 0]]
 
 
+def test_distributed_scaling_benchmark_memory():
+    """``benchmarks/distributed_scaling.py --quick --check`` on FSDP over 1 and 2 forced host devices
+    (each in its own process): the small transformer trains with the one-device run's losses and each
+    device holds half of the parameters, gradients and AdamW state.  Memory and losses only, never time.
+    (Also the regression test of XLA:CPU's deadlock with many multi-device programs in flight, which
+    ``torchlike/_pace.py`` works around: unpaced, the second step's forward hangs and aborts.)"""
+    env = dict(os.environ, PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "distributed_scaling.py"), "--quick", "--check",
+                           "--only", "fsdp", "--sizes", "1,2"], capture_output=True, text=True, timeout=240,
+                          cwd=ROOT, env=env)
+    assert proc.returncode == 0 and "check: ok" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert "| torchlike FSDP (fully_shard) | 2 |" in proc.stdout and "| 0.500 |" in proc.stdout
+
+
 def test_device_mesh_errors():
     from torchlike.distributed.device_mesh import init_device_mesh
     with pytest.raises(RuntimeError, match="needs 8 devices"):

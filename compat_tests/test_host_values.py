@@ -141,3 +141,36 @@ def test_a_number_first_takes_the_general_path(name):
     # PyTorch's Scalar overload or its TypeError, whatever the second argument's values are
     same(lambda T: getattr(T, name)(3, T.tensor([4, 5])[0]))
     same(lambda T: getattr(T, name)(3, T.tensor([4, 5])))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int8", "uint8", "bool", "float16", "bfloat16",
+                                   "complex64"])
+def test_element_and_slice_reads_of_every_dtype(dtype):
+    """``float``/``int``/``bool``/``complex`` of ``x[i]`` (a 0-dim view read from the host copy), with
+    negative indices, rows of a matrix and of its transpose, ``tolist`` of contiguous and strided
+    slices, on stored and computed tensors; conversions PyTorch refuses (a complex element to
+    float, several elements) raise its exception types."""
+    v = np.arange(12).reshape(3, 4) - 5
+
+    def f(T):
+        dt = getattr(T, dtype)
+        m = T.tensor(v).to(dt)
+        y = (m * 1).to(dt) if dtype != "bool" else m.logical_not()
+        out = []
+        for t in (m, y, m.t()):
+            row = t[1]
+            out.append((row.tolist(), t[-1].tolist(), t[1:3].tolist(), t[:, 1].tolist(), t[0][-2].item()))
+            for conv in (float, int, bool, complex):
+                for e in (row[0], row[-1], t[-1][2]):
+                    try:
+                        out.append(conv(e))
+                    except Exception as exc:       # noqa: BLE001 - compared by type
+                        out.append(type(exc).__name__)
+            for bad in (lambda: float(row), lambda: t[5], lambda: t[1][-9], lambda: int(T.tensor(float("nan")).to(dt)),
+                        lambda: int(T.tensor(float("inf")).to(dt)), lambda: float(T.tensor(-2.5).to(dt))):
+                try:
+                    out.append(bad())
+                except Exception as exc:       # noqa: BLE001 - compared by type
+                    out.append(type(exc).__name__)
+        return out
+    same(f)

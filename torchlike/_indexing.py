@@ -374,13 +374,16 @@ def _index(view, adv):
 
 def getitem(t, index):
     Tensor = _tensor_cls()
-    if type(index) is int and t.ndim:           # fast path: x[i]
-        n = t.shape[0]
-        if not -n <= index < n:
-            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
-        if plain_views(t):
-            return _select_view(t, 0, index)
-        return call(OPS["select"], (t,), (0, index))
+    if type(index) is int:                      # fast path: x[i]
+        shape = t._shape()
+        if shape:
+            n = shape[0]
+            if not -n <= index < n:
+                raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
+            if plain_views(t):
+                shape, strides, off = t._layout()
+                return t._layout_view((shape[1:], strides[1:], off + (index % n) * strides[0]))
+            return call(OPS["select"], (t,), (0, index))
     if type(index) is slice and index.step is None and t.ndim and plain_views(t):
         # fast path: x[a:b] (``data[i:i + 8]``), what ``_apply`` makes of a bare slice of step 1
         start = index.start if index.start is None or type(index.start) is int else _int_of(index.start, Tensor)

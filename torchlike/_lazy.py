@@ -48,6 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _pace
 from ._dtype import _BY_NP
 
 ENABLED = [os.environ.get("TORCHLIKE_LAZY", "1") != "0"]
@@ -84,6 +85,7 @@ _pending = weakref.WeakSet()
 # recording into a segment and computing one never interleave
 _LOCK = threading.RLock()
 _programs = {}
+_pace.register_cache(_programs.clear)      # made again, paced, if pacing turns on (FSDP over CPU devices)
 _single_device = [None]
 _wref = weakref.ref
 _prod = math.prod
@@ -190,7 +192,7 @@ class Segment:
                     return
                 if len(_programs) > MAX_PROGRAMS:
                     _programs.clear()
-                prog = _programs[sig] = jax.jit(_picker(forward_program(sig[0]), need))
+                prog = _programs[sig] = _pace.jit(_picker(forward_program(sig[0]), need))
             self.publish(need, prog(*self.ext))
 
     def replay(self, need):

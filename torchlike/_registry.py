@@ -30,11 +30,13 @@ import collections
 import itertools
 import math
 import re
+import weakref
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _pace
 from . import _dtype as D
 from . import _lazy
 from ._lazy import (_ARRAY, _HOST, ENABLED as _LAZY, NOGRAD as _NOGRAD, LazyRef as _LazyRef, enqueue as _enqueue,
@@ -49,6 +51,14 @@ from .autograd.graph import RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class
 FUNCTIONS = {}      # torchlike.<name>
 METHODS = {}        # Tensor.<name>
 OPS = {}            # op name -> Op
+_ALL_OPS = weakref.WeakSet()        # every Op, named or not
+
+
+@_pace.register_cache
+def _forget_programs():
+    for op in list(_ALL_OPS):
+        for cache in (op._fwd, op._vfwd, op._bwd, op._fast):
+            cache.clear()
 RETURN_TYPES = {}   # torch.return_types.<name>
 
 _seq = itertools.count()
@@ -96,6 +106,7 @@ class Op:
         self.host = None
         self._hostok = {}           # (key, input shapes) -> output dtype and shape JAX gives, or None
         self._hostkey = {}          # ``fast_key`` -> key of a call on host values (``_host_call``)
+        _ALL_OPS.add(self)
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -123,7 +134,7 @@ class Op:
         fn = self._fwd.get(key)
         if fn is None:
             fn = self._fwd[key] = (self.forward_factory(key) if self.forward_factory is not None
-                                   else jax.jit(self.pure(key)))
+                                   else _pace.jit(self.pure(key)))
         return fn
 
     def forward_views(self, key, spec):
@@ -143,7 +154,7 @@ class Op:
                 return f(*vals)
             if len(self._vfwd) > 256:
                 self._vfwd.clear()
-            fn = self._vfwd[k] = jax.jit(run)
+            fn = self._vfwd[k] = _pace.jit(run)
         return fn
 
     def vjp(self, key, mask, diff_outs):
@@ -151,7 +162,7 @@ class Op:
         k = (key, mask, diff_outs)
         fn = self._bwd.get(k)
         if fn is None:
-            fn = self._bwd[k] = jax.jit(vjp_function(self.pure(key), mask, diff_outs))
+            fn = self._bwd[k] = _pace.jit(vjp_function(self.pure(key), mask, diff_outs))
         return fn
 
 

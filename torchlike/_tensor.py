@@ -587,7 +587,7 @@ class Tensor:
             if h.size == 1:
                 return h.item()
         elif math.prod(view[0]) == 1:
-            return self._storage.host().reshape(-1)[view[2]].item()
+            return self._storage.host().item(view[2])      # the root's host copy is C-contiguous
         raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
 
     def tolist(self):
@@ -628,11 +628,18 @@ class Tensor:
         return builtins.bool(self.item())
 
     def _python_scalar(self, ctype):
-        if self.numel() != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        v = self.item()
+        view = self._view
+        if view is not None and not view[0]:      # a 0-dim view (``x[i]`` of a vector): one element
+            v = self._storage.host().item(view[2])
+        else:
+            if self.numel() != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            v = self.item()
         if isinstance(v, builtins.complex) and ctype:
-            raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+            # a complex with no imaginary part converts (PyTorch's checked cast; to an integer, a finite one)
+            if v.imag != 0 or (ctype == "int64_t" and not math.isfinite(v.real)):
+                raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+            v = v.real
         return v
 
     def __float__(self):

@@ -88,6 +88,8 @@ def host_value(storage, view):
     shape, strides, offset = view
     if 0 in shape:
         return np.empty(shape, h.dtype)
+    if strides == contiguous_strides(shape):    # a contiguous run (``y[:10]``, ``x[i]`` of a matrix)
+        return h.reshape(-1)[offset:offset + math.prod(shape)].reshape(shape)
     size = h.itemsize
     return np.ndarray(shape, h.dtype, buffer=h.reshape(-1), offset=offset * size,
                       strides=tuple(s * size for s in strides))
@@ -99,12 +101,22 @@ def _rebuild_storage(array, gen):
     return st
 
 
+_STRIDES = {}
+
+
 def contiguous_strides(shape):
-    strides, acc = [], 1
-    for n in reversed(shape):
-        strides.append(acc)
-        acc *= max(n, 1)
-    return tuple(reversed(strides))
+    """The strides of a C-contiguous ``shape`` (in elements), remembered per shape."""
+    st = _STRIDES.get(shape) if type(shape) is tuple else None
+    if st is None:
+        strides, acc = [], 1
+        for n in reversed(shape):
+            strides.append(acc)
+            acc *= max(n, 1)
+        st = tuple(reversed(strides))
+        if len(_STRIDES) > 4096:
+            _STRIDES.clear()
+        _STRIDES[tuple(shape)] = st
+    return st
 
 
 def is_contiguous(shape, strides):

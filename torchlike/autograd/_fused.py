@@ -19,11 +19,13 @@ import operator
 import jax
 import jax.numpy as jnp
 
+from .. import _pace
 from .. import _lazy
 from .._lazy import LazyRef
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _programs = {}
+_pace.register_cache(_programs.clear)      # made again, paced, if pacing turns on (FSDP over CPU devices)
 MAX_PROGRAMS = 512
 # when a backward program is compiled (units: graph nodes, ~2.5 ms each: the 40-sin chain's forward and
 # backward compile in ~0.1 s; see ``_lazy.Rent``): a graph up to ~200 nodes at once, a larger one once
@@ -173,7 +175,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
         if fn is None:
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
-            fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig, (entries, lazy_pos, need)))
+            fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, (entries, lazy_pos, need)))
         acc_grads, captured, values = fn(tuple(arrays), cts, tuple(seg.ext))
         seg.publish(need, values)
     else:
@@ -184,7 +186,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
                 return Declined(sig)
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
-            fn = _programs[sig] = jax.jit(_build(plan, root_sig, cap_sig))
+            fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig))
         acc_grads, captured = fn(tuple(arrays), cts)
     if not retain_graph:
         for n, p in zip(nodes, plan):
@@ -265,7 +267,7 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
         if fn is None and PIECES.due(sig, len(piece)):
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
-            fn = _programs[sig] = jax.jit(_build(plan, sig[1], ()))
+            fn = _programs[sig] = _pace.jit(_build(plan, sig[1], ()))
         if fn is None:
             t0 = _lazy._clock()
             vjps = [None if p is None else p[0].vjp(p[1], p[2], p[3] if len(p[4]) > 1 else None) for p in plan]

@@ -20,6 +20,7 @@ from collections import OrderedDict, defaultdict
 import jax
 import jax.numpy as jnp
 
+from .. import _pace
 from .._tensor import Tensor
 from .._views import TRACKER as _TRACKER
 from ..autograd import grad_mode
@@ -33,13 +34,14 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 _KERNELS = {}
+_pace.register_cache(_KERNELS.clear)      # made again, paced, if pacing turns on (FSDP over CPU devices)
 
 
 def _compiled(kernel, cfg):
     key = (kernel, cfg)
     fn = _KERNELS.get(key)
     if fn is None:
-        fn = _KERNELS[key] = jax.jit(functools.partial(kernel, cfg))
+        fn = _KERNELS[key] = _pace.jit(functools.partial(kernel, cfg))
     return fn
 
 

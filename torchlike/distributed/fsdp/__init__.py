@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from jax.sharding import NamedSharding, PartitionSpec as P
 
+from ... import _pace
+
 
 class MixedPrecisionPolicy:
     def __init__(self, param_dtype=None, reduce_dtype=None, output_dtype=None, cast_forward_inputs=True):
@@ -72,6 +74,7 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
         raise NotImplementedError("fully_shard over a mesh spanning several processes is not supported by "
                                   "torchlike yet: use one process with several JAX devices")
     ignored = {id(p) for p in (ignored_params or ())}
+    _pace.activate(mesh.jax_mesh.devices.flat)     # XLA:CPU's multi-device deadlock: see torchlike/_pace.py
     for m in modules:
         with no_grad():
             for p in m.parameters():
