@@ -174,3 +174,56 @@ def test_element_and_slice_reads_of_every_dtype(dtype):
                     out.append(type(exc).__name__)
         return out
     same(f)
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+def test_cat_and_stack_of_integer_host_values(dtype):
+    """``cat``/``stack`` of a few integers (a sequence growing by a token per step) run on the host:
+    every dim (negative ones too), mixed integer dtypes (promotion), empty 1-D tensors that ``cat``
+    skips, a Python list or tuple, and the errors of mismatched sizes, out-of-range dims and
+    zero-dimensional inputs, each call repeated so that cached keys are used."""
+    vals = _values(dtype)
+
+    def f(T):
+        dt = getattr(T, dtype)
+        a = T.tensor([vals[:3]], dtype=dt)
+        b = T.tensor([[vals[-1]]], dtype=dt)
+        out = []
+        for _ in range(3):
+            out += [T.cat((a, b), 1), T.cat([a, b, a], dim=-1), T.cat((a, a)), T.stack((a, a)), T.stack([a, a], -1),
+                    T.stack((a[0], a[0]), 1), T.cat([T.tensor([], dtype=dt), a]), T.cat((a, b.long()), 1),
+                    T.cat((a[0], a[0][1:])), T.stack((b, b), 2)]
+        for bad in (lambda: T.cat((a, b)), lambda: T.cat((a, b), 2), lambda: T.stack((a, b)),
+                    lambda: T.cat((a[0][0], a[0][1])), lambda: T.stack((a, a), 4)):
+            try:
+                out.append(bad())
+            except Exception as e:      # noqa: BLE001 - compared by type
+                out.append(type(e).__name__)
+        return out
+    same(f)
+
+
+def test_growing_sequence_generation_loop():
+    """A generation loop as tutorials write it: the context grows by one token per step, the model
+    sees its last ``block`` tokens (views of new shapes each step, read without a program until a
+    shape comes back), the next token is ``cat``-ed on; under no_grad, then with grad for a loss."""
+    w = np.random.default_rng(0).standard_normal((11, 6)).astype(np.float32)
+    head = np.random.default_rng(1).standard_normal((6, 11)).astype(np.float32)
+
+    def f(T):
+        emb, proj = T.tensor(w), T.tensor(head, requires_grad=True)
+        out = []
+        for grad in (False, True):
+            idx = T.zeros((1, 1), dtype=T.long)
+            with T.set_grad_enabled(grad):
+                for _ in range(12):
+                    ctx = idx[:, -5:]
+                    logits = (emb[ctx].sin() @ proj)[:, -1, :]
+                    nxt = logits.argmax(dim=-1, keepdim=True)
+                    idx = T.cat((idx, nxt), dim=1)
+                    out.append((ctx.tolist(), logits, idx[0, -3:]))
+                if grad:
+                    logits.sum().backward()
+                    out.append(proj.grad)
+        return out
+    same(f)

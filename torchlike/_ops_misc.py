@@ -459,9 +459,23 @@ def _join_rule(name):
     return rule
 
 
+def _cat_host(*args):
+    """``_cat`` in numpy, for integer host values (``_registry._host_call``): ``cat((idx, nxt), 1)`` as a
+    sequence grows by a token per step copies a few integers instead of compiling a program per length."""
+    arrs, dim = args[:-1], args[-1]
+    arrs = [a for a in arrs if not (a.ndim == 1 and a.shape[0] == 0)] or list(arrs[:1])
+    return np.concatenate(arrs, axis=dim % arrs[0].ndim)
+
+
+def _stack_host(*args):
+    arrs, dim = args[:-1], args[-1]
+    return np.stack(arrs, axis=dim % (arrs[0].ndim + 1))
+
+
 defop("cat(Tensor[] tensors, int dim=0)", _cat, dtype=_join_rule("cat"), method=False, saves=(),
-      aliases=("concat", "concatenate"))
-defop("stack(Tensor[] tensors, int dim=0)", _stack, dtype=_join_rule("stack"), method=False, saves=())
+      aliases=("concat", "concatenate"), host=_cat_host)
+defop("stack(Tensor[] tensors, int dim=0)", _stack, dtype=_join_rule("stack"), method=False, saves=(),
+      host=_stack_host)
 
 
 def _hv(name, min_dim):
