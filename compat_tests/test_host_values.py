@@ -194,7 +194,8 @@ def test_cat_and_stack_of_integer_host_values(dtype):
                     T.stack((a[0], a[0]), 1), T.cat([T.tensor([], dtype=dt), a]), T.cat((a, b.long()), 1),
                     T.cat((a[0], a[0][1:])), T.stack((b, b), 2)]
         for bad in (lambda: T.cat((a, b)), lambda: T.cat((a, b), 2), lambda: T.stack((a, b)),
-                    lambda: T.cat((a[0][0], a[0][1])), lambda: T.stack((a, a), 4)):
+                    lambda: T.cat((a[0][0], a[0][1])), lambda: T.stack((a, a), 4), lambda: T.cat([]),
+                    lambda: T.stack(())):
             try:
                 out.append(bad())
             except Exception as e:      # noqa: BLE001 - compared by type
@@ -225,5 +226,22 @@ def test_growing_sequence_generation_loop():
                 if grad:
                     logits.sum().backward()
                     out.append(proj.grad)
+        return out
+    same(f)
+
+
+def test_views_of_new_shapes_read_for_recorded_ops():
+    """A recorded op on views reads them first (``_views.read``); a view of a shape met for the first
+    time is read from the host copy without a program: 0-dim elements, rows, columns, strided and
+    whole views of roots of several ranks, each read once, then again (compiled)."""
+    def f(T):
+        out = []
+        for _ in range(3):
+            m = T.tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)
+            v = T.tensor([7.], requires_grad=True)
+            views = (m[1][0], m[0], m[:, 1], m[:, ::2], m.t(), v[0], v.view(1, 1), m.view(6)[1:5:3])
+            ys = [(w * 2).sum() for w in views]
+            T.autograd.backward(ys)
+            out += [ys, m.grad, v.grad, T.nn.functional.cross_entropy(T.ones(4), T.zeros(1, dtype=T.int64))]
         return out
     same(f)

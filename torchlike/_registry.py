@@ -531,8 +531,8 @@ def _host_call(op, args, statics, T):
     for inputs cast to one integer dtype (two's complement, wrapping), and the first call per key
     and shapes checks that JAX's function gives the same dtype and shape.  ``_MISS``: the general
     path."""
-    if type(args[0]) is not T:      # a number first: the general path (PyTorch's TypeError, or its
-        return _MISS                # Scalar overload)
+    if not args or type(args[0]) is not T:  # none (``cat([])``), or a number first: the general path
+        return _MISS                        # (PyTorch's errors, or its Scalar overload)
     hosts = []
     for a in args:
         ta = type(a)

@@ -310,7 +310,7 @@ def read(root_array, view):
     if type(root_array) is _ARRAY and _lazy.single_cpu() and not _move_compiled(
             (root_array.shape, root_array.dtype, shape, strides, whole)):
         # a read of a new shape (``idx[:, -8:]`` as ``idx`` grows): a slice of the zero-copy host view
-        return jax.device_put(np.ascontiguousarray(_host_view(np.asarray(root_array), view)))
+        return jax.device_put(np.array(_host_view(np.asarray(root_array), view)))     # (a copy; 0-dim stays 0-dim)
     if whole:
         return _whole_reader(shape)(root_array)
     return _reader(root_array.shape, shape, strides)(root_array, offset)

@@ -4,6 +4,8 @@ One process per rank, as in PyTorch: ``init_process_group`` joins JAX's coordina
 (rank 0 serves it on MASTER_PORT); tensor collectives are XLA programs over a mesh of one device
 per rank (``_runtime``); objects and point-to-point messages go through the service's key-value
 store.  ``python -m torchlike.distributed.run`` is torchrun.
+``Store``, ``HashStore``, ``FileStore``, ``TCPStore`` and ``PrefixStore`` are torchlike's own
+key-value stores (``_store``); ``init_process_group(store=...)`` accepts one but still meets in JAX's service.
 """
 from .distributed_c10d import (  # noqa: F401
     Backend, DistBackendError, DistError, DistNetworkError, DistStoreError, GroupMember, P2POp, ProcessGroup,
@@ -21,4 +23,5 @@ from .distributed_c10d import (  # noqa: F401
     BackendConfig, GroupName, QueueEmptyError, all_gather_single, breakpoint, get_backend_config,
     is_xccl_available, record_comm, reduce_scatter_single, set_debug_level, set_debug_level_from_env,
     shrink_group, split_group, supports_complex)
+from ._store import FileStore, HashStore, PrefixStore, Store, TCPStore  # noqa: F401
 from .device_mesh import DeviceMesh, init_device_mesh  # noqa: F401

@@ -44,6 +44,10 @@ class DistStoreError(DistError):
     """A key-value store operation timed out."""
 
 
+class QueueEmptyError(DistStoreError):
+    """A store's queue had nothing to pop."""
+
+
 HEARTBEAT_S = 30       # a process that stops answering fails the others after this long
 
 

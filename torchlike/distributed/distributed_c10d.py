@@ -12,6 +12,7 @@ import datetime
 import enum
 import os
 import time
+import socket
 import typing
 from urllib.parse import urlparse
 
@@ -19,7 +20,8 @@ import numpy as np
 
 from . import _runtime
 from ..jit import Future
-from ._runtime import DistBackendError, DistError, DistNetworkError, DistStoreError  # noqa: F401
+from . import _store
+from ._runtime import DistBackendError, DistError, DistNetworkError, DistStoreError, QueueEmptyError  # noqa: F401
 
 
 class Backend(str):
@@ -252,21 +254,56 @@ def _seconds(timeout):
     raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {type(timeout)}")
 
 
+_STORE_INITS = [0]
+
+
+def _coordinator_from_store(store, rank, world_size, timeout_s):
+    """JAX's coordination service still carries the collectives; the store only tells the ranks where
+    rank 0 serves it: rank 0 picks a free port and publishes ``host:port`` under a torchlike key."""
+    _STORE_INITS[0] += 1
+    key = f"torchlike/jax_coordinator/{_STORE_INITS[0]}"
+    base = store._underlying_non_prefix_store if isinstance(store, _store.PrefixStore) else store
+    if rank == 0:
+        host = base.host if isinstance(base, _store.TCPStore) else os.environ.get("MASTER_ADDR", "127.0.0.1")
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.bind(("", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        if world_size > 1:
+            store.set(key, f"{host}:{port}")
+        return host, port
+    old = store.timeout
+    store.set_timeout(datetime.timedelta(seconds=timeout_s))
+    try:
+        host, _, port = store.get(key).decode().rpartition(":")
+    finally:
+        store.set_timeout(old)
+    return host, int(port)
+
+
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
                        group_name="", pg_options=None, device_id=None):
     """Join the default process group: ``env://`` (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, as
     torchrun sets them; ``rank``/``world_size`` arguments win) or ``tcp://host:port`` with
-    ``rank`` and ``world_size``.  Rank 0 listens on the port (JAX's coordination service)."""
+    ``rank`` and ``world_size``.  Rank 0 listens on the port (JAX's coordination service).  With
+    ``store=`` (any ``Store``; ``rank``/``world_size`` required) the collectives still run over JAX's
+    service: rank 0 serves it on a free port and publishes ``host:port`` in the store."""
     if _W.default_pg is not None:
         raise ValueError("trying to initialize the default process group twice!")
     name = Backend(backend if backend is not None else "gloo")
     timeout_s = _seconds(timeout)
     if store is not None:
-        raise NotImplementedError("init_process_group(store=...): torchlike rendezvous through JAX's "
-                                  "coordination service; pass init_method or set MASTER_ADDR/MASTER_PORT")
+        if init_method is not None:
+            raise AssertionError("Cannot specify both init_method and store.")
+        if world_size <= 0:
+            raise AssertionError("world_size must be positive if using store")
+        if rank < 0:
+            raise AssertionError("rank must be non-negative if using store")
     method = init_method if init_method is not None else "env://"
     url = urlparse(method)
-    if url.scheme == "env":
+    if store is not None:
+        addr, port = _coordinator_from_store(store, rank, world_size, timeout_s)
+    elif url.scheme == "env":
         if rank == -1:
             rank = int(_env("RANK", "env://"))
         if world_size == -1:
@@ -1005,10 +1042,6 @@ def supports_complex(reduceOp):  # noqa: N803 - PyTorch's parameter name
 
 GroupName = typing.NewType("GroupName", str)
 GroupName.__module__ = __name__
-
-
-class QueueEmptyError(DistStoreError):
-    """A store's queue had nothing to pop."""
 
 
 # --------------------------------------------------------------------------- more collectives
