@@ -48,7 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _pace
+from . import _interp, _pace
 from ._dtype import _BY_NP
 
 ENABLED = [os.environ.get("TORCHLIKE_LAZY", "1") != "0"]
@@ -174,7 +174,7 @@ class Segment:
             # one op: its own program computes every output at once, nothing to fuse or pick
             op, key, refs, multi = self.entries[0]
             ext = self.ext
-            out = op.forward(key)(*[ext[r] for r in refs])
+            out = _interp.call(op.forward(key), [ext[r] for r in refs])
             outs = list(out) if multi else [out]
             self.publish(range(len(outs)), outs)
             return
@@ -200,7 +200,7 @@ class Segment:
         ext = self.ext
         vals = []
         for op, key, refs, multi in self.entries:
-            out = op.forward(key)(*[ext[r] if r >= 0 else vals[~r] for r in refs])
+            out = _interp.call(op.forward(key), [ext[r] if r >= 0 else vals[~r] for r in refs])
             if multi:
                 vals.extend(out)
             else:

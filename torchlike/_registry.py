@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _pace
+from . import _interp, _pace
 from . import _dtype as D
 from . import _lazy
 from ._lazy import (_ARRAY, _HOST, ENABLED as _LAZY, NOGRAD as _NOGRAD, LazyRef as _LazyRef, enqueue as _enqueue,
@@ -128,6 +128,7 @@ class Op:
             if varargs:
                 return impl(cast, *statics)
             return impl(*cast, *statics)
+        f.__name__ = f.__qualname__ = self.name     # the program's name in JAX's logs and profiles
         return f
 
     def forward(self, key):
@@ -152,6 +153,7 @@ class Op:
                 for i, v in zip(positions, _views.read_many(roots, reads, offsets)):
                     vals[i] = v
                 return f(*vals)
+            run.__name__ = run.__qualname__ = f"{self.name}_on_views"
             if len(self._vfwd) > 256:
                 self._vfwd.clear()
             fn = self._vfwd[k] = _pace.jit(run)
@@ -183,6 +185,7 @@ def vjp_function(f, mask, diff_outs):
         # PyTorch's gradient convention for complex values is the conjugate of JAX's:
         # torch_vjp(ct) = conj(jax_vjp(conj(ct))); a no-op for real values.
         return tuple(_conj(x) for x in pullback(jax.tree.map(_conj, cts)))
+    bwd.__name__ = bwd.__qualname__ = f"{f.__name__}_vjp"
     return bwd
 
 
@@ -696,11 +699,11 @@ def call(op, args, statics, out=None):
     try:
         if unread is None:
             fn = op.forward(key)
-            result = fn(*arrays)
+            result = _interp.call(fn, arrays) if op.forward_factory is None else fn(*arrays)
         else:                           # views read inside the op's program
             fn = None
             spec, view_args = _views.view_args(arrays, unread)
-            result = op.forward_views(key, spec)(*view_args)
+            result = _interp.call(op.forward_views(key, spec), view_args)
     except TypeError as e:
         if "shapes for broadcasting" in str(e):     # JAX's TypeError; PyTorch's RuntimeError
             raise _translate(op, e, args) from None

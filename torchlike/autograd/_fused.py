@@ -19,7 +19,7 @@ import operator
 import jax
 import jax.numpy as jnp
 
-from .. import _pace
+from .. import _interp, _pace
 from .. import _lazy
 from .._lazy import LazyRef
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
@@ -270,7 +270,8 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
             fn = _programs[sig] = _pace.jit(_build(plan, sig[1], ()))
         if fn is None:
             t0 = _lazy._clock()
-            vjps = [None if p is None else p[0].vjp(p[1], p[2], p[3] if len(p[4]) > 1 else None) for p in plan]
+            vjps = [None if p is None else _interp.calling(p[0].vjp(p[1], p[2], p[3] if len(p[4]) > 1 else None))
+                    for p in plan]
             got = _build(plan, sig[1], (), vjps=vjps)(arrays, cts)[0]
             PIECES.paid(sig, _lazy._clock() - t0)
         else:

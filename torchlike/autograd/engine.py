@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _fused, anomaly_mode, grad_mode
-from .. import _lazy
+from .. import _interp, _lazy
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -184,7 +184,7 @@ def apply_node(node, grads, create_graph):
     else:
         fn = node._op.vjp(node._key, node._mask, node._diff_outs if multi else None)
         ct_arrays = tuple(c._arr() for c in cts) if multi else cts[0]._arr()
-        res = [Tensor._wrap(a) for a in fn(arrays, ct_arrays)]
+        res = [Tensor._wrap(a) for a in _interp.call(fn, (arrays, ct_arrays))]
     it = iter(res)
     for m, e in zip(node._mask, node._edge_pos):
         if m:
