@@ -41,7 +41,7 @@ from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, c
                      float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
                      result_type, set_default_dtype, uint8, uint16, uint32, uint64)
 from ._device import device, get_default_device, set_default_device  # noqa: E402
-from . import _registry  # noqa: E402
+from . import _names, _registry  # noqa: E402
 from ._tensor import Size, Tensor  # noqa: E402
 # the classes name themselves as spelled: <class 'torchlike.Tensor'> (``python -m torchlike``: 'torch.Tensor')
 Tensor.__module__ = Size.__module__ = dtype.__module__ = device.__module__ = __name__
@@ -68,20 +68,14 @@ from ._dtype import (channels_last, channels_last_3d, contiguous_format, layout,
                      preserve_format, sparse_coo, strided)
 __version__ = "2.13.0"
 
-# ---- install the registry's functions and methods ---------------------------
-globals().update({k: v for k, v in _registry.FUNCTIONS.items() if not k.startswith("_")})
-for _name, _fn in _registry.METHODS.items():
-    if not hasattr(Tensor, _name) or _name in ("real", "imag"):
-        if _name not in ("real", "imag"):
-            setattr(Tensor, _name, _fn)
+# ---- install the published functions and methods (every name is published once: _names.publish) ----------
 for _name, _fn in _creation._new_methods().items():
-    setattr(Tensor, _name, _fn)
-Tensor.type = _creation.tensor_type
+    _names.publish(_name, method=_fn)
+_names.publish("type", method=_creation.tensor_type)
 globals().update(_creation.typed_tensors(module=__name__))   # torch.FloatTensor, torch.LongTensor, ...
 for _name, _fn in _random.INPLACE_SAMPLERS.items():
-    setattr(Tensor, _name, _fn)
-Tensor.index_put_ = _indexing.index_put_
-Tensor.index_put = _indexing.index_put
+    _names.publish(_name, method=_fn)
+_names.install(globals(), Tensor)
 autograd.Variable = Tensor
 _tensor._hot.getitem, _tensor._hot.setitem = _indexing.getitem, _indexing.setitem
 _tensor._hot.parse_to, _tensor._hot.to_copy = _creation.parse_to, _ops_misc.to_copy
@@ -113,26 +107,27 @@ _OPERATORS = {
     "__gt__": "gt", "__ge__": "ge",
 }
 for _dunder, _name in _OPERATORS.items():
-    setattr(Tensor, _dunder, _binary(_name))
+    _names.publish(_dunder, method=_binary(_name))
 # commutative: PyTorch calls self.op(other), so the tensor stays the first input
 for _dunder, _name in {"__radd__": "add", "__rmul__": "mul", "__rand__": "bitwise_and", "__ror__": "bitwise_or",
                        "__rxor__": "bitwise_xor"}.items():
-    setattr(Tensor, _dunder, _binary(_name))
+    _names.publish(_dunder, method=_binary(_name))
 for _dunder, _name in {"__rpow__": "pow", "__rfloordiv__": "floor_divide", "__rmod__": "remainder",
                        "__rmatmul__": "matmul", "__rlshift__": "bitwise_left_shift",
                        "__rrshift__": "bitwise_right_shift"}.items():
-    setattr(Tensor, _dunder, _reflected(_name))
+    _names.publish(_dunder, method=_reflected(_name))
 # other / self is reciprocal(self) * other in PyTorch (grad_fn MulBackward0)
-Tensor.__rtruediv__ = lambda self, other: _registry.FUNCTIONS["mul"](_registry.FUNCTIONS["reciprocal"](self), other)
-Tensor.__rsub__ = lambda self, other: _registry.FUNCTIONS["rsub"](self, other)
+_names.publish("__rtruediv__",
+         method=lambda self, other: _registry.FUNCTIONS["mul"](_registry.FUNCTIONS["reciprocal"](self), other))
+_names.publish("__rsub__", method=lambda self, other: _registry.FUNCTIONS["rsub"](self, other))
 for _dunder, _name in {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_", "__itruediv__": "div_",
                        "__ifloordiv__": "floor_divide_", "__imod__": "remainder_", "__ipow__": "pow_",
                        "__iand__": "bitwise_and_", "__ior__": "bitwise_or_", "__ixor__": "bitwise_xor_",
                        "__ilshift__": "bitwise_left_shift_", "__irshift__": "bitwise_right_shift_"}.items():
-    setattr(Tensor, _dunder, _registry.METHODS[_name])
-Tensor.__neg__ = _registry.METHODS["neg"]
-Tensor.__pos__ = _registry.METHODS["positive"]
-Tensor.__abs__ = _registry.METHODS["abs"]
+    _names.publish(_dunder, method=_registry.METHODS[_name])
+_names.publish("__neg__", method=_registry.METHODS["neg"])
+_names.publish("__pos__", method=_registry.METHODS["positive"])
+_names.publish("__abs__", method=_registry.METHODS["abs"])
 
 
 def _invert(self):
@@ -143,7 +138,8 @@ def _invert(self):
     return _registry.METHODS["bitwise_not"](self)
 
 
-Tensor.__invert__ = _invert
+_names.publish("__invert__", method=_invert)
+_names.install(globals(), Tensor)
 
 is_tensor = lambda obj: isinstance(obj, Tensor)  # noqa: E731
 
@@ -165,10 +161,6 @@ def is_complex(input):
     return input.is_complex()
 
 
-def clone(input, *, memory_format=None):
-    return input.clone(memory_format=memory_format)
-
-
 def detach(input):
     return input.detach()
 
@@ -184,23 +176,14 @@ from .serialization import load, save  # noqa: E402,F401
 
 
 # ---- namespaces and extra ops declared in their own modules -------------------
-# (imported last; they only add names nobody else declared)
+# (each name is published once, wherever it is declared: a second declaration raises at import)
 from . import _ops_extra, fft, linalg, masked, signal, special  # noqa: E402,F401
 from . import distributions  # noqa: E402,F401  (torch.distributions)
 from . import _ops_native, ops  # noqa: E402,F401
 from . import _ops_nn_namespace  # noqa: E402,F401  (torch.celu, torch.kl_div, torch.lstm, ...)
 from . import _ops_tensor_api  # noqa: E402  (is_nonzero, Tensor.new, apply_, fill_diagonal_, ...)
-_ops_tensor_api.install(Tensor)
 globals().update(_ops_native.PRIVATE_EXPORTS)
-for _name, _fn in _registry.FUNCTIONS.items():
-    if not _name.startswith("_") and _name not in globals():
-        globals()[_name] = _fn
-for _name, _fn in _registry.METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)
-for _name, _fmt in _ops_extra.MEMORY_FORMATS.items():
-    globals().setdefault(_name, _fmt)
-globals().setdefault("memory_format", _ops_extra.memory_format)
+_names.install(globals(), Tensor)
 
 
 # ---- intra-op / inter-op thread counts -------------------------------------------
@@ -236,11 +219,12 @@ def get_num_interop_threads():
 # ---- torch.sin_ & co (in-place functions of the namespace), torch.functional, random, testing
 from . import _inplace_functions, compiler, cuda, functional, jit, random, testing  # noqa: E402
 for _name, _fn in _inplace_functions.functions().items():
-    globals().setdefault(_name, _fn)
-globals().setdefault("chain_matmul", functional.chain_matmul)
-globals().setdefault("unravel_index", functional.unravel_index)
-globals().setdefault("istft", functional.istft)
-globals().setdefault("OutOfMemoryError", cuda.OutOfMemoryError)
+    _names.publish(_name, _fn)
+_names.publish("chain_matmul", functional.chain_matmul)
+_names.publish("unravel_index", functional.unravel_index)
+_names.publish("istft", functional.istft)
+_names.publish("OutOfMemoryError", cuda.OutOfMemoryError)
+_names.install(globals(), Tensor)
 from .utils import benchmark as _benchmark, checkpoint as _checkpoint  # noqa: E402,F401 (torch.utils.*)
 
 # ---- torch.finfo/iinfo, constants, deterministic-algorithm flags, set_default_tensor_type
@@ -268,7 +252,8 @@ globals().update(storage.LEGACY_CLASSES)
 for _name, _cls in storage.CUDA_LEGACY_CLASSES.items():
     setattr(cuda, _name, _cls)                      # torch.cuda.FloatStorage & co
 for _name, _fn in storage.TENSOR_METHODS.items():
-    setattr(Tensor, _name, _fn)
+    _names.publish(_name, method=_fn)
+_names.install(globals(), Tensor)
 
 # ---- the last torch names: sym_* helpers, AcceleratorError/FatalError/JITException, GradScaler, per-device
 # autocast switches, fork/wait, SyncBatchNorm's kernels

@@ -36,7 +36,8 @@ import numpy as np
 from . import _dtype as D
 from . import _registry as R
 from ._ops_views import _lay_select, _lay_slice, _lay_unsqueeze, _slice_bounds
-from ._registry import FUNCTIONS, OPS, DTYPE_RULES, Op, call, call_inplace, _constant, _type_word
+from ._registry import OPS, DTYPE_RULES, Op, call, call_inplace, _constant, _type_word
+from ._names import publish
 from ._views import TRACKER as _TRACKER
 from .autograd.grad_mode import state as _grad_state
 
@@ -530,5 +531,5 @@ def index_put(self, indices, values, accumulate=False):
     return index_put_(self.clone(), indices, values, accumulate)
 
 
-FUNCTIONS["index_put"] = index_put
-FUNCTIONS["index_put_"] = index_put_
+publish("index_put", index_put, method=True)
+publish("index_put_", index_put_, method=True)

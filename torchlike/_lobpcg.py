@@ -15,7 +15,7 @@ import math
 import types
 
 from . import _dtype as D
-from ._registry import FUNCTIONS
+from ._names import publish
 
 
 def _T():
@@ -154,4 +154,4 @@ def _unravel(i, shape):
     return tuple(reversed(out))
 
 
-FUNCTIONS.setdefault("lobpcg", lobpcg)
+publish("lobpcg", lobpcg)

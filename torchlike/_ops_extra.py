@@ -1,10 +1,9 @@
 """Top-level ops that no other module declares (yet): declarations and composites.
 
 Imported after every other op module (see the end of ``torchlike/__init__.py``);
-each declaration is skipped when another module already declared that name, so
-an op moved to its natural home later simply takes over.  Ops whose output
-shape depends on the values (``unique``, ``nonzero``, ``masked_select``'s index
-list, ...) compute that part on the host, as PyTorch must synchronise for it too.
+each name is declared once in the package: a name declared here and elsewhere
+raises at import (``_names.publish``).  Ops whose output
+shape depends on the values (``nonzero``, ``masked_select``'s index list, ...) compute that part on the host, as PyTorch must synchronise for it too.
 """
 from __future__ import annotations
 
@@ -21,18 +20,11 @@ from jax import lax
 from . import _dtype as D
 from . import _registry as R
 from ._registry import (DTYPE_RULES, FUNCTIONS, METHODS, OPS, _promoted, _return_type, _type_word, defop,
-                        rule_promote)
-
-
-def _declared(name):
-    return name in OPS or name in FUNCTIONS
+                        publish, rule_promote)
 
 
 def _op(sig, impl, **kw):
-    """``defop`` unless another module declared the name already; returns the public function (or None)."""
-    name = sig.split("(")[0].strip()
-    if _declared(name):
-        return FUNCTIONS.get(name)
+    """``defop``; returns the public function (or None).  A name declared elsewhere too raises at import."""
     return defop(sig, impl, **kw).function
 
 
@@ -42,12 +34,10 @@ def _private(sig, impl, **kw):
 
 
 def _fn(name, fn, *, method=False, function=True):
-    """Publish a composite as ``torch.<name>`` (and ``Tensor.<name>``) unless the name is taken."""
-    if function and name not in FUNCTIONS:
+    """Publish a composite as ``torch.<name>`` (and ``Tensor.<name>``); a name published twice raises."""
+    if function:
         fn.__name__ = fn.__qualname__ = name
-        FUNCTIONS[name] = fn
-    if method and name not in METHODS:
-        METHODS[name] = fn
+    publish(name, fn if function else None, method=method and fn or None)
     return fn
 
 
@@ -410,10 +400,8 @@ _fn("tensor_split", tensor_split, method=True)
 _fn("hsplit", _split_dim("hsplit", lambda t: (1 if t.ndim > 1 else 0) if t.ndim >= 1 else None), method=True)
 _fn("vsplit", _split_dim("vsplit", lambda t: 0 if t.ndim >= 2 else None), method=True)
 _fn("dsplit", _split_dim("dsplit", lambda t: 2 if t.ndim >= 3 else None), method=True)
-if "chunk" in FUNCTIONS:
-    _fn("unsafe_chunk", lambda input, chunks, dim=0: FUNCTIONS["chunk"](input, chunks, dim), method=True)
-if "split" in FUNCTIONS:
-    _fn("unsafe_split", lambda input, split_size, dim=0: FUNCTIONS["split"](input, split_size, dim), method=True)
+_fn("unsafe_chunk", lambda input, chunks, dim=0: FUNCTIONS["chunk"](input, chunks, dim), method=True)
+_fn("unsafe_split", lambda input, split_size, dim=0: FUNCTIONS["split"](input, split_size, dim), method=True)
 
 
 # ---- copies of views (torch.*_copy) ------------------------------------------------------------
@@ -466,13 +454,13 @@ _fn("unsafe_split_with_sizes", lambda input, split_sizes, dim=0: FUNCTIONS["spli
 _fn("slice_inverse", lambda input, src, dim=0, start=None, end=None, step=1:
     input.as_strided(src.shape, src.stride(), src.storage_offset()), method=True)
 for _name in ("t", "transpose", "permute", "squeeze", "unsqueeze", "diagonal", "alias", "unbind", "unfold",
-              "as_strided", "split_with_sizes", "view", "expand", "narrow", "select", "detach", "slice", "split",
+              "as_strided", "split_with_sizes", "view", "expand", "select", "detach", "slice", "split",
               "view_as_real"):
     _view = _slice if _name == "slice" else FUNCTIONS.get(_name) or METHODS.get(_name)
     if _view is None and _name in ("view", "expand", "unfold", "detach"):
         _view = _method(_name)
     if _view is not None:
-        _fn(f"{_name}_copy", _copy_of(_view))
+        _fn(f"{_name}_copy", _copy_of(_view))      # narrow_copy: below
 
 
 def narrow_copy(input, dim, start, length, *, out=None):
@@ -482,7 +470,7 @@ def narrow_copy(input, dim, start, length, *, out=None):
     return _copy_of(FUNCTIONS["narrow"])(input, dim, start, length, out=out)
 
 
-FUNCTIONS["narrow_copy"] = METHODS["narrow_copy"] = narrow_copy
+publish("narrow_copy", narrow_copy, method=True)
 
 
 # ---- scatters into a view ---------------------------------------------------------------------------
@@ -1087,19 +1075,18 @@ def _median_dim(x, dim, keepdim, ignore_nan):
 
 
 for _name, _nan, _stem in (("median", False, "Median"), ("nanmedian", True, "Nanmedian")):
-    if not _declared(_name):
-        _all = _private(f"_{_name}_all(Tensor self)", (lambda nan: lambda x: _median_all(x, nan))(_nan),
-                        grad=f"{_stem}Backward0", dtype="keep")
-        _dim_op = _private(f"_{_name}_dim(Tensor self, int dim, bool keepdim=False)",
-                           (lambda nan: lambda x, d, k: _median_dim(x, d, k, nan))(_nan), grad=f"{_stem}Backward1",
-                           dtype="keep", returns=("values", "indices"))
-        OPS[f"_{_name}_dim"].returns = _return_type(_name, ("values", "indices"))
+    _all = _private(f"_{_name}_all(Tensor self)", (lambda nan: lambda x: _median_all(x, nan))(_nan),
+                    grad=f"{_stem}Backward0", dtype="keep")
+    _dim_op = _private(f"_{_name}_dim(Tensor self, int dim, bool keepdim=False)",
+                       (lambda nan: lambda x, d, k: _median_dim(x, d, k, nan))(_nan), grad=f"{_stem}Backward1",
+                       dtype="keep", returns=("values", "indices"))
+    OPS[f"_{_name}_dim"].returns = _return_type(_name, ("values", "indices"))
 
-        def _median(input, dim=None, keepdim=False, *, out=None, _all=_all, _dim_op=_dim_op):
-            if dim is None:
-                return _all(input, out=out)
-            return _dim_op(input, dim, keepdim, out=out)
-        _fn(_name, _median, method=True)
+    def _median(input, dim=None, keepdim=False, *, out=None, _all=_all, _dim_op=_dim_op):
+        if dim is None:
+            return _all(input, out=out)
+        return _dim_op(input, dim, keepdim, out=out)
+    _fn(_name, _median, method=True)
 
 
 def _mode(x, dim, keepdim):
@@ -1196,19 +1183,18 @@ def _quantile_dtype(name):
 
 
 for _name, _nan in (("quantile", False), ("nanquantile", True)):
-    if not _declared(_name):
-        _q_op = _private(f"_{_name}(Tensor self, Tensor q, int? dim, bool keepdim, str interpolation, bool ignore_nan, "
-                         "bool q_scalar)", _quantile, grad="SqueezeBackward4", dtype=_quantile_dtype(_name))
+    _q_op = _private(f"_{_name}(Tensor self, Tensor q, int? dim, bool keepdim, str interpolation, bool ignore_nan, "
+                     "bool q_scalar)", _quantile, grad="SqueezeBackward4", dtype=_quantile_dtype(_name))
 
-        def _quantile_fn(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None, _q_op=_q_op,
-                         _nan=_nan, _name=_name):
-            Tensor = _tensor_cls()
-            scalar = not isinstance(q, Tensor)
-            if scalar:
-                if not 0 <= q <= 1:
-                    raise RuntimeError(f"{_name}() q must be in the range [0, 1] but got {q}")
-            return _q_op(input, q, dim, keepdim, interpolation, _nan, scalar or q.ndim == 0, out=out)
-        _fn(_name, _quantile_fn, method=True)
+    def _quantile_fn(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None, _q_op=_q_op,
+                     _nan=_nan, _name=_name):
+        Tensor = _tensor_cls()
+        scalar = not isinstance(q, Tensor)
+        if scalar:
+            if not 0 <= q <= 1:
+                raise RuntimeError(f"{_name}() q must be in the range [0, 1] but got {q}")
+        return _q_op(input, q, dim, keepdim, interpolation, _nan, scalar or q.ndim == 0, out=out)
+    _fn(_name, _quantile_fn, method=True)
 
 
 _fn("msort", lambda input, *, out=None: FUNCTIONS["sort"](input, 0)[0], method=True)
@@ -1385,10 +1371,8 @@ def _raise_fill(v):
     raise RuntimeError(f"fill only supports 0-dimension value tensor but got tensor with {v.ndim} dimensions.")
 
 
-if "zero_" in METHODS:
-    _fn("zero_", lambda input: METHODS["zero_"](input))
-if "fill_" in METHODS:
-    _fn("fill_", lambda input, value: METHODS["fill_"](input, value))
+_fn("zero_", lambda input: METHODS["zero_"](input))
+_fn("fill_", lambda input, value: METHODS["fill_"](input, value))
 
 
 def _put(x, index, source, accumulate):
@@ -1459,19 +1443,6 @@ _op("index_reduce(Tensor self, int dim, Index index, Tensor source, str reduce, 
     lambda x, i, s, d, r, inc: _index_reduce(x, d, i, s, r, inc), dtype="first", inplace=True)
 
 
-def _constant_pad_nd(x, pad, value):
-    if len(pad) % 2:
-        raise RuntimeError("Length of pad must be even but instead it equals " f"{len(pad)}")
-    if len(pad) // 2 > x.ndim:
-        raise RuntimeError(f"Length of pad should be no more than twice the number of dimensions of the input. "
-                           f"Pad length is {len(pad)} while the input has {x.ndim} dimensions.")
-    cfg = [(0, 0, 0)] * x.ndim
-    for k in range(len(pad) // 2):
-        cfg[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1], 0)
-    return lax.pad(x, jnp.asarray(value, x.dtype), cfg)
-
-
-_op("constant_pad_nd(Tensor self, int[] pad, Scalar value=0)", _constant_pad_nd, dtype="keep", saves=())
 
 
 # ---- data-dependent shapes (the index list is computed on the host) -----------------------------------------
@@ -1528,58 +1499,6 @@ def masked_select(input, mask, *, out=None):
 
 
 _fn("masked_select", masked_select, method=True)
-
-
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """Sorted unique values (always sorted, as PyTorch's CPU kernel), computed on the host."""
-    from ._creation import tensor
-    a = _host(input)
-    if dim is None:
-        vals, inv, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
-        inv = inv.reshape(a.shape)
-    else:
-        d = _wrap_dim(dim, a.ndim)
-        vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
-        inv = inv.reshape(-1)
-    out = [tensor(vals.astype(a.dtype), dtype=input.dtype)]
-    if return_inverse:
-        out.append(tensor(inv.astype(np.int64)))
-    if return_counts:
-        out.append(tensor(counts.astype(np.int64)))
-    return out[0] if len(out) == 1 else tuple(out)
-
-
-def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    from ._creation import tensor
-    a = _host(input)
-    if dim is None:
-        flat = a.reshape(-1)
-        if flat.size:
-            start = np.concatenate([[True], flat[1:] != flat[:-1]])
-        else:
-            start = np.zeros(0, bool)
-        vals = flat[start]
-        inv = (np.cumsum(start) - 1).reshape(a.shape)
-    else:
-        d = _wrap_dim(dim, a.ndim)
-        m = np.moveaxis(a, d, 0).reshape(a.shape[d], -1)
-        if m.shape[0]:
-            start = np.concatenate([[True], np.any(m[1:] != m[:-1], axis=1)])
-        else:
-            start = np.zeros(0, bool)
-        vals = np.moveaxis(np.moveaxis(a, d, 0)[start], 0, d)
-        inv = np.cumsum(start) - 1
-    counts = np.diff(np.append(np.nonzero(start)[0], start.size))
-    out = [tensor(vals.astype(a.dtype), dtype=input.dtype)]
-    if return_inverse:
-        out.append(tensor(inv.astype(np.int64)))
-    if return_counts:
-        out.append(tensor(counts.astype(np.int64)))
-    return out[0] if len(out) == 1 else tuple(out)
-
-
-_fn("unique", unique, method=True)
-_fn("unique_consecutive", unique_consecutive, method=True)
 
 
 _REPEAT_INTERLEAVE = _private("_repeat_interleave(Tensor self, Index repeats, int? dim, int total)",
@@ -1675,22 +1594,7 @@ def _sum_to_size(self, *size):
 
 
 _fn("sum_to_size", _sum_to_size, method=True, function=False)
-METHODS.setdefault("__rdiv__", lambda self, other: self.__rtruediv__(other))
-
-
-# ---- memory formats (accepted and ignored: arrays have no physical layout here) ---------------------------------
-class memory_format:
-    """torch.memory_format: a named layout hint; torchlike stores every tensor in its own layout."""
-
-    def __init__(self, name):
-        self._name = name
-
-    def __repr__(self):
-        return f"torch.{self._name}"
-
-
-MEMORY_FORMATS = {n: memory_format(n) for n in ("contiguous_format", "preserve_format", "channels_last",
-                                                 "channels_last_3d")}
+publish("__rdiv__", method=lambda self, other: self.__rtruediv__(other))
 
 
 # ---- short-time Fourier transform ---------------------------------------------------------------------------------
@@ -1864,6 +1768,6 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     return self
 
 
-METHODS["resize_"] = resize_
-METHODS["set_"] = set_
-METHODS["resize_as_"] = FUNCTIONS["resize_as_"] = resize_as_
+publish("resize_", method=resize_)
+publish("set_", method=set_)
+publish("resize_as_", resize_as_, method=True)

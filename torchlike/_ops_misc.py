@@ -17,6 +17,7 @@ from . import _registry as R
 from . import _views as V
 from ._device import to_jax
 from ._registry import FUNCTIONS, METHODS, OPS, call, defop, rule_promote
+from ._names import publish
 from .autograd import grad_mode
 from ._ops_pointwise import _C_TYPES, _no_derivative
 
@@ -67,8 +68,8 @@ def contiguous(self, memory_format=None):
     return self if self.is_contiguous() else call(_CLONE, (self,), (None,))
 
 
-FUNCTIONS["clone"] = METHODS["clone"] = clone
-METHODS["contiguous"] = contiguous
+publish("clone", clone, method=True)
+publish("contiguous", method=contiguous)
 
 
 def _copy(dst, src):
@@ -87,7 +88,7 @@ def copy_(self, src, non_blocking=False):
     return call_inplace(_COPY, (self, src), ())
 
 
-METHODS["copy_"] = copy_
+publish("copy_", method=copy_)
 _FILL = defop("fill(Tensor self, Tensor? value)", lambda x, v: jnp.full_like(x, jnp.asarray(v).astype(x.dtype)),
               dtype="keep", saves=(), out=False, method=False, function=False,
               grad=lambda args, statics: "FillBackward3" if hasattr(args[1], "_arr") else "FillBackward2")
@@ -109,8 +110,8 @@ def zero_(self):
     return call_inplace(_ZERO, (self,), ())
 
 
-METHODS["fill_"] = fill_
-METHODS["zero_"] = zero_
+publish("fill_", method=fill_)
+publish("zero_", method=zero_)
 
 
 # ---- matmul family -------------------------------------------------------
@@ -370,7 +371,7 @@ def _einsum(ops, eq):
         raise RuntimeError(f"einsum(): {e}") from None
 
 
-defop("einsum(str equation, Tensor[] operands)", _einsum, method=False, out=False, grad=_einsum_name,
+defop("einsum(str equation, Tensor[] operands)", _einsum, method=False, function=False, out=False, grad=_einsum_name,
       dtype=_mm_dtypes(lambda args: "bmm", lambda a, b: "expected scalar type %s but found %s" % _words(a, b)))
 
 
@@ -380,7 +381,7 @@ def einsum(equation, *operands):
     return call(OPS["einsum"], tuple(operands), (equation,))
 
 
-FUNCTIONS["einsum"] = einsum
+publish("einsum", einsum)
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -412,7 +413,7 @@ def _tensordot(a, b, axes):
 _TENSORDOT = defop("_tensordot(Tensor self, Tensor other, any axes)", _tensordot, function=False, method=False,
                    grad="ViewBackward0", dtype=_mm_dtypes(lambda args: "bmm",
                                                           lambda a, b: "both inputs should have same dtype"))
-FUNCTIONS["tensordot"] = tensordot
+publish("tensordot", tensordot)
 
 
 # ---- joining -------------------------------------------------------------
@@ -492,8 +493,9 @@ def _hv(name, min_dim):
     return f
 
 
-FUNCTIONS["hstack"] = _hv("hstack", 1)
-FUNCTIONS["vstack"] = FUNCTIONS["row_stack"] = _hv("vstack", 2)
+publish("hstack", _hv("hstack", 1))
+publish("vstack", _hv("vstack", 2))
+publish("row_stack", FUNCTIONS["vstack"])
 
 
 # ---- rearrangements -------------------------------------------------------
@@ -951,8 +953,8 @@ def equal(input, other):
     return bool(FUNCTIONS["eq"](input, other).all())
 
 
-FUNCTIONS["allclose"] = METHODS["allclose"] = allclose
-FUNCTIONS["equal"] = METHODS["equal"] = equal
+publish("allclose", allclose, method=True)
+publish("equal", equal, method=True)
 
 
 # ---- composites (lower to declared ops) -------------------------------------
@@ -1058,7 +1060,8 @@ def atleast(n):
 
 for _name, _fn in {"narrow": narrow, "split": split, "chunk": chunk, "movedim": movedim,
                    "moveaxis": movedim, "ravel": ravel}.items():
-    FUNCTIONS[_name] = METHODS[_name] = _fn
+    publish(_name, _fn, method=True)
 for _name, _fn in {"expand_as": expand_as, "view_as": view_as, "reshape_as": reshape_as}.items():
-    METHODS[_name] = _fn
-FUNCTIONS["atleast_1d"], FUNCTIONS["atleast_2d"], FUNCTIONS["atleast_3d"] = atleast(1), atleast(2), atleast(3)
+    publish(_name, method=_fn)
+for _n in (1, 2, 3):
+    publish(f"atleast_{_n}d", atleast(_n))

@@ -14,6 +14,7 @@ from . import _creation
 from . import _dtype as D
 from . import _registry as R
 from ._registry import FUNCTIONS
+from ._names import publish
 from .autograd import grad_mode
 
 F = FUNCTIONS
@@ -231,7 +232,7 @@ def _segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, a
 
 for _name, _fn in {"native_batch_norm": native_batch_norm, "native_layer_norm": native_layer_norm,
                    "native_group_norm": native_group_norm}.items():
-    FUNCTIONS.setdefault(_name, _fn)
+    publish(_name, _fn)
 
 # private names PyTorch exposes at the top level (torchlike's namespace skips names starting with "_")
 PRIVATE_EXPORTS = {"_native_batch_norm_legit": _native_batch_norm_legit, "_chunk_cat": _chunk_cat,
@@ -334,7 +335,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
     return R._return_type("histogramdd", ("hist", "bin_edges"))(hist, tuple(edges))
 
 
-FUNCTIONS.setdefault("histogramdd", histogramdd)
+publish("histogramdd", histogramdd)
 
 
 # ---- hash_tensor ------------------------------------------------------------------------------------
@@ -365,4 +366,3 @@ def _hash_tensor_rule(args, statics=None):
 
 R.defop("hash_tensor(Tensor self, int[]? dim=None, *, bool keepdim=False, int mode=0)", _hash_tensor_impl,
         differentiable=False, dtype=_hash_tensor_rule)
-FUNCTIONS.setdefault("hash_tensor", R.OPS["hash_tensor"].function)

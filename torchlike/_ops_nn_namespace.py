@@ -17,16 +17,17 @@ import warnings
 import numpy as np
 
 from . import _creation
-from ._registry import FUNCTIONS, METHODS
+from ._registry import FUNCTIONS
+from ._names import publish
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
 
 def _publish(fn, *, method=False):
     name = fn.__name__
-    FUNCTIONS.setdefault(name, fn)
+    publish(name, fn)
     if method:
-        METHODS.setdefault(name, fn)
+        publish(name, method=fn)
     return fn
 
 

@@ -17,6 +17,7 @@ from . import _dtype as D
 from . import _registry as R
 from ._registry import DTYPE_RULES, FUNCTIONS, METHODS, _promoted, _type_word, call, defop, rule_float, \
     rule_promote
+from ._names import publish
 
 # ---- dtype checks ------------------------------------------------------------------
 
@@ -163,9 +164,10 @@ def _no_inplace_derivative(name):
             raise NotImplementedError(f"the derivative for 'inplace version of {name}' is not implemented.")
         return inplace(self)
     method.__name__ = method.__qualname__ = name + "_"
-    METHODS[name + "_"] = method
+    # replace=True: deliberate, this wraps the in-place method defop generated (and published) above
+    publish(name + "_", method=method, replace=True)
     for alias in _ALIASES.get(name, ()):
-        METHODS[alias + "_"] = method
+        publish(alias + "_", method=method, replace=True)
 
 
 for _name in ("asinh", "acosh", "atanh"):
@@ -242,10 +244,11 @@ _RELU_REJECTS = dict(bool=says("Boolean inputs not supported for relu", RuntimeE
 # where, not maximum: maximum's derivative at 0 is 1/2, PyTorch's relu has 0 there
 defop("relu(Tensor self)", lambda x: jnp.where(x > 0, x, 0).astype(x.dtype), dtype=checked(**_RELU_REJECTS),
       inplace=True, saves="result")
-defop("conj_physical(Tensor self)", jnp.conj, dtype="keep", inplace=True, saves=())
+_CONJ_PHYSICAL = defop("conj_physical(Tensor self)", jnp.conj, dtype="keep", saves=(), function=False,
+                       method=False)      # published below: a real tensor is its own conj
 _CONJ_PHYSICAL_INPLACE = defop("_conj_physical_inplace(Tensor self)", jnp.conj, dtype="keep", saves=(),
                                function=False, method=False, out=False, grad="ConjPhysicalBackward1")
-defop("conj(Tensor self)", jnp.conj, dtype="keep", saves=())
+_CONJ = defop("conj(Tensor self)", jnp.conj, dtype="keep", saves=(), function=False, method=False)
 defop("real(Tensor self)", jnp.real, dtype="keep", saves=(), method=False)
 defop("imag(Tensor self)", jnp.imag, dtype="keep", saves=(), method=False)
 defop("angle(Tensor self)", lambda x: jnp.angle(x).astype(x.real.dtype) if jnp.iscomplexobj(x) else
@@ -259,9 +262,9 @@ def positive(input):
     return input
 
 
-def _self_unless_complex(name):
+def _self_unless_complex(op):
     """``conj``/``conj_physical`` of a real tensor is the tensor itself, as in PyTorch."""
-    fn = FUNCTIONS[name]
+    fn, name = op.function, op.name
 
     def f(input):
         return fn(input) if input.is_complex() else input
@@ -273,10 +276,10 @@ def conj_physical_(self):
     return R.call_inplace(_CONJ_PHYSICAL_INPLACE, (self,), ())
 
 
-FUNCTIONS["positive"] = METHODS["positive"] = positive
-FUNCTIONS["conj"] = METHODS["conj"] = _self_unless_complex("conj")
-FUNCTIONS["conj_physical"] = METHODS["conj_physical"] = _self_unless_complex("conj_physical")
-METHODS["conj_physical_"] = conj_physical_
+publish("positive", positive, method=True)
+publish("conj", _self_unless_complex(_CONJ), method=True)
+publish("conj_physical", _self_unless_complex(_CONJ_PHYSICAL), method=True)
+publish("conj_physical_", method=conj_physical_)
 
 
 # ---- binary arithmetic ------------------------------------------------------------
@@ -396,7 +399,8 @@ defop("floor_divide(Tensor self, Tensor other)", _no_derivative(jnp.floor_divide
 _SELF, _OTHER, _BOTH = {0: "input"}, {1: "other"}, {0: "input", 1: "other"}
 for _name, _fn in (("remainder", jnp.remainder), ("fmod", jnp.fmod)):
     _k = kernel(f"{_name}_cpu")
-    defop(f"{_name}(Tensor self, Tensor? other)", _fn, inplace=True,
+    # torch.remainder is published below (it also takes a Python number first)
+    defop(f"{_name}(Tensor self, Tensor? other)", _fn, inplace=True, function=_name != "remainder",
           grad=_scalar_name(f"{_name.title()}Backward1", f"{_name.title()}Backward0"),
           dtype=checked(bool=_k, complex=_k, extra=_int_division, tensor_only=_SELF if _name == "fmod" else None))
 _k = kernel("remainder_cpu")
@@ -404,7 +408,7 @@ _REMAINDER_SCALAR_SELF = defop("_remainder_scalar_self(Tensor? self, Tensor othe
                                _no_derivative(jnp.remainder, "remainder"), grad="NotImplemented",
                                dtype=checked(bool=_k, complex=_k, extra=_int_division), function=False,
                                method=False)
-_remainder = FUNCTIONS["remainder"]
+_remainder = R.OPS["remainder"].function
 
 
 def remainder(input, other, *, out=None):
@@ -414,7 +418,7 @@ def remainder(input, other, *, out=None):
     return _remainder(input, other, out=out)
 
 
-FUNCTIONS["remainder"] = remainder
+publish("remainder", remainder)
 _POW = defop("pow(Tensor? self, Tensor? exponent)", _power, inplace=True, grad=_pow_grad,
              dtype=checked(bool=kernel("pow"), extra=_int_pow))
 _POW.scalar_spec = (1, frozenset((2, 3, 4, -1, -2, 0.5, -0.5)))     # PyTorch's special cases too
@@ -435,8 +439,8 @@ def float_power_(self, exponent):
     return METHODS["pow_"](self, exponent.to(d) if isinstance(exponent, R._Tensor) else exponent)
 
 
-FUNCTIONS["float_power"] = METHODS["float_power"] = float_power
-METHODS["float_power_"] = float_power_
+publish("float_power", float_power, method=True)
+publish("float_power_", method=float_power_)
 defop("atan2(Tensor self, Tensor other)", jnp.arctan2, inplace=True, aliases=("arctan2",),
       dtype=checked("float", tensor_only=_BOTH, complex=kernel("atan2_cpu")))
 defop("hypot(Tensor self, Tensor other)", jnp.hypot, inplace=True,
@@ -614,8 +618,8 @@ def _where_condition(cond):
                            f"{_type_word(cond._dtype)}")
 
 
-defop("where(Index condition, Tensor self, Tensor other)", _where, dtype="promote", method=False)
-_where3 = FUNCTIONS["where"]
+_where3 = defop("where(Index condition, Tensor self, Tensor other)", _where, dtype="promote", method=False,
+                function=False).function     # published below: where(cond) is nonzero
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -631,8 +635,8 @@ def where_method(self, condition, other):
     return where(condition, self, other)
 
 
-FUNCTIONS["where"] = where
-METHODS["where"] = where_method
+publish("where", where)
+publish("where", method=where_method)
 
 
 def _masked_fill(x, mask, value):

@@ -18,7 +18,8 @@ import numpy as np
 from . import _dtype as D
 from . import _registry as R
 from ._ops_pointwise import _no_derivative
-from ._registry import FUNCTIONS, METHODS, OPS, _return_type, call, defop, rule_float
+from ._registry import FUNCTIONS, OPS, _return_type, call, defop, rule_float
+from ._names import publish
 
 # ---- helpers ---------------------------------------------------------------------
 
@@ -148,7 +149,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return FUNCTIONS["div"](FUNCTIONS["nansum"](input, dim, keepdim, dtype=dtype), count, out=out)
 
 
-FUNCTIONS["nanmean"] = METHODS["nanmean"] = nanmean
+publish("nanmean", nanmean, method=True)
 
 
 def _prod(x, dim, keepdim, dtype):
@@ -308,7 +309,7 @@ def _extremum(name, all_op, dim_op):
                             f"{type(dim).__name__}") from None
         return call(dim_op, (input,), (d, bool(keepdim)), out)
     f.__name__ = f.__qualname__ = name
-    FUNCTIONS[name] = METHODS[name] = f
+    publish(name, f, method=True)
 
 
 _extremum("max", _MAX_ALL, _MAX_DIM)
@@ -372,8 +373,8 @@ def _make_var(name, post):
         return call(both, (input,), _var_arguments(name + "_mean", dim, unbiased, keepdim, correction))
     f.__name__ = f.__qualname__ = name
     f_mean.__name__ = f_mean.__qualname__ = name + "_mean"
-    FUNCTIONS[name] = METHODS[name] = f
-    FUNCTIONS[name + "_mean"] = f_mean
+    publish(name, f, method=True)
+    publish(name + "_mean", f_mean)
 
 
 def _std(v):
@@ -464,7 +465,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     return call(_VNORM, (input,), (float(p), None if dim is None else tuple(dim), bool(keepdim), dtype), out)
 
 
-FUNCTIONS["norm"] = METHODS["norm"] = norm
+publish("norm", norm, method=True)
 
 # ---- logsumexp, all / any -----------------------------------------------------------------
 
@@ -640,8 +641,8 @@ def argsort(input, *args, stable=None, **kwargs):
     return sort(input, params.get("dim", -1), params.get("descending", False), stable)[1]
 
 
-FUNCTIONS["sort"] = METHODS["sort"] = sort
-FUNCTIONS["argsort"] = METHODS["argsort"] = argsort
+publish("sort", sort, method=True)
+publish("argsort", argsort, method=True)
 
 
 def _topk(x, k, dim, largest, sorted_):
@@ -760,4 +761,4 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 
 for _name, _fn in (("unique", unique), ("unique_consecutive", unique_consecutive)):
-    FUNCTIONS[_name] = METHODS[_name] = _fn
+    publish(_name, _fn, method=True)

@@ -3,9 +3,8 @@
 ``fill_diagonal_``, ``as_subclass``), in-place special functions, ``register_post_accumulate_grad_hook``, and
 process-wide switches (``set_warn_always``, ``set_flush_denormal``, ...).
 
-Methods are published through ``_registry.METHODS`` (installed on Tensor by ``torchlike/__init__``, which
-never overwrites an existing attribute) and functions through ``_registry.FUNCTIONS``; properties are set on
-the class by :func:`install`.
+Functions, methods and properties are published with ``_names.publish`` (a name published twice raises);
+``torchlike/__init__`` installs them (``_names.install``).
 """
 from __future__ import annotations
 
@@ -15,7 +14,8 @@ import warnings
 import numpy as np
 
 from . import _dtype as D
-from ._registry import FUNCTIONS, METHODS, call_inplace
+from ._registry import FUNCTIONS, call_inplace
+from ._names import publish
 
 
 def _tensor_cls():
@@ -32,22 +32,22 @@ def _both(fn, name=None):
     """Publish ``fn`` as ``torch.<name>`` and ``Tensor.<name>``."""
     name = name or fn.__name__
     fn.__name__ = fn.__qualname__ = name
-    FUNCTIONS.setdefault(name, fn)
-    METHODS.setdefault(name, fn)
+    publish(name, fn)
+    publish(name, method=fn)
     return fn
 
 
 def _method(fn, name=None):
     name = name or fn.__name__
     fn.__name__, fn.__qualname__ = name, "Tensor." + name
-    METHODS.setdefault(name, fn)
+    publish(name, method=fn)
     return fn
 
 
 def _function(fn, name=None):
     name = name or fn.__name__
     fn.__name__ = fn.__qualname__ = name
-    FUNCTIONS.setdefault(name, fn)
+    publish(name, fn)
     return fn
 
 
@@ -97,12 +97,6 @@ for _name in ("is_signed", "is_inference", "get_device"):
         _check_tensor(_name, input)
         return getattr(input, _name)()
     _function(_forward, _name)
-
-
-@_function
-def is_storage(obj):
-    """True for a storage object (``tensor.untyped_storage()``, ``TypedStorage``)."""
-    return type(obj).__name__ in ("UntypedStorage", "TypedStorage") or type(obj).__name__.endswith("Storage")
 
 
 @_function
@@ -408,15 +402,12 @@ def _grad_dtype(self):
     return self.dtype
 
 
-def install(Tensor):
-    """The properties PyTorch's Tensor has that torchlike's lacks: device kinds it never is, ``name``
-    (named tensors: None), ``volatile`` (removed), ``grad_dtype``."""
-    for name in _FALSE_PROPERTIES:
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, property(lambda self: False))
-    for name, getter in (("name", lambda self: None), ("volatile", _volatile), ("grad_dtype", _grad_dtype)):
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, property(getter))
+# the properties PyTorch's Tensor has that torchlike's lacks: device kinds it never is, ``name`` (named
+# tensors: None), ``volatile`` (removed), ``grad_dtype``
+for _name in _FALSE_PROPERTIES:
+    publish(_name, method=property(lambda self: False))
+for _name, _getter in (("name", lambda self: None), ("volatile", _volatile), ("grad_dtype", _grad_dtype)):
+    publish(_name, method=property(_getter))
 
 
 # ---- process-wide switches and small torch functions ------------------------------------------------------

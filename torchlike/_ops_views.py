@@ -17,7 +17,8 @@ import jax
 import jax.numpy as jnp
 
 from . import _views as V
-from ._registry import FUNCTIONS, METHODS, OPS, Op, call, defop
+from ._registry import OPS, Op, call, defop
+from ._names import publish
 
 
 def _wrap(d, n):
@@ -463,7 +464,7 @@ def as_strided_node(base, layout, view):
     return r._grad_fn
 
 
-FUNCTIONS["as_strided"] = METHODS["as_strided"] = as_strided
+publish("as_strided", as_strided, method=True)
 
 
 _copy_slices_ops = {}
@@ -569,5 +570,6 @@ def as_strided_(self, size, stride, storage_offset=None):
     return _apply_inplace_view(_AS_STRIDED, "AsStridedBackward1", self, (root,), (size, stride, offset, in_layout))
 
 
-METHODS.update(t_=t_, transpose_=transpose_, swapaxes_=transpose_, swapdims_=transpose_, unsqueeze_=unsqueeze_,
-               squeeze_=squeeze_, as_strided_=as_strided_)
+for _name, _fn in dict(t_=t_, transpose_=transpose_, swapaxes_=transpose_, swapdims_=transpose_,
+                       unsqueeze_=unsqueeze_, squeeze_=squeeze_, as_strided_=as_strided_).items():
+    publish(_name, method=_fn)

@@ -48,8 +48,8 @@ from .autograd._intercept import _PASS_CALL, _PASS_INPLACE
 from .autograd import _saved as _saved_mod
 from .autograd.graph import RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class
 
-FUNCTIONS = {}      # torchlike.<name>
-METHODS = {}        # Tensor.<name>
+from . import _names
+from ._names import FUNCTIONS, METHODS, publish   # torchlike.<name>, Tensor.<name>: published once (_names)
 OPS = {}            # op name -> Op
 _ALL_OPS = weakref.WeakSet()        # every Op, named or not
 
@@ -1163,6 +1163,8 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
     op.tensor_names = tuple(p["name"] for p in tensor_ps)     # grad_fn._saved_<name>
     op.static_names = tuple(p["name"] for p in static_ps)
     op.host = host
+    if name in OPS:     # two declarations of one op: one of them is dead (or both are half-used)
+        _names.duplicate_op(name, OPS[name].impl, impl)
     OPS[name] = op
 
     sig_parts, lines = [], []
@@ -1205,9 +1207,8 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
     fn.__qualname__ = name
     op.function = fn    # namespaced ops (torch.linalg.*, torch.fft.*, ...) publish it under their own name
     if function and not method_only:
-        FUNCTIONS[name] = fn
-        for a in aliases:
-            FUNCTIONS[a] = fn
+        for a in (name, *aliases):
+            publish(a, fn)
     if method:
         msrc = (f"def {name}({', '.join(sig_parts)}):\n{body}\n"
                 f"    return _call(OP, {targs}, {sargs}, None)\n")
@@ -1215,9 +1216,8 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
         m = ns[name]
         m.__qualname__ = "Tensor." + name
         m.__doc__ = fn.__doc__
-        METHODS[name] = m
-        for a in tuple(aliases) + tuple(method_aliases):
-            METHODS[a] = m
+        for a in (name, *aliases, *method_aliases):
+            publish(a, method=m)
     if inplace:
         isrc = (f"def {name}_({', '.join(sig_parts)}):\n{body}\n"
                 f"    return _call_inplace(OP, {targs}, {sargs})\n")
@@ -1225,9 +1225,8 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
         exec(isrc, ns)
         m = ns[name + "_"]
         m.__qualname__ = f"Tensor.{name}_"
-        METHODS[name + "_"] = m
-        for a in aliases:
-            METHODS[a + "_"] = m
+        for a in (name, *aliases):
+            publish(a + "_", method=m)
     return op
 
 

@@ -529,9 +529,6 @@ class Tensor:
     def data_ptr(self):
         return id(self._storage) * 64 + self._layout()[2] * self._dtype.itemsize
 
-    def untyped_storage(self):
-        return self._storage
-
     def is_floating_point(self):
         return self._dtype.category == D.FLOAT
 

@@ -28,7 +28,8 @@ import jax.scipy.linalg as jsl
 from jax import lax
 
 from . import _dtype as D
-from ._registry import FUNCTIONS, METHODS, _promoted, _type_word, defop
+from ._registry import FUNCTIONS, _promoted, _type_word, defop
+from ._names import publish
 
 __all__ = []
 
@@ -58,10 +59,7 @@ def _linop(sig, impl, name, *, grad, dtype=None, **kw):
 
 
 def _top(sig, impl, *, grad, dtype, method=True, **kw):
-    """A legacy top-level op (``torch.det``, ``Tensor.det``), unless another module declared it already."""
-    name = sig.split("(")[0]
-    if name in FUNCTIONS or name in METHODS:
-        return FUNCTIONS.get(name) or METHODS.get(name)
+    """A legacy top-level op (``torch.det``, ``Tensor.det``)."""
     return defop(sig, impl, grad=grad, dtype=dtype, method=method, **kw).function
 
 
@@ -71,10 +69,10 @@ def _composite(fn, name, *, top=None, method=None):
         fn.__name__ = fn.__qualname__ = name
         globals()[name] = fn
         __all__.append(name)
-    if top and top not in FUNCTIONS:
-        FUNCTIONS[top] = fn
-    if method and method not in METHODS:
-        METHODS[method] = fn
+    if top:
+        publish(top, fn)
+    if method:
+        publish(method, method=fn)
     return fn
 
 
@@ -495,7 +493,8 @@ def _cholesky_solve(b, l_, upper):
 
 
 _CHOLESKY_INVERSE = _top("cholesky_inverse(Tensor self, bool upper=False)", _cholesky_inverse,
-                         grad="CholeskyInverseBackward0", dtype=_float_input("cholesky_inverse"))
+                         grad="CholeskyInverseBackward0", dtype=_float_input("cholesky_inverse"), method=False,
+                         function=False)     # published below, with the singularity check
 
 
 def _cholesky_inverse_checked(input, upper=False, *, out=None):
@@ -508,8 +507,7 @@ def _cholesky_inverse_checked(input, upper=False, *, out=None):
     return res
 
 
-if FUNCTIONS.get("cholesky_inverse") is _CHOLESKY_INVERSE:
-    FUNCTIONS["cholesky_inverse"] = METHODS["cholesky_inverse"] = _cholesky_inverse_checked
+publish("cholesky_inverse", _cholesky_inverse_checked, method=True)
 _top("cholesky_solve(Tensor self, Tensor input2, bool upper=False)", _cholesky_solve, grad="CholeskySolveBackward0",
      dtype=_float_input("cholesky_solve"))
 
@@ -1234,9 +1232,7 @@ def lu_solve_legacy(b, LU_data, LU_pivots, *, out=None):
     return _lu_solve_fn(LU_data, b, LU_pivots, out=out)
 
 
-if "lu_solve" not in FUNCTIONS:
-    FUNCTIONS["lu_solve"] = lu_solve_legacy
-    METHODS["lu_solve"] = lu_solve_legacy
+publish("lu_solve", lu_solve_legacy, method=True)
 globals()["lu_solve"] = lu_solve_linalg
 
 
@@ -1246,9 +1242,7 @@ def lu_legacy(A, pivot=True, get_infos=False, out=None):
     return (r[0], r[1], r[2]) if get_infos else (r[0], r[1])
 
 
-if "lu" not in FUNCTIONS:
-    FUNCTIONS["lu"] = lu_legacy
-    METHODS["lu"] = lu_legacy
+publish("lu", lu_legacy, method=True)
 
 
 # ---- Householder -------------------------------------------------------------------------------
@@ -1280,8 +1274,7 @@ def _householder_product(a, tau):
 
 _linop("linalg_householder_product(Tensor input, Tensor tau)", _householder_product, "householder_product",
        grad="LinalgHouseholderProductBackward0", dtype=_float_input("torch.linalg.householder_product"))
-if "orgqr" not in FUNCTIONS:
-    FUNCTIONS["orgqr"] = METHODS["orgqr"] = globals()["householder_product"]
+publish("orgqr", globals()["householder_product"], method=True)
 
 
 def _ormqr(a, tau, c, left, transpose):
@@ -1481,8 +1474,7 @@ def pca_lowrank(A, q=None, center=True, niter=2):
 
 
 for _name, _fn in (("svd_lowrank", svd_lowrank), ("pca_lowrank", pca_lowrank)):
-    if _name not in FUNCTIONS:
-        FUNCTIONS[_name] = _fn
+    publish(_name, _fn)
 
 
 # ---- LDL^T (Bunch-Kaufman), computed on the host ------------------------------------------------
@@ -1808,7 +1800,7 @@ def _removed(name, advice):
 
 
 for _name, _advice in _REMOVED.items():
-    METHODS.setdefault(_name, _removed(_name, _advice))
+    publish(_name, method=_removed(_name, _advice))
 
 
 # ---- torch.linalg.matmul (an alias of torch.matmul) and torch.lobpcg ----------------------

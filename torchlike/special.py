@@ -20,7 +20,8 @@ import numpy as np
 from jax import lax
 
 from ._ops_pointwise import _no_derivative
-from ._registry import FUNCTIONS, METHODS, defop
+from ._registry import FUNCTIONS, defop
+from ._names import publish
 
 __all__ = []
 
@@ -253,12 +254,9 @@ def multigammaln(input, p, *, out=None):
 
 
 for _name, _fn in (("polygamma", polygamma), ("mvlgamma", multigammaln)):
-    if _name not in FUNCTIONS:
-        FUNCTIONS[_name] = _fn
-if "polygamma" not in METHODS:
-    METHODS["polygamma"] = _polygamma_method
-if "mvlgamma" not in METHODS:
-    METHODS["mvlgamma"] = lambda self, p: _mvlgamma_fn(self, p)
+    publish(_name, _fn)
+publish("polygamma", method=_polygamma_method)
+publish("mvlgamma", method=lambda self, p: _mvlgamma_fn(self, p))
 globals()["polygamma"] = polygamma
 globals()["multigammaln"] = multigammaln
 __all__ += [n for n in ("polygamma", "multigammaln") if n not in __all__]

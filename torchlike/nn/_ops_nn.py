@@ -113,10 +113,11 @@ defop("log_sigmoid(Tensor self)", jax.nn.log_sigmoid, dtype="float", function=Fa
 defop("softsign(Tensor self)", lambda x: x / (1 + jnp.abs(x)), dtype="float", function=False, method=False,
       grad="DivBackward0")
 defop("glu(Tensor self, int dim=-1)", _glu, dtype="float", function=False, method=False)
+# torch.softmax, Tensor.softmax (& log_): F.softmax's spellings, published by nn.functional._install
 defop("softmax(Tensor self, int dim, ScalarType? dtype=None)", _softmax(jax.nn.softmax), dtype=_softmax_dtype,
-      saves="result", out=False)
+      saves="result", out=False, function=False, method=False)
 defop("log_softmax(Tensor self, int dim, ScalarType? dtype=None)", _softmax(jax.nn.log_softmax),
-      dtype=_softmax_dtype, saves="result", out=False)
+      dtype=_softmax_dtype, saves="result", out=False, function=False, method=False)
 
 
 # ---- linear / convolution ----------------------------------------------------
@@ -344,12 +345,14 @@ def _adaptive_max_pool(x, output_size):
     return y
 
 
+# torch.max_pool*d, avg_pool1d, adaptive_avg_pool1d, embedding, binary_cross_entropy_with_logits,
+# constant_pad_nd: nn.functional's functions, published by nn.functional._install (function=False here)
 defop("max_pool2d(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, bool ceil_mode)",
-      _max_pool, dtype="keep", method=False, out=False, grad="MaxPool2DWithIndicesBackward0")
+      _max_pool, dtype="keep", method=False, function=False, out=False, grad="MaxPool2DWithIndicesBackward0")
 defop("max_pool1d(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, bool ceil_mode)",
-      _max_pool, dtype="keep", method=False, out=False, grad="SqueezeBackward1")
+      _max_pool, dtype="keep", method=False, function=False, out=False, grad="SqueezeBackward1")
 defop("max_pool3d(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, bool ceil_mode)",
-      _max_pool, dtype="keep", method=False, out=False, grad="MaxPool3DWithIndicesBackward0")
+      _max_pool, dtype="keep", method=False, function=False, out=False, grad="MaxPool3DWithIndicesBackward0")
 defop("max_pool2d_with_indices(Tensor self, int[] kernel_size, int[] stride, int[] padding, int[] dilation, "
       "bool ceil_mode)", _max_pool_indices, dtype="keep", method=False, function=False, out=False,
       grad="MaxPool2DWithIndicesBackward0")
@@ -364,7 +367,7 @@ defop("avg_pool2d(Tensor self, int[] kernel_size, int[] stride, int[] padding, b
       function=False)
 defop("avg_pool1d(Tensor self, int[] kernel_size, int[] stride, int[] padding, bool ceil_mode, "
       "bool count_include_pad, int? divisor_override)", _avg_pool, dtype="keep", method=False, out=False,
-      grad="SqueezeBackward1")
+      function=False, grad="SqueezeBackward1")
 defop("avg_pool3d(Tensor self, int[] kernel_size, int[] stride, int[] padding, bool ceil_mode, "
       "bool count_include_pad, int? divisor_override)", _avg_pool, dtype="keep", method=False, out=False,
       function=False)
@@ -372,7 +375,7 @@ defop("adaptive_avg_pool2d(Tensor self, int[] output_size)", _adaptive_avg_pool,
       out=False, function=False,
       grad=lambda args, st: "MeanBackward1" if all(o == 1 for o in st[0]) else "AdaptiveAvgPool2DBackward0")
 defop("adaptive_avg_pool1d(Tensor self, int[] output_size)", _adaptive_avg_pool, dtype="keep", method=False,
-      out=False, grad="SqueezeBackward1")
+      out=False, function=False, grad="SqueezeBackward1")
 def _adaptive_max_pool_indices(x, output_size):
     """(values, flat indices into each input plane) over PyTorch's adaptive windows."""
     nsp = len(output_size)
@@ -488,7 +491,7 @@ def _embedding(w, idx, padding_idx):
 
 
 defop("embedding(Tensor weight, Index indices, int padding_idx=-1)", _embedding, dtype="keep", method=False,
-      out=False)
+      function=False, out=False)
 
 
 def _dropout(x, key, p, feature):
@@ -647,7 +650,7 @@ defop("huber_loss(Tensor self, Tensor target, str reduction='mean', float delta=
 defop("binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, str reduction='mean')", _bce,
       method=False, out=False)
 defop("binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, "
-      "Tensor? pos_weight=None, str reduction='mean')", _bce_logits, method=False, out=False)
+      "Tensor? pos_weight=None, str reduction='mean')", _bce_logits, method=False, function=False, out=False)
 
 
 # ---- misc ------------------------------------------------------------------
@@ -660,6 +663,11 @@ defop("one_hot(Tensor self, int num_classes)", _one_hot, dtype="keep", different
 
 
 def _constant_pad(x, pad, value):
+    if len(pad) % 2:
+        raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
+    if len(pad) // 2 > x.ndim:     # PyTorch's message, spaces as they are
+        raise RuntimeError(f"Length of pad should be no more than twice the number of dimensions of the input. "
+                           f"Pad length is {len(pad)}while the input has {x.ndim}dimensions.")
     cfg = [(0, 0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         d = x.ndim - 1 - i
@@ -699,8 +707,9 @@ def _mode_pad_name(args, statics):
     return f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{n}DBackward0"
 
 
+# saves nothing: ConstantPadNdBackward0 keeps only the pad (an in-place change of the input after it is fine)
 defop("constant_pad_nd(Tensor self, int[] pad, Scalar value=0)", _constant_pad, dtype="keep", method=False,
-      out=False)
+      function=False, out=False, saves=())
 defop("_mode_pad(Tensor self, int[] pad, str mode)", _mode_pad, dtype="keep", method=False, function=False,
       out=False, grad=_mode_pad_name)
 

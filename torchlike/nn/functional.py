@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _dtype as D
+from .._names import publish
 from .._registry import OPS, _type_word, call, call_inplace
 from .._tensor import Tensor
 from ..autograd import grad_mode
@@ -1566,8 +1567,7 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 # ---- torch.* spellings of these ops ------------------------------------------------
 def _install():
-    """``torch.softmax``, ``Tensor.softmax`` & co. where the core doesn't define them already."""
-    import torchlike as _t
+    """``torch.softmax``, ``Tensor.softmax`` & co.: these spellings are published here only."""
     functions = {"softmax": softmax, "log_softmax": log_softmax, "conv1d": conv1d, "conv2d": conv2d,
                  "conv3d": conv3d, "max_pool1d": max_pool1d, "max_pool2d": max_pool2d, "max_pool3d": max_pool3d,
                  "avg_pool1d": avg_pool1d, "adaptive_avg_pool1d": adaptive_avg_pool1d,
@@ -1597,14 +1597,12 @@ def _install():
                  "grid_sampler": grid_sampler, "grid_sampler_2d": grid_sampler, "grid_sampler_3d": grid_sampler,
                  "affine_grid_generator": affine_grid_generator}
     for name, fn in functions.items():
-        if fn is not None and not hasattr(_t, name):
-            setattr(_t, name, fn)
+        if fn is not None:
+            publish(name, fn)
     methods = {"softmax": lambda self, dim, dtype=None: softmax(self, dim, dtype=dtype),
-               "log_softmax": lambda self, dim, dtype=None: log_softmax(self, dim, dtype=dtype),
-               "relu_": relu_}
+               "log_softmax": lambda self, dim, dtype=None: log_softmax(self, dim, dtype=dtype)}
     for name, fn in methods.items():
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, fn)
+        publish(name, method=fn)
 
 
 # ---- multi-head attention, embedding bags (implemented in _functional_seq) -------------------------
