@@ -166,3 +166,22 @@ def data(*shape, seed=0, dtype=np.float32, low=-2.0, high=2.0):
     if dtype == np.bool_:
         return rng.random(shape) > 0.5
     return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def same_results(a, b, path=""):
+    """Structure, dtypes and values (float32 tolerance) of two result trees (results pickled by
+    the processes of a distributed run)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), path
+        assert (a.dtype, a.shape) == (b.dtype, b.shape), path
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6, err_msg=path)
+    elif isinstance(a, dict):
+        assert sorted(a) == sorted(b), path
+        for k in a:
+            same_results(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            same_results(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"

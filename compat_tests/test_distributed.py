@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import data, same, same_message
+from harness import data, same, same_message, same_results
 from torchlike.distributed.run import free_port, main as run_main
 
 SCRIPTS = Path(__file__).parent / "distributed_scripts"
@@ -76,24 +76,6 @@ def results(out_dir, nproc=2):
     return [pickle.loads((Path(out_dir) / f"rank{r}.pkl").read_bytes()) for r in range(nproc)]
 
 
-def assert_same(a, b, path=""):
-    """Structure, dtypes and values (float32 tolerance) of two result trees."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), path
-        assert (a.dtype, a.shape) == (b.dtype, b.shape), path
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6, err_msg=path)
-    elif isinstance(a, dict):
-        assert sorted(a) == sorted(b), path
-        for k in a:
-            assert_same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, (list, tuple)):
-        assert type(a) is type(b) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            assert_same(x, y, f"{path}[{i}]")
-    else:
-        assert a == b, f"{path}: {a!r} != {b!r}"
-
-
 @pytest.fixture(scope="module")
 def both_runs(tmp_path_factory):
     """The collectives script and the DDP script on 2 ranks: on PyTorch, one torchrun launch each (its
@@ -123,7 +105,7 @@ def test_collectives_match_gloo(both_runs):
     theirs, ours = both_runs["torch"][0]["collectives"], both_runs["torchlike"][0]["collectives"]
     assert ours[0]["world"] == 2 and ours[1]["rank"] == 1
     for r in range(2):
-        assert_same(theirs[r], ours[r], f"rank{r}")
+        same_results(theirs[r], ours[r], f"rank{r}")
 
 
 # --------------------------------------------------------------------------- DistributedSampler
@@ -205,7 +187,7 @@ def test_ddp_training_matches_pytorch_and_one_process(both_runs):
         return [line for line in log.splitlines() if line.startswith("epoch")]
     assert losses(our_log) == losses(their_log) and len(losses(our_log)) == 3
     for r in range(2):
-        assert_same(theirs[r], ours[r], f"rank{r}")
+        same_results(theirs[r], ours[r], f"rank{r}")
     for a, b in zip(ours[0]["trained"], ours[0]["single"]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     for a, b in zip(ours[0]["trained"], ours[1]["trained"]):

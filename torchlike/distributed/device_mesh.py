@@ -7,6 +7,7 @@ devices and needs no process group; PyTorch's needs one process per rank.  Under
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -50,6 +51,8 @@ class DeviceMesh:
 
     def get_rank(self):
         from . import distributed_c10d
+        if _VIEW[0] is not None:
+            return _VIEW[0]
         return distributed_c10d.get_rank() if distributed_c10d.is_initialized() else 0
 
     def get_local_rank(self, mesh_dim=None):
@@ -63,9 +66,11 @@ class DeviceMesh:
     def get_coordinate(self):
         me = self._my_device()
         where = np.argwhere(np.asarray(self.mesh.tolist()) == me)
-        return [int(i) for i in where[0]] if len(where) else None
+        return tuple(int(i) for i in where[0]) if len(where) else None
 
     def _my_device(self):
+        if _VIEW[0] is not None:
+            return _VIEW[0]
         local = jax.local_devices()[0]
         return self._devices.index(local) if local in self._devices else -1
 
@@ -98,6 +103,22 @@ class DeviceMesh:
     def __repr__(self):
         dims = ", ".join(f"{n}={s}" for n, s in zip(self._names, self.shape))
         return f"DeviceMesh(({dims}), '{self.device_type}')"
+
+
+_VIEW = [None]      # the rank that one process stands for (``as_rank``); None: its first device's
+
+
+@contextlib.contextmanager
+def as_rank(rank):
+    """In one process over several devices, act as mesh rank ``rank`` (device ``rank``): ``get_rank``,
+    ``get_coordinate``, sub-meshes and ``DTensor.to_local`` answer as that rank's process would in
+    PyTorch.  A torchlike extension, for looking at every rank's view from one process."""
+    saved = _VIEW[0]
+    _VIEW[0] = int(rank)
+    try:
+        yield
+    finally:
+        _VIEW[0] = saved
 
 
 def _all_devices():
