@@ -9,7 +9,8 @@ import torch
 
 import torchlike
 from harness import data, same, same_message
-from test_distributed import assert_same, launch, results
+from harness import same_results
+from test_distributed import launch, results
 
 
 # --------------------------------------------------------------------------- lobpcg
@@ -218,4 +219,4 @@ def test_distributed_breadth_matches_gloo(tmp_path):
         assert code == 0, f"{launcher} run failed:\n{log[-4000:]}"
         runs[launcher] = results(out)
     for r in range(2):
-        assert_same(runs["torch"][r], runs["torchlike"][r], f"rank{r}")
+        same_results(runs["torch"][r], runs["torchlike"][r], f"rank{r}")
