@@ -584,6 +584,14 @@ _CONSTS = {}
 _CONST_NUMEL = 4096
 
 
+def _host_full(size, value, np_dtype):
+    """``jnp.full(size, value)`` without a compiled program: on a CPU backend the array is filled by
+    numpy and put on the device (``jnp.full`` compiles one program per new shape, 30-60 ms)."""
+    if jax.default_backend() == "cpu":
+        return jax.device_put(np.full(size, value, np_dtype))
+    return jnp.full(size, value, np_dtype)
+
+
 def _const(key, size, make):
     a = _CONSTS.get(key)
     if a is None:
@@ -614,9 +622,9 @@ def _filled(name, fill):
     return factory
 
 
-zeros = _filled("zeros", jnp.zeros)
-ones = _filled("ones", jnp.ones)
-empty = _filled("empty", jnp.zeros)       # torch leaves memory uninitialised; zeros are one such content
+zeros = _filled("zeros", lambda size, dt: _host_full(size, 0, dt))
+ones = _filled("ones", lambda size, dt: _host_full(size, 1, dt))
+empty = _filled("empty", lambda size, dt: _host_full(size, 0, dt))    # torch leaves memory uninitialised: zeros are one content
 
 
 def _fill_dtype(fill_value):
@@ -645,7 +653,7 @@ def _full_array(size, value, dtype):
         if dtype.category == D.INT:
             v = np.asarray(v, np.int64).astype(dtype.np)       # negative values wrap into unsigned types
         v = np.asarray(v, dtype.np)
-        return _const(("full", size, dtype.np, v.tobytes()), size, lambda: jnp.full(size, v, dtype.np))
+        return _const(("full", size, dtype.np, v.tobytes()), size, lambda: _host_full(size, v, dtype.np))
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,

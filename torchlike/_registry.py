@@ -54,14 +54,17 @@ OPS = {}            # op name -> Op
 _ALL_OPS = weakref.WeakSet()        # every Op, named or not
 
 
-@_pace.register_cache
-def _forget_programs():
-    for op in list(_ALL_OPS):
-        for cache in (op._fwd, op._vfwd, op._bwd, op._fast):
-            cache.clear()
 RETURN_TYPES = {}   # torch.return_types.<name>
 
 _seq = itertools.count()
+
+
+@_pace.register_cache
+def _forget_programs():
+    """Drop every op's compiled programs (pacing turned on: they are made again, paced)."""
+    for op in list(_ALL_OPS):
+        for cache in (op._fwd, op._vfwd, op._bwd, op._fast):
+            cache.clear()
 
 
 class Op:
@@ -479,7 +482,7 @@ def _fast_many(op, args, statics, T):
         return _MISS
     xs = []
     grad = False
-    nums = None
+    nums = False        # a Python number among the arguments: converted once the key is known
     for i, a in enumerate(args):
         ta = type(a)
         if ta in _ROOTS:
@@ -498,7 +501,7 @@ def _fast_many(op, args, statics, T):
             xs.append(None)
         elif (ta is float or ta is int) and i:
             xs.append(a)
-            nums = i if nums is None else -1
+            nums = True
         else:
             return _MISS
     records = grad and _state.enabled and op.differentiable
@@ -508,7 +511,7 @@ def _fast_many(op, args, statics, T):
     if hit is None:
         return _MISS
     key = hit[0]
-    if nums is not None:
+    if nums:
         # converted as the general path converts them (``_constant``; the learned key has their casts)
         wraps = op.name in WRAPS_INT_SCALARS
         casts = key[1]
@@ -763,7 +766,6 @@ def _learn_fast(op, args, statics, fn, out_dtype, key):
 
 def _fast_form(args):
     """Are ``args`` what ``_fast_call`` takes: one root tensor, two of one dtype, or one and a number?"""
-    T = _Tensor
     a = args[0]
     if type(a) not in _ROOTS or a._view is not None:
         return False
@@ -777,7 +779,6 @@ def _fast_form(args):
 def _dfast_form(args, casts):
     """Are ``args`` what the deferred fast paths take: root tensors, at least one; ``None``; Python
     numbers after the first position, each with the dtype it is cast to (``casts``, the key's)?"""
-    T = _Tensor
     seen = False
     for i, a in enumerate(args):
         t = type(a)
