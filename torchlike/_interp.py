@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.extend import core as _core
 
@@ -41,7 +42,7 @@ DTYPES = frozenset(np.dtype(d) for d in ("bool", "int8", "int16", "int32", "int6
 _UNSUPPORTED = object()
 _seen = {}          # (function, input signature) -> calls so far, or the traced jaxpr's plan
 _Literal = _core.Literal
-_Tracer = jax.core.Tracer
+_ARRAY = type(jnp.zeros(()))
 
 
 class Unsupported(Exception):
@@ -49,25 +50,24 @@ class Unsupported(Exception):
 
 
 def _sig(args):
+    """What a compiled call's specialization depends on: each array's aval (shape, dtype, weak
+    type), each Python number's type, the structure of lists; None for anything else (a tracer)."""
     sig = []
     for a in args:
         t = type(a)
-        if t is int or t is float or t is bool:
+        if t is _ARRAY:
+            sig.append(a.aval)
+        elif a is None or t is int or t is float or t is bool:
             sig.append(t)
-        elif a is None:
-            sig.append(None)
         elif t is tuple or t is list:
             s = _sig(a)
             if s is None:
                 return None
             sig.append((t, s))
-        elif isinstance(a, _Tracer):    # under a JAX transformation: the transformation's business
-            return None
+        elif t is np.ndarray:
+            sig.append((a.shape, a.dtype))
         else:
-            try:
-                sig.append((a.shape, a.dtype))
-            except AttributeError:
-                return None
+            return None
     return tuple(sig)
 
 

@@ -34,9 +34,12 @@ PROGRAMS = _lazy.Rent(0.0025, 0, 1024)
 
 
 # a graph over PROGRAMS.max_units nodes runs in pieces of PIECE nodes; a piece is compiled only once running
-# pieces of its structure node by node has cost as much as compiling it would (nothing is free)
+# pieces of its structure node by node has cost as much as compiling it would (nothing is free).  A piece's
+# program takes every node's saved arrays as parameters, and XLA's CPU compile time grows with them: 128
+# nodes of ``x * w`` (256 parameters) compiled in 1.8-7.8 s on a loaded 2-core machine, so the estimate is
+# 10 ms per node, raised to the average measured once pieces have compiled (``_COMPILED``)
 PIECE = 128
-PIECES = _lazy.Rent(0.0025, 0, PIECE)
+PIECES = _lazy.Rent(0.01, 0, PIECE)
 PIECES.FREE = 0.0
 
 
@@ -226,70 +229,139 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
     the cotangents flowing into it and returns those flowing out, summed per target; pieces of the
     same structure (a chain, a loop unrolled) share one program.  A piece is compiled only when that
     pays (``PIECES``, with nothing free: a graph that is not repeated never compiles piece after
-    piece); until then it runs node by node with each op's own compiled vjp, on arrays."""
+    piece); until then its nodes run one by one with each op's own compiled vjp, on arrays, their
+    cotangents summed by one compiled add per pair (``_add``: an eager ``+`` costs several times a
+    compiled call)."""
     index = {id(n): i for i, n in enumerate(nodes)}
     pending = {}        # node index -> {output nr: cotangent}
     for (n, nr), g in zip(roots, root_grads):
         if n is not None:
             b = pending.setdefault(index[id(n)], {})
-            b[nr] = g._arr() if nr not in b else b[nr] + g._arr()
-    ops = [n for n in nodes if not isinstance(n, AccumulateGrad)]
-    for start in range(0, len(ops), PIECE):
+            b[nr] = g._arr() if nr not in b else _add(b[nr], g._arr())
+    # ``collect`` puts every AccumulateGrad after the op nodes: the op nodes are a prefix of ``nodes``
+    n_ops = len(nodes)
+    while n_ops and isinstance(nodes[n_ops - 1], AccumulateGrad):
+        n_ops -= 1
+    ops = nodes[:n_ops]
+    for start in range(0, n_ops, PIECE):
         piece = ops[start:start + PIECE]
-        local = {start + i: i for i in range(len(piece))}
+        stop = start + len(piece)
         outs = {}       # (node index, nr) outside the piece -> its slot (a pseudo-leaf after the piece's nodes)
         plan = []
         arrays = []
+        targets = []    # per node: per edge, (node index, nr) or None (the node-by-node run routes by these)
         for n in piece:
             arrays.append(_checked(n, freed_error))
             edges = []
+            tg = []
             for nxt, nr in n.next_functions:
                 if nxt is None:
                     edges.append(None)
+                    tg.append(None)
                     continue
                 t = index[id(nxt)]
-                i = local.get(t)
-                if i is None:
+                tg.append((t, nr))
+                if start <= t < stop:
+                    edges.append((t - start, nr))
+                else:
                     i = outs.get((t, nr))
                     if i is None:
                         i = outs[(t, nr)] = len(piece) + len(outs)
                     edges.append((i, 0))
-                else:
-                    edges.append((i, nr))
+            targets.append(tg)
             plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, tuple(edges), n._edge_pos))
         plan += [None] * len(outs)
-        ins = [(i - start, nr) for i in range(start, start + len(piece)) for nr in sorted(pending.get(i, ()))]
-        cts = tuple(pending[i + start][nr] for i, nr in ins)
-        for i, _ in ins:
-            pending.pop(i + start, None)
-        sig = (tuple(plan), tuple(ins))
+        ins = tuple([(i - start, nr) for i in range(start, stop) for nr in sorted(pending.get(i, ()))])
+        sig = (tuple(plan), ins)
         fn = _programs.get(sig)
         if fn is None and PIECES.due(sig, len(piece)):
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
-            fn = _programs[sig] = _pace.jit(_build(plan, sig[1], ()))
-        if fn is None:
+            fn = _programs[sig] = _pace.jit(_build(plan, ins, ()))
             t0 = _lazy._clock()
-            vjps = [None if p is None else _interp.calling(p[0].vjp(p[1], p[2], p[3] if len(p[4]) > 1 else None))
-                    for p in plan]
-            got = _build(plan, sig[1], (), vjps=vjps)(arrays, cts)[0]
-            PIECES.paid(sig, _lazy._clock() - t0)
+            got = _piece_call(fn, arrays, ins, start, pending)
+            _COMPILED[0] += _lazy._clock() - t0        # tracing and compiling: the call's own run is async
+            _COMPILED[1] += len(piece)
+            PIECES.rate = max(PIECES.rate, _COMPILED[0] / _COMPILED[1])
+        elif fn is not None:
+            got = _piece_call(fn, arrays, ins, start, pending)
         else:
-            got = fn(tuple(arrays), cts)[0]
-        for (t, nr), g in zip(outs, got):
-            if g is not None:
-                b = pending.setdefault(t, {})
-                b[nr] = g if nr not in b else b[nr] + g
+            t0 = _lazy._clock()
+            _run_nodes(plan, arrays, targets, start, pending)
+            PIECES.paid(sig, _lazy._clock() - t0)
+            got = None
+        if got is not None:
+            for (t, nr), g in zip(outs, got):
+                if g is not None:
+                    b = pending.get(t)
+                    if b is None:
+                        pending[t] = {nr: g}
+                    else:
+                        b[nr] = g if nr not in b else _add(b[nr], g)
         if not retain_graph:
             for n in piece:
                 n._release()
     accs = {}
-    for i, n in enumerate(nodes):
-        if isinstance(n, AccumulateGrad):
-            g = pending.get(i, {}).get(0)
-            if g is not None:
-                accs[n] = g
+    for i in range(n_ops, len(nodes)):
+        g = pending.get(i, {}).get(0)
+        if g is not None:
+            accs[nodes[i]] = g
     return accs, {}
+
+
+# compile time measured for piece programs: (seconds, nodes); ``PIECES.rate`` follows it up
+_COMPILED = [0.0, 0]
+
+# ``a + b`` of two arrays as one compiled call (an eager ``+`` on JAX arrays goes through the same
+# promotion and compiles the same program per shape, with several times the dispatch cost)
+_add = jax.jit(operator.add)
+
+
+def _piece_call(fn, arrays, ins, start, pending):
+    """Run a piece's program on the cotangents ``ins`` names (taken out of ``pending``)."""
+    cts = tuple([pending[i + start][nr] for i, nr in ins])
+    for i, _ in ins:
+        pending.pop(i + start, None)
+    return fn(tuple(arrays), cts)[0]
+
+
+def _run_nodes(plan, arrays, targets, start, pending):
+    """A piece node by node (``_build``'s program, run on arrays): each node's own compiled vjp, its
+    gradients added into ``pending`` (global node indices) in the order the program adds them."""
+    for i, p in enumerate(plan):
+        if p is None:
+            break           # the pseudo-leaves after the piece's nodes
+        b = pending.pop(start + i, None)
+        if not b:
+            continue
+        op, key, mask, diff_outs, out_meta, edges, edge_pos = p
+        multi = len(out_meta) > 1
+        cts = []
+        for j in diff_outs:
+            shape, dtype = out_meta[j]
+            g = b.get(j)
+            if g is None:
+                g = jnp.zeros(shape, dtype)
+            elif g.dtype != dtype:
+                g = g.astype(dtype)
+            cts.append(g)
+        vjp = _interp.calling(op.vjp(key, mask, diff_outs if multi else None))
+        grads = vjp(arrays[i], tuple(cts) if multi else cts[0])
+        git = iter(grads)
+        tg = targets[i]
+        for m, e in zip(mask, edge_pos):
+            if not m:
+                continue
+            g = next(git)
+            target = tg[e]
+            if target is None:
+                continue
+            t, nr = target
+            tb = pending.get(t)
+            if tb is None:
+                pending[t] = {nr: g}
+            else:
+                tb[nr] = g if nr not in tb else _add(tb[nr], g)
 
 
 def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
