@@ -201,3 +201,48 @@ def test_under_jax_transformations_the_program_is_traced():
     def g(t):
         return (t[1:] * 3).max()
     assert g(torchlike.arange(7)).item() == 18
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float32, np.bool_])
+def test_gathers_and_scatters_out_of_bounds_give_xlas_bits(dtype):
+    x = (np.arange(12) % 5).astype(dtype).reshape(3, 4)
+    idx = np.array([2, 0, 7, -9, 1])
+    for mode in ("fill", "clip", "promise_in_bounds"):
+        _check(lambda a, i: a.at[i].get(mode=mode), x, idx)
+        _check(lambda a, i: a.at[:, i].get(mode=mode), x, idx % 6)
+        _check(lambda a, i: a.at[i].set(a[0], mode=mode), x, idx)
+        if dtype is not np.bool_ and dtype is not np.float32:
+            _check(lambda a, i: a.at[i].add(a[1], mode=mode), x, idx)
+
+
+def test_integer_division_extremes_give_xlas_bits():
+    lo = np.array([-2 ** 31, -2 ** 31, 7, -7, 0], np.int32)
+    by = np.array([-1, 1, 0, 0, 0], np.int32)
+    for f in (jax.lax.div, jax.lax.rem, jnp.floor_divide, jnp.remainder):
+        _check(f, lo, by)
+        _check(f, lo.astype(np.int64) * 2 ** 32, by.astype(np.int64))
+
+
+def test_what_is_left_to_xla():
+    """An unstable sort with ties to order, a loop longer than ``MAX_STEPS``, a weakly typed result."""
+    ties = np.array([3, 1, 3, 1, 2], np.int32)
+    assert _interp._trace(jax.jit(lambda a: jax.lax.sort((a, jnp.arange(5)), is_stable=False, num_keys=1)),
+                          (ties,)) is _interp._UNSUPPORTED
+    assert _interp._trace(jax.jit(lambda a: jax.lax.sort(a.astype(jnp.float32), is_stable=False)),
+                          (ties,)) is _interp._UNSUPPORTED
+    assert _interp._trace(jax.jit(lambda a: jnp.sort(a, stable=False)), (ties,)) is not _interp._UNSUPPORTED
+    assert _interp._trace(jax.jit(lambda a: jax.lax.scan(lambda c, x: (c + x, c), 0, jnp.arange(5000) + a)[0]),
+                          (np.int64(1),)) is _interp._UNSUPPORTED
+    long = jax.jit(lambda n: jax.lax.while_loop(lambda c: c < n, lambda c: c + 1, 0))
+    _same_bits(_interp.call(long, (np.int64(5000),)), long(np.int64(5000)))
+    assert _interp._trace(jax.jit(lambda a: 2), (ties,)) is _interp._UNSUPPORTED
+
+
+def test_an_error_in_a_rule_hands_the_call_to_xla(monkeypatch):
+    f = jax.jit(lambda a: a[::-1] + 1)
+    a = np.arange(7, dtype=np.int32)
+
+    def broken(params, x):
+        raise IndexError("a rule that cannot compute this")
+    monkeypatch.setitem(_interp.RULES, "rev", broken)
+    _same_bits(_interp.call(f, (a,)), f(a))

@@ -36,6 +36,9 @@ ENABLED = [os.environ.get("TORCHLIKE_INTERP", "1") != "0"]
 # segment that defers it; the third is a loop, compiled
 AFTER = 2
 MAX_ENTRIES = 4096
+# loops run by Python one step at a time: longer ones are compiled (a scan at tracing, a while loop
+# once it has run this many steps)
+MAX_STEPS = 1024
 
 DTYPES = frozenset(np.dtype(d) for d in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
                                          "uint32", "uint64", "float32", "float64"))
@@ -93,6 +96,8 @@ def call(fn, args):
     plan = st[1]
     if plan is None:
         plan = st[1] = _trace(fn, args)
+    if st[0] >= AFTER:
+        st[1] = None            # the last call interpreted: the next compiles (the plan is not kept)
     if plan is _UNSUPPORTED:
         st[0] = AFTER
         return fn(*args)
@@ -101,8 +106,9 @@ def call(fn, args):
         with np.errstate(all="ignore"):
             leaves = [_as(np.asarray(a), v.aval) for a, v in zip(jax.tree.leaves(args), closed.jaxpr.invars)]
             outs = evaluate(closed.jaxpr, closed.consts, leaves)
-    except Unsupported:
+    except Exception:           # noqa: BLE001 - Unsupported, or anything numpy refuses: XLA's program decides
         st[0] = AFTER
+        st[1] = None
         return fn(*args)
     return jax.tree.unflatten(treedef, [jax.device_put(o) for o in outs])
 
@@ -126,8 +132,9 @@ def _trace(fn, args):
     except Exception:           # noqa: BLE001 - the compiled call raises it as the op should
         return _UNSUPPORTED
     closed = traced.jaxpr
-    if not all(_ok_aval(v.aval) for v in closed.jaxpr.invars) or not _supported(closed.jaxpr):
-        return _UNSUPPORTED
+    if (not all(_ok_aval(v.aval) for v in closed.jaxpr.invars) or not _supported(closed.jaxpr)
+            or any(getattr(v.aval, "weak_type", False) for v in closed.jaxpr.outvars)):
+        return _UNSUPPORTED     # (a weakly typed result: device_put would make it strongly typed)
     return closed, traced.out_tree
 
 
@@ -179,6 +186,11 @@ def _supported(jaxpr):
         if any(_floaty(v) for v in eqn.invars) or any(_floaty(v) for v in eqn.outvars):
             if name not in FLOAT_EXACT:
                 return False
+        if name == "sort" and not eqn.params["is_stable"] and (
+                len(eqn.invars) > eqn.params["num_keys"] or any(_floaty(v) for v in eqn.invars)):
+            return False        # ties in XLA's unstable sort come out in an order of its own
+        if name == "scan" and eqn.params["length"] > MAX_STEPS:
+            return False
         for sub in _subjaxprs(eqn):
             if not _supported(sub):
                 return False
@@ -189,7 +201,7 @@ def evaluate(jaxpr, consts, args):
     """The outputs of ``jaxpr`` on numpy ``args``."""
     env = {}
     for v, c in zip(jaxpr.constvars, consts):
-        env[v] = np.asarray(c)
+        env[v] = _as(np.asarray(c), v.aval)
     for v, a in zip(jaxpr.invars, args):
         env[v] = a
     for eqn in jaxpr.eqns:
@@ -591,7 +603,9 @@ def _gather(params, operand, idx):
     if fill:
         fv = params.get("fill_value")
         if fv is None:
-            fv = np.nan if operand.dtype.kind == "f" else (np.iinfo(operand.dtype).min if operand.dtype.kind in "iu" else True)
+            k = operand.dtype.kind      # JAX's defaults: NaN, the lowest signed, the highest unsigned, True
+            fv = (np.nan if k == "f" else np.iinfo(operand.dtype).min if k == "i"
+                  else np.iinfo(operand.dtype).max if k == "u" else True)
         out = np.where(ok.reshape(ok.shape + (1,) * len(sizes)), out, np.array(fv).astype(operand.dtype))
     nb = idx.ndim - 1
     out = out.reshape(out.shape[:nb] + tuple(s for d, s in enumerate(sizes) if d not in dn.collapsed_slice_dims))
@@ -612,7 +626,8 @@ def _scatter(combine):
         dn = params["dimension_numbers"]
         if tuple(getattr(dn, "operand_batching_dims", ())) or tuple(getattr(dn, "scatter_indices_batching_dims", ())):
             raise Unsupported("batched scatter")
-        fill = _is_fill(params["mode"])
+        mode = getattr(params["mode"], "name", str(params["mode"]))
+        fill = "CLIP" not in mode       # FILL_OR_DROP, and XLA's own (PROMISE_IN_BOUNDS): skip a window out of bounds
         nb = idx.ndim - 1
         # update dims: window dims are ``update_window_dims``, the rest are batch dims (in order)
         wdims = tuple(dn.update_window_dims)
@@ -663,7 +678,11 @@ def _scan(params, *args):
 def _while(params, *args):
     cn, bn = params["cond_nconsts"], params["body_nconsts"]
     cc, bc, carry = list(args[:cn]), list(args[cn:cn + bn]), list(args[cn + bn:])
+    steps = 0
     while bool(_run(params["cond_jaxpr"], cc + carry)[0]):
+        steps += 1
+        if steps > MAX_STEPS:
+            raise Unsupported("a long loop")
         carry = _run(params["body_jaxpr"], bc + carry)
     return carry
 
