@@ -716,10 +716,3 @@ RULES.update(
 )
 RULES["while"] = _while
 RULES["cond"] = _cond
-
-
-def calling(fn):
-    """``fn`` as a function of its arguments that goes through :func:`call`."""
-    def run(*args):
-        return call(fn, args)
-    return run

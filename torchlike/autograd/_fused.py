@@ -336,17 +336,9 @@ def _run_nodes(plan, arrays, targets, start, pending):
             continue
         op, key, mask, diff_outs, out_meta, edges, edge_pos = p
         multi = len(out_meta) > 1
-        cts = []
-        for j in diff_outs:
-            shape, dtype = out_meta[j]
-            g = b.get(j)
-            if g is None:
-                g = jnp.zeros(shape, dtype)
-            elif g.dtype != dtype:
-                g = g.astype(dtype)
-            cts.append(g)
-        vjp = _interp.calling(op.vjp(key, mask, diff_outs if multi else None))
-        grads = vjp(arrays[i], tuple(cts) if multi else cts[0])
+        cts = _cotangents(b, diff_outs, out_meta)
+        grads = _interp.call(op.vjp(key, mask, diff_outs if multi else None),
+                             (arrays[i], tuple(cts) if multi else cts[0]))
         git = iter(grads)
         tg = targets[i]
         for m, e in zip(mask, edge_pos):
@@ -362,6 +354,21 @@ def _run_nodes(plan, arrays, targets, start, pending):
                 pending[t] = {nr: g}
             else:
                 tb[nr] = g if nr not in tb else _add(tb[nr], g)
+
+
+def _cotangents(b, diff_outs, out_meta):
+    """A node's cotangents for its differentiable outputs: those gathered in ``b`` (output nr ->
+    array), cast to the output's dtype, and zeros for outputs nothing flowed into."""
+    cts = []
+    for j in diff_outs:
+        shape, dtype = out_meta[j]
+        g = b.get(j)
+        if g is None:
+            g = jnp.zeros(shape, dtype)
+        elif g.dtype != dtype:
+            g = g.astype(dtype)
+        cts.append(g)
+    return cts
 
 
 def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
@@ -396,15 +403,7 @@ def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
             if not b:
                 continue
             op, key, mask, diff_outs, out_meta, edges, edge_pos = p
-            cts = []
-            for j in diff_outs:
-                shape, dtype = out_meta[j]
-                g = b.get(j)
-                if g is None:
-                    g = jnp.zeros(shape, dtype)
-                elif g.dtype != dtype:
-                    g = g.astype(dtype)
-                cts.append(g)
+            cts = _cotangents(b, diff_outs, out_meta)
             grads = vjps[i](arrays, tuple(cts) if len(out_meta) > 1 else cts[0])
             git = iter(grads)
             for m, e in zip(mask, edge_pos):
