@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._registry import FUNCTIONS, _promoted, _type_word, defop
+from ._creation import tensor
 
 __all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
@@ -203,7 +204,6 @@ def ifftshift(input, dim=None):
 
 
 def _freq_tensor(values, dtype, device, requires_grad):
-    from ._creation import tensor
     dt = dtype or D.get_default_dtype()
     return tensor(values.astype(dt.np), dtype=dt, device=device, requires_grad=requires_grad)
 

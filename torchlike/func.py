@@ -12,6 +12,9 @@ import jax
 
 from ._tensor import Tensor
 from .autograd import grad_mode
+from . import _ops_misc
+import copy
+import warnings
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
            "stack_module_state", "linearize", "functionalize", "debug_unwrap", "replace_all_batch_norm_modules_",
@@ -183,7 +186,6 @@ def stack_module_state(models):
     """``(params, buffers)``: each model's parameters and buffers stacked along a new leading
     dimension, by name, for ``vmap`` over ``functional_call`` (model ensembling).  The stacked
     parameters are new leaves that require grad, as in PyTorch."""
-    from . import _ops_misc  # noqa: F401  (stack is registered there)
     from . import stack
     models = list(models)
     if not models:
@@ -268,8 +270,6 @@ def _functional_module_class():
 
 
 def _make_functional(model, with_buffers, disable_autograd_tracking):
-    import copy
-    import warnings
     from .nn.modules.module import Module
     name = "make_functional_with_buffers" if with_buffers else "make_functional"
     warnings.warn(f"We've integrated functorch into PyTorch. As the final step of the integration, `functorch.{name}` "

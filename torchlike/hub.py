@@ -23,6 +23,8 @@ import zipfile
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
 from urllib.request import Request, urlopen
+from .serialization import load as torch_load
+import json
 
 __all__ = ["download_url_to_file", "get_dir", "help", "list", "load", "load_state_dict_from_url", "set_dir"]
 
@@ -184,7 +186,6 @@ def _validate_not_a_forked_repo(repo_owner, repo_name, ref):
     token = os.environ.get(ENV_GITHUB_TOKEN)
     if token is not None:
         headers["Authorization"] = f"token {token}"
-    import json
     for kind in ("tags", "branches"):
         page = 0
         while True:
@@ -311,7 +312,6 @@ def _is_legacy_zip_format(filename):
 
 
 def _legacy_zip_load(filename, model_dir, map_location, weights_only):
-    from .serialization import load as torch_load
     with zipfile.ZipFile(filename) as f:
         members = f.infolist()
         if len(members) != 1:
@@ -342,5 +342,4 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
         download_url_to_file(url, cached_file, hash_prefix, progress=progress)
     if _is_legacy_zip_format(cached_file):
         return _legacy_zip_load(cached_file, model_dir, map_location, weights_only)
-    from .serialization import load as torch_load
     return torch_load(cached_file, map_location=map_location, weights_only=weights_only)

@@ -30,6 +30,12 @@ from jax import lax
 from . import _dtype as D
 from ._registry import FUNCTIONS, _promoted, _type_word, defop
 from ._names import publish
+from ._creation import tensor
+from ._registry import _return_type
+from ._registry import call
+from ._registry import FUNCTIONS as F
+from ._registry import _Tensor
+from ._creation import zeros
 
 __all__ = []
 
@@ -417,7 +423,6 @@ def _exact_cholesky_info(A, info):
     for i in np.flatnonzero(flat):
         flat[i] = _leading_minor_not_pd(mats[i]) or flat[i]
     codes = flat.reshape(codes.shape)
-    from ._creation import tensor
     return tensor(codes, dtype=D.int32, device=info.device), codes
 
 
@@ -440,7 +445,6 @@ def _checked_cholesky(op, A, upper, name):
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """torch.linalg.cholesky_ex: ``(L, info)``; ``info`` is LAPACK's: the order of the first leading minor
     that is not positive-definite (read on the host when a factorization failed)."""
-    from ._registry import _return_type
     res = _CHOLESKY_EX(A, upper=upper, name="linalg.cholesky_ex")
     info, codes = _exact_cholesky_info(A, res.info)
     if check_errors and codes is not None:
@@ -583,10 +587,8 @@ _composite(svdvals, "svdvals")
 
 def svd_legacy(input, some=True, compute_uv=True, *, out=None):
     """torch.svd: ``(U, S, V)`` with ``V`` (not ``Vh``); zero-filled ``U``/``V`` when ``compute_uv=False``."""
-    from ._registry import call, _return_type
     cls = _return_type("svd", ("U", "S", "V"))
     if not compute_uv:
-        from ._creation import zeros
         s = svdvals(input)
         m, n = input.shape[-2:]
         return cls(zeros(*input.shape[:-2], m, m if not some else min(m, n), dtype=input.dtype), s,
@@ -833,7 +835,6 @@ _composite(norm, "norm")
 
 def cond(A, p=None, *, out=None):
     """torch.linalg.cond: ``norm(A, p) * norm(inv(A), p)``; the ratio of singular values for ``p`` in (None, 2, -2)."""
-    from ._registry import FUNCTIONS as F
     if p is None or p in (2, -2):
         s = svdvals(A)
         r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
@@ -991,7 +992,6 @@ _LSTSQ_RANK = defop("_linalg_lstsq_rank(Tensor self, Tensor b, float? rcond=None
 def lstsq(A, B, rcond=None, *, driver=None):
     """torch.linalg.lstsq: ``(solution, residuals, rank, singular_values)``; the minimum-norm solution
     (through the pseudo-inverse) for every driver; only the solution and residuals carry gradients."""
-    from ._registry import _return_type
     x, resid = _LSTSQ_SOLUTION(A, B, rcond, driver=driver)
     rank, sv = _LSTSQ_RANK(A, B, rcond, driver=driver)
     return _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))(x, resid, rank, sv)
@@ -1106,7 +1106,6 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 
 def lu_factor(A, *, pivot=True, out=None):
     """torch.linalg.lu_factor: RuntimeError (as PyTorch's) where U has a zero on its diagonal."""
-    from ._registry import _return_type
     res = _LU_FACTOR_EX(A, pivot=pivot)
     _check(res.info, A, "torch.linalg.lu_factor", _zero_pivot, RuntimeError)
     return _with_out(_return_type("linalg_lu_factor", ("LU", "pivots"))(res.LU, res.pivots), out)
@@ -1155,7 +1154,6 @@ _LU_LU = defop("_linalg_lu_lu(Tensor A, *, bool pivot=True)", _lu_lu, function=F
 
 def lu(A, *, pivot=True, out=None):
     """torch.linalg.lu: ``(P, L, U)`` with ``A = P @ L @ U`` (P carries no gradient)."""
-    from ._registry import _return_type
     p = _LU_P(A, pivot=pivot)
     l_, u = _LU_LU(A, pivot=pivot)
     return _return_type("linalg_lu", ("P", "L", "U"))(p, l_, u)
@@ -1184,7 +1182,6 @@ _LU_UNPACK_LU = defop("_lu_unpack_lu(Tensor LU_data, Index LU_pivots, bool unpac
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
-    from ._registry import _return_type
     p = _LU_UNPACK_P(LU_data, LU_pivots, unpack_data, unpack_pivots)
     l_, u = _LU_UNPACK_LU(LU_data, LU_pivots, unpack_data, unpack_pivots)
     return _return_type("lu_unpack", ("P", "L", "U"))(p, l_, u)
@@ -1481,14 +1478,12 @@ for _name, _fn in (("svd_lowrank", svd_lowrank), ("pca_lowrank", pca_lowrank)):
 # The pivoting depends on the values (as LAPACK's sytrf), so the factorization runs in numpy, in the
 # input's precision, one matrix at a time; like PyTorch's, it has no derivative.
 def _abs1(v):
-    import numpy as np
     return np.abs(v.real) + np.abs(v.imag) if np.iscomplexobj(v) else np.abs(v)
 
 
 def _sytf2_lower(a):
     """LAPACK's unblocked Bunch-Kaufman ``sytf2`` (lower): ``(LD, pivots (1-based, negative for 2x2
     blocks), info)``."""
-    import numpy as np
     a = a.copy()
     n = a.shape[0]
     ipiv = np.zeros(n, np.int32)
@@ -1596,7 +1591,6 @@ def _sytrs_lower(a, ipiv, b):
 
 
 def _ldl_host_input(A, name, hermitian):
-    from ._registry import _Tensor
     if not isinstance(A, _Tensor):
         raise TypeError(f"{name}(): argument 'A' (position 1) must be Tensor, not {type(A).__name__}")
     if A.ndim < 2:
@@ -1615,8 +1609,6 @@ def _ldl_host_input(A, name, hermitian):
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     """torch.linalg.ldl_factor_ex: ``(LD, pivots, info)`` of the Bunch-Kaufman factorization of the
     symmetric ``A`` (its lower triangle is read), as LAPACK's sytrf computes it."""
-    import numpy as np
-    from ._creation import tensor
     a = _ldl_host_input(A, "linalg.ldl_factor_ex", hermitian)
     n = a.shape[-1]
     flat = a.reshape((math.prod(a.shape[:-2]), n, n))
@@ -1649,8 +1641,6 @@ def ldl_factor(A, *, hermitian=False, out=None):
 
 def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     """torch.linalg.ldl_solve: solve ``A X = B`` from ``ldl_factor(A)``'s ``(LD, pivots)``."""
-    import numpy as np
-    from ._creation import tensor
     a = _ldl_host_input(LD, "linalg.ldl_solve", hermitian)
     if pivots.dtype is not D.int32:
         raise RuntimeError("torch.linalg.ldl_solve: Expected pivots to be integers. Got " + _type_word(pivots.dtype))
@@ -1670,7 +1660,6 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
 
 
 def _return_type_ldl(name, fields):
-    from ._registry import _return_type
     return _return_type(name, fields)
 
 

@@ -59,6 +59,13 @@ from ._creation import check_alloc
 from ._device import _jax_devices, as_device, device as _device_cls, device_of, to_jax
 from ._tensor import Size, Tensor
 from .storage import LEGACY_CLASSES, LEGACY_NAMES, TypedStorage, UntypedStorage
+import torchlike
+from .nn.parameter import Parameter
+from . import nn
+from .nn.parameter import _share
+import shutil
+import tempfile
+import importlib
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
            "DEFAULT_PROTOCOL", "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness",
@@ -181,7 +188,6 @@ class _TorchPickler(pickle._Pickler):
         return _Global("torch._utils", "_rebuild_tensor_v3"), args + (t._dtype,)
 
     def reducer_override(self, obj):
-        from .nn.parameter import Parameter
         if isinstance(obj, _PlainTensor):
             return self._tensor_reduce(obj.tensor)
         if isinstance(obj, Tensor):
@@ -428,8 +434,6 @@ def check_module_version_greater_or_equal(module, req_version_tuple, error_if_ma
 @contextlib.contextmanager
 def mkdtemp():
     """A temporary directory's path, removed (with its contents) on exit."""
-    import shutil
-    import tempfile
     path = tempfile.mkdtemp()
     try:
         yield path
@@ -518,13 +522,11 @@ def validate_hpu_device(location):
 
 def normalize_storage_type(storage_type):
     """The ``torch`` namespace's class of this name (``torch.FloatStorage``, ``torch.UntypedStorage``)."""
-    import torchlike
     return getattr(torchlike, storage_type.__name__)
 
 
 def storage_to_tensor_type(storage):
     """The legacy tensor type matching a storage's class (``FloatStorage`` -> ``FloatTensor``)."""
-    import importlib
     cls = type(storage)
     return getattr(importlib.import_module(cls.__module__), cls.__name__.replace("Storage", "Tensor"))
 
@@ -756,7 +758,6 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks):
-    from .nn.parameter import Parameter
     return Parameter(data, requires_grad)
 
 
@@ -786,7 +787,6 @@ def _rebuild_from_type_v2(func, new_type, args, state):
                                      "'as_subclass'")
     if new_type is not Tensor and isinstance(new_type, type) and issubclass(new_type, Tensor) and \
             type(t) is not new_type:
-        from .nn.parameter import _share
         requires_grad = t.requires_grad
         t = _share(new_type, t)
         t.requires_grad = requires_grad
@@ -795,7 +795,6 @@ def _rebuild_from_type_v2(func, new_type, args, state):
 
 def _torch_names():
     """PyTorch's global names a tensor file uses, mapped to torchlike's objects."""
-    from . import nn
     names = {
         "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
         "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
@@ -892,7 +891,6 @@ def _fix_module(module):
 
 def _torchlike_global(module, name):
     """A ``torch.*`` global that is not a tensor-file name: torchlike's object of the same path, if any."""
-    import importlib
     mod = "torchlike" + module[len("torch"):]
     try:
         obj = importlib.import_module(mod)
@@ -1022,7 +1020,6 @@ class _WeightsOnlyUnpickler(pickle._Unpickler):
     dispatch[pickle.NEWOBJ[0]] = load_newobj
 
     def load_build(self):
-        from .nn.parameter import Parameter
         state = self.stack.pop()
         inst = self.stack[-1]
         kind = type(inst)

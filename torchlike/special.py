@@ -22,6 +22,7 @@ from jax import lax
 from ._ops_pointwise import _no_derivative
 from ._registry import FUNCTIONS, defop
 from ._names import publish
+from ._tensor import Tensor
 
 __all__ = []
 
@@ -106,7 +107,6 @@ _special("erfcx", _erfcx, "SpecialErfcxBackward0")
 
 
 def _xlog1py_name(args, statics):
-    from ._tensor import Tensor
     if not isinstance(args[0], Tensor):
         return "SpecialXlog1PyBackward1"
     if not isinstance(args[1], Tensor):
@@ -118,7 +118,6 @@ _special("xlog1py", jsp.xlog1py, _xlog1py_name, sig="Tensor self, Tensor other")
 
 
 def _zeta_name(args, statics):
-    from ._tensor import Tensor
     if not isinstance(args[0], Tensor):
         return "SpecialZetaBackward1"
     if not isinstance(args[1], Tensor):
@@ -152,7 +151,6 @@ _ZETA_S_GRAD = defop("_special_zeta_s_grad(Tensor self, Tensor other)",
 def zeta(input, other, *, out=None):
     """The Hurwitz zeta function; differentiable in ``other`` only (its backward in ``input`` raises
     PyTorch's NotImplementedError)."""
-    from ._tensor import Tensor
     op = _ZETA_S_GRAD if isinstance(input, Tensor) and input.requires_grad else _ZETA
     return op.function(input, other, out=out)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 import jax
 from jax.sharding import Mesh
+from . import distributed_c10d
 
 
 class DeviceMesh:
@@ -50,7 +51,6 @@ class DeviceMesh:
         return self.mesh.numel() if mesh_dim is None else self.mesh.shape[mesh_dim]
 
     def get_rank(self):
-        from . import distributed_c10d
         if _VIEW[0] is not None:
             return _VIEW[0]
         return distributed_c10d.get_rank() if distributed_c10d.is_initialized() else 0

@@ -22,6 +22,10 @@ from . import _runtime
 from ..jit import Future
 from . import _store
 from ._runtime import DistBackendError, DistError, DistNetworkError, DistStoreError, QueueEmptyError  # noqa: F401
+from ..autograd import no_grad
+import inspect
+import sys
+import warnings
 
 
 class Backend(str):
@@ -443,7 +447,6 @@ def _run(pg, kind, arg, t):
 
 
 def _write(dst, value):
-    from ..autograd import no_grad
     with no_grad():
         dst.copy_(value)
 
@@ -1012,7 +1015,6 @@ class BackendConfig:
                                      f"backend string argument is invalid: {backend}.\n{_BACKEND_STRING_FORMAT}")
                 self.device_backend_map[device] = value
         else:
-            import warnings
             warnings.warn(f"Device capability of {backend} unknown, assuming `cpu` and `cuda`. You can specify it "
                           "in `device:backend` format in `init_process_group` call.", stacklevel=2)
             self.device_backend_map = {dev: name for dev in ("cpu", "cuda", "xpu")}
@@ -1100,7 +1102,6 @@ def breakpoint(rank=0, skip=0, timeout_s=3600):  # noqa: A001 - PyTorch's name
     until it continues; the first ``skip`` calls (from one line) do nothing."""
     me = get_rank()
     if skip > 0:
-        import inspect
         caller = inspect.stack()[1]
         where = (caller.filename, caller.lineno)
         _BREAKS[where] = _BREAKS.get(where, 0) + 1
@@ -1108,7 +1109,6 @@ def breakpoint(rank=0, skip=0, timeout_s=3600):  # noqa: A001 - PyTorch's name
             return
     if me == rank:
         import pdb
-        import sys
         try:
             stdin = open("/dev/tty")        # noqa: SIM115 - closed below
         except OSError:

@@ -31,6 +31,7 @@ from .exp_family import ExponentialFamily
 from .kl import kl_divergence, register_kl
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _transforms_all
+from . import _discrete
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet", "Distribution",
            "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric",
@@ -61,7 +62,6 @@ _SUBMODULES = {
 
 
 def _make_submodules():
-    from . import _discrete
     here = sys.modules[__name__]
     for name, classes in _SUBMODULES.items():
         mod = types.ModuleType(f"{__name__}.{name}")

@@ -6,6 +6,7 @@ import numbers
 import torchlike as torch
 
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .distribution import Distribution
 
 __all__ = ["expand_params", "finish_expand", "scalar_params", "init_probs_logits", "LocCentered"]
 
@@ -26,7 +27,6 @@ def expand_params(self, cls, batch_shape, _instance, names, event_shape=None):
 def finish_expand(self, new, batch_shape, event_shape=None):
     """The last step of every ``expand``: initialise ``new`` (its parameters already set) with the new batch
     shape, no validation, and ``self``'s validation flag."""
-    from .distribution import Distribution
     Distribution.__init__(new, torch.Size(batch_shape), self.event_shape if event_shape is None else event_shape,
                           validate_args=False)
     new._validate_args = self._validate_args

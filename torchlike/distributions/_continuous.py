@@ -12,6 +12,10 @@ from ._sampling import standard_gamma
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import _standard_normal, broadcast_all, finfo
+from ._sampling import _key
+from ._sampling import _bucketed
+import jax
+import jax.numpy as jnp
 
 __all__ = ["Normal", "Uniform", "Laplace", "Cauchy", "Exponential", "Gamma", "Chi2", "StudentT",
            "FisherSnedecor", "VonMises", "GeneralizedPareto"]
@@ -475,13 +479,9 @@ class VonMises(LocCentered, Distribution):
     @torch.no_grad()
     def sample(self, sample_shape=torch.Size()):
         """Best & Fisher's rejection sampler, run in float64 (as PyTorch does) and cast back."""
-        import jax
-        import jax.numpy as jnp
-        from ._sampling import _key
         shape = self._extended_shape(sample_shape)
         loc = jnp.broadcast_to(jnp.asarray(self.loc.jax(), jnp.float64), shape)
         kappa = jnp.broadcast_to(jnp.asarray(self.concentration.jax(), jnp.float64), shape)
-        from ._sampling import _bucketed
         x = _bucketed(_von_mises_flat, _key(None), loc, kappa)
         return torch.from_jax(x.astype(self.loc.jax().dtype))
 
@@ -496,13 +496,10 @@ def _log_modified_bessel_0(x):
 
 
 def _von_mises_flat(key, loc, kappa):
-    import jax
     return jax.jit(_von_mises_sample)(key, loc, kappa)
 
 
 def _von_mises_sample(key, loc, kappa):
-    import jax
-    import jax.numpy as jnp
     tau = 1 + jnp.sqrt(1 + 4 * kappa ** 2)
     rho = (tau - jnp.sqrt(2 * tau)) / (2 * kappa)
     small = kappa < 1e-5

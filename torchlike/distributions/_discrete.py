@@ -16,6 +16,9 @@ from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .transforms import ExpTransform, SigmoidTransform
 from .utils import broadcast_all, clamp_probs, finfo, lazy_property
+from .utils import probs_to_logits
+from .utils import logits_to_probs
+from ._base import expand_params
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Binomial",
            "Multinomial", "Poisson", "Geometric", "NegativeBinomial", "RelaxedBernoulli",
@@ -118,12 +121,10 @@ class Categorical(ProbsLogits, Distribution):
 
     @lazy_property
     def logits(self):
-        from .utils import probs_to_logits
         return probs_to_logits(self.probs)
 
     @lazy_property
     def probs(self):
-        from .utils import logits_to_probs
         return logits_to_probs(self.logits)
 
     @property
@@ -411,7 +412,6 @@ class Poisson(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        from ._base import expand_params
         return expand_params(self, Poisson, batch_shape, _instance, ("rate",))
 
     @property

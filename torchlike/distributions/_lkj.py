@@ -18,6 +18,7 @@ import torchlike as torch
 from . import constraints
 from ._base import finish_expand
 from .distribution import Distribution
+from ._multivariate import Beta
 
 __all__ = ["LKJCholesky"]
 
@@ -44,7 +45,6 @@ class LKJCholesky(Distribution):
         return finish_expand(self, new, batch_shape)
 
     def sample(self, sample_shape=torch.Size()):
-        from ._multivariate import Beta
         with torch.no_grad():
             d = self.dim
             k = torch.arange(1, d, dtype=self.concentration.dtype, device=self.concentration.device)

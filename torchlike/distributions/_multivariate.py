@@ -12,6 +12,7 @@ from ._base import LocCentered, finish_expand
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import _standard_normal, broadcast_all, lazy_property
+from ._discrete import Categorical
 
 __all__ = ["MultivariateNormal", "LowRankMultivariateNormal", "Dirichlet", "Beta", "MixtureSameFamily"]
 
@@ -369,7 +370,6 @@ class MixtureSameFamily(Distribution):
     has_rsample = False
 
     def __init__(self, mixture_distribution, component_distribution, validate_args=None):
-        from ._discrete import Categorical
         self._mixture_distribution = mixture_distribution
         self._component_distribution = component_distribution
         if not isinstance(mixture_distribution, Categorical):

@@ -11,6 +11,7 @@ import operator
 from typing import Any, Callable  # noqa: F401  (re-exported, as torch's module does)
 
 import torchlike as torch
+from .utils import finfo
 
 __all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "independent", "integer_interval", "interval", "half_open_interval", "is_dependent",
@@ -263,7 +264,6 @@ class _CorrCholesky(Constraint):
     event_dim = 2
 
     def check(self, value):
-        from .utils import finfo
         tol = float(finfo(value.dtype).eps) * value.shape[-1] * 10
         row_norm = torch.linalg.norm(value.detach(), dim=-1)
         unit_row_norm = (row_norm - 1.0).abs().le(tol).all(dim=-1)

@@ -19,6 +19,8 @@ from ._transformed import Gumbel, HalfNormal, Independent, Pareto, TransformedDi
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import _sum_rightmost
+from ._multivariate import _batch_lowrank_logdet
+from ._multivariate import _batch_lowrank_mahalanobis
 
 __all__ = ["register_kl", "kl_divergence"]
 
@@ -240,12 +242,10 @@ def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
 
 
 def _lowrank_logdet(d):
-    from ._multivariate import _batch_lowrank_logdet
     return _batch_lowrank_logdet(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d._capacitance_tril)
 
 
 def _lowrank_mahalanobis(d, x):
-    from ._multivariate import _batch_lowrank_mahalanobis
     return _batch_lowrank_mahalanobis(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, x,
                                       d._capacitance_tril)
 

@@ -5,6 +5,7 @@ import functools
 import numbers
 
 import torchlike as torch
+import numpy as np
 
 __all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs", "lazy_property",
            "tril_matrix_to_vec", "vec_to_tril_matrix"]
@@ -109,7 +110,6 @@ def vec_to_tril_matrix(vec, diag=0):
 
 
 def _tril_indices(n, diag, device):
-    import numpy as np
     r, c = np.tril_indices(n, diag)
     return (torch.tensor(r.tolist(), dtype=torch.int64, device=device),
             torch.tensor(c.tolist(), dtype=torch.int64, device=device))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from .. import _creation
 from . import functional as F
+from .._registry import OPS
+from .._registry import call
 
 
 def _lp_pool(n, input, norm_type, kernel_size, stride, ceil_mode):
@@ -136,7 +138,6 @@ def boolean_dispatch(arg_name, arg_index, default, if_true, if_false, module_nam
 
 def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
     """Grouped matrix multiply of mixture-of-experts layers (see ``_ops_nn._grouped_mm``)."""
-    from .._registry import OPS, call
     if out_dtype is not None and out_dtype != mat_a.dtype:
         raise RuntimeError("Grouped gemm output dtype must match `mat_a` dtype")
     if bias is not None:

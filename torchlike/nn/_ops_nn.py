@@ -23,6 +23,8 @@ from jax import lax
 from .. import _dtype as D
 from .._ops_misc import _addmm_dtypes, _check_expand, matmul_t
 from .._registry import OPS, defop
+from .attention import SDPBackend
+from .attention import enabled_backends
 
 _HALF = (jnp.float16, jnp.bfloat16)
 
@@ -757,7 +759,6 @@ def _sdpa(q, k, v, mask, key, dropout_p, is_causal, scale, enable_gqa):
 
 def _flash_enabled():
     """PyTorch runs the CPU flash kernel where ``sdpa_kernel`` allows it (else the math composition)."""
-    from .attention import SDPBackend, enabled_backends
     return SDPBackend.FLASH_ATTENTION in enabled_backends()
 
 

@@ -23,6 +23,9 @@ from .._registry import OPS, _type_word, call, call_inplace
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from . import _ops_nn  # noqa: F401  (declares the ops)
+from ._ops_nn import pool_geometry
+from .._random import _key
+from .attention import check_viable
 
 _OP = {name: OPS[name] for name in (
     "relu", "leaky_relu", "_leaky_relu_inplace", "elu", "_elu_inplace", "gelu", "silu", "mish", "softplus",
@@ -372,7 +375,6 @@ def _pool_args(nsp, kernel_size, stride, padding, dilation):
 
 
 def _check_pool_output(input, nsp, k, s, p, d, ceil_mode, dilated):
-    from ._ops_nn import pool_geometry
     if any(v <= 0 for v in k):
         raise RuntimeError("kernel_size must be greater than zero, but got " + ", ".join(map(str, k)))
     for pp in p:
@@ -628,7 +630,6 @@ def _dropout_impl(input, p, training, inplace, feature):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    from .._random import _key
     key = _key(None)
     if inplace:
         return call_inplace(_OP["_dropout"], (input, key), (builtins.float(p), feature))
@@ -905,11 +906,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  enable_gqa=False):
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
-    from .attention import check_viable
     check_viable()
     rng = None
     if dropout_p > 0.0:
-        from .._random import _key
         rng = _key(None)
     return call(_OP["scaled_dot_product_attention"], (query, key, value, attn_mask, rng),
                 (builtins.float(dropout_p), builtins.bool(is_causal),
@@ -1530,7 +1529,6 @@ def _alpha_dropout_impl(input, p, training, inplace, feature):
         return input.mul_(0) if inplace else input.mul(0)
     if feature and input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    from .._random import _key
     args, statics = (input, _key(None)), (builtins.float(p), feature)
     if inplace:
         return call_inplace(OPS["_alpha_dropout"], args, statics)
@@ -1553,7 +1551,6 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     key = None
     if training:
-        from .._random import _key
         key = _key(None)
     statics = (builtins.float(lower), builtins.float(upper), builtins.bool(training))
     if inplace:

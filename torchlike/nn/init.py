@@ -12,6 +12,8 @@ import warnings
 import jax.numpy as jnp
 
 from ..autograd import grad_mode
+from .._random import _sample
+from .. import _dtype as D
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -180,8 +182,6 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    from .._random import _sample
-    from .. import _dtype as D
     flat = _sample(generator, "normal", (rows, cols), D.float32 if tensor.dtype.itemsize < 4 else tensor.dtype,
                    0.0, 1.0)
     if rows < cols:
@@ -213,7 +213,6 @@ def _deprecated(fn):
     old = fn.__name__[:-1]
 
     def deprecated(*args, **kwargs):
-        import warnings
         warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{fn.__name__}`.", FutureWarning,
                       stacklevel=2)
         return fn(*args, **kwargs)

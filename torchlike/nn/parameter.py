@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from .. import _registry
 from .._tensor import Tensor
+from .. import _dtype as D
+from .._printing import format_tensor
+from .._creation import empty
+import numpy as np
 
 
 def _share(cls, data):
@@ -33,7 +37,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from .._creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}")
@@ -42,9 +45,6 @@ class Parameter(Tensor):
         return p
 
     def __repr__(self, *, tensor_contents=None):
-        from .. import _dtype as D
-        from .._printing import format_tensor
-        import numpy as np
         dev = self.device
         return format_tensor(np.asarray(self._arr()), dtype_name=self._dtype.name,
                              default_float_name=D.get_default_dtype().name,
@@ -77,7 +77,6 @@ class Buffer(Tensor):
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
-            from .._creation import empty
             data = empty(0)
         t = _share(cls, data)
         t.persistent = persistent
@@ -104,7 +103,6 @@ class UninitializedTensorMixin:
     cls_to_become = Tensor
 
     def materialize(self, shape, device=None, dtype=None):
-        from .._creation import empty
         if device is None:
             device = self.device
         if dtype is None:
@@ -166,7 +164,6 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     cls_to_become = Parameter
 
     def __new__(cls, requires_grad=True, device=None, dtype=None):
-        from .._creation import empty
         return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
 
 
@@ -176,7 +173,6 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor
 
     def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
-        from .._creation import empty
         t = _share(cls, empty(0, device=device, dtype=dtype))
         t.requires_grad = requires_grad
         t.persistent = persistent

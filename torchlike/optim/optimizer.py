@@ -24,6 +24,8 @@ from .. import _pace
 from .._tensor import Tensor
 from .._views import TRACKER as _TRACKER
 from ..autograd import grad_mode
+from .._registry import _type_word
+from ..nn.modules.module import RemovableHandle
 
 
 class _RequiredParameter:
@@ -56,7 +58,6 @@ def _scalar(v):
 
 def _typename(x):
     if isinstance(x, Tensor):
-        from .._registry import _type_word
         return f"torch.{_type_word(x.dtype)}Tensor"
     return type(x).__name__
 
@@ -233,13 +234,11 @@ class Optimizer:
         raise NotImplementedError
 
     def register_step_pre_hook(self, hook):
-        from ..nn.modules.module import RemovableHandle
         handle = RemovableHandle(self._optimizer_step_pre_hooks)
         self._optimizer_step_pre_hooks[handle.id] = hook
         return handle
 
     def register_step_post_hook(self, hook):
-        from ..nn.modules.module import RemovableHandle
         handle = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[handle.id] = hook
         return handle

@@ -10,6 +10,9 @@ import enum
 
 from ..autograd import profiler as _ap
 from ..autograd.profiler import EventList, record_function  # noqa: F401
+import os
+import shutil
+import time
 
 __all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule", "supported_activities",
            "kineto_available", "tensorboard_trace_handler"]
@@ -143,10 +146,7 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False, use_py
     ``<worker_name>.<time_ns>.pt.trace.json[.gz]`` (worker name: ``<host>_<pid>``), the files TensorBoard's
     profiler plugin reads."""
     import gzip
-    import os
-    import shutil
     import socket
-    import time
 
     def handler_fn(prof):
         nonlocal worker_name

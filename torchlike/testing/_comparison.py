@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .._tensor import Tensor
 
 # (rtol, atol) by dtype when neither is given; other dtypes compare exactly
 _TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
@@ -26,7 +27,6 @@ class _Mismatch(Exception):
 
 
 def _tensor_cls():
-    from .._tensor import Tensor
     return Tensor
 
 

@@ -7,6 +7,7 @@ import ml_dtypes
 import numpy as np
 
 from .. import _dtype as D
+import torchlike as T
 
 _SUPPORTED = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
               "complex64", "complex128")
@@ -47,7 +48,6 @@ def make_tensor(*shape, dtype, device, low=None, high=None, requires_grad=False,
     """A tensor of ``shape`` and ``dtype`` with values uniform in ``[low, high)`` (default ``[-9, 9]``;
     integers ``[-9, 10)``, unsigned ones from 0; complex: real and imaginary parts each), clamped to the
     dtype's range; ``noncontiguous`` makes it a strided view, ``exclude_zero`` replaces zeros."""
-    import torchlike as T
     if noncontiguous and memory_format is not None:
         raise ValueError("The parameters `noncontiguous` and `memory_format` are mutually exclusive, but got "
                          f"noncontiguous={noncontiguous} and memory_format={memory_format}")

@@ -18,6 +18,8 @@ from .. import autograd
 from .._random import get_rng_state, set_rng_state
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..nn import Sequential
+from ..random import fork_rng
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction", "check_backward_validity",
            "detach_variable", "get_device_states", "set_device_states", "noop_context_fn", "set_checkpoint_early_stop",
@@ -99,7 +101,6 @@ class CheckpointFunction(autograd.Function):
         args = list(ctx.inputs)
         for pos, t in zip(ctx.tensor_positions, detach_variable(tuple(ctx.saved_tensors))):
             args[pos] = t
-        from ..random import fork_rng
         with fork_rng(enabled=ctx.rng_state is not None):
             if ctx.rng_state is not None:
                 set_rng_state(ctx.rng_state)
@@ -139,7 +140,6 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
     preserve = kwargs.pop("preserve_rng_state", True)
     if kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
-    from ..nn import Sequential
     if isinstance(functions, Sequential):
         functions = list(functions.children())
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from ... import _pace
+from ..device_mesh import init_device_mesh
+import jax
 
 
 class MixedPrecisionPolicy:
@@ -64,9 +66,7 @@ def _sharding_for(param, mesh):
 def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placement_fn=None, mp_policy=None,
                 offload_policy=None, ignored_params=None):
     """Shard ``module``'s parameters (those a nested ``fully_shard`` has not already placed) over ``mesh``."""
-    import jax
     from ... import from_jax, no_grad
-    from ..device_mesh import init_device_mesh
     modules = module if isinstance(module, (list, tuple)) else [module]
     if mesh is None:
         mesh = init_device_mesh("cpu", (len(jax.devices()),))

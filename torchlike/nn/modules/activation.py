@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from .. import functional as F
 from .module import Module
+from ... import _creation
+from ..parameter import Parameter
+from .. import init
 
 
 def _inplace_str(inplace):
@@ -248,8 +251,6 @@ class Tanhshrink(Module):
 
 class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
-        from ... import _creation
-        from ..parameter import Parameter
         self.num_parameters = num_parameters
         super().__init__()
         self.init = init
@@ -257,7 +258,6 @@ class PReLU(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        from .. import init
         init.constant_(self.weight, self.init)
 
     def forward(self, input):

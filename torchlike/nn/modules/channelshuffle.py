@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from .module import Module
+from .._functions import CrossMapLRN2d as CrossMapLRN2dFunction
 
 
 class ChannelShuffle(Module):
@@ -44,5 +45,4 @@ class CrossMapLRN2d(_ChannelWindowNorm):
         super().__init__(size, alpha, beta, k)
 
     def forward(self, input):
-        from .._functions import CrossMapLRN2d as CrossMapLRN2dFunction
         return CrossMapLRN2dFunction.apply(input, self.size, self.alpha, self.beta, self.k)

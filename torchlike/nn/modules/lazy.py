@@ -17,6 +17,8 @@ from .linear import Linear
 from .module import RemovableHandle
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d,
                             InstanceNorm3d)
+from ... import _creation
+from ... import _dtype
 
 
 class LazyModuleMixin:
@@ -170,7 +172,6 @@ class _LazyNormBase(LazyModuleMixin):
         if affine:
             _placeholders(self, ["weight", "bias"], kw)
         if track_running_stats:
-            from ... import _creation, _dtype
             self.running_mean = UninitializedBuffer(**kw)
             self.running_var = UninitializedBuffer(**kw)
             self.num_batches_tracked = _creation.tensor(0, dtype=_dtype.int64, device=device)

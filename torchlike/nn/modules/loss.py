@@ -5,6 +5,8 @@ import dataclasses
 
 from .. import functional as F
 from .module import Module
+from .linear import Linear
+from .distance import PairwiseDistance
 
 
 class _Loss(Module):
@@ -195,7 +197,6 @@ class TripletMarginWithDistanceLoss(_Loss):
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
                              "instead")
         if distance_function is None:
-            from .distance import PairwiseDistance
             distance_function = PairwiseDistance()
         self.distance_function = distance_function
         self.margin = margin
@@ -240,7 +241,6 @@ class LinearCrossEntropyLoss(Module):
 
     def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
                  reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None):
-        from .linear import Linear
         super().__init__()
         self.in_features = in_features
         self.num_classes = num_classes

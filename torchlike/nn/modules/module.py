@@ -27,6 +27,10 @@ from ..._tensor import Tensor
 from ..._views import TRACKER as _TRACKER
 from ...autograd import grad_mode
 from ..parameter import Buffer, Parameter
+from ..._registry import _type_word
+from ..._creation import parse_to
+from ..._creation import empty
+from ._backward_hooks import BackwardHook
 
 _handle_ids = itertools.count()
 
@@ -76,7 +80,6 @@ def _addindent(s, n):
 
 def _type_name(value):
     if isinstance(value, Tensor):
-        from ..._registry import _type_word
         return f"torch.{_type_word(value.dtype)}Tensor"
     return type(value).__name__
 
@@ -417,8 +420,6 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        from ..._creation import parse_to
-        from ..._creation import empty
         dtype, device, _ = parse_to(empty(0), *args, **kwargs)
         if dtype is not None and dtype.category < D.FLOAT:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
@@ -526,7 +527,6 @@ class Module:
                     args = r if isinstance(r, tuple) else (r,)
         bw_hook = None
         if self._backward_hooks or self._backward_pre_hooks:
-            from ._backward_hooks import BackwardHook
             bw_hook = BackwardHook(self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values()))
             args = bw_hook.setup_input(args)
         try:

@@ -23,6 +23,7 @@ from .._ops_seq import GATES, RNN_CELL, RNN_LAYER, rnn_step
 from ...autograd.grad_mode import state as _grad_state
 from ..parameter import Parameter
 from .module import Module
+from ..utils.rnn import PackedSequence
 
 
 def _param(shape, device, dtype):
@@ -209,7 +210,6 @@ class RNNBase(Module):
 
     def _forward_packed(self, packed, hx):
         """A PackedSequence runs padded, time-major, with per-sequence lengths masking the scan."""
-        from ..utils.rnn import PackedSequence
         data, batch_sizes, sorted_idx, unsorted_idx = packed
         if data.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "

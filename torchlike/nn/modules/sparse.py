@@ -6,6 +6,7 @@ from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from ...autograd import grad_mode
 
 
 def _padding_idx(padding_idx, num_embeddings, word):
@@ -45,7 +46,6 @@ class Embedding(Module):
 
     def _fill_padding_idx_with_zero(self):
         if self.padding_idx is not None:
-            from ...autograd import grad_mode
             with grad_mode.no_grad():
                 self.weight[self.padding_idx].fill_(0)
 

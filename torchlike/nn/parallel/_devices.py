@@ -4,12 +4,13 @@ PyTorch's CPU build answers these functions with the errors of its missing CUDA 
 raises the same ones where JAX sees no GPU, and does the work on its CUDA devices where it does.
 """
 from __future__ import annotations
+from ... import cuda
+from ..._device import device
 
 NO_ACCELERATOR = "Cannot access accelerator device when none is available."
 
 
 def has_cuda():
-    from ... import cuda
     return cuda.is_available()
 
 
@@ -17,14 +18,12 @@ def _current():
     """The current CUDA device index, or None where there is none."""
     if not has_cuda():
         return None
-    from ... import cuda
     return cuda.current_device()
 
 
 def non_cpu_index(dev, require_index=False):
     """The index a target device names: strings parse as ``torch.device``, CPU devices are refused, an
     index-less device (or anything that is neither a device nor an int) means the current device."""
-    from ..._device import device
     if isinstance(dev, str):
         dev = device(dev)
     if isinstance(dev, device):
@@ -44,7 +43,6 @@ def non_cpu_index(dev, require_index=False):
 
 def cuda_index(dev):
     """``parallel_apply``'s reading of a device: a CUDA device (or an int, or None: the current one)."""
-    from ..._device import device
     if isinstance(dev, str):
         dev = device(dev)
     if isinstance(dev, device):
@@ -57,5 +55,4 @@ def cuda_index(dev):
 
 
 def cuda_device(idx):
-    from ..._device import device
     return device("cuda", _current() if idx is None or idx < 0 else idx)

@@ -8,6 +8,7 @@ PyTorch's are on one device.
 from __future__ import annotations
 
 from ..modules.module import Module
+from ... import cuda
 
 
 class DataParallel(Module):
@@ -25,7 +26,6 @@ class DataParallel(Module):
 def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, module_kwargs=None):
     """The functional form: ``module(*inputs, **module_kwargs)`` on the whole batch (PyTorch's error
     where there is no accelerator)."""
-    from ... import cuda
     if not cuda.is_available():
         raise RuntimeError("device type could not be determined")
     if not isinstance(inputs, tuple):

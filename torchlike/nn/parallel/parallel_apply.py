@@ -10,6 +10,7 @@ from __future__ import annotations
 import traceback
 
 from ._devices import NO_ACCELERATOR, cuda_device, cuda_index, has_cuda
+from ... import cuda
 
 __all__ = ["parallel_apply", "get_a_var"]
 
@@ -62,7 +63,6 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
         if n:
             raise RuntimeError(NO_ACCELERATOR)
         raise AssertionError("No available accelerator found.")
-    from ... import cuda
     outputs = []
     for i, (module, inp, kw, idx) in enumerate(zip(modules, inputs, kwargs_tup, indices)):
         if idx is None:

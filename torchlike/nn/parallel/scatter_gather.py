@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from ._devices import cuda_device, has_cuda, non_cpu_index
+from ..._device import device
 
 __all__ = ["scatter", "scatter_kwargs", "gather", "is_namedtuple"]
 
@@ -64,7 +65,6 @@ def _gather_tensors(tensors, target_device, dim):
     from ... import cat
     if any(t.device.type == "cpu" for t in tensors):
         raise AssertionError("Gather function not implemented for CPU tensors")
-    from ..._device import device
     if target_device == -1 or (isinstance(target_device, (str, device)) and device(target_device).type == "cpu"):
         dest = device("cpu")
     else:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import inspect
+from ..modules.module import Module
 
 __all__ = ["skip_init"]
 
 
 def skip_init(module_cls, *args, **kwargs):
     """``module_cls(*args, **kwargs)`` whose parameters are left uninitialised (here: ``empty``'s values)."""
-    from ..modules.module import Module
     if not issubclass(module_cls, Module):
         raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:

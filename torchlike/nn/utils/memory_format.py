@@ -4,6 +4,10 @@ hint (XLA chooses layouts), so the weights keep their values and strides; the mo
 from __future__ import annotations
 
 from ...autograd import grad_mode
+from ..modules.conv import Conv2d
+from ..modules.conv import ConvTranspose2d
+from ..modules.conv import Conv3d
+from ..modules.conv import ConvTranspose3d
 
 
 def _convert(module, memory_format, conv_types):
@@ -16,10 +20,8 @@ def _convert(module, memory_format, conv_types):
 
 
 def convert_conv2d_weight_memory_format(module, memory_format):
-    from ..modules.conv import Conv2d, ConvTranspose2d
     return _convert(module, memory_format, (Conv2d, ConvTranspose2d))
 
 
 def convert_conv3d_weight_memory_format(module, memory_format):
-    from ..modules.conv import Conv3d, ConvTranspose3d
     return _convert(module, memory_format, (Conv3d, ConvTranspose3d))

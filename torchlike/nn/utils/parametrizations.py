@@ -10,6 +10,7 @@ from ...autograd import grad_mode
 from ..modules.module import Module
 from . import parametrize
 from .spectral_norm import _default_dim, _normalize, check_power_iterations, power_iteration, weight_as_matrix
+from ... import linalg
 
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
@@ -112,7 +113,6 @@ class _OrthMaps(Enum):
 
 def _make_orthogonal(A):
     """The Q of A's QR decomposition with R's diagonal made positive (a unique orthogonal factor)."""
-    from ... import linalg
     Q, R = linalg.qr(A)
     return Q * R.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
 

@@ -15,6 +15,7 @@ from ...autograd import grad_mode
 from ..modules.container import ModuleDict, ModuleList
 from ..modules.module import Module
 from ..parameter import Parameter
+import copy
 
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
            "remove_parametrizations", "type_before_parametrizations", "transfer_parametrizations_and_params"]
@@ -132,7 +133,6 @@ def _inject_new_class(module):
             return obj
         replica = self.__new__(self.__class__)
         memo[id(self)] = replica
-        import copy
         replica.__dict__ = copy.deepcopy(self.__dict__, memo)
         return replica
 

@@ -18,6 +18,7 @@ import numpy as np
 from ... import _creation
 from ..._registry import defop
 from ..._tensor import Tensor
+from ... import _dtype as D
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
            "unpad_sequence", "pack_sequence", "unpack_sequence"]
@@ -92,7 +93,6 @@ class PackedSequence(_PackedSequenceBase):
 
 def _dtype_method(name):
     def method(self):
-        from ... import _dtype as D
         return self.to(dtype=getattr(D, name))
     method.__name__ = method.__qualname__ = {"float64": "double", "float32": "float", "float16": "half",
                                              "int64": "long", "int32": "int", "int16": "short", "int8": "char",

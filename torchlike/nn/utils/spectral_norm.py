@@ -7,12 +7,15 @@ from ... import _creation
 from ...autograd import grad_mode
 from ..modules.module import RemovableHandle
 from ..parameter import Parameter
+from .. import functional as F
+from ..modules.conv import ConvTranspose1d
+from ..modules.conv import ConvTranspose2d
+from ..modules.conv import ConvTranspose3d
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
 
 def _normalize(x, eps):
-    from .. import functional as F
     return F.normalize(x, dim=0, eps=eps)
 
 
@@ -114,7 +117,6 @@ class _SpectralNormStateDictHook:
 
 
 def _default_dim(module):
-    from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
     return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
 
 

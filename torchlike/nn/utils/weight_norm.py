@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..parameter import Parameter
 from .parametrizations import _norm_except_dim, _weight_norm
+import warnings
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 
@@ -43,7 +44,6 @@ class WeightNorm:
 
 def weight_norm(module, name="weight", dim=0):
     """Deprecated in PyTorch for ``nn.utils.parametrizations.weight_norm``; same values."""
-    import warnings
     warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                   "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     WeightNorm.apply(module, name, dim)

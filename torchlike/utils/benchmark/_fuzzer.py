@@ -13,6 +13,7 @@ import itertools
 import math
 
 import numpy as np
+import torchlike
 
 _MAX_ATTEMPTS = 1000
 
@@ -117,14 +118,12 @@ class FuzzedTensor:
     @staticmethod
     def default_tensor_constructor(size, dtype, **kwargs):
         """Values from torchlike's global generator (``Fuzzer`` draws them from its own seed)."""
-        import torchlike
         if dtype.is_floating_point or dtype.is_complex:
             return torchlike.rand(size=size, dtype=dtype)
         return torchlike.randint(1, 127, size=size, dtype=dtype)
 
     @staticmethod
     def _seeded_values(size, dtype, state):
-        import torchlike
         if dtype == torchlike.bool:
             raise RuntimeError("to - 1 is out of bounds for bool")
         if dtype.is_floating_point or dtype.is_complex:

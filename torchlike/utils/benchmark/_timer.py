@@ -7,6 +7,7 @@ import timeit
 import numpy as np
 
 from ._common import Measurement, TaskSpec
+import torchlike
 
 timer = timeit.default_timer
 
@@ -26,14 +27,12 @@ class Timer:
             raise ValueError("Currently only a `str` stmt is supported.")
         if language not in (Language.PYTHON, "py", "python"):
             raise NotImplementedError("torchlike times Python statements only (no C++ Timer)")
-        import torchlike
         self._globals = {"torch": torchlike, **(globals or {})}
         self._task_spec = TaskSpec(stmt=stmt, setup=setup, global_setup=global_setup, label=label,
                                    sub_label=sub_label, description=description, env=env, num_threads=num_threads)
         self._timer = timeit.Timer(stmt=stmt, setup=setup, timer=timer, globals=self._globals)
 
     def _time(self, number):
-        import torchlike
         previous = torchlike.get_num_threads()
         torchlike.set_num_threads(self._task_spec.num_threads)
         try:

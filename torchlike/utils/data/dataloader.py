@@ -15,6 +15,7 @@ import numpy as np
 from ._collate import default_collate, default_convert
 from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from math import ceil
 
 
 def get_worker_info():
@@ -106,7 +107,6 @@ class DataLoader:
         if self._is_iterable:
             length = len(self.dataset)
             if self.batch_size is not None:
-                from math import ceil
                 length = length // self.batch_size if self.drop_last else ceil(length / self.batch_size)
             return length
         return len(self._index_sampler)

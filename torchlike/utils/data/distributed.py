@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .sampler import Sampler
+from ... import distributed as dist
 
 
 def _torch_randperm(n, seed):
@@ -31,7 +32,6 @@ class DistributedSampler(Sampler):
     """Yields this rank's indices of ``dataset``; call ``set_epoch(e)`` each epoch to reshuffle."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
-        from ... import distributed as dist
         if num_replicas is None:
             num_replicas = dist.get_world_size()
         if rank is None:

@@ -1,5 +1,8 @@
 """Samplers: the order in which a DataLoader visits a map-style dataset."""
 from __future__ import annotations
+from ... import _random
+from ..._dtype import int64
+from ..._creation import empty
 
 
 class Sampler:
@@ -23,9 +26,6 @@ class SequentialSampler(Sampler):
 
 def _seeded_generator():
     """A fresh generator seeded from the default one (so the global seed decides the shuffle)."""
-    from ... import _random
-    from ..._dtype import int64
-    from ..._creation import empty
     seed = int(empty((), dtype=int64).random_().item())
     g = _random.Generator()
     g.manual_seed(seed)

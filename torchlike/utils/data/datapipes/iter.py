@@ -5,6 +5,8 @@ import random
 
 from .datapipe import (DataChunk, IterDataPipe, batch_count, check_batch_size, check_pipes,
                        functional_datapipe)
+from .._collate import default_collate
+import copy
 
 __all__ = ["Batcher", "Collator", "Concater", "Filter", "IterableWrapper", "Mapper", "Shuffler", "ShardingFilter",
            "UnBatcher", "Zipper"]
@@ -24,7 +26,6 @@ class IterableWrapperIterDataPipe(IterDataPipe):
     def __iter__(self):
         source = self.iterable
         if self.deepcopy:
-            import copy
             try:
                 source = copy.deepcopy(source)
             except TypeError:
@@ -147,7 +148,6 @@ class CollatorIterDataPipe(MapperIterDataPipe):
     """``collate_fn`` (default: ``default_collate``) applied to each element (a batch)."""
 
     def __init__(self, datapipe, conversion=None, collate_fn=None):
-        from .._collate import default_collate
         super().__init__(datapipe, collate_fn or conversion or default_collate)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .datapipe import DataChunk, MapDataPipe, batch_count, check_batch_size, check_pipes, functional_datapipe
+import copy
 
 __all__ = ["Batcher", "Concater", "Mapper", "SequenceWrapper", "Shuffler", "Zipper"]
 
@@ -11,7 +12,6 @@ class SequenceWrapperMapDataPipe(MapDataPipe):
 
     def __init__(self, sequence, deepcopy=True):
         if deepcopy:
-            import copy
             try:
                 sequence = copy.deepcopy(sequence)
             except TypeError:
