@@ -541,8 +541,30 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
     node = record(op, key, args, arrays, outs, statics)
     seg.node_out[id(node)] = base
     if pos:
-        seg.nodes.append(_wref(node))
-        # for the fused backward while this segment is open: the node's inputs with those it
-        # computes left out (``autograd/_fused.run``)
-        node._lazy = (seg, pos, [None if type(a) is LazyRef else a for a in arrays])
+        _attach(seg, node, pos, arrays)
     return outs if multi else outs[0]
+
+
+def _attach(seg, node, pos, arrays):
+    """``node`` keeps outputs of the open ``seg`` among its inputs ``arrays``, at ``pos`` ((input
+    position, segment output), ...): the segment computes them while the node lives, and the fused
+    backward takes the node's other inputs from ``node._lazy`` (``autograd/_fused.run``)."""
+    seg.nodes.append(_wref(node))
+    node._lazy = (seg, pos, [None if type(a) is LazyRef else a for a in arrays])
+
+
+def hold(node, arrays):
+    """A node recorded outside a segment (a view op's, ``_registry._recorded_views``) whose inputs
+    ``arrays`` (its ``_arrays``) include pending values: those of the open segment stay pending,
+    attached as ``enqueue`` attaches them; any other is computed now."""
+    with _LOCK:
+        seg = current()
+        pos = ()
+        for j, a in enumerate(arrays):
+            if type(a) is LazyRef:
+                if a.seg is seg:
+                    pos += ((j, a.idx),)
+                else:
+                    arrays[j] = a.value()
+        if pos:
+            _attach(seg, node, pos, arrays)

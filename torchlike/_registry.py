@@ -623,11 +623,15 @@ def call(op, args, statics, out=None):
     if args and type(args[0]) in _SCALAR_TYPES and not op.scalar_self:
         _not_a_tensor(op, args)
     key = op_key(op, args, statics)
-    if op.view is not None and out is None and len(args) == 1 and op.forward_factory is None:
+    if op.view is not None and out is None and len(args) == 1:
         a = args[0]
-        if (isinstance(a, T) and not (a._requires_grad and _state.enabled and op.differentiable)
-                and _TRACKER[0] is None):
-            views = _plain_views(op, a, key, statics)
+        if isinstance(a, T) and _TRACKER[0] is None:
+            if not (a._requires_grad and _state.enabled and op.differentiable):
+                views = _plain_views(op, a, key, statics) if op.forward_factory is None else None
+            elif not _RECORD_EXTRA[0]:
+                views = _recorded_views(op, a, key, statics)
+            else:
+                views = None
             if views is not None:
                 return op.returns(*views) if op.returns is not None else views
     arrays = []
@@ -875,6 +879,26 @@ def _plain_views(op, base, key, statics):
     return views if multi else views[0]
 
 
+def _recorded_views(op, base, key, statics):
+    """A view op that autograd records gives the same layout views as ``_plain_views`` (no program
+    runs), with its node: the node keeps the input's value, as every recorded op does, and needs
+    only the outputs' shapes and dtypes.  None: the general path runs."""
+    views = _plain_views(op, base, key, statics)
+    if views is None:
+        return None
+    if base._view is None:
+        arr = base._storage._a
+        if type(arr) is _HOST:
+            arr = base._storage.array
+    else:
+        arr = base._arr()
+    arrays = [arr]
+    node = record(op, key, (base,), arrays, views if type(views) is tuple else (views,), statics)
+    if type(arr) is _LazyRef:
+        _lazy.hold(node, arrays)
+    return views
+
+
 def _make_views(op, base, outs, statics):
     """Point view outputs at ``base``'s storage with their strided layout."""
     parent = base._layout()
@@ -941,11 +965,14 @@ def record(op, key, args, arrays, outs, statics):
     node._inputs = args
     if len(outs) == 1:
         o = outs[0]
-        a = o._storage._a if o._view is None else o._arr()
-        node._out_meta = ((a.shape, a.dtype),)
+        if o._view is None:
+            a = o._storage._a
+            node._out_meta = ((a.shape, a.dtype),)
+        else:       # a view: its layout's shape and the tensor's dtype (its values are not read)
+            node._out_meta = ((o._view[0], o._dtype.np),)
     else:
-        node._out_meta = tuple((a.shape, a.dtype) for a in (o._storage._a if o._view is None else o._arr()
-                                                            for o in outs))
+        node._out_meta = tuple((o._storage._a.shape, o._storage._a.dtype) if o._view is None
+                               else (o._view[0], o._dtype.np) for o in outs)
     saves = op.saves
     if not saves:
         node._saved = ()
