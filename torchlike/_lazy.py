@@ -559,12 +559,19 @@ def hold(node, arrays):
     attached as ``enqueue`` attaches them; any other is computed now."""
     with _LOCK:
         seg = current()
-        pos = ()
-        for j, a in enumerate(arrays):
-            if type(a) is LazyRef:
-                if a.seg is seg:
-                    pos += ((j, a.idx),)
-                else:
-                    arrays[j] = a.value()
+        pos = pending_in(arrays, seg)
         if pos:
             _attach(seg, node, pos, arrays)
+
+
+def pending_in(arrays, seg):
+    """((position, output), ...) of the inputs in the list ``arrays`` that the open ``seg`` computes;
+    any other pending input is computed now (replaced in place by its value)."""
+    pos = ()
+    for j, a in enumerate(arrays):
+        if type(a) is LazyRef:
+            if a.seg is seg:
+                pos += ((j, a.idx),)
+            else:
+                arrays[j] = a.value()       # a closed segment's output
+    return pos

@@ -662,15 +662,6 @@ def call(op, args, statics, out=None):
             arrays.append(_constant(a, cast, op.name in WRAPS_INT_SCALARS))
         else:
             arrays.append(a)
-    if unread is not None and (out is not None or op.view is not None or op.forward_factory is not None
-                               or _TRACKER[0] is not None or (needs_grad and _state.enabled and op.differentiable)):
-        # the values are needed on their own (a recorded node keeps its inputs): read them
-        if len(unread) == 1:
-            arrays[unread[0]] = arrays[unread[0]]._arr()
-        else:
-            for i, v in zip(unread, _views.read_views([arrays[i] for i in unread])):
-                arrays[i] = v
-        unread = None
     if not tensors and args and all(a is None or type(a) in _SCALAR_TYPES for a in args):
         if op.name in NUMBERS_AS_TENSORS:       # torch.add(2, 3): the first number becomes a 0-dim tensor
             first = T._wrap(jnp.asarray(args[0], D.scalar_dtype(args[0]).np))
@@ -680,16 +671,27 @@ def call(op, args, statics, out=None):
     needs_grad = needs_grad and _state.enabled and op.differentiable
     lazy = ((needs_grad or _NOGRAD[0]) and _LAZY[0] and out is None and op.view is None
             and op.forward_factory is None and _TRACKER[0] is None and not _RECORD_EXTRA[0] and _extra is None)
-    if lazy and unread is not None:       # an op that records nothing on views: their reads join the segment
+    if lazy and unread is not None:
+        # the views' reads join the segment; a recorded op's node keeps the values read, pending
+        # (``x @ w.t()``: the read of ``w.t()`` and the product are one program)
         left = []
         for i in unread:
-            r = _views.deferred_read(arrays[i], T._wrap)
-            if r is None:           # on another device than the open segment's
-                left.append(i)
+            r = _views.deferred_read(arrays[i], T._wrap, needs_grad)
+            if r is None:           # on another device than the open segment's; a concrete root of an op
+                left.append(i)      # that records nothing (its own program reads it)
             else:
                 arrays[i] = r
                 pending = True
         unread = left or None
+    if unread is not None and (out is not None or op.view is not None or op.forward_factory is not None
+                               or _TRACKER[0] is not None or needs_grad):
+        # the values are needed on their own (a recorded node keeps its inputs): read them
+        if len(unread) == 1:
+            arrays[unread[0]] = arrays[unread[0]]._arr()
+        else:
+            for i, v in zip(unread, _views.read_views([arrays[i] for i in unread])):
+                arrays[i] = v
+        unread = None
     if lazy and unread is None:
         meta = _lookup(op, key, arrays)
         if meta is not None:

@@ -403,14 +403,17 @@ class _Read:
 _READ = _Read()
 
 
-def deferred_read(t, wrap):
+def deferred_read(t, wrap, concrete=False):
     """The value of the view ``t`` of a pending root as a pending output of this thread's open segment
-    (the read joins the program that computes the root), or None (the op reads it itself)."""
+    (the read joins the program that computes the root), or None (the op reads it itself).  With
+    ``concrete``, for a recorded op that is deferred with it, a small concrete root is read there too."""
     root = t._storage._a
     if type(root) is not LazyRef:
         # a concrete root is read by the op's own program (``Op.forward_views``): deferring only the
         # read of concrete data would add a segment where nothing is fused
-        return None
+        if not concrete or not _lazy.small((root,)):
+            return None
+        root = t._storage.array
     shape, strides, offset = t._view
     meta = (((shape, root.dtype),), False, (t._dtype,))
     out = _lazy.enqueue(_READ, (tuple(root.shape), shape, strides), meta, (), [root, offset],

@@ -21,7 +21,6 @@ import jax.numpy as jnp
 
 from .. import _interp, _pace
 from .. import _lazy
-from .._lazy import LazyRef
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
 
 _programs = {}
@@ -125,13 +124,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
             lazy_pos.append(lz[1])
             arrs = lz[2]
         elif type(arrs) is list:
-            pos = ()
-            for j, a in enumerate(arrs):
-                if type(a) is LazyRef:
-                    if a.seg is seg:
-                        pos += ((j, a.idx),)
-                    else:
-                        arrs[j] = a.value()         # a closed segment's output
+            pos = _lazy.pending_in(arrs, seg)
             if pos:
                 arrs = list(arrs)
                 for j, _ in pos:
