@@ -466,7 +466,7 @@ def test_view_copies():
                 T.split_copy(x, 2, 1), T.detach_copy(x), T.view_as_complex_copy(T.tensor([[1.0, 2.0]])),
                 T.unsafe_split_with_sizes(x, [1, 2]), x.unsafe_split_with_sizes([1, 3], 1),
                 x.slice_inverse(x[1:], 0, 1)]
-    same(f, check_grad_fn=False)   # unsafe_split_with_sizes: SplitWithSizesBackward0 (PyTorch: Unsafe...)
+    same(f)
 
 
 @pytest.mark.parametrize("name", ["values_copy", "indices_copy", "crow_indices_copy", "col_indices_copy",

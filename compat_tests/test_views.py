@@ -559,6 +559,126 @@ def test_view_ops_that_record_nothing_alias_and_read_like_pytorch():
     same(f)
 
 
+# views PyTorch records (not .detach()/.data, which leave the graph)
+_RECORDED = [k for k in VIEWS if k not in ("detach", "data")]
+
+
+@pytest.mark.parametrize("pending", [False, True], ids=["leaf", "pending"])
+@pytest.mark.parametrize("name", _RECORDED)
+def test_recorded_views(name, pending):
+    """View ops that autograd records (the input requires grad) are made from their layouts: no
+    program runs to make them, and a pending input (``x = leaf * 2``, deferred) stays pending. Their
+    grad_fn names, layouts, values, the products read through them, gradients (through ``x @ v``-style
+    consumers), and the version checks after a write to the base are PyTorch's."""
+    shape, mk = VIEWS[name]
+
+    def f(T):
+        leaf = _x(T, *shape, seed=1).requires_grad_()
+        x = leaf * 2 if pending else leaf
+        vs = _as_list(mk(x))
+        out = [(v.grad_fn.name() if v.grad_fn is not None else None, v.requires_grad, v.is_leaf, tuple(v.shape),
+                tuple(v.stride()), v.storage_offset(), v._base is x) for v in vs]
+        ys = [(v * v.new_tensor(data(*v.shape, seed=3)) + 1).sin().sum() for v in vs]
+        total = ys[0]
+        for y in ys[1:]:
+            total = total + y
+        out.append(total)
+        total.backward()
+        out.append(leaf.grad)
+        out.append([v.detach().clone() for v in vs])
+        return out
+    same(f)
+
+
+@pytest.mark.parametrize("name", ["t", "select", "split", "slice_step_cols", "view_of_transpose"])
+def test_recorded_view_then_base_written(name):
+    """A recorded view of a tensor written in place afterwards: reading the view sees the write, and
+    backward through a node that saved the base raises PyTorch's version error (or, where nothing
+    was saved, gives PyTorch's gradient)."""
+    shape, mk = VIEWS[name]
+
+    def f(T):
+        leaf = _x(T, *shape, seed=2).requires_grad_()
+        x = leaf * 1
+        v = _as_list(mk(x))[0]
+        y = (v * v).sum()
+        x.mul_(3)
+        out = [v.detach().clone(), v.grad_fn.name(), x._version, v._version]
+        try:
+            y.backward()
+            out.append(leaf.grad)
+        except RuntimeError as e:
+            out.append(type(e).__name__)
+        return out
+    same(f)
+
+
+MULTI_WRITES = {
+    "split_add_": lambda y: y.split(2)[0].add_(1),
+    "split_one_output": lambda y: y.split(4)[0].mul_(2),
+    "chunk_zero_": lambda y: y.chunk(2, 1)[1].zero_(),
+    "split_sizes": lambda y: y.split([1, 3])[1].add_(1),
+    "unbind_setitem": lambda y: y.unbind()[2].__setitem__(0, 5.0),
+    "unbind_copy_": lambda y: y.unbind(1)[0].copy_(y.new_ones(4)),
+    "view_of_split": lambda y: y.split(2)[1].t().add_(1),
+    "setitem_on_split": lambda y: y.split(2)[0].__setitem__(0, 5.0),
+    "tensor_split_ok": lambda y: y.tensor_split(2)[0].add_(1),
+    "unsafe_split_ok": lambda y: y.unsafe_split(2)[0].add_(1),
+    "unsafe_chunk_ok": lambda y: y.unsafe_chunk(3, 1)[2].add_(1),
+    "unsafe_split_with_sizes_ok": lambda y: y.unsafe_split_with_sizes([3, 1])[1].add_(1),
+    "no_grad_input_ok": lambda y: y.detach().split(2)[0].add_(1),
+}
+
+
+@pytest.mark.parametrize("name", list(MULTI_WRITES))
+def test_write_into_multi_output_view(name):
+    """Outputs of a function that returns several views (split, chunk, unbind), and views of them,
+    may not be written in place while autograd records: PyTorch's RuntimeError and text; the
+    unsafe forms (copies, with their own grad_fn) and tensor_split may, with PyTorch's gradients."""
+    def f(T):
+        leaf = _x(T, 4, 6, seed=3).requires_grad_()
+        y = leaf * 1
+        out = MULTI_WRITES[name](y)
+        r = out[0] if isinstance(out, (tuple, list)) else out
+        if r is None:
+            return y
+        (r * r).sum().backward()
+        return r, r.grad_fn.name(), r._is_view(), leaf.grad
+    same(f)
+
+
+def test_multi_output_view_after_base_written():
+    """A recorded split's output whose base is then written in place: using it raises PyTorch's error."""
+    def f(T):
+        leaf = _x(T, 4, 6, seed=3).requires_grad_()
+        y = leaf * 1
+        v = y.split(2)[0]
+        y.mul_(2)
+        return (v * 2).sum()
+    same(f)
+
+
+def test_matmul_with_recorded_transpose_in_a_step():
+    """``x @ w.t() + b`` by hand, as tutorials write it, over several steps with SGD by hand: the
+    transposed weight is read inside the step's program; losses and weights are PyTorch's."""
+    def f(T):
+        x, y = T.tensor(data(8, 5, seed=4)), T.tensor(data(8, 3, seed=5))
+        w1, b1 = T.tensor(data(6, 5, seed=6), requires_grad=True), T.tensor(data(6, seed=7), requires_grad=True)
+        w2, b2 = T.tensor(data(3, 6, seed=8), requires_grad=True), T.tensor(data(3, seed=9), requires_grad=True)
+        losses = []
+        for _ in range(5):
+            h = (x @ w1.t() + b1).relu()
+            loss = ((h @ w2.t() + b2 - y) ** 2).mean()
+            loss.backward()
+            with T.no_grad():
+                for p in (w1, b1, w2, b2):
+                    p -= 0.01 * p.grad
+                    p.grad.zero_()
+            losses.append(loss.item())
+        return losses, w1, b1, w2, b2, h.grad_fn.name()
+    same(f, rtol=1e-5, atol=1e-6)
+
+
 def test_expand_is_a_view_at_any_size():
     def f(T):
         e = T.ones(1).expand(10 ** 13)

@@ -400,8 +400,6 @@ _fn("tensor_split", tensor_split, method=True)
 _fn("hsplit", _split_dim("hsplit", lambda t: (1 if t.ndim > 1 else 0) if t.ndim >= 1 else None), method=True)
 _fn("vsplit", _split_dim("vsplit", lambda t: 0 if t.ndim >= 2 else None), method=True)
 _fn("dsplit", _split_dim("dsplit", lambda t: 2 if t.ndim >= 3 else None), method=True)
-_fn("unsafe_chunk", lambda input, chunks, dim=0: FUNCTIONS["chunk"](input, chunks, dim), method=True)
-_fn("unsafe_split", lambda input, split_size, dim=0: FUNCTIONS["split"](input, split_size, dim), method=True)
 
 
 # ---- copies of views (torch.*_copy) ------------------------------------------------------------
@@ -449,8 +447,6 @@ def adjoint(input):
 
 
 _fn("adjoint", adjoint, method=True)
-_fn("unsafe_split_with_sizes", lambda input, split_sizes, dim=0: FUNCTIONS["split_with_sizes"](input, split_sizes,
-                                                                                                  dim), method=True)
 _fn("slice_inverse", lambda input, src, dim=0, start=None, end=None, step=1:
     input.as_strided(src.shape, src.stride(), src.storage_offset()), method=True)
 for _name in ("t", "transpose", "permute", "squeeze", "unsqueeze", "diagonal", "alias", "unbind", "unfold",

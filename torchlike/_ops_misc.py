@@ -982,23 +982,35 @@ def narrow(self, dim, start, length):
     return call(OPS["slice"], (self,), (d, start, start + length, 1))
 
 
-def split(self, split_size_or_sections, dim=0):
-    d = _dim(dim, self.ndim)
-    n = self.shape[d]
-    if isinstance(split_size_or_sections, int):
-        s = split_size_or_sections
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
-        if n == 0:
-            sizes = [0]
-        return call(OPS["_split_even"], (self,), (tuple(sizes), d))
-    return call(OPS["split_with_sizes"], (self,), (tuple(int(v) for v in split_size_or_sections), d))
+def _splitter(even, sizes_op):
+    """``split``'s front for the ops ``even`` (one size) and ``sizes_op`` (a list of sizes)."""
+    def split(self, split_size_or_sections, dim=0):
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, int):
+            s = split_size_or_sections
+            sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+            if n == 0:
+                sizes = [0]
+            return call(OPS[even], (self,), (tuple(sizes), d))
+        return call(OPS[sizes_op], (self,), (tuple(int(v) for v in split_size_or_sections), d))
+    return split
 
 
-def chunk(self, chunks, dim=0):
-    d = _dim(dim, self.ndim)
-    n = self.shape[d]
-    size = -(-n // chunks) if chunks else 0
-    return split(self, max(size, 1) if n else 1, d)
+def _chunker(split):
+    def chunk(self, chunks, dim=0):
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        size = -(-n // chunks) if chunks else 0
+        return split(self, max(size, 1) if n else 1, d)
+    return chunk
+
+
+split = _splitter("_split_even", "split_with_sizes")
+chunk = _chunker(split)
+# the unsafe forms give copies, not views (PyTorch: no view tracking, so their outputs may be written in place)
+unsafe_split = _splitter("_unsafe_split", "_unsafe_split_with_sizes")
+unsafe_chunk = _chunker(unsafe_split)
 
 
 def movedim(self, source, destination):
@@ -1058,8 +1070,13 @@ def atleast(n):
     return f
 
 
+def unsafe_split_with_sizes(self, split_sizes, dim=0):
+    return call(OPS["_unsafe_split_with_sizes"], (self,), (tuple(int(v) for v in split_sizes), _dim(dim, self.ndim)))
+
+
 for _name, _fn in {"narrow": narrow, "split": split, "chunk": chunk, "movedim": movedim,
-                   "moveaxis": movedim, "ravel": ravel}.items():
+                   "moveaxis": movedim, "ravel": ravel, "unsafe_split": unsafe_split, "unsafe_chunk": unsafe_chunk,
+                   "unsafe_split_with_sizes": unsafe_split_with_sizes}.items():
     publish(_name, _fn, method=True)
 for _name, _fn in {"expand_as": expand_as, "view_as": view_as, "reshape_as": reshape_as}.items():
     publish(_name, method=_fn)

@@ -395,6 +395,10 @@ defop("split_with_sizes(Tensor self, int[] split_sizes, int dim=0)", _split_size
       view=_lay_split, saves=(), out=False, grad="SplitWithSizesBackward0")
 defop("_split_even(Tensor self, int[] split_sizes, int dim=0)", _split_sizes, dtype="keep",
       view=_lay_split, saves=(), out=False, grad="SplitBackward0", method=False, function=False)
+defop("_unsafe_split(Tensor self, int[] split_sizes, int dim=0)", _split_sizes, dtype="keep", saves=(), out=False,
+      grad="UnsafeSplitBackward0", method=False, function=False)
+defop("_unsafe_split_with_sizes(Tensor self, int[] split_sizes, int dim=0)", _split_sizes, dtype="keep", saves=(),
+      out=False, grad="UnsafeSplitWithSizesBackward0", method=False, function=False)
 defop("unbind(Tensor self, int dim=0)", _unbind, dtype="keep", view=_lay_unbind, saves=(), out=False)
 defop("unfold(Tensor self, int dimension, int size, int step)", _unfold, dtype="keep", view=_lay_unfold,
       saves=(), out=False, function=False)

@@ -46,7 +46,7 @@ from ._views import TRACKER as _TRACKER, Storage
 from .autograd import grad_mode
 from .autograd._intercept import _PASS_CALL, _PASS_INPLACE
 from .autograd import _saved as _saved_mod
-from .autograd.graph import RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class
+from .autograd.graph import MULTI_VIEW_NODES, RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class
 
 from . import _names
 from ._names import FUNCTIONS, METHODS, publish   # torchlike.<name>, Tensor.<name>: published once (_names)
@@ -736,7 +736,9 @@ def call(op, args, statics, out=None):
     if op.view is not None:
         _make_views(op, args[0], outs, statics)
     if needs_grad:
-        record(op, key, args, arrays, outs, statics)
+        node = record(op, key, args, arrays, outs, statics)
+        if op.view is not None:
+            _mark_multi_views(node, args[0], outs)
     if op.returns is not None:
         return op.returns(*outs)
     if len(outs) == 1 and type(result) is not tuple and type(result) is not list:
@@ -895,10 +897,22 @@ def _recorded_views(op, base, key, statics):
     else:
         arr = base._arr()
     arrays = [arr]
-    node = record(op, key, (base,), arrays, views if type(views) is tuple else (views,), statics)
+    outs = views if type(views) is tuple else (views,)
+    node = record(op, key, (base,), arrays, outs, statics)
     if type(arr) is _LazyRef:
         _lazy.hold(node, arrays)
+    _mark_multi_views(node, base, outs)
     return views
+
+
+def _mark_multi_views(node, base, outs):
+    """Recorded outputs of a function that returns several views, and views of those, may not be
+    written in place (``Tensor._check_multi_view``): mark them with their node's name and output."""
+    name = type(node).__name__
+    if name in MULTI_VIEW_NODES or base.__dict__.get("_multi_view") is not None:
+        name = name[:-len("Backward0")] if name.endswith("Backward0") else name
+        for i, t in enumerate(outs):
+            t._multi_view = (name, i)
 
 
 def _make_views(op, base, outs, statics):
@@ -1349,6 +1363,8 @@ def check_inplace(t, overlap_ok=False):
                 "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
                 "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
                 "inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+        if t._base is not None:
+            t._check_multi_view("is being modified inplace")
         if t._requires_grad and t._grad_fn is None:
             if t._base is not None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")

@@ -276,6 +276,16 @@ class Tensor:
             return (self._accumulator(), 0)
         return (None, 0)
 
+    def _check_multi_view(self, what):
+        """PyTorch's error for a view made by a function that returns several views (``split``,
+        ``chunk``, ``unbind``, or a view of one of those), recorded by autograd, that ``what``."""
+        mv = self.__dict__.get("_multi_view")
+        if mv is not None:
+            raise RuntimeError(
+                f"Output {mv[1]} of {mv[0]} is a view and {what}. This view is the output of a function that returns "
+                "multiple views. Such functions do not allow the output views to be modified inplace. You should "
+                "replace the inplace operation by an out-of-place one.")
+
     def _refresh_view_grad(self):
         """After the base's history was rewritten, this view's grad_fn reads from the new base."""
         base = self._base
@@ -284,6 +294,7 @@ class Tensor:
             return
         if self.__dict__.get("_nograd_view"):
             raise RuntimeError(_NOGRAD_VIEW_BASE_MODIFIED)
+        self._check_multi_view("its base or another view of its base has been modified inplace")
         from . import _ops_views
         node = _ops_views.as_strided_node(base, self._layout(), self)
         self._grad_fn = node

@@ -56,6 +56,11 @@ def _register(store_owner, attr, fn):
     return RemovableHandle(store, key)
 
 
+# node names of the view functions that return several views: PyTorch forbids writing in place into
+# their outputs (and into views of them) while autograd records (``Tensor._check_multi_view``)
+MULTI_VIEW_NODES = frozenset(("SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0"))
+
+
 class Node:
     """Base of every grad_fn object."""
     __slots__ = ("next_functions", "_hooks", "_prehooks", "_tensor_prehooks",
