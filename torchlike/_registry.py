@@ -108,7 +108,7 @@ class Op:
         # numpy's form of ``impl`` for integer inputs, the same function on the host (``_host_call``)
         self.host = None
         self._hostok = {}           # (key, input shapes) -> output dtype and shape JAX gives, or None
-        self._hostkey = {}          # ``fast_key`` -> key of a call on host values (``_host_call``)
+        self._hostfast = {}         # ``fast_key`` with shapes -> (key, output dtype and shape) or _MISS (``_host_call``)
         _ALL_OPS.add(self)
 
     def __repr__(self):
@@ -378,7 +378,7 @@ _MISS = object()
 
 
 def fast_key(statics, args, shapes):
-    """The key of every fast-path cache (``Op._fast``, ``_dfast``, ``_hostkey``), for arguments that
+    """The key of every fast-path cache (``Op._fast``, ``_dfast``, ``_hostfast``), for arguments that
     are tensors or Python numbers: the statics, the default dtype, and per argument what the general
     path's answer depends on: a tensor's dtype and its shape (``shapes``: the deferred path's output
     shapes follow from them) or else whether it is 0-dim (promotion tells 0-dim tensors from others);
@@ -559,7 +559,7 @@ def _host_call(op, args, statics, T):
                         return _MISS
                     h = _views.host_value(st, view)
                 else:                   # one element (``i`` of ``for i in ix``)
-                    h = h.reshape(-1)[view[2]:view[2] + 1].reshape(())
+                    h = h.flat[view[2]]
             elif h.size > HOST_MAX_NUMEL:
                 return _MISS
             hosts.append(h)
@@ -567,39 +567,50 @@ def _host_call(op, args, statics, T):
             hosts.append(a)
         else:
             return _MISS
-    hk = fast_key(statics, args, False)         # all the key depends on, for ``by_dtype`` rules
-    key = op._hostkey.get(hk)
-    if key is None:
-        key = op_key(op, args, statics)
-        if getattr(op.dtype_rule, "by_dtype", False):
-            op._hostkey[hk] = key
-    xs = []
+    hk = fast_key(statics, args, True)      # all the key and JAX's output depend on, for ``by_dtype`` rules
+    hit = op._hostfast.get(hk)
+    if hit is None:
+        hit = _host_learn(op, args, statics, hosts, hk)
+    if hit is _MISS:
+        return _MISS
+    key, ok = hit
     try:
-        for h, c in zip(hosts, key[1]):
-            if c is None or c.kind not in "iu":
-                return _MISS
-            xs.append(np.asarray(h, dtype=c))
-        sig = (key, tuple(x.shape for x in xs))
+        # integer ufuncs on arrays wrap silently, as XLA does
+        r = np.asarray(op.host(*[np.asarray(h, dtype=c) for h, c in zip(hosts, key[1])], *key[0]))
+    except (OverflowError, TypeError, ValueError):
+        return _MISS
+    if r.dtype != ok[0] or r.shape != ok[1]:
+        return _MISS
+    if r.base is not None:
+        r = r.copy()
+    r.setflags(write=False)
+    return T._wrap(r)
+
+
+def _host_learn(op, args, statics, hosts, hk):
+    """``_host_call``'s entry for ``args``: (the general path's key, the output dtype and shape JAX
+    gives), or ``_MISS`` when numpy may not compute it (a cast that is not to an integer dtype, JAX
+    disagreeing).  Kept under ``hk`` for ``by_dtype`` rules (their key follows from it)."""
+    key = op_key(op, args, statics)
+    casts = key[1]
+    if not all(c is not None and c.kind in "iu" for c in casts):
+        hit = _MISS
+    else:
+        sig = (key, tuple(np.shape(h) for h in hosts))
         ok = op._hostok.get(sig, _MISS)
         if ok is _MISS:
             try:
-                o = jax.eval_shape(op.pure(key), *[jax.ShapeDtypeStruct(x.shape, x.dtype) for x in xs])
+                o = jax.eval_shape(op.pure(key), *[jax.ShapeDtypeStruct(s, c) for s, c in zip(sig[1], casts)])
                 ok = (o.dtype, o.shape) if isinstance(o, jax.ShapeDtypeStruct) else None
             except Exception:       # noqa: BLE001 - the general path raises it as the op should
                 ok = None
             op._hostok[sig] = ok
-        if ok is None:
-            return _MISS
-        # integer ufuncs on arrays wrap silently, as XLA does
-        r = np.asarray(op.host(*xs, *key[0]))
-    except (OverflowError, TypeError, ValueError):
-        return _MISS
-    if (r.dtype, r.shape) != ok:
-        return _MISS
-    if not r.flags.owndata:
-        r = r.copy()
-    r.flags.writeable = False
-    return T._wrap(r)
+        hit = _MISS if ok is None else (key, ok)
+    if getattr(op.dtype_rule, "by_dtype", False):
+        if len(op._hostfast) > 256:
+            op._hostfast.clear()
+        op._hostfast[hk] = hit
+    return hit
 
 
 def call(op, args, statics, out=None):
