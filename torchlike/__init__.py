@@ -81,6 +81,7 @@ _tensor._hot.getitem, _tensor._hot.setitem = _indexing.getitem, _indexing.setite
 _tensor._hot.parse_to, _tensor._hot.to_copy = _creation.parse_to, _ops_misc.to_copy
 _tensor._hot.plain_views, _tensor._hot.iter_views = _indexing.plain_views, _indexing.iter_views
 autograd._bind(Tensor, _creation.ones_like, _registry._constant)
+_tensor._autograd = autograd
 
 
 def _reflected(name):

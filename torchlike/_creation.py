@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _dtype as D
 from . import _views as V
-from ._device import as_device, default_device, device as _device_cls, to_jax
+from ._device import as_device, cuda_is_available, default_device, device as _device_cls, to_jax
 
 
 _TENSOR = []
@@ -1187,8 +1187,7 @@ class tensortype(type):
     def __call__(cls, *args, **kwargs):
         if not cls.is_cuda:
             return _legacy_construct(cls.dtype, "cpu", args, kwargs)
-        from . import cuda
-        if not cuda.is_available():
+        if not cuda_is_available():
             raise TypeError(f"type torch.cuda.{cls.__name__} not available. Torch not compiled with CUDA enabled.")
         return _legacy_construct(cls.dtype, "cuda", args, kwargs, default_device="cuda")
 
@@ -1254,8 +1253,7 @@ def tensor_type(self, dtype=None, non_blocking=False, **kwargs):
     if cuda is None or cuda == cuda_now:
         return self._to(target)
     if cuda:
-        from . import cuda as _cuda
-        if not _cuda.is_available():
+        if not cuda_is_available():
             raise RuntimeError(f"Cannot convert to {dtype if isinstance(dtype, str) else 'torch.cuda.' + dtype.__name__}"
                                ": no CUDA device (JAX sees no GPU)")
     return self.to(device="cuda" if cuda else "cpu", dtype=target)

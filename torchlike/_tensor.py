@@ -25,7 +25,6 @@ from ._lazy import LazyRef as _LazyRef
 from . import _registry as R
 from . import _views as V
 from ._device import device as _device_cls, device_of
-from . import autograd as _autograd
 from .autograd import grad_mode
 from .autograd.graph import AccumulateGrad, _register
 
@@ -37,6 +36,7 @@ class _Hot:
 
 
 _hot = _Hot()
+_autograd = None    # the package torchlike.autograd (backward), bound by torchlike/__init__: it imports this module
 _getrefcount = sys.getrefcount
 
 

@@ -12,6 +12,7 @@ import jax
 
 from ._tensor import Tensor
 from .autograd import grad_mode
+from .autograd.grad_mode import VMAP_DEPTH
 from . import _ops_misc
 import copy
 import warnings
@@ -154,8 +155,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             VMAP_DEPTH[0] -= 1
     return wrapper
 
-
-VMAP_DEPTH = [0]    # > 0 while a vmap traces its function (custom Functions check their vmap support)
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True,

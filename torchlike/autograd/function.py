@@ -280,9 +280,8 @@ def _apply_traced(cls, args, kwargs):
     """The Function as a ``jax.custom_vjp``: JAX's transforms differentiate it with the user's
     ``backward`` (straight-through estimators, stable gradients), not through ``forward``.
     Under ``vmap`` JAX batches it (the Function must opt in, as in PyTorch)."""
-    from ..func import VMAP_DEPTH
     T = _tensor_cls()
-    if VMAP_DEPTH[0] and not getattr(cls, "generate_vmap_rule", False) and "vmap" not in vars(cls):
+    if grad_mode.VMAP_DEPTH[0] and not getattr(cls, "generate_vmap_rule", False) and "vmap" not in vars(cls):
         raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
                            "override and implement the vmap staticmethod or set generate_vmap_rule=True. For more "
                            "details, please see https://pytorch.org/docs/main/notes/extending.func.html")

@@ -16,7 +16,7 @@ import time
 import jax
 
 from .. import _creation
-from .._device import CUDA_STATE, _jax_devices, as_device
+from .._device import CUDA_STATE, _jax_devices, as_device, cuda_is_available
 from . import memory
 from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,  # noqa: F401
                      memory_reserved, memory_stats, memory_summary, reset_accumulated_memory_stats,
@@ -41,7 +41,7 @@ def _devices():
 
 def is_available():
     """True when JAX sees a GPU."""
-    return len(_devices()) > 0
+    return cuda_is_available()
 
 
 def device_count():
