@@ -39,13 +39,14 @@ if _os.environ.get("TORCHLIKE_CPU_SYNC", "0") == "1":
 from . import _dtype  # noqa: E402
 from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, complex128, dtype,  # noqa: E402,A004
                      float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
-                     result_type, set_default_dtype, uint8, uint16, uint32, uint64)
+                     set_default_dtype, uint8, uint16, uint32, uint64)
 from ._device import device, get_default_device, set_default_device  # noqa: E402
 from . import _names, _registry  # noqa: E402
 from ._tensor import Size, Tensor  # noqa: E402
 # the classes name themselves as spelled: <class 'torchlike.Tensor'> (``python -m torchlike``: 'torch.Tensor')
 Tensor.__module__ = Size.__module__ = dtype.__module__ = device.__module__ = __name__
 from . import _ops_pointwise, _ops_reduce, _ops_views, _ops_misc, _indexing  # noqa: E402,F401
+from ._ops_pointwise import result_type  # noqa: E402
 from . import _creation, _random  # noqa: E402
 from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,  # noqa: E402
                         full_like, linspace, logspace, ones, ones_like, tensor, zeros, zeros_like)

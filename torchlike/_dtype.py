@@ -15,7 +15,7 @@ import ml_dtypes
 import numpy as np
 
 __all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types",
-           "result_type", "can_cast"]
+           "can_cast"]
 
 BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 
@@ -239,24 +239,6 @@ def promote_tiers(dim_dtypes, zero_dtypes, scalar_dtypes):
             r = d if r is None else promote_types(r, d)
         tiers.append(r)
     return _combine(_combine(tiers[0], tiers[1]), tiers[2])
-
-
-def result_type(tensor, other):
-    """torch.result_type(tensor, other): the dtype an arithmetic op on the two would compute in.
-
-    Each argument is a Tensor or a Python/numpy scalar."""
-    from ._tensor import Tensor
-    dims, zeros, scalars = [], [], []
-    for x in (tensor, other):
-        if isinstance(x, Tensor):
-            (dims if x.ndim else zeros).append(x.dtype)
-        else:
-            try:
-                scalars.append(scalar_dtype(x))
-            except TypeError:
-                raise TypeError(f"result_type() received an invalid combination of arguments - got "
-                                f"({type(tensor).__name__}, {type(other).__name__})") from None
-    return promote_tiers(dims, zeros, scalars)
 
 
 def can_cast(from_, to):
