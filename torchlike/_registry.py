@@ -50,6 +50,7 @@ from .autograd.graph import RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class
 
 from . import _names
 from ._names import FUNCTIONS, METHODS, publish   # torchlike.<name>, Tensor.<name>: published once (_names)
+_ops_views = None   # the view ops (copy_slices), which import this module: bound by torchlike/__init__ (`_hand_down`)
 OPS = {}            # op name -> Op
 _ALL_OPS = weakref.WeakSet()        # every Op, named or not
 
@@ -1424,7 +1425,6 @@ def _check_cast(src, dst):
 
 def _inplace_on_view(op, t, args, statics):
     """In-place on a view of a tensor with history: the base gets CopySlices."""
-    from . import _ops_views
     base = t._base
     layout = t._layout()
     _inplace_result(op, t, args, statics, False)   # checks dtype and shape before anything is written

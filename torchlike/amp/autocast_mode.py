@@ -21,6 +21,7 @@ import threading
 import warnings
 
 from .. import _dtype as D
+from .._device import cuda_is_available
 
 __all__ = ["autocast", "is_autocast_available", "custom_fwd", "custom_bwd"]
 
@@ -304,8 +305,7 @@ class autocast:
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
         if enabled and device_type == "cuda":
-            from .. import cuda
-            if not cuda.is_available():
+            if not cuda_is_available():
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning,
                               stacklevel=2)
                 enabled = False

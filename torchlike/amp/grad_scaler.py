@@ -13,6 +13,7 @@ from enum import Enum
 import numpy as np
 
 from .. import _dtype as D
+from .._device import cuda_is_available
 
 __all__ = ["GradScaler", "OptState"]
 
@@ -33,8 +34,7 @@ class GradScaler:
         self._device = device
         self._enabled = enabled
         if device == "cuda" and enabled:
-            from .. import cuda
-            if not cuda.is_available():
+            if not cuda_is_available():
                 warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
                               UserWarning, stacklevel=2)
                 self._enabled = False

@@ -12,6 +12,9 @@ import os
 import traceback
 import warnings
 
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+_saved = None      # autograd._saved
+
 __all__ = ["detect_anomaly", "set_detect_anomaly"]
 
 _enabled = [False]
@@ -29,7 +32,6 @@ def is_anomaly_check_nan_enabled():
 def _set(mode, check_nan):
     _enabled[0] = bool(mode)
     _check_nan[0] = bool(check_nan)
-    from . import _saved
     _saved.refresh()
 
 

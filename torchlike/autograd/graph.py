@@ -14,6 +14,10 @@ from __future__ import annotations
 import itertools
 
 from .._lazy import LazyRef
+from .grad_mode import no_grad
+
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+apply_node = saved_attribute = push_hooks = pop_hooks = disabled = Tensor = None   # engine, _saved, _tensor
 
 _node_classes = {}
 
@@ -89,7 +93,6 @@ class Node:
         return _register(self, "_prehooks", fn)
 
     def __call__(self, *grads):
-        from .engine import apply_node
         return apply_node(self, list(grads), create_graph=False)
 
     def _release(self):
@@ -127,7 +130,6 @@ class OpNode(Node):
     def __getattr__(self, name):
         # only reached for names not found normally: grad_fn._saved_self, _saved_dim, _saved_result, ...
         if name.startswith("_saved_"):
-            from ._saved import saved_attribute
             return saved_attribute(self, name[7:])
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
@@ -198,12 +200,10 @@ class saved_tensors_hooks:
         self.unpack_hook = unpack_hook
 
     def __enter__(self):
-        from ._saved import push_hooks
         push_hooks(self.pack_hook, self.unpack_hook)
         return self
 
     def __exit__(self, *exc):
-        from ._saved import pop_hooks
         pop_hooks()
 
 
@@ -227,11 +227,9 @@ class disable_saved_tensors_hooks:
         self.error_message = error_message
 
     def __enter__(self):
-        from ._saved import disabled
         disabled().append(self.error_message)
 
     def __exit__(self, *exc):
-        from ._saved import disabled
         disabled().pop()
 
 
@@ -261,7 +259,6 @@ def get_gradient_edge(tensor):
 def increment_version(tensor):
     """Bump the version counter of ``tensor`` (or of each of an iterable of tensors), as an in-place
     write done outside autograd's sight would."""
-    from .._tensor import Tensor
     for t in ((tensor,) if isinstance(tensor, Tensor) else tensor):
         t._vc[0] += 1
 
@@ -375,7 +372,6 @@ def _forget_versions(t):
     if owner is not None and getattr(owner, "_saved", None):
         owner._saved = tuple((saved, _ANY_VERSION) for saved, _ in owner._saved)
     if is_function:             # a Function's saved_tensors are the tensors themselves: keep their values
-        from .grad_mode import no_grad
         with no_grad():
             return t.clone()
     return t

@@ -17,6 +17,7 @@ import jax
 
 from .. import _creation
 from .._device import CUDA_STATE, _jax_devices, as_device, cuda_is_available
+from ._state import _NOT_COMPILED, _devices, _index, _jax_device, _lazy_init
 from . import memory
 from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,  # noqa: F401
                      memory_reserved, memory_stats, memory_summary, reset_accumulated_memory_stats,
@@ -27,16 +28,11 @@ from .memory import (get_per_process_memory_fraction, host_memory_stats, host_me
 from ._nvml import (clock_rate, device_memory_used, list_gpu_processes, memory_usage, power_draw,  # noqa: F401
                     temperature, utilization)
 
-_NOT_COMPILED = "Torch not compiled with CUDA enabled"
 _state = CUDA_STATE     # shared with _device.to_jax: set_device moves where a bare 'cuda' places tensors
 
 
 class OutOfMemoryError(RuntimeError):
     """Raised when a device runs out of memory (``torch.cuda.OutOfMemoryError``)."""
-
-
-def _devices():
-    return _jax_devices("cuda")
 
 
 def is_available():
@@ -52,35 +48,8 @@ def is_initialized():
     return _state["initialized"]
 
 
-def _lazy_init():
-    if not is_available():
-        raise AssertionError(_NOT_COMPILED)
-    _state["initialized"] = True
-
-
 def init():
     _lazy_init()
-
-
-def _index(device):
-    """The device index a ``device`` argument names (None: the current device)."""
-    if device is None:
-        return _state["current"]
-    if isinstance(device, int):
-        return _state["current"] if device < 0 else device
-    dev = as_device(device)
-    if dev.type != "cuda":
-        raise ValueError(f"Expected a cuda device, but got: {dev}")
-    return _state["current"] if dev.index is None else dev.index
-
-
-def _jax_device(device=None):
-    _lazy_init()
-    idx = _index(device)
-    devices = _devices()
-    if not 0 <= idx < len(devices):
-        raise RuntimeError("CUDA error: invalid device ordinal")
-    return devices[idx]
 
 
 def current_device():
