@@ -111,7 +111,7 @@ autograd.Variable = Tensor
 _tensor._hot.getitem, _tensor._hot.setitem = _indexing.getitem, _indexing.setitem
 _tensor._hot.parse_to, _tensor._hot.to_copy = _creation.parse_to, _ops_misc.to_copy
 _tensor._hot.plain_views, _tensor._hot.iter_views = _indexing.plain_views, _indexing.iter_views
-autograd._bind(Tensor, _creation.ones_like, _registry._constant)
+autograd._bind(Tensor, _creation.ones_like, _creation.zeros_like, _registry._constant)
 _tensor._autograd = autograd
 
 
@@ -203,6 +203,7 @@ from ._compile import compile  # noqa: E402,F401,A001
 
 # ---- training stack: torch.nn, torch.optim, torch.utils.data -------------------
 from . import nn, optim, utils  # noqa: E402
+from . import distributed  # noqa: E402,F401  (torch.distributed, as PyTorch loads it; loaded by utils.data already)
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402,F401
 

@@ -13,6 +13,8 @@ import threading
 
 import ml_dtypes
 import numpy as np
+import jax.numpy as jnp
+import torchlike     # the public face, read when called (not an import cycle)
 
 __all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types",
            "can_cast"]
@@ -256,7 +258,6 @@ def cast_array(x, to):
     and narrower targets keep its low bits (-2.2 -> uint8 254, 300.5 -> int8 44).  Complex ->
     real keeps the real part; anything -> bool is ``x != 0``.
     """
-    import jax.numpy as jnp
     src = np.dtype(x.dtype)
     if src == to.np:
         return x
@@ -291,7 +292,6 @@ class _Named:
 
 
 def _module():
-    import torchlike
     return torchlike
 
 

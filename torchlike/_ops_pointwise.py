@@ -18,6 +18,7 @@ from . import _registry as R
 from ._registry import DTYPE_RULES, FUNCTIONS, METHODS, _promoted, _type_word, call, defop, rule_float, \
     rule_promote
 from ._names import publish
+from ._polygamma import _polygamma_fn_of
 
 # ---- dtype checks ------------------------------------------------------------------
 
@@ -114,7 +115,6 @@ def _scalar_name(tensor_name, scalar_name, self_scalar_name=None):
 def _digamma(x):
     # PyTorch: digamma(+-0) = -+inf (JAX gives nan); the derivative is special.polygamma(1, x), exact for
     # negative x too (JAX's own derivative of digamma is not)
-    from .special import _polygamma_fn_of
     return _polygamma_fn_of(0)(x)
 
 

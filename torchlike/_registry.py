@@ -35,6 +35,7 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
+import warnings
 
 from . import _interp, _pace
 from . import _dtype as D
@@ -1041,7 +1042,6 @@ def _write_out(op, out, result, needs_grad, args=()):
     for t, r in zip(targets, results):
         if tuple(t.shape) != tuple(r.shape):
             if t.numel():
-                import warnings
                 warnings.warn(_RESIZE_WARNING.format(list(t.shape), list(r.shape)), UserWarning, stacklevel=4)
             t._resize_to(r.shape)
         t._assign(r.astype(t._dtype.np))

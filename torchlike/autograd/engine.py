@@ -116,7 +116,6 @@ def _input_uses(node):
 
 
 def _vjp_uses(node, multi):
-    import jax
     try:
         from jax._src.interpreters.partial_eval import dce_jaxpr
     except ImportError:     # pragma: no cover - private API moved: be conservative

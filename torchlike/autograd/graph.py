@@ -12,6 +12,9 @@ product, which JAX derives from the op's implementation (see ``_registry``).
 from __future__ import annotations
 
 import itertools
+import jax.numpy as jnp
+import sys
+import contextlib
 
 from .._lazy import LazyRef
 from .grad_mode import no_grad
@@ -158,7 +161,6 @@ class OpNode(Node):
 def _array_type():
     global _ARRAY_TYPE
     if _ARRAY_TYPE is None:
-        import jax.numpy as jnp
         _ARRAY_TYPE = type(jnp.zeros(()))
     return _ARRAY_TYPE
 
@@ -176,7 +178,6 @@ class _Shapes(tuple):
                                    for a in arrays])
 
     def zeros(self):
-        import jax.numpy as jnp
         return tuple(v if s is None else jnp.zeros(s, v) for s, v in self)
 
 
@@ -283,7 +284,6 @@ class _MultiHandle:
 def _current_backward():
     """The running backward pass (its ``run_backward`` frame) and the ids of the graph nodes its roots
     reach; (None, None) outside one."""
-    import sys
     f = sys._getframe(1)
     while f is not None:
         if f.f_code.co_name == "run_backward" and "roots" in f.f_locals:
@@ -358,7 +358,6 @@ def _forget_versions(t):
     is what PyTorch's clone-on-mutation gives inside this context.  The node is the recorder's local
     (``node`` in ``_saved.on_record``, ``ctx`` in ``on_record_function``), found a frame or two up; a
     custom Function's saved tensors are cloned, since its ``saved_tensors`` are the tensors themselves."""
-    import sys
     frame, owner, is_function = sys._getframe(1), None, False
     for _ in range(3):          # on_record's frame, or on_record_function's above its generator
         if frame is None:
@@ -395,7 +394,6 @@ _ANY_VERSION = _AnyVersion(0)
 def allow_mutation_on_saved_tensors():
     """Within the context, tensors saved for backward may be modified in place afterwards: backward uses
     the values they had when saved (instead of raising PyTorch's version-counter error)."""
-    import contextlib
 
     @contextlib.contextmanager
     def ctx():

@@ -5,6 +5,7 @@ and until a new peak the maximum reported is the larger of the use at the reset 
 from __future__ import annotations
 
 import collections
+import warnings
 
 from ._state import _devices, _index, _jax_device, _lazy_init
 
@@ -60,14 +61,12 @@ def max_memory_reserved(device=None):
 
 
 def memory_cached(device=None):
-    import warnings
     warnings.warn("`torch.cuda.memory_cached` has been renamed to `torch.cuda.memory_reserved`", FutureWarning,
                   stacklevel=2)
     return memory_reserved(device)
 
 
 def max_memory_cached(device=None):
-    import warnings
     warnings.warn("`torch.cuda.max_memory_cached` has been renamed to `torch.cuda.max_memory_reserved`",
                   FutureWarning, stacklevel=2)
     return max_memory_reserved(device)
