@@ -139,3 +139,12 @@ def test_every_published_name_is_in_place():
         assert ns[name] is fn, f"torch.{name} is not the published one"
     for name, fn in _names.METHODS.items():
         assert vars(torchlike.Tensor)[name] is fn, f"Tensor.{name} is not the published one"
+
+
+def test_package_is_marked_typed():
+    # PEP 561: the py.typed marker ships with the package (package-data), so type checkers read its stub and code
+    assert os.path.isfile(os.path.join(ROOT, "torchlike", "py.typed"))
+    with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as f:
+        text = f.read()
+    data = text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
+    assert '"py.typed"' in data and '"*.pyi"' in data

@@ -39,13 +39,44 @@ if _os.environ.get("TORCHLIKE_CPU_SYNC", "0") == "1":
 from . import _dtype  # noqa: E402
 from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, complex128, dtype,  # noqa: E402,A004
                      float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
-                     result_type, set_default_dtype, uint8, uint16, uint32, uint64)
+                     set_default_dtype, uint8, uint16, uint32, uint64)
 from ._device import device, get_default_device, set_default_device  # noqa: E402
 from . import _names, _registry  # noqa: E402
 from ._tensor import Size, Tensor  # noqa: E402
+from . import _creation as _cr, _ops_views as _ov  # noqa: E402  (loaded by _tensor)
+from .autograd import (_fused as _af, _intercept as _ai, _saved as _as, anomaly_mode as _aa,  # noqa: E402
+                       engine as _ae, forward_ad as _afw, function as _afn, graph as _ag, profiler as _ap)
+
+
+def _hand_down(module, **names):
+    """Give a lower module the names it calls in the layers above it, which import it (so it cannot import
+    them): each is a module-level slot there, None until bound here, right after the layers are loaded."""
+    for name, value in names.items():
+        if vars(module).get(name, 0) is not None:
+            raise AssertionError(f"{module.__name__}.{name} is not an unbound slot")
+        setattr(module, name, value)
+
+
+# the autograd core sits below the dispatcher, which sits below Tensor and the creation ops (docs/architecture.md,
+# "Import layers"); what they call upward is handed down here
+_hand_down(_ag, apply_node=_ae.apply_node, saved_attribute=_as.saved_attribute, push_hooks=_as.push_hooks,
+           pop_hooks=_as.pop_hooks, disabled=_as.disabled, Tensor=Tensor)
+_hand_down(_aa, _saved=_as)
+_hand_down(_as, _input_uses=_ae._input_uses, _FREED=_ae._FREED, check_saved=_ae.check_saved, Tensor=Tensor,
+           tensor=_cr.tensor)
+_hand_down(_ai, R=_registry, input_shapes=_ap.input_shapes, forward_ad=_afw)
+_hand_down(_ap, Tensor=Tensor)
+_hand_down(_af, check_saved=_ae.check_saved, vjp_function=_registry.vjp_function)
+_hand_down(_ae, _type_word=_registry._type_word, vjp_function=_registry.vjp_function, call=_registry.call,
+           Op=_registry.Op, Tensor=Tensor, empty_like=_cr.empty_like)
+_hand_down(_afw, Tensor=Tensor, Op=_registry.Op, Function=_afn.Function)
+_hand_down(_afn, zeros=_cr.zeros)
+_hand_down(_registry, _ops_views=_ov)
+del _cr, _ov, _af, _ai, _as, _aa, _ae, _afw, _afn, _ag, _ap
 # the classes name themselves as spelled: <class 'torchlike.Tensor'> (``python -m torchlike``: 'torch.Tensor')
 Tensor.__module__ = Size.__module__ = dtype.__module__ = device.__module__ = __name__
 from . import _ops_pointwise, _ops_reduce, _ops_views, _ops_misc, _indexing  # noqa: E402,F401
+from ._ops_pointwise import result_type  # noqa: E402
 from . import _creation, _random  # noqa: E402
 from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,  # noqa: E402
                         full_like, linspace, logspace, ones, ones_like, tensor, zeros, zeros_like)
@@ -80,7 +111,8 @@ autograd.Variable = Tensor
 _tensor._hot.getitem, _tensor._hot.setitem = _indexing.getitem, _indexing.setitem
 _tensor._hot.parse_to, _tensor._hot.to_copy = _creation.parse_to, _ops_misc.to_copy
 _tensor._hot.plain_views, _tensor._hot.iter_views = _indexing.plain_views, _indexing.iter_views
-autograd._bind(Tensor, _creation.ones_like, _registry._constant)
+autograd._bind(Tensor, _creation.ones_like, _creation.zeros_like, _registry._constant)
+_tensor._autograd = autograd
 
 
 def _reflected(name):
@@ -171,6 +203,7 @@ from ._compile import compile  # noqa: E402,F401,A001
 
 # ---- training stack: torch.nn, torch.optim, torch.utils.data -------------------
 from . import nn, optim, utils  # noqa: E402
+from . import distributed  # noqa: E402,F401  (torch.distributed, as PyTorch loads it; loaded by utils.data already)
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402,F401
 

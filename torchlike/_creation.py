@@ -26,17 +26,13 @@ import numpy as np
 
 from . import _dtype as D
 from . import _views as V
-from ._device import as_device, default_device, device as _device_cls, to_jax
-
-
-_TENSOR = []
+from ._device import as_device, cuda_is_available, default_device, device as _device_cls, to_jax
+from . import _registry as R
+from ._registry import FUNCTIONS
 
 
 def _tensor_cls():
-    if not _TENSOR:
-        from ._tensor import Tensor
-        _TENSOR.append(Tensor)
-    return _TENSOR[0]
+    return R._Tensor    # the Tensor class (_tensor.py imports this module and hands the registry its class)
 
 
 def _finish(array, dtype=None, device=None, requires_grad=False):
@@ -1133,7 +1129,6 @@ def _legacy_construct(dtype, device_type, args, kwargs, default_device=None):
                                "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
         if dtype is not None and (first.dtype is not dtype or (first.device.type == "cuda") != (device_type == "cuda")):
             raise TypeError(f"expected {_tensor_options(dtype)} (got {_tensor_options(first.dtype)})")
-        from ._registry import FUNCTIONS
         return FUNCTIONS["alias"](first)        # a view of the same storage (AliasBackward0), as in torch
     if len(args) == 1 and type(first).__name__ == "Size":
         return _legacy_sized(tuple(first), dtype, device)
@@ -1187,8 +1182,7 @@ class tensortype(type):
     def __call__(cls, *args, **kwargs):
         if not cls.is_cuda:
             return _legacy_construct(cls.dtype, "cpu", args, kwargs)
-        from . import cuda
-        if not cuda.is_available():
+        if not cuda_is_available():
             raise TypeError(f"type torch.cuda.{cls.__name__} not available. Torch not compiled with CUDA enabled.")
         return _legacy_construct(cls.dtype, "cuda", args, kwargs, default_device="cuda")
 
@@ -1254,8 +1248,7 @@ def tensor_type(self, dtype=None, non_blocking=False, **kwargs):
     if cuda is None or cuda == cuda_now:
         return self._to(target)
     if cuda:
-        from . import cuda as _cuda
-        if not _cuda.is_available():
+        if not cuda_is_available():
             raise RuntimeError(f"Cannot convert to {dtype if isinstance(dtype, str) else 'torch.cuda.' + dtype.__name__}"
                                ": no CUDA device (JAX sees no GPU)")
     return self.to(device="cuda" if cuda else "cpu", dtype=target)

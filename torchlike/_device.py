@@ -146,6 +146,11 @@ def _jax_devices(kind):
         return ()
 
 
+def cuda_is_available():
+    """True when JAX sees a GPU (``torch.cuda.is_available``)."""
+    return len(_jax_devices("cuda")) > 0
+
+
 # torch.cuda's state (``torchlike/cuda``): the current device, which a bare ``'cuda'`` names
 CUDA_STATE = {"current": 0, "initialized": False}
 

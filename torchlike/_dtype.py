@@ -13,9 +13,11 @@ import threading
 
 import ml_dtypes
 import numpy as np
+import jax.numpy as jnp
+import torchlike     # the public face, read when called (not an import cycle)
 
 __all__ = ["dtype", "get_default_dtype", "set_default_dtype", "promote_types",
-           "result_type", "can_cast"]
+           "can_cast"]
 
 BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 
@@ -241,24 +243,6 @@ def promote_tiers(dim_dtypes, zero_dtypes, scalar_dtypes):
     return _combine(_combine(tiers[0], tiers[1]), tiers[2])
 
 
-def result_type(tensor, other):
-    """torch.result_type(tensor, other): the dtype an arithmetic op on the two would compute in.
-
-    Each argument is a Tensor or a Python/numpy scalar."""
-    from ._tensor import Tensor
-    dims, zeros, scalars = [], [], []
-    for x in (tensor, other):
-        if isinstance(x, Tensor):
-            (dims if x.ndim else zeros).append(x.dtype)
-        else:
-            try:
-                scalars.append(scalar_dtype(x))
-            except TypeError:
-                raise TypeError(f"result_type() received an invalid combination of arguments - got "
-                                f"({type(tensor).__name__}, {type(other).__name__})") from None
-    return promote_tiers(dims, zeros, scalars)
-
-
 def can_cast(from_, to):
     """torch.can_cast: casting never lowers the category."""
     from_ = as_dtype(from_, "can_cast", "from_")
@@ -274,7 +258,6 @@ def cast_array(x, to):
     and narrower targets keep its low bits (-2.2 -> uint8 254, 300.5 -> int8 44).  Complex ->
     real keeps the real part; anything -> bool is ``x != 0``.
     """
-    import jax.numpy as jnp
     src = np.dtype(x.dtype)
     if src == to.np:
         return x
@@ -309,7 +292,6 @@ class _Named:
 
 
 def _module():
-    import torchlike
     return torchlike
 
 

@@ -40,6 +40,8 @@ from ._registry import OPS, DTYPE_RULES, Op, call, call_inplace, _constant, _typ
 from ._names import publish
 from ._views import TRACKER as _TRACKER
 from .autograd.grad_mode import state as _grad_state
+from ._tensor import Tensor
+from ._ops_misc import copy_, fill_
 
 _INDEX_TYPES = "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices"
 _BAD_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"
@@ -51,7 +53,6 @@ _ELLIPSIS, _NONE, _BOOL, _INT, _SLICE, _MASK, _ARRAY = range(7)
 def _tensor_cls():
     global _TENSOR
     if _TENSOR is None:
-        from ._tensor import Tensor
         _TENSOR = Tensor
     return _TENSOR
 
@@ -441,7 +442,6 @@ def _strip_leading_ones(v):
 
 def _copy_to(dst, src):
     """``dst[...] = src``: PyTorch's copy of a setitem value into a view."""
-    from ._ops_misc import copy_, fill_
     if tuple(dst.shape) == tuple(src.shape):
         copy_(dst, src)
         return

@@ -15,6 +15,9 @@ import ml_dtypes
 import numpy as np
 
 from . import _dtype as D
+from . import _creation
+from . import cuda
+from ._device import set_default_device
 
 __all__ = ["finfo", "iinfo"]
 
@@ -177,7 +180,6 @@ _warned_tensor_type = []
 def set_default_tensor_type(t):
     """The default dtype (and, for ``torch.cuda.*Tensor``, device) that a legacy tensor type names:
     ``torch.DoubleTensor`` or ``'torch.DoubleTensor'``.  Deprecated in PyTorch 2.1, warned once."""
-    from . import _creation
     if isinstance(t, str):
         module, _, attr = t.rpartition(".")
         parts = module.split(".")
@@ -195,12 +197,10 @@ def set_default_tensor_type(t):
     if not isinstance(t, _creation.tensortype):
         raise TypeError("invalid type object: only floating-point types are supported as the default type")
     if t.is_cuda:
-        from . import cuda
         if not cuda.is_available():
             raise TypeError(f"type torch.cuda.{t.__name__} not available. Torch not compiled with CUDA enabled.")
     if t.dtype.category != D.FLOAT:
         raise TypeError("only floating-point types are supported as the default type")
     D.set_default_dtype(t.dtype)
     if t.is_cuda:
-        from ._device import set_default_device
         set_default_device("cuda")

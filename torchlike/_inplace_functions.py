@@ -2,6 +2,8 @@
 Tensor's in-place method, or for the activation and dropout ones the ``nn.functional`` function with
 ``inplace=True``.  The names are PyTorch 2.13's (``[n for n in dir(torch) if n.endswith('_')]``)."""
 from __future__ import annotations
+from ._tensor import Tensor
+from .nn import functional as F
 
 # torch.<name>_ that are the Tensor method of the same name (fill_, index_put_, resize_as_ and zero_ are
 # published with their declarations: _ops_extra, _indexing)
@@ -15,7 +17,6 @@ METHOD_NAMES = (
 
 
 def _check_input(name, input):
-    from ._tensor import Tensor
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
@@ -30,7 +31,6 @@ def _method_function(name):
 
 
 def _nn_functions():
-    from .nn import functional as F
 
     def dropout_variant(name, impl, feature):
         def fn(input, p, train):
@@ -64,7 +64,6 @@ def _nn_functions():
 
 def functions():
     """``{name: function}`` for every in-place torch function whose Tensor method or nn function we have."""
-    from ._tensor import Tensor
     out = {n: _method_function(n) for n in METHOD_NAMES if hasattr(Tensor, n)}
     out.update(_nn_functions())
     return out

@@ -16,10 +16,10 @@ import types
 
 from . import _dtype as D
 from ._names import publish
+import torchlike     # the public face, read when called (not an import cycle)
 
 
 def _T():
-    import torchlike
     return torchlike
 
 

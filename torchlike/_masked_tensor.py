@@ -10,6 +10,7 @@ method form of ops works (``mt.sin()``, ``mt + 1``), not ``torch.sin(mt)``.
 from __future__ import annotations
 
 import warnings
+import torchlike     # the public face, read when called (not an import cycle)
 
 __all__ = ["MaskedTensor", "masked_tensor", "as_masked_tensor", "is_masked_tensor"]
 
@@ -19,7 +20,6 @@ _PROTOTYPE = ("The PyTorch API of MaskedTensors is in prototype stage and will c
 
 
 def _torch():
-    import torchlike
     return torchlike
 
 

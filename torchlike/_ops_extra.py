@@ -18,9 +18,15 @@ import numpy as np
 from jax import lax
 
 from . import _dtype as D
+from . import _views as V
 from . import _registry as R
 from ._registry import (DTYPE_RULES, FUNCTIONS, METHODS, OPS, _promoted, _return_type, _type_word, defop,
                         publish, rule_promote)
+from ._tensor import Tensor, Size, _CPP_TYPE
+from ._creation import empty, tensor
+from .linalg import _vector_norm_impl
+from ._registry import _size
+from .storage import _StorageBase
 
 
 def _op(sig, impl, **kw):
@@ -42,7 +48,6 @@ def _fn(name, fn, *, method=False, function=True):
 
 
 def _tensor_cls():
-    from ._tensor import Tensor
     return Tensor
 
 
@@ -198,7 +203,6 @@ _op("kron(Tensor self, Tensor other)", _kron, grad="UnsafeViewBackward0")
 # ---- broadcasting, meshgrid, joins -----------------------------------------------------------
 def broadcast_shapes(*shapes):
     """The broadcast shape of ``shapes`` (ints or sequences), as a ``torch.Size``."""
-    from ._tensor import Size
     dims = []
     for s in shapes:
         s = (s,) if isinstance(s, int) else tuple(s)
@@ -277,7 +281,6 @@ _BLOCK_DIAG = _private("block_diag(Tensor[] tensors)", _block_diag, grad="BlockD
 
 def block_diag(*tensors):
     if not tensors:
-        from ._creation import empty
         return empty(1, 0)
     return _BLOCK_DIAG(list(tensors))
 
@@ -306,12 +309,10 @@ def combinations(input, r=2, with_replacement=False):
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
-        from ._creation import empty
         return empty(0, dtype=input.dtype)
     n = input.shape[0]
     gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = np.array(list(gen(range(n), r)), dtype=np.int64).reshape(-1, r)
-    from ._creation import tensor
     cols = [FUNCTIONS["index_select"](input, 0, tensor(idx[:, j])) for j in range(r)]
     return FUNCTIONS["stack"](cols, 1)
 
@@ -1250,7 +1251,6 @@ _op("renorm(Tensor self, Scalar p, int dim, Scalar maxnorm)", _renorm, dtype=_fl
 
 
 def _dist(a, b, p):
-    from .linalg import _vector_norm_impl
     diff = a - b
     return _vector_norm_impl(diff, p, None, False, None)
 
@@ -1259,7 +1259,6 @@ _op("dist(Tensor self, Tensor other, Scalar p=2)", _dist, dtype=_float_only("dis
 
 
 def _cdist(x1, x2, p, compute_mode):
-    from .linalg import _vector_norm_impl
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D" if x1.ndim < 2 else
                            f"cdist only supports at least 2D tensors, X2 got: {x2.ndim}D")
@@ -1447,7 +1446,6 @@ def _host(t):
 
 
 def nonzero(input, *, out=None, as_tuple=False):
-    from ._creation import tensor
     a = _host(input)
     if as_tuple:
         if a.ndim == 0:
@@ -1463,7 +1461,6 @@ _fn("nonzero", nonzero, method=True)
 
 def nonzero_static(input, *, size, fill_value=-1):
     """The first ``size`` rows of ``nonzero(input)``, padded with ``fill_value``."""
-    from ._creation import tensor
     a = _host(input)
     idx = np.argwhere(a).astype(np.int64)[:size]
     if a.ndim == 0:
@@ -1483,7 +1480,6 @@ _MASKED_GATHER = _private("_masked_select_gather(Tensor self, Index index, int[]
 
 def masked_select(input, mask, *, out=None):
     """The elements of ``input`` where ``mask`` (broadcast) is true, as a 1-D tensor."""
-    from ._creation import tensor
     if mask.dtype is not D.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask")
     shape = broadcast_shapes(input.shape, mask.shape)
@@ -1506,7 +1502,6 @@ _REPEAT_INTERLEAVE = _private("_repeat_interleave(Tensor self, Index repeats, in
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeat each element ``repeats`` times (an int or a tensor of counts) along ``dim`` (flattened if None)."""
-    from ._creation import arange, tensor
     Tensor = _tensor_cls()
     if repeats is None:     # repeat_interleave(repeats): indices repeated
         r = _host(input)
@@ -1534,18 +1529,15 @@ _fn("repeat_interleave", repeat_interleave, method=True)
 
 # ---- creation helpers ------------------------------------------------------------------------------------------
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=None, requires_grad=False):
-    from ._creation import tensor
     return tensor(s, dtype=dtype or D.get_default_dtype(), device=device, requires_grad=requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    from ._creation import empty
     return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
                    pin_memory=False):
-    from ._creation import empty
     if len(tuple(size)) != len(tuple(physical_layout)):
         raise RuntimeError("Number of dimensions in size does not match the length of the physical_layout; i.e. "
                            f"len(size) = {len(tuple(size))} is not equal to len(physical_layout) = "
@@ -1674,8 +1666,6 @@ def resize_(self, *sizes, memory_format=None):
     """``self`` becomes a contiguous tensor of ``sizes`` over the same storage, from its storage offset:
     the elements it keeps are the storage's, in order; a larger size grows the storage (new elements are
     zeros here, uninitialised in PyTorch).  A tensor that requires grad cannot be resized."""
-    from . import _views as V
-    from ._registry import _size
     shape = _size(sizes)
     if any(n < 0 for n in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(shape)}: {list(shape)}")
@@ -1708,9 +1698,6 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     unless given), or a storage's (the whole storage as 1-D unless given); ``set_()`` leaves it empty.
     Writes through either are seen by both.  Only the storage is taken: ``self`` keeps its own autograd
     state (see docs/differences.md)."""
-    from . import _views as V
-    from ._tensor import _CPP_TYPE
-    from .storage import _StorageBase
     T = R._Tensor
     R.check_inplace(self, overlap_ok=True)
     if source is None:

@@ -16,10 +16,12 @@ from . import _dtype as D
 from . import _registry as R
 from . import _views as V
 from ._device import to_jax
-from ._registry import FUNCTIONS, METHODS, OPS, call, defop, rule_promote
+from ._registry import FUNCTIONS, METHODS, OPS, call, defop, rule_promote, call_inplace
 from ._names import publish
 from .autograd import grad_mode
 from ._ops_pointwise import _C_TYPES, _no_derivative
+from ._creation import dense_strides
+from ._tensor import Tensor
 
 # ---- copies --------------------------------------------------------------
 _TO_COPY = defop("_to_copy(Tensor self, ScalarType? dtype=None)",
@@ -35,7 +37,6 @@ def _keep_layout(r, input, memory_format=None):
     shape, strides, _ = input._layout()
     if V.is_contiguous(shape, strides):
         return r
-    from ._creation import dense_strides
     out = dense_strides(shape, strides)
     if V.is_contiguous(shape, out):
         return r
@@ -81,8 +82,6 @@ _COPY = defop("copy(Tensor self, Tensor src)", _copy, dtype="keep", saves=(), ou
 
 
 def copy_(self, src, non_blocking=False):
-    from ._registry import call_inplace
-    from ._tensor import Tensor
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     return call_inplace(_COPY, (self, src), ())
@@ -98,15 +97,12 @@ _FILL.overlap_ok = _ZERO.overlap_ok = True
 
 
 def fill_(self, value):
-    from ._registry import call_inplace
-    from ._tensor import Tensor
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
     return call_inplace(_FILL, (self, value), ())
 
 
 def zero_(self):
-    from ._registry import call_inplace
     return call_inplace(_ZERO, (self,), ())
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import builtins
 import math
+import jax.numpy as jnp
+import jax
+import numpy as np
 
 from . import _creation
 from . import _dtype as D
@@ -270,7 +273,6 @@ PRIVATE_EXPORTS.update(_unsafe_masked_index=_unsafe_masked_index,
 
 # ---- histogramdd ----------------------------------------------------------------------------------
 def _histogramdd_impl(x, w, edges_cat, nbins, density):
-    import jax.numpy as jnp
     dims = len(nbins)
     x = x.reshape(-1, dims)
     flat = jnp.zeros(x.shape[0], jnp.int64)
@@ -340,9 +342,6 @@ publish("histogramdd", histogramdd)
 
 # ---- hash_tensor ------------------------------------------------------------------------------------
 def _hash_tensor_impl(x, dim, keepdim, mode):
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
     if jnp.issubdtype(x.dtype, jnp.floating):
         bits = jax.lax.bitcast_convert_type(x.astype(jnp.float64), jnp.uint64)
     else:

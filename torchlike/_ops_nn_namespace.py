@@ -16,9 +16,13 @@ import warnings
 
 import numpy as np
 
-from . import _creation
+from . import _creation, _dtype
 from ._registry import FUNCTIONS
 from ._names import publish
+from .nn import functional
+from ._tensor import Tensor
+from .nn.modules.rnn import RNNBase, _TensorMath
+from .nn._ops_seq import rnn_step
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
@@ -32,12 +36,10 @@ def _publish(fn, *, method=False):
 
 
 def _F():
-    from .nn import functional
     return functional
 
 
 def _check_tensor(name, value, what="input", pos=1):
-    from ._tensor import Tensor
     if not isinstance(value, Tensor):
         raise TypeError(f"{name}(): argument '{what}' (position {pos}) must be Tensor, not {type(value).__name__}")
 
@@ -191,7 +193,6 @@ def native_dropout(input, p, train):
 
 
 def _bool():
-    from . import _dtype
     return _dtype.bool
 
 
@@ -245,7 +246,6 @@ class _FlatWeights:
     (``RNNBase._run_layers``: one scan op per layer and direction)."""
 
     def __init__(self, mode, params, has_biases, num_layers, dropout, train, bidirectional):
-        from .nn.modules.rnn import RNNBase
         self._run = RNNBase._run_layers
         self.mode, self.num_layers, self.dropout = mode, num_layers, dropout
         self.training, self.bidirectional = train, bidirectional
@@ -297,8 +297,6 @@ rnn_relu = _recurrent("rnn_relu", "RNN_RELU")
 
 def _cell(name, mode):
     def fn(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-        from .nn._ops_seq import rnn_step
-        from .nn.modules.rnn import _TensorMath
         hs = tuple(hx) if mode == "LSTM" else (hx,)
         for h in hs:
             if input.dim() == h.dim() == 2 and h.shape[0] != input.shape[0]:

@@ -18,6 +18,7 @@ from . import _registry as R
 from ._registry import DTYPE_RULES, FUNCTIONS, METHODS, _promoted, _type_word, call, defop, rule_float, \
     rule_promote
 from ._names import publish
+from ._polygamma import _polygamma_fn_of
 
 # ---- dtype checks ------------------------------------------------------------------
 
@@ -114,7 +115,6 @@ def _scalar_name(tensor_name, scalar_name, self_scalar_name=None):
 def _digamma(x):
     # PyTorch: digamma(+-0) = -+inf (JAX gives nan); the derivative is special.polygamma(1, x), exact for
     # negative x too (JAX's own derivative of digamma is not)
-    from .special import _polygamma_fn_of
     return _polygamma_fn_of(0)(x)
 
 
@@ -692,3 +692,20 @@ def check_fill_value(value, dtype):
 _masked_fill_rule.with_indices = True
 defop("masked_fill(Tensor self, Index mask, Tensor? value)", _masked_fill, dtype=_masked_fill_rule, inplace=True,
       grad=lambda args, statics: "MaskedFillBackward1" if isinstance(args[2], R._Tensor) else "MaskedFillBackward0")
+
+
+def result_type(tensor, other):
+    """torch.result_type(tensor, other): the dtype an arithmetic op on the two would compute in.
+
+    Each argument is a Tensor or a Python/numpy scalar."""
+    dims, zeros, scalars = [], [], []
+    for x in (tensor, other):
+        if isinstance(x, R._Tensor):
+            (dims if x.ndim else zeros).append(x.dtype)
+        else:
+            try:
+                scalars.append(D.scalar_dtype(x))
+            except TypeError:
+                raise TypeError(f"result_type() received an invalid combination of arguments - got "
+                                f"({type(tensor).__name__}, {type(other).__name__})") from None
+    return D.promote_tiers(dims, zeros, scalars)

@@ -20,6 +20,7 @@ from . import _registry as R
 from ._ops_pointwise import _no_derivative
 from ._registry import FUNCTIONS, OPS, _return_type, call, defop, rule_float
 from ._names import publish
+from ._creation import tensor
 
 # ---- helpers ---------------------------------------------------------------------
 
@@ -715,7 +716,6 @@ def _host_array(t):
 
 
 def _unique_result(input, positions, inverse, counts, dim, kind, return_inverse, return_counts):
-    from ._creation import tensor
     values = call(_UNIQUE, (input, tensor(positions.astype(np.int64))), (dim, kind))
     out = [values]
     if return_inverse:

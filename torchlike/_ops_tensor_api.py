@@ -12,14 +12,23 @@ import builtins
 import warnings
 
 import numpy as np
+import weakref
+import importlib
 
 from . import _dtype as D
-from ._registry import FUNCTIONS, call_inplace
+from . import cuda
+from ._registry import FUNCTIONS, call_inplace, defop
 from ._names import publish
+from ._tensor import Tensor
+from ._creation import _legacy_construct, tensor, arange
+from .autograd.grad_mode import no_grad
+from .special import _MVLGAMMA, _polygamma
+from .functional import istft as _istft
+from .autograd import anomaly_mode
+from ._device import device as device_cls
 
 
 def _tensor_cls():
-    from ._tensor import Tensor
     return Tensor
 
 
@@ -121,7 +130,6 @@ def is_pinned(self, device=None):
 @_method
 def pin_memory(self, device=None):
     """A copy in page-locked host memory on a machine with an accelerator; PyTorch's error without one."""
-    from . import cuda
     if not cuda.is_available():
         raise RuntimeError("Cannot access accelerator device when none is available.")
     return self.clone()
@@ -201,7 +209,6 @@ def reinforce(self, reward):
 def new(self, *args, **kwargs):
     """The legacy constructor with this tensor's dtype and device: ``x.new(2, 3)`` (uninitialised),
     ``x.new([1, 2])`` (data), ``x.new()`` (empty), ``x.new(other)`` (an alias)."""
-    from ._creation import _legacy_construct
     return _legacy_construct(self.dtype, self.device.type, args, kwargs, default_device=self.device)
 
 
@@ -223,7 +230,6 @@ def _map_values(self, fn, *others):
         warnings.simplefilter("ignore")
         values = out.astype(np.complex128 if self.is_complex() else np.float64 if self.is_floating_point()
                             else np.int64 if self.dtype is not D.bool else np.bool_)
-    from ._creation import tensor
     with _no_grad():
         self.copy_(tensor(values.astype(self.dtype.np) if self.dtype is not D.bfloat16 else values,
                           dtype=self.dtype))
@@ -231,7 +237,6 @@ def _map_values(self, fn, *others):
 
 
 def _no_grad():
-    from .autograd.grad_mode import no_grad
     return no_grad()
 
 
@@ -311,7 +316,6 @@ def fill_diagonal_(self, fill_value, wrap=False):
         n = (rows * cols + cols) // (cols + 1)     # positions k * (cols + 1) of the row-major matrix
         if strides != (cols, 1):
             flat = self.reshape(-1)
-            from ._creation import arange
             idx = arange(0, rows * cols, cols + 1)
             return self.copy_(flat.index_fill(0, idx, fill_value).view(self.shape))
     if n:
@@ -323,7 +327,6 @@ def fill_diagonal_(self, fill_value, wrap=False):
 
 @_method
 def mvlgamma_(self, p):
-    from .special import _MVLGAMMA
     return call_inplace(_MVLGAMMA, (self,), (p,))
 
 
@@ -333,11 +336,9 @@ _POLYGAMMA_INPLACE = []
 @_method
 def polygamma_(self, n):
     """In place, recorded as PyTorch's ``PolygammaBackward1`` (the out-of-place op's node is ...Backward0)."""
-    from .special import _polygamma
     if n < 0:
         _polygamma(None, n)
     if not _POLYGAMMA_INPLACE:
-        from ._registry import defop
         _POLYGAMMA_INPLACE.append(defop("_polygamma_inplace(Tensor self, int n)", _polygamma, function=False,
                                         method=False, dtype="float", grad="PolygammaBackward1"))
     return call_inplace(_POLYGAMMA_INPLACE[0], (self,), (n,))
@@ -346,7 +347,6 @@ def polygamma_(self, n):
 @_method
 def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False,
           onesided=None, length=None, return_complex=False):
-    from .functional import istft as _istft
     return _istft(self, n_fft, hop_length, win_length, window, center, normalized, onesided, length,
                   return_complex)
 
@@ -374,7 +374,6 @@ def register_post_accumulate_grad_hook(self, hook):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    import weakref
     ref = weakref.ref(self)
     acc = self._accumulator()
 
@@ -429,7 +428,6 @@ def is_warn_always_enabled():
 
 @_function
 def set_anomaly_enabled(enabled, check_nan=True):
-    from .autograd import anomaly_mode
     anomaly_mode._set(enabled, check_nan)
 
 
@@ -454,9 +452,6 @@ def is_vulkan_available():
 def get_device_module(device=None):
     """The module of a device kind: ``torch.cpu`` or ``torch.cuda`` (the current accelerator's without an
     argument, else ``torch.cpu``)."""
-    import importlib
-    from ._device import device as device_cls
-    from . import cuda
     if device is None:
         kind = "cuda" if cuda.is_available() else "cpu"
     elif isinstance(device, device_cls):

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _views as V
-from ._registry import OPS, Op, call, defop
+from ._registry import OPS, Op, call, check_inplace, defop
 from ._names import publish
 
 
@@ -534,7 +534,6 @@ def _inplace_variant(op, grad):
 
 
 def _apply_inplace_view(op, grad, t, args, statics):
-    from ._registry import check_inplace
     check_inplace(t, True)
     r = call(_inplace_variant(op, grad), (t,) + tuple(args), statics)
     t._view = r._view

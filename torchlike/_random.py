@@ -26,7 +26,8 @@ import numpy as np
 from . import _dtype as D
 from ._creation import _check_size, _dt, _finish, _parse_size
 from ._device import _jax_devices, as_device
-from ._registry import call, check_inplace, defop
+from ._registry import call, check_inplace, defop, check_no_overlap
+from ._tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721
 _STATE_SIZE = 5056            # bytes of PyTorch's CPU generator state; ours uses the first 32
@@ -69,7 +70,6 @@ class Generator:
 
     def get_state(self):
         """The generator's state as a uint8 tensor (PyTorch's size; restore it with ``set_state``)."""
-        from ._tensor import Tensor
         state = np.zeros(_STATE_SIZE, np.uint8)
         state[:8] = _MAGIC
         state[8:16] = np.asarray(self._key, np.uint32).view(np.uint8)
@@ -78,7 +78,6 @@ class Generator:
         return Tensor._wrap(jnp.asarray(state))
 
     def set_state(self, new_state):
-        from ._tensor import Tensor
         if not isinstance(new_state, Tensor) or new_state.dtype is not D.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
         a = np.asarray(new_state._arr(), np.uint8).reshape(-1)
@@ -398,7 +397,6 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 def _out(t, out):
     if out is None:
         return t
-    from ._registry import check_no_overlap
     check_no_overlap(out)
     if tuple(out.shape) != tuple(t.shape):
         out._resize_to(t.shape)
@@ -446,7 +444,6 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 
 def _like_dtype(input, dtype, name):
-    from ._tensor import Tensor
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     return input.dtype if dtype is None else D.as_dtype(dtype, name)
@@ -500,7 +497,6 @@ def _check_std_tensor(std):
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     """Normal samples: ``normal(mean, std, size)`` with numbers, or elementwise with tensor ``mean``/``std``."""
-    from ._tensor import Tensor
     tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
     if tm or ts:
         if size is not None:
@@ -548,11 +544,9 @@ _BERNOULLI_BAD_P = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false. 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples with probabilities ``input`` (or the number ``p``), in ``input``'s dtype."""
-    from ._tensor import Tensor
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if isinstance(out, Tensor):
-        from ._registry import check_no_overlap
         check_no_overlap(out)
     if p is not None:
         _check_p(p, "bernoulli_")
@@ -605,7 +599,6 @@ def poisson(input, generator=None):
 def binomial(count, prob, generator=None, *, out=None):
     """Binomial samples: ``count`` trials of success probability ``prob`` (floating tensors of one dtype,
     broadcast), in ``count``'s dtype."""
-    from ._tensor import Tensor
     for name, t, pos in (("count", count, 1), ("prob", prob, 2)):
         if not isinstance(t, Tensor):
             raise TypeError(f"binomial(): argument '{name}' (position {pos}) must be Tensor, not {type(t).__name__}")
@@ -654,7 +647,6 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 0/1 samples of probability ``p`` (a number or a tensor)."""
-    from ._tensor import Tensor
     if isinstance(p, Tensor):
         arr = p._arr()
         if not builtins.bool(jnp.all((arr >= 0) & (arr <= 1))):

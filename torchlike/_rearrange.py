@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["rearrange", "DimensionBindError"]
 
@@ -86,9 +87,8 @@ def _bind(group, size, lengths):
 
 
 def rearrange(tensor, pattern, **axes_lengths):
-    from . import stack
     if isinstance(tensor, (list, tuple)):
-        tensor = stack(tensor)
+        tensor = torch.stack(tensor)
     elif not hasattr(tensor, "dim"):
         raise TypeError(f"rearrange(): expected a Tensor or a list of Tensors, not {type(tensor).__name__}")
     sides = pattern.split("->")

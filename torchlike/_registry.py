@@ -35,6 +35,7 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
+import warnings
 
 from . import _interp, _pace
 from . import _dtype as D
@@ -50,6 +51,7 @@ from .autograd.graph import MULTI_VIEW_NODES, RECORD_EXTRA as _RECORD_EXTRA, OpN
 
 from . import _names
 from ._names import FUNCTIONS, METHODS, publish   # torchlike.<name>, Tensor.<name>: published once (_names)
+_ops_views = None   # the view ops (copy_slices), which import this module: bound by torchlike/__init__ (`_hand_down`)
 OPS = {}            # op name -> Op
 _ALL_OPS = weakref.WeakSet()        # every Op, named or not
 
@@ -1094,7 +1096,6 @@ def _write_out(op, out, result, needs_grad, args=()):
     for t, r in zip(targets, results):
         if tuple(t.shape) != tuple(r.shape):
             if t.numel():
-                import warnings
                 warnings.warn(_RESIZE_WARNING.format(list(t.shape), list(r.shape)), UserWarning, stacklevel=4)
             t._resize_to(r.shape)
         t._assign(r.astype(t._dtype.np))
@@ -1480,7 +1481,6 @@ def _check_cast(src, dst):
 
 def _inplace_on_view(op, t, args, statics):
     """In-place on a view of a tensor with history: the base gets CopySlices."""
-    from . import _ops_views
     base = t._base
     layout = t._layout()
     _inplace_result(op, t, args, statics, False)   # checks dtype and shape before anything is written

@@ -25,7 +25,11 @@ from ._lazy import LazyRef as _LazyRef
 from . import _registry as R
 from . import _views as V
 from ._device import device as _device_cls, device_of
-from . import autograd as _autograd
+from ._dtype import strided
+from . import _ops_views
+from ._creation import _legacy_new
+from ._printing import format_tensor
+from .autograd.forward_ad import _repr_with_tangent
 from .autograd import grad_mode
 from .autograd.graph import AccumulateGrad, _register
 
@@ -37,6 +41,7 @@ class _Hot:
 
 
 _hot = _Hot()
+_autograd = None    # the package torchlike.autograd (backward), bound by torchlike/__init__: it imports this module
 _getrefcount = sys.getrefcount
 
 
@@ -150,7 +155,6 @@ class Tensor:
         return t
 
     def __new__(cls, *args, **kwargs):
-        from ._creation import _legacy_new
         return _legacy_new(cls, *args, **kwargs)
 
     def _arr(self):
@@ -295,7 +299,6 @@ class Tensor:
         if self.__dict__.get("_nograd_view"):
             raise RuntimeError(_NOGRAD_VIEW_BASE_MODIFIED)
         self._check_multi_view("its base or another view of its base has been modified inplace")
-        from . import _ops_views
         node = _ops_views.as_strided_node(base, self._layout(), self)
         self._grad_fn = node
         self._output_nr = 0
@@ -563,7 +566,6 @@ class Tensor:
 
     @property
     def layout(self):
-        from . import strided
         return strided
 
     def __len__(self):
@@ -677,7 +679,6 @@ class Tensor:
 
     # ---- printing ----------------------------------------------------------
     def __repr__(self, *, tensor_contents=None):
-        from ._printing import format_tensor
         values = self._host()
         fn = self.grad_fn
         dev = self.device
@@ -687,7 +688,6 @@ class Tensor:
                              requires_grad=self._requires_grad and fn is None,
                              grad_fn_name=None if fn is None else type(fn).__name__)
         if "_fw" in self.__dict__:         # a dual tensor prints its tangent (forward-mode AD)
-            from .autograd.forward_ad import _repr_with_tangent
             text = _repr_with_tangent(self, text)
         return text
 

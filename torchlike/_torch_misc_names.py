@@ -17,6 +17,9 @@ import numpy as np
 from .amp import autocast_mode as _ac
 from .amp.grad_scaler import GradScaler  # noqa: F401  (torch.GradScaler is torch.amp.GradScaler)
 from .jit import Error as JITException, fork, wait  # noqa: F401
+import torchlike as torch     # the public face, read when called (not an import cycle)
+from .autograd import grad_mode
+from ._device import device as _device, device
 
 __all__ = ["thread_safe_generator", "sym_int", "sym_float", "sym_max", "sym_min", "sym_not", "sym_sqrt", "sym_sum", "sym_ite",
            "sym_fresh_size", "sym_constrain_range", "sym_constrain_range_for_size", "SymInt", "SymFloat",
@@ -102,8 +105,7 @@ def sym_ite(b, t, f):
 
 
 def sym_fresh_size(expr):
-    from . import tensor
-    return tensor(expr).item()
+    return torch.tensor(expr).item()
 
 
 _I64_MIN, _I64_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -176,7 +178,6 @@ def batch_norm_update_stats(input, running_mean, running_var, momentum):  # noqa
     mean = input.mean(dims)
     var = input.var(dims, unbiased=False)
     n = input.numel() // max(mean.numel(), 1)
-    from .autograd import grad_mode
     with grad_mode.no_grad():
         if running_mean is not None:
             running_mean.mul_(1 - momentum).add_(mean.detach().to(running_mean.dtype), alpha=momentum)
@@ -207,7 +208,6 @@ _DEVICE_TYPE_CODES = {"cpu": 0, "meta": 14}
 
 
 def _stream_device(device):
-    from ._device import device as _device
     if isinstance(device, int) and not isinstance(device, bool):
         raise RuntimeError("Cannot access accelerator device when none is available.")
     d = _device("cpu" if device is None else device)
@@ -235,7 +235,6 @@ class Stream:
 
     @property
     def device(self):
-        from ._device import device
         return device(self._type)
 
     @property
@@ -289,7 +288,6 @@ class Event:
 
     @property
     def device(self):
-        from ._device import device
         return device(self._type)
 
     def query(self):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+import functools
 
 from . import _views as _V
 from ._compile import compile  # noqa: A004 - torch.compiler.compile
@@ -103,7 +104,6 @@ class set_stance:      # noqa: N801 - torch's name
         return False
 
     def __call__(self, fn):
-        import functools
 
         @functools.wraps(fn)
         def run(*args, **kwargs):

@@ -12,9 +12,11 @@ import jax
 
 from ._tensor import Tensor
 from .autograd import grad_mode
+from .autograd.grad_mode import VMAP_DEPTH
 from . import _ops_misc
 import copy
 import warnings
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
            "stack_module_state", "linearize", "functionalize", "debug_unwrap", "replace_all_batch_norm_modules_",
@@ -155,8 +157,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     return wrapper
 
 
-VMAP_DEPTH = [0]    # > 0 while a vmap traces its function (custom Functions check their vmap support)
-
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True,
                     strict=False):
@@ -186,7 +186,6 @@ def stack_module_state(models):
     """``(params, buffers)``: each model's parameters and buffers stacked along a new leading
     dimension, by name, for ``vmap`` over ``functional_call`` (model ensembling).  The stacked
     parameters are new leaves that require grad, as in PyTorch."""
-    from . import stack
     models = list(models)
     if not models:
         raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
@@ -198,7 +197,7 @@ def stack_module_state(models):
         out = {}
         for name in names:
             with grad_mode.no_grad():
-                out[name] = stack([dict(named(m))[name].detach() for m in models])
+                out[name] = torch.stack([dict(named(m))[name].detach() for m in models])
         return out
     params = stacked(lambda m: m.named_parameters())
     for name, p in params.items():

@@ -15,6 +15,8 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 
 from ._registry import defop
+from ._ops_extra import _median_dim
+from .linalg import _vector_norm_impl
 
 __all__ = ["sum", "prod", "amax", "amin", "argmax", "argmin", "mean", "median", "logsumexp", "norm", "var", "std",
            "cumsum", "cumprod", "softmax", "log_softmax", "softmin", "normalize", "logaddexp"]
@@ -159,7 +161,6 @@ def argmin(input, dim=None, *, keepdim=False, dtype=None, mask=None):
 
 # ---- median, norm, var/std --------------------------------------------------------------------------
 def _median(x, mask, dim, keepdim, dtype):
-    from ._ops_extra import _median_dim
     x = _cast(x, dtype)
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         x = x.astype(jnp.float32)
@@ -178,7 +179,6 @@ def median(input, dim=-1, *, keepdim=False, dtype=None, mask=None):
 
 
 def _norm(x, mask, ord, dim, keepdim, dtype):
-    from .linalg import _vector_norm_impl
     x = _cast(x, dtype)
     fill = jnp.inf if ord == float("-inf") or ord < 0 else 0
     filled = jnp.where(_mask(x, mask), x, jnp.asarray(fill, x.dtype) if fill else jnp.zeros((), x.dtype))
@@ -280,7 +280,6 @@ softmin = _along(_SOFTMIN)
 
 
 def _normalize(x, mask, ord, dim, eps, dtype):
-    from .linalg import _vector_norm_impl
     x = _cast(x, dtype)
     filled = jnp.where(_mask(x, mask), x, jnp.zeros((), x.dtype))
     n = _vector_norm_impl(filled, ord, (dim,), True, None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from . import _dtype as D
 from . import _registry as R
 from ._registry import FUNCTIONS
+from ._creation import zeros_like
+from ._ops_native import _batch_norm_with_update as f
 
 
 class _Packet:
@@ -41,7 +43,6 @@ def _softmax_backward_data(grad_output, output, dim, input_dtype):
 
 def _safe_softmax(self, dim, dtype=None):
     """``softmax`` whose slices that are entirely ``-inf`` give zeros instead of nan."""
-    from ._creation import zeros_like
     masked = FUNCTIONS["isneginf"](self).all(dim, keepdim=True)
     # the masked slices are replaced before softmax too, so that no nan reaches the gradient
     out = FUNCTIONS["softmax"](FUNCTIONS["where"](masked, zeros_like(self), self), dim, dtype=dtype)
@@ -57,7 +58,6 @@ def _max_pool2d_with_indices_backward(grad_output, self, kernel_size, stride, pa
                                       indices):
     """The gradient of ``max_pool2d`` w.r.t. its input: each output gradient added at its argmax
     (``indices`` index the flattened spatial plane)."""
-    from ._creation import zeros_like
     flat = zeros_like(self).flatten(-2)
     g = flat.scatter_add(-1, indices.flatten(-2), grad_output.flatten(-2).to(self.dtype)).reshape(self.shape)
     # the result depends on ``self`` only through its shape: PyTorch still records ``self`` (with a zero
@@ -66,7 +66,6 @@ def _max_pool2d_with_indices_backward(grad_output, self, kernel_size, stride, pa
 
 
 def _batch_norm_with_update(*args, **kwargs):
-    from ._ops_native import _batch_norm_with_update as f
     return f(*args, **kwargs)
 
 

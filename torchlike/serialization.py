@@ -47,6 +47,7 @@ import sys
 import threading
 import types
 import uuid
+import warnings
 import zipfile
 import zlib
 
@@ -66,6 +67,7 @@ from .nn.parameter import _share
 import shutil
 import tempfile
 import importlib
+import _codecs
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
            "DEFAULT_PROTOCOL", "LoadEndianness", "get_default_load_endianness", "set_default_load_endianness",
@@ -426,7 +428,6 @@ def check_module_version_greater_or_equal(module, req_version_tuple, error_if_ma
                f"compared with tuple {tuple(req_version_tuple)}")
         if error_if_malformed:
             raise RuntimeError(msg) from None
-        import warnings
         warnings.warn(msg + ", but continuing assuming that requirement is met")
         return True
 
@@ -829,7 +830,6 @@ _TORCH_NAMES = None
 def _names():
     global _TORCH_NAMES
     if _TORCH_NAMES is None:
-        import _codecs
         _TORCH_NAMES = dict(_torch_names(), **_SAFE_BUILTINS)
         _TORCH_NAMES["_codecs.encode"] = _codecs.encode
     return _TORCH_NAMES

@@ -18,8 +18,11 @@ import warnings
 import numpy as np
 
 from . import _dtype as D
+from . import _creation
 from ._device import as_device, device_of
 from ._tensor import Tensor
+from ._creation import check_alloc
+from .autograd.grad_mode import no_grad
 
 __all__ = ["TypedStorage", "UntypedStorage"]
 
@@ -51,7 +54,6 @@ def _flat_of(tensor):
 
 
 def _new_flat(values, dtype, device=None):
-    from . import _creation
     return _creation.tensor(values, dtype=dtype, device=device)
 
 
@@ -111,7 +113,6 @@ class _StorageBase:
         return super().__sizeof__() + self.nbytes()
 
     def _write(self, key, value):
-        from .autograd.grad_mode import no_grad
         with no_grad():                # storage writes are below autograd (as PyTorch's)
             self._flat[key] = value
 
@@ -186,7 +187,6 @@ class UntypedStorage(_StorageBase):
             value = value.numpy()
         data = self._all_bytes().copy()
         data[self._start:self._stop][key] = value
-        from . import _creation
         self._write(slice(None), _creation.tensor(data.view(self._flat._dtype.np), dtype=self._flat._dtype))
 
     @classmethod
@@ -252,7 +252,6 @@ def _check_size(n, itemsize):
                            f"been called with negative number: {(n * itemsize) % 2 ** 64}")
     if n * itemsize > 2 ** 63 - 1:
         raise ValueError("Overflow when unpacking long long")
-    from ._creation import check_alloc
     check_alloc(n * itemsize)
 
 
@@ -312,7 +311,6 @@ class TypedStorage(_StorageBase, metaclass=_LegacyStorageMeta):
         arg = args[0] if args else 0
         if isinstance(arg, int) and not isinstance(arg, bool):
             _check_size(arg, dtype.itemsize)
-            from . import _creation
             self._flat = _creation.zeros(arg, dtype=dtype, device=device)
         else:
             self._flat = _new_flat(list(arg), dtype, device)

@@ -21,6 +21,9 @@ import threading
 import warnings
 
 from .. import _dtype as D
+from .._device import cuda_is_available
+from .._tensor import Tensor
+import torchlike     # the public face, read when called (not an import cycle)
 
 __all__ = ["autocast", "is_autocast_available", "custom_fwd", "custom_bwd"]
 
@@ -179,7 +182,6 @@ def _einsum_contracts(args, kwargs):
 
 def _not_two_vectors(args, kwargs):
     """``tensordot``/``inner`` of two vectors is a ``dot`` (which follows its inputs); else a matmul."""
-    from .._tensor import Tensor
     a = args[0] if args else kwargs.get("input", kwargs.get("a"))
     b = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("b"))
     return not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dim() <= 1 and b.dim() <= 1)
@@ -190,7 +192,6 @@ _WHEN = {"einsum": _einsum_contracts, "tensordot": _not_two_vectors, "inner": _n
 
 
 def _namespace(where):
-    import torchlike
     if where == "Tensor":
         return torchlike.Tensor
     obj = torchlike
@@ -203,7 +204,6 @@ def _cast(value, to, device_type):
     """``value`` (a tensor, or a list/tuple of them) with its eligible floating tensors cast to ``to``.
     A float32 leaf that requires grad (a parameter) is cast once per region when the cast cache is on,
     so that its uses share one ``ToCopyBackward0`` as in PyTorch."""
-    from .._tensor import Tensor
     if isinstance(value, Tensor):
         d = value.dtype
         if (d is not to and d.category == D.FLOAT and d is not D.float64
@@ -222,7 +222,6 @@ def _cast(value, to, device_type):
 
 
 def _device_type(args, kwargs):
-    from .._tensor import Tensor
     for v in (*args, *kwargs.values()):
         if isinstance(v, Tensor):
             return v.device.type
@@ -304,8 +303,7 @@ class autocast:
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
         if enabled and device_type == "cuda":
-            from .. import cuda
-            if not cuda.is_available():
+            if not cuda_is_available():
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning,
                               stacklevel=2)
                 enabled = False
@@ -383,7 +381,6 @@ def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
 
 
 def _cast_any(value, to):
-    from .._tensor import Tensor
     if isinstance(value, Tensor):
         return value.to(to) if value.is_floating_point() and value.dtype is not D.float64 else value
     if isinstance(value, dict):

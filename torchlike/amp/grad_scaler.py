@@ -13,6 +13,9 @@ from enum import Enum
 import numpy as np
 
 from .. import _dtype as D
+from .._device import cuda_is_available
+from .._tensor import Tensor
+import torchlike     # the public face, read when called (not an import cycle)
 
 __all__ = ["GradScaler", "OptState"]
 
@@ -33,8 +36,7 @@ class GradScaler:
         self._device = device
         self._enabled = enabled
         if device == "cuda" and enabled:
-            from .. import cuda
-            if not cuda.is_available():
+            if not cuda_is_available():
                 warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
                               UserWarning, stacklevel=2)
                 self._enabled = False
@@ -57,13 +59,11 @@ class GradScaler:
         assert self._growth_tracker is not None, f"Attempted {funcname} but _growth_tracker is None.  {fix}"
 
     def _lazy_init(self):
-        import torchlike
         self._scale = torchlike.full((), float(self._init_scale), dtype=D.float32)
         self._growth_tracker = int(self._init_growth_tracker)
 
     def scale(self, outputs):
         """``outputs`` (a tensor or nested lists/tuples of them) multiplied by the scale."""
-        from .._tensor import Tensor
         if not self._enabled:
             return outputs
         if isinstance(outputs, Tensor):
@@ -81,7 +81,6 @@ class GradScaler:
 
     def _unscale_grads(self, optimizer, inv_scale, allow_fp16):
         """Divide the gradients by the scale; whether any was inf/NaN."""
-        import torchlike
         found = []
         with torchlike.no_grad():
             for group in optimizer.param_groups:
@@ -139,7 +138,6 @@ class GradScaler:
 
     def update(self, new_scale=None):
         """Grow or back off the scale from this step's inf checks (or set it to ``new_scale``)."""
-        from .._tensor import Tensor
         if not self._enabled:
             return
         self._check_scale_growth_tracker("update")

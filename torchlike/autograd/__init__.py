@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import warnings
+import functools
 
 from . import anomaly_mode, forward_ad, functional, graph, profiler  # noqa: F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401  (the module stays importable by its full name)
 from . import engine
-from .engine import run_backward
+from .engine import run_backward, warn_create_graph
+from .. import _registry as _R   # the module only: it is still loading when this package is
 from .function import Function, once_differentiable  # noqa: F401
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -16,12 +18,12 @@ from .graph import Node  # noqa: F401
 Variable = None  # set in torchlike/__init__ (Tensor)
 
 
-_Tensor = _ones_like = _constant = None     # bound by torchlike/__init__ (import cycle; hot path)
+_Tensor = _ones_like = _zeros_like = _constant = None     # bound by torchlike/__init__ (import cycle; hot path)
 
 
-def _bind(tensor_cls, ones_like, constant):
-    global _Tensor, _ones_like, _constant
-    _Tensor, _ones_like, _constant = tensor_cls, ones_like, constant
+def _bind(tensor_cls, ones_like, zeros_like, constant):
+    global _Tensor, _ones_like, _zeros_like, _constant
+    _Tensor, _ones_like, _zeros_like, _constant = tensor_cls, ones_like, zeros_like, constant
     engine._Tensor = tensor_cls
 
 
@@ -121,7 +123,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     roots, seeds = _roots(outputs, grads)
     if create_graph and not _warned_create_graph:
         _warned_create_graph.append(True)
-        from .engine import warn_create_graph
         warn_create_graph()
     run_backward(roots, seeds, retain_graph, create_graph, accumulate_only=only)
 
@@ -136,8 +137,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     differentiable.  ``is_grads_batched``: the first dimension of each
     grad_output is a batch of seeds.
     """
-    from .._creation import zeros_like
-    from .._tensor import Tensor
+    Tensor = _Tensor
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
                          "allow_unused=False.")
@@ -179,7 +179,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
-                g = zeros_like(t)
+                g = _zeros_like(t)
         elif not create_graph:
             g = g.detach()
         result.append(g)
@@ -188,8 +188,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _grad_batched(outs, ins, g_outs, retain_graph, create_graph, allow_unused, materialize_grads):
     """``is_grads_batched``: one backward per seed along the first dimension, results stacked."""
-    from .._registry import FUNCTIONS
-    stack = FUNCTIONS["stack"]
+    stack = _R.FUNCTIONS["stack"]
     for i, g in enumerate(g_outs):
         if g is None or g.dim() == 0:
             raise ValueError("vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that input is a "
@@ -229,7 +228,6 @@ class set_multithreading_enabled:  # noqa: N801 - torch's name
         return self.__class__(self.mode)
 
     def __call__(self, fn):
-        import functools
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):

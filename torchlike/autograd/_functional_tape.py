@@ -11,6 +11,8 @@ as in PyTorch.
 """
 from __future__ import annotations
 
+import torchlike as torch     # the public face (torch.autograd.grad, torch.zeros_like, ...), not an import cycle
+
 from . import grad_mode
 
 
@@ -25,20 +27,16 @@ def _call(func, inputs):
 
 def _grads(outputs, inputs, grad_outputs=None):
     """d outputs / d inputs (zeros where unused), differentiable."""
-    from .._creation import zeros_like
-    from . import grad
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs or (None,) * len(outputs)) if o.requires_grad]
     if not pairs:
-        return tuple(zeros_like(t) for t in inputs)
-    res = grad([o for o, _ in pairs], inputs, [g for _, g in pairs], retain_graph=True, create_graph=True,
-               allow_unused=True)
-    return tuple(zeros_like(t) if g is None else g for g, t in zip(res, inputs))
+        return tuple(torch.zeros_like(t) for t in inputs)
+    res = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs], retain_graph=True,
+                              create_graph=True, allow_unused=True)
+    return tuple(torch.zeros_like(t) if g is None else g for g, t in zip(res, inputs))
 
 
 def _jac_rows(out, inputs):
     """One Jacobian block per input for one output: ``out.shape + input.shape``."""
-    from .._creation import zeros
-    from .._registry import FUNCTIONS
     flat = out.reshape(-1)
     rows = [[] for _ in inputs]
     for k in range(flat.numel()):
@@ -48,9 +46,9 @@ def _jac_rows(out, inputs):
     for j, t in enumerate(inputs):
         shape = tuple(out.shape) + tuple(t.shape)
         if rows[j]:
-            blocks.append(FUNCTIONS["stack"](rows[j]).view(shape))
+            blocks.append(torch.stack(rows[j]).view(shape))
         else:
-            blocks.append(zeros(shape, dtype=t.dtype))
+            blocks.append(torch.zeros(shape, dtype=t.dtype))
     return tuple(blocks)
 
 
@@ -72,29 +70,27 @@ def hessian(func, ins):
 
 def vjp(func, ins, vs):
     """(outputs, v^T J); ``vs`` None means ones for a single-element output."""
-    from .._creation import ones_like
     inputs = _prepare(ins)
     out = _call(func, inputs)
     outs = out if isinstance(out, tuple) else (out,)
-    seeds = tuple(ones_like(o) for o in outs) if vs is None else vs
+    seeds = tuple(torch.ones_like(o) for o in outs) if vs is None else vs
     return out, _grads(outs, inputs, seeds)
 
 
 def jvp(func, ins, vs):
     """(outputs, J v) by the double-vjp trick: the vjp is linear in its seed ``u``; differentiate it by ``u``."""
-    from .._creation import zeros_like
-    from . import grad
     inputs = _prepare(ins)
     out = _call(func, inputs)
     outs = out if isinstance(out, tuple) else (out,)
-    us = tuple(zeros_like(o).requires_grad_(True) for o in outs)
+    us = tuple(torch.zeros_like(o).requires_grad_(True) for o in outs)
     g = _grads(outs, inputs, us)
     pairs = [(gi, vi) for gi, vi in zip(g, vs) if gi.requires_grad]
     if not pairs:
         res = (None,) * len(us)
     else:
-        res = grad([p for p, _ in pairs], us, [v for _, v in pairs], create_graph=True, allow_unused=True)
-    return out, tuple(zeros_like(o) if r is None else r for r, o in zip(res, outs))
+        res = torch.autograd.grad([p for p, _ in pairs], us, [v for _, v in pairs], create_graph=True,
+                                  allow_unused=True)
+    return out, tuple(torch.zeros_like(o) if r is None else r for r, o in zip(res, outs))
 
 
 def hessian_vector(func, ins, vs):

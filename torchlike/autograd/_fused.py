@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from .. import _interp, _pace
 from .. import _lazy
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
+check_saved = vjp_function = None   # engine, _registry: bound by torchlike/__init__ (`_hand_down`)
 
 _programs = {}
 _pace.register_cache(_programs.clear)      # made again, paced, if pacing turns on (FSDP over CPU devices)
@@ -205,7 +206,6 @@ def _check(n, freed_error):
         raise RuntimeError(freed_error)
     for t, version in n._saved:
         if t._vc[0] != version:
-            from .engine import check_saved
             check_saved(n)
 
 
@@ -371,7 +371,6 @@ def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
     needed outputs as a third result.  ``vjps`` (each op's own compiled vjp) make it a program to run
     as it is, node by node, instead of one to trace."""
     if vjps is None:
-        from .._registry import vjp_function
         vjps = [None if p is None else vjp_function(p[0].pure(p[1]), p[2], p[3] if len(p[4]) > 1 else None)
                 for p in plan]
     caps_at = {}

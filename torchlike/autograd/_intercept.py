@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import threading
 
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+R = input_shapes = forward_ad = None   # _registry, autograd.profiler, autograd.forward_ad
+
 _PASS_CALL = [None]       # the args tuple whose next ``call`` runs directly
 _PASS_INPLACE = [None]    # the same for ``call_inplace``
 _INPLACE_INNER = [None]   # args of the running in-place op (its inner out-of-place call is not an op of its own)
@@ -27,13 +30,11 @@ _lock = threading.RLock()
 
 def refresh():
     """Install or remove :func:`dispatch` as the registry's hook."""
-    from .. import _registry as R
     R._extra = dispatch if (profiler_active[0] is not None or fw_active[0]) else None
 
 
 def plain(op, args, statics, out, inplace):
     """The registry's own call, skipping the hook once."""
-    from .. import _registry as R
     if inplace:
         _PASS_INPLACE[0] = args
         prev = _INPLACE_INNER[0]
@@ -55,7 +56,6 @@ def dispatch(op, args, statics, out=None, inplace=False):
         return _run(op, args, statics, out, inplace)
     shapes = None
     if prof.record_shapes:
-        from .profiler import input_shapes
         shapes = input_shapes(op, args, statics)
     ev = prof._begin("aten::" + op.name + ("_" if inplace else ""), shapes)
     result = None
@@ -68,6 +68,5 @@ def dispatch(op, args, statics, out=None, inplace=False):
 
 def _run(op, args, statics, out, inplace):
     if fw_active[0]:
-        from . import forward_ad
         return forward_ad._dual_call(op, args, statics, out, inplace)
     return plain(op, args, statics, out, inplace)

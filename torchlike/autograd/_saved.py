@@ -22,6 +22,10 @@ import threading
 
 from . import anomaly_mode
 from .graph import PACKED_EVER, RECORD_EXTRA
+from .._lazy import resolve
+
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+_input_uses = _FREED = check_saved = Tensor = tensor = None   # engine, _tensor, _creation
 
 class _HookState(threading.local):
     """Per thread, as in PyTorch: the stack of (pack, unpack) pairs and of disabling messages."""
@@ -67,7 +71,6 @@ def saved_positions(node):
     saves = op.saves
     if not saves:
         return ()
-    from .engine import _input_uses
     uses = _input_uses(node)
     n = len(node._arrays)
     pos = []
@@ -87,7 +90,6 @@ def on_record(node, args, outs):
         anomaly_mode.keep_trace(node)
     if not _tls.hooks:
         return
-    from .._tensor import Tensor
     pack, unpack = _tls.hooks[-1]
     packed = []
     for i in saved_positions(node):
@@ -110,7 +112,6 @@ def on_record_function(ctx):
 
 def unpack_arrays(node):
     """The node's input arrays with each packed input replaced by its unpacked value."""
-    from .._tensor import Tensor
     arrays = list(node._arrays)
     for i, original, unpack, p in node._packed:
         t = unpack(p)
@@ -129,7 +130,6 @@ def unpack_arrays(node):
 
 def saved_attribute(node, name):
     if type(node._arrays) is list:
-        from .._lazy import resolve
         resolve(node._arrays)       # deferred inputs (``_lazy``) get their values
     op = node._op
     tnames = getattr(op, "tensor_names", ())
@@ -152,7 +152,6 @@ def saved_attribute(node, name):
 
 
 def _freed():
-    from .engine import _FREED
     raise RuntimeError(_FREED)
 
 
@@ -161,12 +160,10 @@ def _check_alive(node):
         _freed()
     for t, version in node._saved:
         if t._vc[0] != version:
-            from .engine import check_saved
             check_saved(node)
 
 
 def _saved_input(node, i):
-    from .._tensor import Tensor
     if i not in saved_positions(node):
         return None
     packed = getattr(node, "_packed", None)
@@ -178,13 +175,11 @@ def _saved_input(node, i):
     if isinstance(a, Tensor):
         return a
     if a is not None and not hasattr(a, "shape"):       # a Python scalar: PyTorch's wrapped scalar tensor
-        from .._creation import tensor
         return tensor(a)
     return Tensor._wrap(node._arrays[i])
 
 
 def _saved_result(node):
-    from .._tensor import Tensor
     packed = getattr(node, "_packed", None)
     if packed:
         for j, _, unpack, p in packed:

@@ -11,6 +11,10 @@ import functools
 import os
 import traceback
 import warnings
+import jax.numpy as jnp
+
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+_saved = None      # autograd._saved
 
 __all__ = ["detect_anomaly", "set_detect_anomaly"]
 
@@ -29,7 +33,6 @@ def is_anomaly_check_nan_enabled():
 def _set(mode, check_nan):
     _enabled[0] = bool(mode)
     _check_nan[0] = bool(check_nan)
-    from . import _saved
     _saved.refresh()
 
 
@@ -108,7 +111,6 @@ def _internal(frame):
 
 def check_nan(node, grads):
     """Raise PyTorch's error when the node returned NaN in one of its gradients."""
-    import jax.numpy as jnp
     for i, g in enumerate(grads):
         if g is not None and (g.is_floating_point() or g.is_complex()) and bool(jnp.isnan(g._arr()).any()):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")

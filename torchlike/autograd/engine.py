@@ -34,6 +34,10 @@ import jax.numpy as jnp
 from . import _fused, anomaly_mode, grad_mode
 from .. import _interp, _lazy
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
+from ._saved import unpack_arrays
+from .. import _dtype as D
+# _registry, _tensor, _creation (they import this module): bound by torchlike/__init__ (`_hand_down`)
+_type_word = vjp_function = call = Op = Tensor = empty_like = None
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
           "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
@@ -49,7 +53,6 @@ _Tensor = None      # bound by torchlike/__init__ (autograd._bind)
 
 
 def _tensor_type(t):
-    from .._registry import _type_word
     return f"torch.{_type_word(t._dtype)}Tensor"
 
 
@@ -113,8 +116,6 @@ def _input_uses(node):
 
 
 def _vjp_uses(node, multi):
-    import jax
-    from .._registry import vjp_function
     try:
         from jax._src.interpreters.partial_eval import dce_jaxpr
     except ImportError:     # pragma: no cover - private API moved: be conservative
@@ -141,7 +142,6 @@ def _vjp_uses(node, multi):
 
 def apply_node(node, grads, create_graph):
     """Gradients for ``node``'s inputs (one per edge, None where no gradient) given its output gradients."""
-    from .._tensor import Tensor
     if node._freed and not node._revive():
         raise RuntimeError(_FREED)
     saved = node._saved
@@ -168,10 +168,8 @@ def apply_node(node, grads, create_graph):
     if type(arrays) is list:
         _lazy.resolve(arrays)       # deferred inputs (``_lazy``) get their values
     if PACKED_EVER[0] and getattr(node, "_packed", None):
-        from ._saved import unpack_arrays
         arrays = unpack_arrays(node)
     if create_graph:
-        from .._registry import call
         bop = _backward_op(node)
         edges = node.next_functions
         # an input joins the gradient's graph only if the vjp reads it (sum's gradient does not depend on x)
@@ -193,13 +191,11 @@ def apply_node(node, grads, create_graph):
 
 
 def _dtype_of(np_dtype):
-    from .. import _dtype as D
     return D._BY_NP[np_dtype]
 
 
 def _saved_input(array, edge):
     """The input as saved at forward time, connected to its recorded history."""
-    from .._tensor import Tensor
     t = Tensor._wrap(array)
     t._requires_grad = True
     t._grad_fn, t._output_nr = edge
@@ -208,7 +204,6 @@ def _saved_input(array, edge):
 
 def _backward_op(node):
     """The vjp of ``node``'s op as an op of its own (for create_graph)."""
-    from .._registry import Op, vjp_function
     op = node._op
     multi = len(node._out_meta) > 1
     key = (node._key, node._mask, node._diff_outs if multi else None)
@@ -504,7 +499,6 @@ def _accumulate(node, g, create_graph, accumulate, only):
     old = t._grad
     if create_graph:
         if old is None:
-            from .._creation import empty_like
             t._grad = empty_like(g, requires_grad=False).copy_(g) if g._requires_grad else _fresh(g)
         else:
             t._grad = old + g

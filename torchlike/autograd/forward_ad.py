@@ -20,6 +20,11 @@ import jax
 import jax.numpy as jnp
 
 from . import _intercept, grad_mode
+from .. import _registry as R
+from .._printing import _OPTS
+
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+Tensor = Op = Function = None     # _tensor, _registry, autograd.function
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
@@ -92,8 +97,6 @@ def _set_tangent(t, tangent):
 
 def make_dual(tensor, tangent, *, level=None):
     """A view of ``tensor`` that carries ``tangent`` at the open level."""
-    from .._tensor import Tensor
-    from . import grad_mode  # noqa: F401
     level = _check_level(level)
     if level < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure to "
@@ -121,7 +124,6 @@ def make_dual(tensor, tangent, *, level=None):
 
 def unpack_dual(tensor, *, level=None):
     """``UnpackedDualTensor(primal, tangent)``: a view of ``tensor`` without tangent, and its tangent (or None)."""
-    from .._tensor import Tensor
     level = _check_level(level)
     if level < 0 or not isinstance(tensor, Tensor):
         return UnpackedDualTensor(tensor, None)
@@ -139,7 +141,6 @@ def _repr_with_tangent(t, text):
     tangent = _tangent(t)
     if tangent is None:
         return text
-    from .._printing import _OPTS
     # a 0-dim tangent prints as its Python number, as in PyTorch
     suffix = "tangent=" + (repr(tangent.item()) if tangent.dim() == 0 else repr(tangent))
     body = text[:-1]
@@ -153,8 +154,6 @@ def _repr_with_tangent(t, text):
 
 def _dual_call(op, args, statics, out, inplace):
     """Run ``op`` and give its outputs the tangents JAX's jvp computes from the inputs' tangents."""
-    from .. import _registry as R
-    from .._tensor import Tensor
     if _suspended[0] or not op.differentiable:      # non-differentiable ops give no tangents
         return _intercept.plain(op, args, statics, out, inplace)
     tangents = [_tangent(a) if isinstance(a, Tensor) else None for a in args]
@@ -206,7 +205,6 @@ def _primal_outputs(result, out, inplace):
 def _differentiable_tangents(op, key, mask, args, arrays, tans, result, out, inplace):
     """Tangents that backward can differentiate (a primal or tangent requires grad, as in PyTorch, where
     tangents are computed by differentiable formulas): the jvp is dispatched as an op of its own."""
-    from .._tensor import Tensor
     jop = _jvp_op(op, key, mask)
     inputs = tuple(a if isinstance(a, Tensor) or arr is None else Tensor._wrap(arr) for a, arr in zip(args, arrays))
     touts = _intercept.plain(jop, inputs + tuple(tans), (), None, False)     # (not itself a dual call)
@@ -224,7 +222,6 @@ def _jvp_op(op, key, mask):
     cache = op.__dict__.setdefault("_jvp_ops", {})
     jop = cache.get((key, mask))
     if jop is None:
-        from .._registry import Op
         n = len(mask)
         jvp = _jvp_function(op.pure(key), mask)
 
@@ -246,7 +243,6 @@ def _aligned(t, tangent):
 
 
 def _tangent_view(base, base_tangent, layout, value):
-    from .._tensor import Tensor
     t = Tensor._wrap(value)
     if _aligned(base, base_tangent):
         t._become_view_of(base_tangent, layout)
@@ -256,7 +252,6 @@ def _tangent_view(base, base_tangent, layout, value):
 def _write_tangent(t, value):
     """An in-place op on ``t``: its tangent is written in place (through to its base's tangent when
     ``t`` is a view); a view of a base without tangent gives the base a zero tangent first."""
-    from .._tensor import Tensor
     tangent = _tangent(t)
     if tangent is None and t._base is not None and t._view is not None:
         root = t._base
@@ -313,11 +308,9 @@ class suspended:
 
 def function_jvp(cls, ctx, args, outs):
     """Tangents of a custom Function's outputs from its ``jvp(ctx, *input_tangents)``."""
-    from .._tensor import Tensor
     tangents = [_tangent(a) if isinstance(a, Tensor) else None for a in args]
     if all(t is None for t in tangents):
         return
-    from .function import Function
     if cls.jvp is Function.jvp:
         raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
                                   "with forward mode AD.")

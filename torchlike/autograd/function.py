@@ -19,14 +19,18 @@ from . import forward_ad, grad_mode
 from . import _saved
 from .graph import RECORD_EXTRA, Node
 from .._views import TRACKER as _TRACKER
+from .. import _registry as R
+from .engine import _FREED, check_saved
+
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+zeros = None      # _creation
 
 
 _NULL = contextlib.nullcontext()
 
 
 def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
+    return R._Tensor    # the Tensor class, which _tensor.py hands the registry
 
 
 class FunctionCtx:
@@ -73,11 +77,9 @@ class BackwardCFunction(Node, FunctionCtx):
     @property
     def saved_tensors(self):
         if self._freed:
-            from .engine import _FREED
             raise RuntimeError(_FREED)
         for t, version in self._saved:
             if t is not None and t._vc[0] != version:
-                from .engine import check_saved
                 check_saved(self)
         if self._packed is not None:
             return tuple(t if p is None else p[0](p[1]) for (t, _), p in zip(self._saved, self._packed))
@@ -89,7 +91,6 @@ class BackwardCFunction(Node, FunctionCtx):
         return self._fn_cls.backward(self, *grads)
 
     def _backward(self, grads, create_graph):
-        from .._creation import zeros
         if self.materialize_grads:
             grads = [zeros(s, dtype=d) if g is None and d is not None else g
                      for g, (s, d) in zip(grads, self._out_meta)]
@@ -152,7 +153,6 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .. import _registry as R
         T = _tensor_cls()
         if _TRACKER[0] is None and any(isinstance(a, T) and isinstance(a._arr(), jax.core.Tracer) for a in args):
             return _apply_traced(cls, args, kwargs)     # under a JAX transform (not torchlike.compile's trace)
@@ -244,7 +244,6 @@ def once_differentiable(fn):
         single = not isinstance(result, tuple)
         outs = (result,) if single else result
         edges = tuple(g._edge() if isinstance(g, T) and g._requires_grad else (None, 0) for g in grads)
-        from .. import _registry as R
         err = DelayedError("trying to differentiate twice a function that was marked with @once_differentiable",
                            edges, len(outs))
         err._seq = next(R._seq)
@@ -280,9 +279,8 @@ def _apply_traced(cls, args, kwargs):
     """The Function as a ``jax.custom_vjp``: JAX's transforms differentiate it with the user's
     ``backward`` (straight-through estimators, stable gradients), not through ``forward``.
     Under ``vmap`` JAX batches it (the Function must opt in, as in PyTorch)."""
-    from ..func import VMAP_DEPTH
     T = _tensor_cls()
-    if VMAP_DEPTH[0] and not getattr(cls, "generate_vmap_rule", False) and "vmap" not in vars(cls):
+    if grad_mode.VMAP_DEPTH[0] and not getattr(cls, "generate_vmap_rule", False) and "vmap" not in vars(cls):
         raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
                            "override and implement the vmap staticmethod or set generate_vmap_rule=True. For more "
                            "details, please see https://pytorch.org/docs/main/notes/extending.func.html")

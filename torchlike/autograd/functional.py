@@ -12,6 +12,8 @@ import weakref
 import jax
 
 from . import grad_mode
+from . import _functional_tape as tape
+import torchlike as torch     # the public face (torch.autograd.grad, torch.zeros_like, ...), not an import cycle
 
 
 def _tup(x, what=None, fn=None):
@@ -19,9 +21,8 @@ def _tup(x, what=None, fn=None):
     Only a tuple counts as several items, as in PyTorch (a list is rejected)."""
     items, is_tuple = (tuple(x), True) if isinstance(x, tuple) else ((x,), False)
     if what is not None:
-        from .._tensor import Tensor
         for i, t in enumerate(items):
-            if not isinstance(t, Tensor):
+            if not isinstance(t, torch.Tensor):
                 where = f"the value at index {i}" if is_tuple else f"the given {what}"
                 raise TypeError(f"The {what} given to {fn} must be either a Tensor or a tuple of Tensors but "
                                 f"{where} has type {type(t)}.")
@@ -53,11 +54,10 @@ def _check_inputs(inputs, name):
 
 def _array_fn(func, n_in, name="jacobian"):
     """func over Tensors -> function over arrays returning a tuple of arrays, plus whether it returned a tuple."""
-    from .._tensor import Tensor
     info = {}
 
     def f(*arrays):
-        ins = [Tensor._wrap_any(a) for a in arrays]
+        ins = [torch.Tensor._wrap_any(a) for a in arrays]
         with grad_mode.no_grad():
             out = func(*ins)
         outs, is_tuple = _tup(out, "outputs of the user-provided function", name)
@@ -67,8 +67,7 @@ def _array_fn(func, n_in, name="jacobian"):
 
 
 def _wrap(a):
-    from .._tensor import Tensor
-    return Tensor._wrap(a)
+    return torch.Tensor._wrap(a)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
@@ -87,7 +86,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                                       "only implemented for `vectorize=True`.")
     ins, in_tuple = _tup(inputs, "inputs", "jacobian")
     if create_graph:
-        from . import _functional_tape as tape
         out_probe = []
         rows = tape.jacobian(lambda *a: _record_tuple(func(*a), out_probe), ins)
         return _nest_jacobian(rows, in_tuple, out_probe[0])
@@ -130,7 +128,7 @@ def _compiled(func, tag, transformed):
     torchlike.compile lifts every tensor the user's function reads besides its inputs (weights it
     closes over, say) to a program input, so a cached program never sees stale values; calls then
     run one XLA program instead of re-tracing the transform each time."""
-    from .._compile import CompiledFunction
+    from .._compile import CompiledFunction     # _compile needs the registry, which loads this module
     try:
         per_func = _COMPILED.setdefault(func, {})
     except TypeError:          # not weak-referenceable: no cache
@@ -157,7 +155,6 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
                                   "only implemented for `vectorize=True`.")
     ins, in_tuple = _tup(inputs, "inputs", "hessian")
     if create_graph:
-        from . import _functional_tape as tape
         rows = tape.hessian(lambda *a: _scalar_output(func(*a), "hessian"), ins)
         return rows if in_tuple else rows[0][0]
     f, info = _array_fn(func, len(ins), "hessian")
@@ -182,7 +179,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     ins, in_tuple = _tup(inputs, "inputs", "vjp")
     vs = None if v is None else _tup(v, "v", "vjp")[0]
     if create_graph:
-        from . import _functional_tape as tape
         probe = []
         out, gs = tape.vjp(lambda *a: _checked_output(func(*a), "vjp", v is None, vs, probe), ins, vs)
         return out, (gs if in_tuple else gs[0])
@@ -209,13 +205,11 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         if len(ins) != 1 or ins[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
                                "single Tensor with a single element.")
-        from .._creation import ones_like
-        vs = (ones_like(ins[0]),)
+        vs = (torch.ones_like(ins[0]),)
     else:
         vs = _tup(v, "v", "jvp")[0]
         _validate_v(vs, ins, in_tuple)
     if create_graph:
-        from . import _functional_tape as tape
         out, ts = tape.jvp(lambda *a: _checked_output(func(*a), "jvp"), ins, vs)
         return out, (ts if isinstance(out, tuple) else ts[0])
     f, info = _array_fn(func, len(ins), "jvp")
@@ -234,13 +228,11 @@ def _hess_vec(func, inputs, v, transpose, create_graph=False):
         if len(ins) != 1 or ins[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
                                "single Tensor with a single element.")
-        from .._creation import ones_like
-        vs = (ones_like(ins[0]),)
+        vs = (torch.ones_like(ins[0]),)
     else:
         vs = _tup(v, "v", name)[0]
         _validate_v(vs, ins, in_tuple)
     if create_graph:
-        from . import _functional_tape as tape
         out, hv = tape.hessian_vector(lambda *a: _scalar_output(func(*a), name), ins, vs)
         return out, (hv if in_tuple else hv[0])
     f, info = _array_fn(func, len(ins), name)
@@ -276,8 +268,7 @@ class _Shape:
     """Something with a torch.Size ``shape`` (for ``_validate_v`` on arrays)."""
 
     def __init__(self, shape):
-        from .._tensor import Size
-        self.shape = Size(shape)
+        self.shape = torch.Size(shape)
 
 
 def _scalar_output(out, name):

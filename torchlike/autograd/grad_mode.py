@@ -26,6 +26,10 @@ state = _State()
 # tensor constructor need not look at the (thread-local) inference flag
 inference_seen = [False]
 
+# > 0 while `torch.func.vmap` traces its function (custom Functions check their vmap support); kept here, below
+# both `func` and `autograd.function`, so the check needs no import of `func`
+VMAP_DEPTH = [0]
+
 
 def is_grad_enabled():
     """Whether operations are recorded for autograd in this thread."""

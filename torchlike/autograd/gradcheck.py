@@ -16,6 +16,10 @@ import warnings
 
 import numpy as np
 
+import torchlike as torch     # the public face (torch.autograd.grad, torch.zeros_like, ...), not an import cycle
+
+from . import forward_ad as fwAD
+
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
@@ -27,8 +31,7 @@ GradcheckError.__module__ = "torch.autograd.gradcheck"
 
 
 def _T():
-    from .._tensor import Tensor
-    return Tensor
+    return torch.Tensor
 
 
 def _as_tuple(x):
@@ -46,7 +49,6 @@ def _differentiable(t):
 
 def _numerical(func, inputs, in_idx, outs, eps):
     """Per differentiable input: per output, the (numel_in, numel_out) numerical Jacobian (numpy)."""
-    from .._creation import tensor
     result = []
     for i in in_idx:
         x = inputs[i]
@@ -58,7 +60,7 @@ def _numerical(func, inputs, in_idx, outs, eps):
             for sign in (1, -1):
                 pert = base.copy().reshape(-1)
                 pert[j] = pert[j] + sign * eps
-                xi = tensor(pert.reshape(base.shape), dtype=x.dtype, requires_grad=x.requires_grad)
+                xi = torch.tensor(pert.reshape(base.shape), dtype=x.dtype, requires_grad=x.requires_grad)
                 args = list(inputs)
                 args[i] = xi
                 # grad mode stays on: gradgradcheck's function differentiates inside
@@ -72,8 +74,6 @@ def _numerical(func, inputs, in_idx, outs, eps):
 
 def _analytical(outs, inputs, in_idx):
     """Per differentiable input: per output, the (numel_in, numel_out) Jacobian from backward."""
-    from .._creation import zeros_like
-    from . import grad
     diff_in = [inputs[i] for i in in_idx]
     result = [[np.zeros((x.numel(), o.numel()), dtype=np.asarray(o.detach()._arr()).dtype) for o in outs]
               for x in diff_in]
@@ -81,9 +81,9 @@ def _analytical(outs, inputs, in_idx):
         if not o.requires_grad:
             continue
         for m in range(o.numel()):
-            seed = zeros_like(o)
+            seed = torch.zeros_like(o)
             seed.view(-1)[m] = 1
-            gs = grad(o, diff_in, seed, retain_graph=True, allow_unused=True)
+            gs = torch.autograd.grad(o, diff_in, seed, retain_graph=True, allow_unused=True)
             for i, g in enumerate(gs):
                 if g is not None:
                     result[i][k][:, m] = np.asarray(g.detach()._arr()).reshape(-1)
@@ -92,15 +92,13 @@ def _analytical(outs, inputs, in_idx):
 
 def _forward(func, inputs, in_idx, outs):
     """Per differentiable input: per output, the Jacobian from forward-mode AD."""
-    from .._creation import zeros_like
-    from . import forward_ad as fwAD
     result = []
     for i in in_idx:
         x = inputs[i]
         cols = [np.zeros((x.numel(), o.numel()), dtype=np.asarray(o.detach()._arr()).dtype) for o in outs]
         for j in range(x.numel()):
             with fwAD.dual_level():
-                t = zeros_like(x)
+                t = torch.zeros_like(x)
                 t.view(-1)[j] = 1
                 args = list(inputs)
                 args[i] = fwAD.make_dual(x.detach(), t)
@@ -123,7 +121,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
               check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True,
               fast_mode=False, masked=None):
     """True when ``func``'s analytical Jacobians match finite differences (see the module docstring)."""
-    from .._creation import tensor
     inputs = _as_tuple(inputs)
     T = _T()
     in_idx = [i for i, x in enumerate(inputs) if isinstance(x, T) and x.requires_grad]
@@ -144,7 +141,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                 a, n = analytical[pos][k], numerical[pos][k]
                 if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
                     return (f"Jacobian {what}mismatch for output {k} with respect to input {i},\n"
-                            f"numerical:{tensor(n)!r}\nanalytical:{tensor(a)!r}\n")
+                            f"numerical:{torch.tensor(n)!r}\nanalytical:{torch.tensor(a)!r}\n")
         return None
 
     if check_backward_ad:
@@ -163,14 +160,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
                   check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
     """``gradcheck`` of the gradient of ``func`` (second derivatives through ``create_graph``)."""
-    from .._creation import tensor
-    from . import grad
     inputs = _as_tuple(inputs)
     T = _T()
     if grad_outputs is None:
         outs = [o for o in _outputs(func, inputs) if _differentiable(o) and o.requires_grad]
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, requires_grad=True)
+        grad_outputs = tuple(torch.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, requires_grad=True)
                              for o in outs)
     else:
         grad_outputs = _as_tuple(grad_outputs)
@@ -180,7 +175,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     def new_func(*args):
         ins, gos = args[:n], args[n:]
         outs = [o for o in _outputs(func, ins) if _differentiable(o) and o.requires_grad]
-        gs = grad(outs, [ins[i] for i in diff], gos, create_graph=True, allow_unused=True)
+        gs = torch.autograd.grad(outs, [ins[i] for i in diff], gos, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
     return gradcheck(new_func, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

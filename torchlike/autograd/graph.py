@@ -12,8 +12,15 @@ product, which JAX derives from the op's implementation (see ``_registry``).
 from __future__ import annotations
 
 import itertools
+import jax.numpy as jnp
+import sys
+import contextlib
 
 from .._lazy import LazyRef
+from .grad_mode import no_grad
+
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+apply_node = saved_attribute = push_hooks = pop_hooks = disabled = Tensor = None   # engine, _saved, _tensor
 
 _node_classes = {}
 
@@ -94,7 +101,6 @@ class Node:
         return _register(self, "_prehooks", fn)
 
     def __call__(self, *grads):
-        from .engine import apply_node
         return apply_node(self, list(grads), create_graph=False)
 
     def _release(self):
@@ -132,7 +138,6 @@ class OpNode(Node):
     def __getattr__(self, name):
         # only reached for names not found normally: grad_fn._saved_self, _saved_dim, _saved_result, ...
         if name.startswith("_saved_"):
-            from ._saved import saved_attribute
             return saved_attribute(self, name[7:])
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
@@ -161,7 +166,6 @@ class OpNode(Node):
 def _array_type():
     global _ARRAY_TYPE
     if _ARRAY_TYPE is None:
-        import jax.numpy as jnp
         _ARRAY_TYPE = type(jnp.zeros(()))
     return _ARRAY_TYPE
 
@@ -179,7 +183,6 @@ class _Shapes(tuple):
                                    for a in arrays])
 
     def zeros(self):
-        import jax.numpy as jnp
         return tuple(v if s is None else jnp.zeros(s, v) for s, v in self)
 
 
@@ -203,12 +206,10 @@ class saved_tensors_hooks:
         self.unpack_hook = unpack_hook
 
     def __enter__(self):
-        from ._saved import push_hooks
         push_hooks(self.pack_hook, self.unpack_hook)
         return self
 
     def __exit__(self, *exc):
-        from ._saved import pop_hooks
         pop_hooks()
 
 
@@ -232,11 +233,9 @@ class disable_saved_tensors_hooks:
         self.error_message = error_message
 
     def __enter__(self):
-        from ._saved import disabled
         disabled().append(self.error_message)
 
     def __exit__(self, *exc):
-        from ._saved import disabled
         disabled().pop()
 
 
@@ -266,7 +265,6 @@ def get_gradient_edge(tensor):
 def increment_version(tensor):
     """Bump the version counter of ``tensor`` (or of each of an iterable of tensors), as an in-place
     write done outside autograd's sight would."""
-    from .._tensor import Tensor
     for t in ((tensor,) if isinstance(tensor, Tensor) else tensor):
         t._vc[0] += 1
 
@@ -291,7 +289,6 @@ class _MultiHandle:
 def _current_backward():
     """The running backward pass (its ``run_backward`` frame) and the ids of the graph nodes its roots
     reach; (None, None) outside one."""
-    import sys
     f = sys._getframe(1)
     while f is not None:
         if f.f_code.co_name == "run_backward" and "roots" in f.f_locals:
@@ -366,7 +363,6 @@ def _forget_versions(t):
     is what PyTorch's clone-on-mutation gives inside this context.  The node is the recorder's local
     (``node`` in ``_saved.on_record``, ``ctx`` in ``on_record_function``), found a frame or two up; a
     custom Function's saved tensors are cloned, since its ``saved_tensors`` are the tensors themselves."""
-    import sys
     frame, owner, is_function = sys._getframe(1), None, False
     for _ in range(3):          # on_record's frame, or on_record_function's above its generator
         if frame is None:
@@ -380,7 +376,6 @@ def _forget_versions(t):
     if owner is not None and getattr(owner, "_saved", None):
         owner._saved = tuple((saved, _ANY_VERSION) for saved, _ in owner._saved)
     if is_function:             # a Function's saved_tensors are the tensors themselves: keep their values
-        from .grad_mode import no_grad
         with no_grad():
             return t.clone()
     return t
@@ -404,7 +399,6 @@ _ANY_VERSION = _AnyVersion(0)
 def allow_mutation_on_saved_tensors():
     """Within the context, tensors saved for backward may be modified in place afterwards: backward uses
     the values they had when saved (instead of raising PyTorch's version-counter error)."""
-    import contextlib
 
     @contextlib.contextmanager
     def ctx():

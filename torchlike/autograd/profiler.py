@@ -22,6 +22,9 @@ import time
 
 from . import _intercept
 
+# bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
+Tensor = None
+
 __all__ = ["profile", "record_function", "EventList", "FunctionEvent", "FunctionEventAvg"]
 
 _ids = itertools.count()
@@ -274,12 +277,10 @@ class profile:
 
 def input_shapes(op, args, statics):
     """``record_shapes``: one entry per argument of the op, a tensor's shape or ``[]`` (as PyTorch lists them)."""
-    from .._tensor import Tensor
     return [list(a.shape) if isinstance(a, Tensor) else [] for a in args] + [[] for _ in statics]
 
 
 def _block(result):
-    from .._tensor import Tensor
     for r in (result if isinstance(result, (tuple, list)) else (result,)):
         if isinstance(r, Tensor):
             a = r._storage.array

@@ -12,6 +12,7 @@ import types
 import warnings
 
 import jax
+from .. import _lazy
 
 _JAX_PRECISION = {"highest": "highest", "high": "tensorfloat32", "medium": "bfloat16"}
 _precision = ["highest"]
@@ -23,7 +24,6 @@ def set_float32_matmul_precision(precision):
                       "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
         return
     _precision[0] = precision
-    from .. import _lazy
     _lazy.flush_all()       # deferred ops run with the precision of their call
     jax.config.update("jax_default_matmul_precision", _JAX_PRECISION[precision])
 

@@ -1,5 +1,6 @@
 """``torch.cpu``: the CPU device module (always available, one device) and ``torch.cpu.amp``."""
 from __future__ import annotations
+import jax
 
 from . import amp  # noqa: F401
 
@@ -26,7 +27,6 @@ def set_device(device):
 
 def synchronize(device=None):
     """Wait for pending CPU work: XLA computes asynchronously, so block on every live array."""
-    import jax
     for a in jax.live_arrays():
         if a.devices() and next(iter(a.devices())).platform == "cpu":
             a.block_until_ready()

@@ -16,7 +16,8 @@ import time
 import jax
 
 from .. import _creation
-from .._device import CUDA_STATE, _jax_devices, as_device
+from .._device import CUDA_STATE, as_device, cuda_is_available
+from ._state import _devices, _index, _jax_device, _lazy_init
 from . import memory
 from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,  # noqa: F401
                      memory_reserved, memory_stats, memory_summary, reset_accumulated_memory_stats,
@@ -26,8 +27,8 @@ from .memory import (get_per_process_memory_fraction, host_memory_stats, host_me
                      max_memory_cached, memory_cached, memory_stats_as_nested_dict)
 from ._nvml import (clock_rate, device_memory_used, list_gpu_processes, memory_usage, power_draw,  # noqa: F401
                     temperature, utilization)
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
-_NOT_COMPILED = "Torch not compiled with CUDA enabled"
 _state = CUDA_STATE     # shared with _device.to_jax: set_device moves where a bare 'cuda' places tensors
 
 
@@ -35,13 +36,9 @@ class OutOfMemoryError(RuntimeError):
     """Raised when a device runs out of memory (``torch.cuda.OutOfMemoryError``)."""
 
 
-def _devices():
-    return _jax_devices("cuda")
-
-
 def is_available():
     """True when JAX sees a GPU."""
-    return len(_devices()) > 0
+    return cuda_is_available()
 
 
 def device_count():
@@ -52,35 +49,8 @@ def is_initialized():
     return _state["initialized"]
 
 
-def _lazy_init():
-    if not is_available():
-        raise AssertionError(_NOT_COMPILED)
-    _state["initialized"] = True
-
-
 def init():
     _lazy_init()
-
-
-def _index(device):
-    """The device index a ``device`` argument names (None: the current device)."""
-    if device is None:
-        return _state["current"]
-    if isinstance(device, int):
-        return _state["current"] if device < 0 else device
-    dev = as_device(device)
-    if dev.type != "cuda":
-        raise ValueError(f"Expected a cuda device, but got: {dev}")
-    return _state["current"] if dev.index is None else dev.index
-
-
-def _jax_device(device=None):
-    _lazy_init()
-    idx = _index(device)
-    devices = _devices()
-    if not 0 <= idx < len(devices):
-        raise RuntimeError("CUDA error: invalid device ordinal")
-    return devices[idx]
 
 
 def current_device():
@@ -198,8 +168,7 @@ def is_current_stream_capturing():
 
 def manual_seed(seed):
     if is_available():
-        from .. import manual_seed as _seed
-        _seed(seed)
+        torch.manual_seed(seed)
 
 
 manual_seed_all = manual_seed
@@ -207,8 +176,7 @@ manual_seed_all = manual_seed
 
 def seed():
     if is_available():
-        from .. import seed as _seed
-        _seed()
+        torch.seed()
 
 
 seed_all = seed
@@ -216,20 +184,17 @@ seed_all = seed
 
 def initial_seed():
     _lazy_init()
-    from .. import initial_seed as _initial
-    return _initial()
+    return torch.initial_seed()
 
 
 def get_rng_state(device="cuda"):
     _lazy_init()
-    from .. import get_rng_state as _get
-    return _get()
+    return torch.get_rng_state()
 
 
 def set_rng_state(new_state, device="cuda"):
     _lazy_init()
-    from .. import set_rng_state as _set
-    _set(new_state)
+    torch.set_rng_state(new_state)
 
 
 def get_rng_state_all():

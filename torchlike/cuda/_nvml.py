@@ -3,6 +3,8 @@
 says so in its result)."""
 from __future__ import annotations
 
+from ._state import _index
+
 _MISSING = "nvidia-ml-py does not seem to be installed or it can't be imported."
 
 
@@ -11,7 +13,6 @@ def _handle(device):
         import pynvml
     except ModuleNotFoundError as e:
         raise ModuleNotFoundError(_MISSING) from e
-    from . import _index
     pynvml.nvmlInit()
     return pynvml, pynvml.nvmlDeviceGetHandleByIndex(_index(device))
 
@@ -58,7 +59,6 @@ def list_gpu_processes(device=None):
         import pynvml
     except ModuleNotFoundError:
         return "pynvml module not found, please install nvidia-ml-py"
-    from . import _index
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError_DriverNotLoaded:

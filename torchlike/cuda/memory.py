@@ -5,12 +5,14 @@ and until a new peak the maximum reported is the larger of the use at the reset 
 from __future__ import annotations
 
 import collections
+import warnings
+
+from ._state import _devices, _index, _jax_device, _lazy_init
 
 _peaks = {}      # device id -> (peak_bytes_in_use at the reset, bytes_in_use at the reset)
 
 
 def _device(device=None):
-    from . import _devices, _index
     devices = _devices()
     if not devices:
         return None
@@ -59,14 +61,12 @@ def max_memory_reserved(device=None):
 
 
 def memory_cached(device=None):
-    import warnings
     warnings.warn("`torch.cuda.memory_cached` has been renamed to `torch.cuda.memory_reserved`", FutureWarning,
                   stacklevel=2)
     return memory_reserved(device)
 
 
 def max_memory_cached(device=None):
-    import warnings
     warnings.warn("`torch.cuda.max_memory_cached` has been renamed to `torch.cuda.max_memory_reserved`",
                   FutureWarning, stacklevel=2)
     return max_memory_reserved(device)
@@ -75,7 +75,6 @@ def max_memory_cached(device=None):
 def reset_peak_memory_stats(device=None):
     d = _device(device)
     if d is None:
-        from . import _lazy_init
         _lazy_init()
         return
     stats = _stats(d)
@@ -104,7 +103,6 @@ def memory_summary(device=None, abbreviated=False):
 
 def mem_get_info(device=None):
     """(free, total) bytes of the device."""
-    from . import _jax_device
     stats = _stats(_jax_device(device))
     total = int(stats.get("bytes_limit", 0))
     return total - int(stats.get("bytes_in_use", 0)), total
@@ -115,11 +113,9 @@ def empty_cache():
 
 
 def set_per_process_memory_fraction(fraction, device=None):
-    from . import _lazy_init
     _lazy_init()
     if not 0 <= fraction <= 1:
         raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
-    from . import _index
     _fractions[_index(device)] = float(fraction)
 
 
@@ -127,7 +123,6 @@ _fractions = {}     # device index -> the fraction set (XLA sizes its pool at st
 
 
 def get_per_process_memory_fraction(device=None):
-    from . import _index, _lazy_init
     _lazy_init()
     return _fractions.get(_index(device), 1.0)
 

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+import jax.extend.backend as jeb
 from .. import _device
 
 
@@ -64,7 +65,6 @@ STATE = _State()
 
 def _rebuild_backends():
     """Forget JAX's backends (and torchlike's device tables) so the next use builds them anew."""
-    import jax.extend.backend as jeb
     jeb.clear_backends()
     _device._jax_devices.cache_clear()
     _device._cache.clear()

@@ -15,13 +15,13 @@ import numpy as np
 import jax
 from jax.sharding import Mesh
 from . import distributed_c10d
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 class DeviceMesh:
     """``DeviceMesh(device_type, mesh, mesh_dim_names=...)``; ``jax_mesh`` is the JAX mesh."""
 
     def __init__(self, device_type, mesh, *, mesh_dim_names=None, _devices=None):
-        from .. import as_tensor
         ids = np.asarray(mesh.tolist() if hasattr(mesh, "tolist") else mesh, dtype=np.int64)
         devices = list(_devices if _devices is not None else _all_devices())
         if ids.size and (ids.min() < 0 or ids.max() >= len(devices)):
@@ -33,7 +33,7 @@ class DeviceMesh:
             raise RuntimeError(f"Each mesh_dim_name must be unique. Found repeated mesh_dim_name in "
                                f"mesh_dim_names {names}")
         self.device_type = device_type
-        self.mesh = as_tensor(ids.astype(np.int32))
+        self.mesh = torch.as_tensor(ids.astype(np.int32))
         self.mesh_dim_names = tuple(mesh_dim_names) if mesh_dim_names is not None else None
         self._names = names
         self._devices = devices

@@ -26,6 +26,7 @@ from ..autograd import no_grad
 import inspect
 import sys
 import warnings
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 class Backend(str):
@@ -366,15 +367,13 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
 # --------------------------------------------------------------------------- argument checks
 
 def _check_tensor(t, name):
-    from .. import Tensor
-    if not isinstance(t, Tensor):
+    if not isinstance(t, torch.Tensor):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type torch.Tensor\n"
                         f"             but got {type(t)} instead.")
 
 
 def _check_list(ts, name):
-    from .. import Tensor
-    if not isinstance(ts, (list, tuple)) or not all(isinstance(t, Tensor) for t in ts):
+    if not isinstance(ts, (list, tuple)) or not all(isinstance(t, torch.Tensor) for t in ts):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type "
                         f"List[torch.Tensor]\n             but got {type(ts)} instead.")
 
@@ -442,8 +441,7 @@ def _agree(pg, kind, t):
 
 
 def _run(pg, kind, arg, t):
-    from .. import from_jax
-    return from_jax(_runtime.collective(kind, pg.ranks, arg, t.detach().jax()))[0]
+    return torch.from_jax(_runtime.collective(kind, pg.ranks, arg, t.detach().jax()))[0]
 
 
 def _write(dst, value):
@@ -456,8 +454,7 @@ def _done(async_op, tensors=None):
 
 
 def _stack(ts):
-    from .. import stack
-    return stack([t.detach() for t in ts])
+    return torch.stack([t.detach() for t in ts])
 
 
 # --------------------------------------------------------------------------- collectives
@@ -595,8 +592,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     if pg.rank() == root:
         rows = _stack(scatter_list)
     else:
-        from .. import zeros
-        rows = zeros((pg.size(),) + tuple(tensor.shape), dtype=tensor.dtype)
+        rows = torch.zeros((pg.size(),) + tuple(tensor.shape), dtype=tensor.dtype)
     _agree(pg, "scatter", tensor)
     _write(tensor, _run(pg, "scatter", root, rows))
     return _done(async_op, [tensor])
@@ -755,8 +751,7 @@ def _receive(tensor, src, tag):
     if tuple(value.shape) != tuple(tensor.shape):
         raise RuntimeError(f"recv: rank {src} sent a tensor of shape {tuple(value.shape)} into a tensor of "
                            f"shape {tuple(tensor.shape)}")
-    from .. import from_numpy
-    _write(tensor, from_numpy(value).to(tensor.dtype))
+    _write(tensor, torch.from_numpy(value).to(tensor.dtype))
     return src
 
 

@@ -6,6 +6,7 @@ import numbers
 
 import torchlike as torch
 import numpy as np
+import ml_dtypes
 
 __all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs", "lazy_property",
            "tril_matrix_to_vec", "vec_to_tril_matrix"]
@@ -47,7 +48,6 @@ def logits_to_probs(logits, is_binary=False):
 
 def finfo(dtype):
     """Machine limits of a floating dtype (``torch.finfo``'s ``eps``, ``tiny``, ``max``, ``min``)."""
-    import ml_dtypes
     return ml_dtypes.finfo(dtype.np)
 
 

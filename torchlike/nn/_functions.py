@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from ..autograd import Function
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 def _channel_window(channels, lo, hi, first=False):
     """The (C, C) 0/1 matrix selecting channels ``c + lo .. c + hi`` for each output channel ``c`` (and
     channel 0 always, with ``first``)."""
-    from .. import arange
-    c = arange(channels).unsqueeze(1)
-    j = arange(channels).unsqueeze(0)
+    c = torch.arange(channels).unsqueeze(1)
+    j = torch.arange(channels).unsqueeze(0)
     sel = (j >= c + lo) & (j <= c + hi)
     if first:
         sel = sel | (j == 0)
@@ -24,11 +24,10 @@ class CrossMapLRN2d(Function):
 
     @staticmethod
     def _scale(x, size, alpha, k):
-        from .. import einsum
         channels = x.size(1)
         pre = int((size - 1) / 2 + 1)
         window = _channel_window(channels, 1 - pre, pre - 1, first=True).to(x.dtype)
-        return einsum("cj,njhw->nchw", window, x * x) * (alpha / size) + k
+        return torch.einsum("cj,njhw->nchw", window, x * x) * (alpha / size) + k
 
     @staticmethod
     def forward(ctx, input, size, alpha=1e-4, beta=0.75, k=1):
@@ -42,7 +41,6 @@ class CrossMapLRN2d(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        from .. import einsum
         input, output, scale = ctx.saved_tensors
         channels = input.size(1)
         pre = int((ctx.size - 1) / 2 + 1)
@@ -50,6 +48,6 @@ class CrossMapLRN2d(Function):
             raise RuntimeError(f"start (1) + length ({channels}) exceeds dimension size ({channels}).")
         ratio = grad_output * output / scale
         window = _channel_window(channels, -pre, ctx.size - 1 - pre).to(input.dtype)
-        summed = einsum("cj,njhw->nchw", window, ratio)
+        summed = torch.einsum("cj,njhw->nchw", window, ratio)
         grad_input = grad_output * scale.pow(-ctx.beta) - input * summed * (2 * ctx.alpha * ctx.beta / ctx.size)
         return grad_input, None, None, None, None

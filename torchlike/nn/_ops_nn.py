@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+import jax.scipy.special as jsp
 
 from .. import _dtype as D
 from .._ops_misc import _addmm_dtypes, _check_expand, matmul_t
@@ -845,7 +846,6 @@ def _kl_div(x, t, reduction, log_target):
 
 
 def jsp_xlogy(a, b):
-    import jax.scipy.special as jsp
     return jsp.xlogy(a, b)
 
 

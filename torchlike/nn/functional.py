@@ -26,6 +26,7 @@ from . import _ops_nn  # noqa: F401  (declares the ops)
 from ._ops_nn import pool_geometry
 from .._random import _key
 from .attention import check_viable
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 _OP = {name: OPS[name] for name in (
     "relu", "leaky_relu", "_leaky_relu_inplace", "elu", "_elu_inplace", "gelu", "silu", "mish", "softplus",
@@ -312,8 +313,7 @@ def _fold(x):
 
 
 def bilinear(input1, input2, weight, bias=None):
-    from .. import einsum
-    y = einsum("...i,oij,...j->...o", input1, weight, input2)
+    y = torch.einsum("...i,oij,...j->...o", input1, weight, input2)
     return y if bias is None else y + bias
 
 
@@ -921,8 +921,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    from .. import norm as _norm
-    return _norm(x1 - x2 + eps, p, -1, keepdim)
+    return torch.norm(x1 - x2 + eps, p, -1, keepdim)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -1219,8 +1218,7 @@ def _fractional_max_pool(nsp, input, kernel_size, output_size, output_ratio, ret
     unbatched = input.ndim == nsp + 1
     x = input.unsqueeze(0) if unbatched else input
     if _random_samples is None:
-        from .. import rand
-        _random_samples = rand(x.shape[0], x.shape[1], nsp, dtype=input.dtype)
+        _random_samples = torch.rand(x.shape[0], x.shape[1], nsp, dtype=input.dtype)
     vals, idx = call(OPS[name], (x, _random_samples), (k, outs))
     if unbatched:
         vals, idx = vals.squeeze(0), idx.squeeze(0)
@@ -1260,7 +1258,6 @@ def _weighted_pair_loss(name, input, target, weight, reduction):
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where ``target == -1``."""
     reduction = _reduction(reduction, size_average, reduce)
-    from .. import where, zeros_like
     if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise RuntimeError(f"cosine_embedding_loss : 1D or 2D inputs of the same size expected, got "
                            f"{list(input1.shape)} and {list(input2.shape)}" if input1.ndim == input2.ndim else
@@ -1275,8 +1272,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     mag1 = (input1 * input1).sum(dim) + eps
     mag2 = (input2 * input2).sum(dim) + eps
     cos = prod / (mag1 * mag2).sqrt()
-    zeros = zeros_like(cos)
-    loss = where(target == 1, 1 - cos, zeros) + where(target == -1, (cos - margin).clamp_min(0), zeros)
+    zeros = torch.zeros_like(cos)
+    loss = torch.where(target == 1, 1 - cos, zeros) + torch.where(target == -1, (cos - margin).clamp_min(0), zeros)
     return _apply_reduction(loss, reduction)
 
 
@@ -1290,9 +1287,8 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
-    from .. import where, zeros_like
-    zeros = zeros_like(input)
-    loss = where(target != 1, (margin - input).clamp_min(0), zeros) + where(target != -1, input, zeros)
+    zeros = torch.zeros_like(input)
+    loss = torch.where(target != 1, (margin - input).clamp_min(0), zeros) + torch.where(target != -1, input, zeros)
     return _apply_reduction(loss, reduction)
 
 
@@ -1359,23 +1355,21 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
-    from .. import where, zeros_like
     if log_input:
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
     if full:
         stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
-        loss = loss + where(target > 1, stirling, zeros_like(stirling))
+        loss = loss + torch.where(target > 1, stirling, torch.zeros_like(stirling))
     return _apply_reduction(loss, reduction)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """``0.5 * (log(var) + (input - target)**2 / var)`` (+ ``0.5 * log(2 pi)`` when ``full``); ``var`` is
     clamped to ``eps`` from below without affecting its gradient, as in PyTorch."""
-    from .. import full_like
     if not isinstance(var, Tensor):
-        var = full_like(input, builtins.float(var))
+        var = torch.full_like(input, builtins.float(var))
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)
@@ -1404,8 +1398,7 @@ def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
     d_ap = dist(anchor, positive)
     d_an = dist(anchor, negative)
     if swap:
-        from .. import minimum
-        d_an = minimum(d_an, dist(positive, negative))
+        d_an = torch.minimum(d_an, dist(positive, negative))
     return _apply_reduction((margin + d_ap - d_an).clamp_min(0), reduction)
 
 
@@ -1434,8 +1427,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     _check_tensor(log_probs, "ctc_loss", "log_probs")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    from .. import tensor as _tensor
-    lengths = [v if isinstance(v, Tensor) else _tensor(list(v) if isinstance(v, (list, tuple)) else v)
+    lengths = [v if isinstance(v, Tensor) else torch.tensor(list(v) if isinstance(v, (list, tuple)) else v)
                for v in (input_lengths, target_lengths)]
     unbatched = log_probs.ndim == 2
     if unbatched:

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from ..autograd import grad_mode
 from .._random import _sample
 from .. import _dtype as D
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -198,12 +199,11 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    from .. import randperm
     with grad_mode.no_grad():
         tensor.normal_(0, std, generator=generator)
         vals = tensor._arr()
         for c in range(cols):
-            idx = randperm(rows, generator=generator)._arr()[:num_zeros]
+            idx = torch.randperm(rows, generator=generator)._arr()[:num_zeros]
             vals = vals.at[idx, c].set(0)
     return _write(tensor, vals)
 

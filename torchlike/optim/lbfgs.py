@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..autograd import grad_mode
 from .optimizer import Optimizer
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -122,12 +123,11 @@ class LBFGS(Optimizer):
 
     # ---- the parameters as one flat vector --------------------------------------------
     def _gather_flat_grad(self):
-        from .. import cat
         views = []
         for p in self._params:
             g = p.grad
             views.append(p.new_zeros(p.numel()) if g is None else g.reshape(-1))
-        return cat(views, 0)
+        return torch.cat(views, 0)
 
     def _add_grad(self, step_size, update):
         offset = 0

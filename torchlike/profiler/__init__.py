@@ -13,6 +13,8 @@ from ..autograd.profiler import EventList, record_function  # noqa: F401
 import os
 import shutil
 import time
+import gzip
+import socket
 
 __all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule", "supported_activities",
            "kineto_available", "tensorboard_trace_handler"]
@@ -145,8 +147,6 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False, use_py
     """An ``on_trace_ready`` handler writing each trace to ``dir_name`` as
     ``<worker_name>.<time_ns>.pt.trace.json[.gz]`` (worker name: ``<host>_<pid>``), the files TensorBoard's
     profiler plugin reads."""
-    import gzip
-    import socket
 
     def handler_fn(prof):
         nonlocal worker_name

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from .. import _dtype as D
+from .._creation import tensor
 
 __all__ = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "general_cosine", "general_hamming",
            "hamming", "hann", "kaiser", "nuttall"]
@@ -20,8 +22,6 @@ def _check(name, M):
 
 
 def _finish(values, dtype, layout, device, requires_grad):
-    from .. import _dtype as D
-    from .._creation import tensor
     dt = dtype or D.get_default_dtype()
     if dt.category < D.FLOAT:
         raise ValueError(f"Floating point dtype expected, got {dt}")

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 # (rtol, atol) by dtype when neither is given; other dtypes compare exactly
 _TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
@@ -56,10 +57,9 @@ def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=
     """Deprecated: ``assert_close`` with dtype promotion and ``equal_nan=True``."""
     warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
                   "release. Please use `torch.testing.assert_close()` instead.", FutureWarning, stacklevel=2)
-    from .. import as_tensor
     T = _tensor_cls()
-    actual = actual if isinstance(actual, T) else as_tensor(actual)
-    expected = expected if isinstance(expected, T) else as_tensor(expected, dtype=actual.dtype)
+    actual = actual if isinstance(actual, T) else torch.as_tensor(actual)
+    expected = expected if isinstance(expected, T) else torch.as_tensor(expected, dtype=actual.dtype)
     if rtol is None and atol is None:
         rtol, atol = _default_tolerances(actual.dtype, expected.dtype)
     assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True,

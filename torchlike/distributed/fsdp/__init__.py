@@ -16,6 +16,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 from ... import _pace
 from ..device_mesh import init_device_mesh
 import jax
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 class MixedPrecisionPolicy:
@@ -66,7 +67,6 @@ def _sharding_for(param, mesh):
 def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placement_fn=None, mp_policy=None,
                 offload_policy=None, ignored_params=None):
     """Shard ``module``'s parameters (those a nested ``fully_shard`` has not already placed) over ``mesh``."""
-    from ... import from_jax, no_grad
     modules = module if isinstance(module, (list, tuple)) else [module]
     if mesh is None:
         mesh = init_device_mesh("cpu", (len(jax.devices()),))
@@ -76,11 +76,11 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
     ignored = {id(p) for p in (ignored_params or ())}
     _pace.activate(mesh.jax_mesh.devices.flat)     # XLA:CPU's multi-device deadlock: see torchlike/_pace.py
     for m in modules:
-        with no_grad():
+        with torch.no_grad():
             for p in m.parameters():
                 if id(p) in ignored or getattr(p, "_fsdp_mesh", None) is not None:
                     continue
-                p.data = from_jax(jax.device_put(p.detach().jax(), _sharding_for(p, mesh)))
+                p.data = torch.from_jax(jax.device_put(p.detach().jax(), _sharding_for(p, mesh)))
                 p._fsdp_mesh = mesh
         cls = type(m)
         if not isinstance(m, FSDPModule):

@@ -10,6 +10,7 @@ from .. import functional as F
 from .container import ModuleList, Sequential
 from .linear import Linear
 from .module import Module
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["AdaptiveLogSoftmaxWithLoss"]
 
@@ -110,14 +111,13 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def predict(self, input):
         """The most likely class of each row (computing the tails only where the head does not decide)."""
-        from ... import argmax
         head_output = self.head(input)
-        output = argmax(head_output, dim=1)
+        output = torch.argmax(head_output, dim=1)
         not_in_shortlist = output >= self.shortlist_size
         if not not_in_shortlist.any():
             return output
         if not_in_shortlist.all():
-            return argmax(self._get_full_log_prob(input, head_output), dim=1)
+            return torch.argmax(self._get_full_log_prob(input, head_output), dim=1)
         log_prob = self._get_full_log_prob(input[not_in_shortlist], head_output[not_in_shortlist])
-        output[not_in_shortlist] = argmax(log_prob, dim=1)
+        output[not_in_shortlist] = torch.argmax(log_prob, dim=1)
         return output

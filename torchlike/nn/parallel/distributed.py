@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import weakref
 
+import torchlike as torch     # the public face (torch.distributed, torch.cat, ...), not an import cycle
+
 from ..modules.module import Module
 
 
 def _reached_parameters(outputs):
     """The leaves whose AccumulateGrad nodes the autograd graphs of ``outputs`` reach."""
-    from ... import Tensor
+    Tensor = torch.Tensor
     stack, seen, found = [], set(), set()
 
     def visit(obj):
@@ -54,7 +56,7 @@ class DistributedDataParallel(Module):
                  check_reduction=False, gradient_as_bucket_view=False, static_graph=False, delay_all_reduce_named_params=None,
                  param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None, skip_all_reduce_unused_params=False):
         super().__init__()
-        from ... import distributed as dist
+        dist = torch.distributed
         if process_group is None:
             process_group = dist.distributed_c10d._pg(None)
         if not any(p.requires_grad for p in module.parameters()):
@@ -89,8 +91,8 @@ class DistributedDataParallel(Module):
     # ---- the reducer
     def _broadcast(self, tensors):
         """Every rank's ``tensors`` become rank 0's (one broadcast per dtype)."""
-        from ... import cat, no_grad
-        from ... import distributed as dist
+        cat, no_grad = torch.cat, torch.no_grad
+        dist = torch.distributed
         src = self.process_group.ranks[0]
         for group in _by_dtype(tensors).values():
             flat = cat([t.detach().reshape(-1) for t in group])
@@ -108,8 +110,8 @@ class DistributedDataParallel(Module):
             self._reduce()
 
     def _reduce(self):
-        from ... import cat, no_grad, tensor, zeros_like
-        from ... import distributed as dist
+        cat, no_grad, tensor, zeros_like = torch.cat, torch.no_grad, torch.tensor, torch.zeros_like
+        dist = torch.distributed
         n = self.process_group.size()
         used = {id(p): id(p) in self._ready for p in self._params}
         unused_everywhere = set()

@@ -11,14 +11,14 @@ import traceback
 
 from ._devices import NO_ACCELERATOR, cuda_device, cuda_index, has_cuda
 from ... import cuda
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["parallel_apply", "get_a_var"]
 
 
 def get_a_var(obj):
     """The first tensor found in ``obj`` (a tensor, or lists/tuples/dicts of them), else None."""
-    from ... import Tensor
-    if isinstance(obj, Tensor):
+    if isinstance(obj, torch.Tensor):
         return obj
     if isinstance(obj, (list, tuple)):
         items = obj

@@ -12,6 +12,7 @@ import warnings
 
 from ._devices import cuda_device, has_cuda, non_cpu_index
 from ..._device import device
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["scatter", "scatter_kwargs", "gather", "is_namedtuple"]
 
@@ -34,10 +35,9 @@ def _scatter_tensor(t, targets, dim):
 
 def scatter(inputs, target_gpus, dim=0):
     """One copy of ``inputs`` per target device, each tensor in it replaced by its chunk along ``dim``."""
-    from ... import Tensor
 
     def split(obj):
-        if isinstance(obj, Tensor):
+        if isinstance(obj, torch.Tensor):
             return _scatter_tensor(obj, target_gpus, dim)
         if is_namedtuple(obj):
             return [type(obj)(*fields) for fields in zip(*map(split, obj))]
@@ -62,7 +62,6 @@ def scatter_kwargs(inputs, kwargs, target_gpus, dim=0):
 
 
 def _gather_tensors(tensors, target_device, dim):
-    from ... import cat
     if any(t.device.type == "cpu" for t in tensors):
         raise AssertionError("Gather function not implemented for CPU tensors")
     if target_device == -1 or (isinstance(target_device, (str, device)) and device(target_device).type == "cpu"):
@@ -73,17 +72,16 @@ def _gather_tensors(tensors, target_device, dim):
         warnings.warn("Was asked to gather along dimension 0, but all input tensors were scalars; will "
                       "instead unsqueeze and return a vector.", stacklevel=3)
         tensors, dim = [t.reshape(1) for t in tensors], 0
-    return cat([t.to(dest) for t in tensors], dim)
+    return torch.cat([t.to(dest) for t in tensors], dim)
 
 
 def gather(outputs, target_device, dim=0):
     """The per-device ``outputs`` merged into one: tensors concatenated along ``dim`` on
     ``target_device`` (``'cpu'`` or -1: the CPU), containers merged element by element."""
-    from ... import Tensor
 
     def merge(outs):
         first = outs[0]
-        if isinstance(first, Tensor):
+        if isinstance(first, torch.Tensor):
             return _gather_tensors(outs, target_device, dim)
         if first is None:
             return None

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 import warnings
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 def _grads(parameters):
@@ -99,11 +100,10 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Scale the gradients by ``min(1, max_norm / (total_norm + 1e-6))``, ``total_norm`` computed
     beforehand (``get_total_norm``), in place."""
-    from ... import clamp
     grads = _grads(parameters)
     if not grads:
         return
-    coef = clamp(max_norm / (total_norm + 1e-6), max=1.0)
+    coef = torch.clamp(max_norm / (total_norm + 1e-6), max=1.0)
     with grad_mode.no_grad():
         for g in grads:
             g.mul_(coef.to(g.dtype))

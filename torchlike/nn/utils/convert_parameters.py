@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 def parameters_to_vector(parameters):
-    from ... import cat
     vec = []
     device = None
     for param in parameters:
@@ -14,7 +14,7 @@ def parameters_to_vector(parameters):
         elif param.device != device:
             raise TypeError("Found two parameters on different devices, this is currently not supported.")
         vec.append(param.view(-1))
-    return cat(vec)
+    return torch.cat(vec)
 
 
 def vector_to_parameters(vec, parameters):

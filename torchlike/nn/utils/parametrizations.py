@@ -11,6 +11,7 @@ from ..modules.module import Module
 from . import parametrize
 from .spectral_norm import _default_dim, _normalize, check_power_iterations, power_iteration, weight_as_matrix
 from ... import linalg
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
@@ -86,8 +87,7 @@ class _SpectralNorm(Module):
         if self.training:
             power_iteration(weight_mat.detach(), self._u, self._v, self.n_power_iterations, self.eps,
                             u_first=True)
-        from ... import vdot, mv
-        sigma = vdot(self._u.clone(), mv(weight_mat, self._v.clone()))
+        sigma = torch.vdot(self._u.clone(), torch.mv(weight_mat, self._v.clone()))
         return weight / sigma
 
     def right_inverse(self, value):
@@ -118,10 +118,9 @@ def _make_orthogonal(A):
 
 
 def _is_orthogonal(Q):
-    from ... import allclose, eye, finfo
     n, k = Q.size(-2), Q.size(-1)
-    Id = eye(k, dtype=Q.dtype)
-    return allclose(Q.mH @ Q, Id, atol=10 * n * finfo(Q.dtype).eps)
+    Id = torch.eye(k, dtype=Q.dtype)
+    return torch.allclose(Q.mH @ Q, Id, atol=10 * n * torch.finfo(Q.dtype).eps)
 
 
 class _Orthogonal(Module):
@@ -139,7 +138,6 @@ class _Orthogonal(Module):
             self.register_buffer("base", None)
 
     def forward(self, X):
-        from ... import eye, linalg
         n, k = X.size(-2), X.size(-1)
         transposed = n < k
         if transposed:
@@ -148,20 +146,19 @@ class _Orthogonal(Module):
         if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
             X = X.tril()
             if n != k:      # embed the (n, k) lower triangle in an (n, n) skew-symmetric matrix
-                from ... import cat, zeros
-                X = cat([X, zeros(*X.shape[:-2], n, n - k, dtype=X.dtype)], dim=-1)
+                X = torch.cat([X, torch.zeros(*X.shape[:-2], n, n - k, dtype=X.dtype)], dim=-1)
             A = X - X.mH
             if self.orthogonal_map == _OrthMaps.matrix_exp:
-                Q = linalg.matrix_exp(A)
+                Q = torch.linalg.matrix_exp(A)
             else:
-                Id = eye(n, dtype=A.dtype)
-                Q = linalg.solve(Id - A * 0.5, Id + A * 0.5)
+                Id = torch.eye(n, dtype=A.dtype)
+                Q = torch.linalg.solve(Id - A * 0.5, Id + A * 0.5)
             if n != k:
                 Q = Q[..., :k]
         else:
             A = X.tril(diagonal=-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
-            Q = linalg.householder_product(A, tau)
+            Q = torch.linalg.householder_product(A, tau)
             Q = Q * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
         if hasattr(self, "base"):
             Q = self.base @ Q
@@ -170,7 +167,6 @@ class _Orthogonal(Module):
         return Q
 
     def right_inverse(self, Q):
-        from ... import cat, geqrf, randn, zeros_like
         if tuple(Q.shape) != tuple(self.shape):
             raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. "
                              f"Got a tensor of shape {Q.shape}.")
@@ -185,7 +181,7 @@ class _Orthogonal(Module):
                 raise NotImplementedError("It is not possible to assign to the matrix exponential or the Cayley "
                                           "parametrizations when use_trivialization=False.")
             # Householder: the reflectors of Q's QR, with R's diagonal signs in the diagonal
-            A, tau = geqrf(Q)
+            A, tau = torch.geqrf(Q)
             A = A.clone()
             signs = A.diagonal(dim1=-2, dim2=-1).sign()
             signs = signs * (1 - 2 * (tau == 0.0).to(A.dtype))     # LAPACK's tau 0: no reflection there
@@ -194,10 +190,10 @@ class _Orthogonal(Module):
         if n == k:
             Q = _make_orthogonal(Q) if not _is_orthogonal(Q) else Q.clone()
         else:       # complete the n x k frame to a square orthogonal matrix with random columns
-            N = randn(*(tuple(Q.shape[:-2]) + (n, n - k)), dtype=Q.dtype)
-            Q = _make_orthogonal(cat([Q, N], dim=-1))
+            N = torch.randn(*(tuple(Q.shape[:-2]) + (n, n - k)), dtype=Q.dtype)
+            Q = _make_orthogonal(torch.cat([Q, N], dim=-1))
         self.base = Q
-        neg_id = zeros_like(Q_init)
+        neg_id = torch.zeros_like(Q_init)
         neg_id.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
         return neg_id
 

@@ -19,6 +19,7 @@ from ... import _creation
 from ..._registry import defop
 from ..._tensor import Tensor
 from ... import _dtype as D
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
            "unpad_sequence", "pack_sequence", "unpack_sequence"]
@@ -116,11 +117,10 @@ def _lengths_list(lengths):
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):  # noqa: A002
     """Pack a padded batch ``(T, B, *)`` (``(B, T, *)`` if ``batch_first``) of sequences of ``lengths``."""
-    from ... import int64, sort, tensor
     lengths = _lengths_list(lengths)
     sorted_indices = None
     if not enforce_sorted:
-        lens, sorted_indices = sort(tensor(lengths, dtype=int64, device="cpu"), descending=True)
+        lens, sorted_indices = torch.sort(torch.tensor(lengths, dtype=torch.int64, device="cpu"), descending=True)
         sorted_indices = sorted_indices.to(input.device)
         input = input.index_select(0 if batch_first else 1, sorted_indices)  # noqa: A001
         lengths = [int(v) for v in np.asarray(lens._arr()).tolist()]
@@ -145,12 +145,11 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     batch_sizes = [sum(1 for n in lengths if n > t) for t in range(steps)]
     index = tuple((b * T + t) if batch_first else (t * B + b) for t in range(steps) for b in range(batch_sizes[t]))
     data = _pack_data(input, index, bool(batch_first))
-    return PackedSequence(data, tensor(batch_sizes, dtype=int64, device="cpu"), sorted_indices, None)
+    return PackedSequence(data, torch.tensor(batch_sizes, dtype=torch.int64, device="cpu"), sorted_indices, None)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """Unpack a :class:`PackedSequence` into ``(padded, lengths)``, in the caller's batch order."""
-    from ... import int64, tensor
     data, batch_sizes = sequence.data, [int(v) for v in np.asarray(sequence.batch_sizes._arr()).tolist()]
     steps = len(batch_sizes)
     if total_length is not None:
@@ -166,7 +165,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     for t, bs in enumerate(batch_sizes):
         padded[t, :bs] = data[offset:offset + bs]
         offset += bs
-    lengths = tensor([sum(1 for bs in batch_sizes if bs > b) for b in range(B)], dtype=int64, device="cpu")
+    lengths = torch.tensor([sum(1 for bs in batch_sizes if bs > b) for b in range(B)], dtype=torch.int64, device="cpu")
     if batch_first:
         padded = padded.transpose(0, 1)
     if sequence.unsorted_indices is not None:
@@ -207,9 +206,8 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     """The inverse of :func:`pad_sequence`: a list of the unpadded sequences."""
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
-    from ... import arange
     # an index (not a slice) per sequence, as PyTorch does: the pieces' grad_fn is IndexBackward0
-    return [seq[arange(n, device=seq.device)] for seq, n in zip(padded_sequences, _lengths_list(lengths))]
+    return [seq[torch.arange(n, device=seq.device)] for seq, n in zip(padded_sequences, _lengths_list(lengths))]
 
 
 def pack_sequence(sequences, enforce_sorted=True):

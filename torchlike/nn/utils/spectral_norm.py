@@ -126,8 +126,18 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     return module
 
 
+def remove_pre_hook(module, hook_type, name, what):
+    """Undo the ``hook_type`` forward pre-hook of tensor ``name`` (its ``remove(module)``); ValueError when
+    there is none."""
+    for k, hook in module._forward_pre_hooks.items():
+        if isinstance(hook, hook_type) and hook.name == name:
+            hook.remove(module)
+            del module._forward_pre_hooks[k]
+            return module
+    raise ValueError(f"{what} of '{name}' not found in {module}")
+
+
 def remove_spectral_norm(module, name="weight"):
-    from .weight_norm import remove_pre_hook
     remove_pre_hook(module, SpectralNorm, name, "spectral_norm")
     for k, hook in list(module._state_dict_hooks.items()):
         if isinstance(hook, _SpectralNormStateDictHook) and hook.fn.name == name:

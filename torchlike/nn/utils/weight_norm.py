@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..parameter import Parameter
 from .parametrizations import _norm_except_dim, _weight_norm
+from .spectral_norm import remove_pre_hook
 import warnings
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
@@ -48,17 +49,6 @@ def weight_norm(module, name="weight", dim=0):
                   "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     WeightNorm.apply(module, name, dim)
     return module
-
-
-def remove_pre_hook(module, hook_type, name, what):
-    """Undo the ``hook_type`` forward pre-hook of tensor ``name`` (its ``remove(module)``); ValueError when
-    there is none."""
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, hook_type) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"{what} of '{name}' not found in {module}")
 
 
 def remove_weight_norm(module, name="weight"):

@@ -9,6 +9,7 @@ import math
 import textwrap
 
 import numpy as np
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 _UNITS = {-3: "ns", -2: "us", -1: "ms"}      # floor(log10(t) / 3) -> unit; anything else: seconds
 _SCALES = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1}
@@ -164,13 +165,12 @@ def ordered_unique(elements):
 @contextlib.contextmanager
 def set_torch_threads(n):
     """Run the block with ``torch.set_num_threads(n)``, restoring the previous count after."""
-    from ... import get_num_threads, set_num_threads
-    prior = get_num_threads()
+    prior = torch.get_num_threads()
     try:
-        set_num_threads(n)
+        torch.set_num_threads(n)
         yield
     finally:
-        set_num_threads(prior)
+        torch.set_num_threads(prior)
 
 
 class Colorize(enum.Enum):

@@ -97,7 +97,6 @@ class FuzzedTensor:
     def __init__(self, name, size, steps=None, probability_contiguous=0.5, min_elements=None,
                  max_elements=None, max_allocation_bytes=None, dim_parameter=None, roll_parameter=None,
                  dtype=None, cuda=False, tensor_constructor=None):
-        from ... import float32
         self._name = name
         self._size = size
         self._steps = steps
@@ -107,7 +106,7 @@ class FuzzedTensor:
         self._max_allocation_bytes = max_allocation_bytes
         self._dim_parameter = dim_parameter
         self._roll_parameter = roll_parameter
-        self._dtype = float32 if dtype is None else dtype
+        self._dtype = torchlike.float32 if dtype is None else dtype
         self._cuda = cuda
         self._tensor_constructor = tensor_constructor
 

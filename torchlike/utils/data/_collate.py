@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from ..._tensor import Tensor
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 _NP_STR = re.compile(r"[SaUO]")
 _ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}")
@@ -14,13 +15,12 @@ _ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dic
 
 def default_convert(data):
     """Numpy arrays to tensors, recursively (used when batching is off)."""
-    from ... import as_tensor
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray) and not _NP_STR.search(data.dtype.str):
-        return as_tensor(data)
+        return torch.as_tensor(data)
     if isinstance(data, np.generic) and not _NP_STR.search(data.dtype.str):
-        return as_tensor(data)
+        return torch.as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         try:
             return type(data)({k: default_convert(v) for k, v in data.items()})
@@ -39,22 +39,21 @@ def default_convert(data):
 
 
 def default_collate(batch):
-    from ... import as_tensor, float64, stack, tensor
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return stack(list(batch), 0)
+        return torch.stack(list(batch), 0)
     if isinstance(elem, np.ndarray):
         if _NP_STR.search(elem.dtype.str):
             raise TypeError(_ERR.format(elem.dtype))
-        return stack([as_tensor(b) for b in batch], 0)
+        return torch.stack([torch.as_tensor(b) for b in batch], 0)
     if isinstance(elem, np.generic):
-        return as_tensor(np.array(batch))
+        return torch.as_tensor(np.array(batch))
     if isinstance(elem, bool):
-        return tensor(batch)
+        return torch.tensor(batch)
     if isinstance(elem, float):
-        return tensor(batch, dtype=float64)
+        return torch.tensor(batch, dtype=torch.float64)
     if isinstance(elem, int):
-        return tensor(batch)
+        return torch.tensor(batch)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):

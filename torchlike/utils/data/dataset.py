@@ -5,6 +5,7 @@ import bisect
 import itertools
 import math
 import warnings
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 class Dataset:
@@ -125,9 +126,8 @@ class Subset(Dataset):
 
 def random_split(dataset, lengths, generator=None):
     """Split ``dataset`` into non-overlapping random subsets of the given lengths (or fractions)."""
-    from ... import _random, randperm
     if generator is None:
-        generator = _random.default_generator
+        generator = torch._random.default_generator
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         subset_lengths = []
@@ -144,6 +144,6 @@ def random_split(dataset, lengths, generator=None):
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.")
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = randperm(sum(lengths), generator=generator).tolist()
+    indices = torch.randperm(sum(lengths), generator=generator).tolist()
     return [Subset(dataset, indices[offset - length:offset])
             for offset, length in zip(itertools.accumulate(lengths), lengths)]

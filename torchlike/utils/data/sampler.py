@@ -3,6 +3,7 @@ from __future__ import annotations
 from ... import _random
 from ..._dtype import int64
 from ..._creation import empty
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
 class Sampler:
@@ -51,19 +52,18 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        from ... import randint, randperm
         n = len(self.data_source)
         generator = self.generator if self.generator is not None else _seeded_generator()
         if self.replacement:        # drawn lazily, 32 at a time as PyTorch does (num_samples may be huge)
             chunks, rest = divmod(self.num_samples, _REPLACEMENT_CHUNK)
             for _ in range(chunks):
-                yield from randint(high=n, size=(_REPLACEMENT_CHUNK,), generator=generator).tolist()
+                yield from torch.randint(high=n, size=(_REPLACEMENT_CHUNK,), generator=generator).tolist()
             if rest:
-                yield from randint(high=n, size=(rest,), generator=generator).tolist()
+                yield from torch.randint(high=n, size=(rest,), generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from randperm(n, generator=generator).tolist()
-            yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
+                yield from torch.randperm(n, generator=generator).tolist()
+            yield from torch.randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -75,8 +75,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ... import randperm
-        for i in randperm(len(self.indices), generator=self.generator).tolist():
+        for i in torch.randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self):
@@ -87,8 +86,7 @@ class WeightedRandomSampler(Sampler):
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
-        from ... import as_tensor, float64
-        self.weights = as_tensor(weights, dtype=float64)
+        self.weights = torch.as_tensor(weights, dtype=torch.float64)
         if len(self.weights.shape) != 1:
             raise ValueError("weights should be a 1d sequence but given weights have shape "
                              f"{tuple(self.weights.shape)}")
@@ -97,8 +95,8 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ... import multinomial
-        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
+        yield from torch.multinomial(self.weights, self.num_samples, self.replacement,
+                                     generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples

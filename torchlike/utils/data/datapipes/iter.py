@@ -7,6 +7,7 @@ from .datapipe import (DataChunk, IterDataPipe, batch_count, check_batch_size, c
                        functional_datapipe)
 from .._collate import default_collate
 import copy
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["Batcher", "Collator", "Concater", "Filter", "IterableWrapper", "Mapper", "Shuffler", "ShardingFilter",
            "UnBatcher", "Zipper"]
@@ -224,8 +225,7 @@ class ShufflerIterDataPipe(IterDataPipe):
             yield from self.datapipe
             return
         if self._seed is None:
-            from .... import empty, int64
-            seed = int(empty((), dtype=int64).random_().item())
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())
         else:
             seed = self._seed
         rng = random.Random(seed)

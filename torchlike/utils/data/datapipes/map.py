@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .datapipe import DataChunk, MapDataPipe, batch_count, check_batch_size, check_pipes, functional_datapipe
 import copy
+import torchlike as torch     # the public face, read when called (not an import cycle)
 
 __all__ = ["Batcher", "Concater", "Mapper", "SequenceWrapper", "Shuffler", "Zipper"]
 
@@ -96,8 +97,7 @@ class ShufflerMapDataPipe(MapDataPipe):
         return self.datapipe[self._order[index]]
 
     def __iter__(self):
-        from .... import randperm
-        self._order = [self.indices[i] for i in randperm(len(self.indices)).tolist()]
+        self._order = [self.indices[i] for i in torch.randperm(len(self.indices)).tolist()]
         for i in range(len(self._order)):
             yield self[i]
 
