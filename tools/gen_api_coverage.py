@@ -33,8 +33,8 @@ NAMESPACES = [
     "torch.distributions", "torch.distributions.constraints", "torch.distributions.transforms", "torch.amp",
     "torch.cuda", "torch.random", "torch.testing", "torch.jit", "torch.compiler", "torch.profiler",
     "torch.masked", "torch.signal.windows", "torch.hub", "torch.serialization", "torch.storage",
-    "torch.distributed", "torch.distributed.device_mesh", "torch.multiprocessing", "torch.nn.parallel",
-    "torch.utils.data.distributed",
+    "torch.distributed", "torch.distributed.device_mesh", "torch.distributed.tensor", "torch.distributed.fsdp",
+    "torch.multiprocessing", "torch.nn.parallel", "torch.utils.data.distributed",
 ]
 
 _SPARSE = "sparse layouts (JAX's sparse arrays are experimental; dense only)"
