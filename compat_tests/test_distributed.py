@@ -273,8 +273,31 @@ def test_fully_shard_on_8_host_devices():
     assert facts["param_fraction"] == facts["grad_fraction"] == facts["exp_avg_fraction"] == 1 / 8
     assert facts["head_replicated"]
     assert facts["class"] == "FSDPNet" and facts["is_fsdp"] and facts["keys"] and facts["loaded_equal"]
-    assert facts["mesh"] == ["DeviceMesh((dp=8), 'cpu')", [8], 1, 8, 8, 0, "torch.int32"]
-    assert facts["mesh2"] == ["DeviceMesh((dp=2, tp=4), 'cpu')", "DeviceMesh((tp=4), 'cpu')", [0, 1, 2, 3], [0, 0]]
+    # PyTorch 2.13's DeviceMesh repr (its __repr__: names=sizes or the shape, device type, stride)
+    assert facts["mesh"] == ["DeviceMesh((dp=8), 'cpu', stride=(1,))", [8], 1, 8, 8, 0, "torch.int32"]
+    assert facts["mesh2"] == ["DeviceMesh((dp=2, tp=4), 'cpu', stride=(4, 1))", "DeviceMesh((tp=4), 'cpu', stride=(1,))",
+                              [0, 1, 2, 3], [0, 0]]
+
+
+def test_fully_shard_across_processes_matches_pytorch(tmp_path):
+    """FSDP2 on 2 processes (each block and the root fully_shard'ed, Adam, one device per process):
+    PyTorch's gloo run's losses, parameters and gradients (global shapes, placements, each rank's
+    local shard, uneven ones included), state-dict keys and shapes, full state dict saved by rank 0;
+    each process stores half of a parameter, its gradient and its Adam state; and the result is
+    one process training the unwrapped model on the whole batch."""
+    runs = {}
+    for launcher in ("torch", "torchlike"):
+        (tmp_path / launcher).mkdir()
+        code, log = launch(launcher, "fsdp_procs.py", tmp_path / launcher)
+        assert code == 0, f"{launcher} run failed:\n{log[-4000:]}"
+        runs[launcher] = (results(tmp_path / launcher), [ln for ln in log.splitlines() if ln.startswith("step")])
+    (theirs, their_lines), (ours, our_lines) = runs["torch"], runs["torchlike"]
+    assert our_lines == their_lines and len(our_lines) == 4
+    for r in range(2):
+        same_results(theirs[r], ours[r], f"rank{r}")
+        assert ours[r]["held"] == [0.5] * 4
+    for k, v in ours[0]["single"].items():
+        np.testing.assert_allclose(ours[0]["full"][k], v, rtol=1e-5, atol=1e-6, err_msg=k)
 
 
 def test_distributed_scaling_benchmark_memory():
