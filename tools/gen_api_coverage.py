@@ -164,9 +164,6 @@ OUT_OF_SCOPE = [
                                                  "unify_type_list")],
     *[("torch", name, "the C++ dispatcher's keys and operator tags (torchlike dispatches through its own op "
                       "registry)") for name in ("DispatchKey*", "Tag")],
-    *[("torch.distributed", name, "c10d Store rendezvous (torchlike's ranks meet in JAX's coordination service; "
-                                  "there are no Store objects to yield)")
-      for name in ("rendezvous", "register_rendezvous_handler")],
     ("torch.cuda", "can_device_access_peer", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, "
                                              "green contexts, error codes): JAX drives the GPU"),
 ]
