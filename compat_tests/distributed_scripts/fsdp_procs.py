@@ -87,6 +87,17 @@ else:                                   # PyTorch: Adam's state is DTensors of t
     def held(t):
         return t.to_local().numel() / t.numel()
 res["held"] = [held(w), held(w.grad), held(opt.state[w]["exp_avg"]), held(opt.state[w]["exp_avg_sq"])]
+# gradients kept (zeroed in place), accumulated over two half-batches, clipped; evaluation without grad
+opt.zero_grad(set_to_none=False)
+res["zeroed"] = [float(p.grad.full_tensor().abs().sum()) for p in params.values()]
+for half in (slice(0, per // 2), slice(per // 2, per)):
+    nn.functional.mse_loss(model(xb[half]), yb[half]).backward()
+norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 0.05)
+res["norm"] = round(float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm), 5)
+res["clipped"] = {k: numpy_of(p.grad.full_tensor()) for k, p in params.items()}
+with torch.no_grad():
+    out = model(X)
+res["eval"] = [numpy_of(out), out.requires_grad]
 dist.destroy_process_group()
 with open(os.path.join(out_dir, f"rank{rank}.pkl"), "wb") as f:
     pickle.dump(res, f)
