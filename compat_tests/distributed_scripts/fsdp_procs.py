@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.fsdp import FSDPModule, fully_shard
+from torch.distributed.fsdp import FSDPModule, fully_shard, register_fsdp_forward_method
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fsdp_net import make  # noqa: E402
@@ -98,6 +98,13 @@ res["clipped"] = {k: numpy_of(p.grad.full_tensor()) for k, p in params.items()}
 with torch.no_grad():
     out = model(X)
 res["eval"] = [numpy_of(out), out.requires_grad]
+register_fsdp_forward_method(model, "score")
+register_fsdp_forward_method(make(), "score")       # not an FSDPModule: nothing to do
+res["score"] = numpy_of(model.score(X[:3, :16]))
+try:
+    register_fsdp_forward_method(model, "nope")
+except ValueError as e:
+    res["no_method"] = type(e).__name__
 dist.destroy_process_group()
 with open(os.path.join(out_dir, f"rank{rank}.pkl"), "wb") as f:
     pickle.dump(res, f)

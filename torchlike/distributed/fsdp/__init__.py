@@ -12,6 +12,8 @@ processes (under ``torch.distributed``), see ``_across``.
 """
 from __future__ import annotations
 
+import functools
+
 from ... import _pace
 from . import _across
 
@@ -67,9 +69,12 @@ def _place_here(m, mesh, ignored):
 
 
 def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placement_fn=None, mp_policy=None,
-                offload_policy=None, ignored_params=None):
+                offload_policy=None, ignored_params=None, dp_mesh_dims=None):
     """Shard ``module``'s parameters (those a nested ``fully_shard`` has not already placed) over ``mesh``."""
     import jax
+    if dp_mesh_dims is not None:
+        raise NotImplementedError("torchlike's fully_shard shards over the mesh's last dimension and replicates "
+                                  "over the others; dp_mesh_dims is not supported")
     from ..device_mesh import init_device_mesh
     modules = module if isinstance(module, (list, tuple)) else [module]
     if mesh is None:
@@ -87,4 +92,25 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
     return module
 
 
-__all__ = ["fully_shard", "FSDPModule", "MixedPrecisionPolicy", "OffloadPolicy", "CPUOffloadPolicy"]
+def register_fsdp_forward_method(module, method_name):
+    """Make ``module.<method_name>`` run between FSDP's forward hooks, as ``forward`` does (a no-op for a
+    module that is not an ``FSDPModule``, and over one process's devices, where XLA gathers)."""
+    if not isinstance(module, FSDPModule):
+        return
+    if not hasattr(module, method_name):
+        raise ValueError(f"{type(module)} does not have a method {method_name}")
+    if not getattr(module, "_fsdp_managed", None):
+        return
+    method = getattr(module, method_name)
+
+    @functools.wraps(method)
+    def between_hooks(*args, **kwargs):
+        _across.unshard_hook(module, args)
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _across.reshard_hook(module, args, None)
+    setattr(module, method_name, between_hooks)
+
+
+__all__ = ["fully_shard", "register_fsdp_forward_method", "FSDPModule", "MixedPrecisionPolicy", "OffloadPolicy", "CPUOffloadPolicy"]

@@ -7,12 +7,12 @@
   as PyTorch does: nothing is broadcast.  The gradients and the optimizer state that torchlike's ops
   make from such arrays come out placed the same way (XLA runs the update on each process's piece).
 * **Forward.**  A module's forward needs its parameters whole, on this process's device, beside this
-  rank's batch: a forward pre-hook swaps each parameter the module manages for ``_Unshard(param)``
-  (the all-gather: one jitted program whose output is replicated, of which this process keeps its
-  copy) and a forward hook puts the sharded parameters back.
-* **Backward.**  ``_Unshard``'s backward is the reduce-scatter: every rank's gradient of the whole
-  parameter, stacked into a global array over the mesh, averaged (FSDP2's default) into the
-  parameter's placement, then accumulated into ``param.grad``.
+  rank's batch: a forward pre-hook swaps the parameters the module manages for the outputs of
+  ``_Unshard`` (the all-gather: one jitted program for all of them, whose outputs are replicated, of
+  which this process keeps its copies) and a forward hook puts the sharded parameters back.
+* **Backward.**  ``_Unshard``'s backward is the reduce-scatter (again one program): every rank's
+  gradient of each whole parameter, stacked into a global array over the mesh, averaged (FSDP2's
+  default) into the parameter's placement, then accumulated into ``param.grad``.
 * **What the user sees.**  Parameters, their ``.grad`` and the state dict's values have the global
   shape (as PyTorch's DTensors do) and DTensor's accessors: ``to_local()`` (this rank's piece),
   ``full_tensor()`` (a collective: every rank calls it), ``placements``, ``device_mesh``.
@@ -30,7 +30,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...nn.parameter import Parameter
-from .._runtime import _quiet_first
+from .._runtime import _CONNECTED, _quiet_first
 from ..tensor._api import _boxes
 from ..tensor.placement_types import Replicate, Shard
 
@@ -63,52 +63,73 @@ def _place(local, sharding):
     return jax.make_array_from_single_device_arrays(local.shape, sharding, [piece])
 
 
-@functools.lru_cache(maxsize=None)
-def _replicate_program(jm):
-    return jax.jit(lambda a: a, out_shardings=NamedSharding(jm, P()))
-
-
-def _gather(arr):
-    """The all-gather: this process's copy of the whole value of global array ``arr``."""
-    if arr.sharding.is_fully_replicated:
-        return arr.addressable_data(0)
-    jm = arr.sharding.mesh
+def _run(jm, program, *arrays):
+    """``program(*arrays)`` over mesh ``jm``; its first collective there runs to completion inside
+    ``_quiet_first`` (gloo prints a notice on stdout while it connects, which PyTorch never does)."""
+    if tuple(d.id for d in jm.devices.flat) in _CONNECTED:
+        return program(*arrays)
     with _quiet_first(jm):
-        return _replicate_program(jm)(arr).addressable_data(0)
+        return jax.block_until_ready(program(*arrays))
 
 
 @functools.lru_cache(maxsize=None)
-def _average_program(sharding):
-    def mean(stacked):
-        s = jnp.sum(stacked, 0, dtype=stacked.dtype)
-        return (s / stacked.shape[0]).astype(stacked.dtype)
-    return jax.jit(mean, out_shardings=sharding)
+def _gather_program(jm, n):
+    replicated = NamedSharding(jm, P())
+    return jax.jit(lambda *arrs: arrs, out_shardings=(replicated,) * n)
 
 
-def _reduce_scatter(local, sharding):
-    """Every rank's ``local`` (its gradient of the whole parameter) averaged, placed as ``sharding``."""
-    jm = sharding.mesh
+def _gather(*arrs):
+    """The all-gather of global arrays over one mesh (one program): this process's copies of their
+    whole values.  A replicated array, or one this process holds whole (one an in-place op such as
+    ``zero_()`` made on its own device), needs no program: its local copy is the value."""
+    spread = [i for i, a in enumerate(arrs) if not a.sharding.is_fully_replicated]
+    out = [a if a.sharding.is_fully_replicated else None for a in arrs]
+    if spread:
+        jm = arrs[spread[0]].sharding.mesh
+        gathered = _run(jm, _gather_program(jm, len(spread)), *(arrs[i] for i in spread))
+        for i, a in zip(spread, gathered):
+            out[i] = a
+    return [a.addressable_data(0) for a in out]
+
+
+@functools.lru_cache(maxsize=None)
+def _average_program(shardings):
+    def mean(*stacked):
+        return tuple((jnp.sum(s, 0, dtype=s.dtype) / s.shape[0]).astype(s.dtype) for s in stacked)
+    return jax.jit(mean, out_shardings=shardings)
+
+
+def _reduce_scatter(locals_, shardings):
+    """The reduce-scatter (one program): every rank's ``locals_`` (its gradients of whole parameters)
+    averaged over the ranks, each placed as its ``shardings``."""
+    jm = shardings[0].mesh
     device = _my_device(jm)
-    row = jax.device_put(local[None], device)
-    stacked = jax.make_array_from_single_device_arrays((jm.size,) + tuple(local.shape),
-                                                       NamedSharding(jm, P(tuple(jm.axis_names))), [row])
-    with _quiet_first(jm):
-        return _average_program(sharding)(stacked)
+    stacked = [jax.make_array_from_single_device_arrays(
+        (jm.size,) + tuple(g.shape), NamedSharding(jm, P(tuple(jm.axis_names))), [jax.device_put(g[None], device)])
+        for g in locals_]
+    return _run(jm, _average_program(tuple(shardings)), *stacked)
 
 
 class _Unshard(Function):
-    """A sharded parameter -> its whole value on this process; backward: the averaged gradient's piece."""
+    """A module's sharded parameters -> their whole values on this process (one all-gather);
+    backward: the averaged gradients' pieces (one reduce-scatter)."""
 
     @staticmethod
-    def forward(ctx, param):
+    def forward(ctx, *params):
         from ... import from_jax
-        ctx.sharding = param.jax().sharding
-        return from_jax(_gather(param.jax()))
+        arrays = [p.jax() for p in params]
+        ctx.shapes = [(a.shape, a.dtype, a.sharding) for a in arrays]
+        return tuple(from_jax(a) for a in _gather(*arrays))
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, *grads):
         from ... import from_jax
-        return from_jax(_reduce_scatter(grad.jax(), ctx.sharding))
+        wanted = [i for i, need in enumerate(ctx.needs_input_grad) if need]
+        if not wanted:
+            return (None,) * len(grads)
+        locals_ = [grads[i].jax() if grads[i] is not None else jnp.zeros(*ctx.shapes[i][:2]) for i in wanted]
+        reduced = iter(_reduce_scatter(locals_, [ctx.shapes[i][2] for i in wanted]))
+        return tuple(from_jax(next(reduced)) if i in wanted else None for i in range(len(grads)))
 
 
 class _ShardedAccess:
@@ -136,7 +157,7 @@ class _ShardedAccess:
     def full_tensor(self, *, grad_placements=None):
         """The whole value on every rank (a collective)."""
         from ... import from_jax
-        return from_jax(_gather(self.jax()))
+        return from_jax(_gather(self.jax())[0])
 
     def __repr__(self, *, tensor_contents=None):
         return f"DTensor(local_tensor={self.to_local()!r}, device_mesh={self._fsdp_mesh!r}, " \
@@ -170,12 +191,14 @@ def _mark_grad(param):
         ShardedTensor.adopt(param.grad, param._fsdp_mesh)
 
 
-def _unshard_hook(module, args):
-    for owner, name, p in module._fsdp_managed:
-        owner._parameters[name] = _Unshard.apply(p)
+def unshard_hook(module, args):
+    managed = module._fsdp_managed
+    whole = _Unshard.apply(*(p for _, _, p in managed))
+    for (owner, name, _), w in zip(managed, whole if isinstance(whole, tuple) else (whole,)):
+        owner._parameters[name] = w
 
 
-def _reshard_hook(module, args, output):
+def reshard_hook(module, args, output):
     for owner, name, p in module._fsdp_managed:
         owner._parameters[name] = p
 
@@ -200,5 +223,6 @@ def shard(m, mesh, ignored):
                     p.register_post_accumulate_grad_hook(_mark_grad)
                 managed.append((owner, name, p))
     m._fsdp_managed = managed
-    m.register_forward_pre_hook(_unshard_hook)
-    m.register_forward_hook(_reshard_hook, always_call=True)
+    if managed:
+        m.register_forward_pre_hook(unshard_hook)
+        m.register_forward_hook(reshard_hook, always_call=True)
