@@ -302,6 +302,14 @@ def test_fully_shard_across_processes_matches_pytorch(tmp_path):
         np.testing.assert_allclose(ours[0]["full"][k], v, rtol=1e-5, atol=1e-6, err_msg=k)
 
 
+def test_fully_shard_dead_rank_fails_the_other(tmp_path):
+    """A rank that dies mid-training makes the other's next FSDP all-gather raise DistBackendError."""
+    code, log = launch("torchlike", "fsdp_dead_rank.py", tmp_path, timeout=90)
+    assert code == 1, log[-3000:]
+    assert "rank 0 raised DistBackendError at step 1" in log, log[-3000:]
+    assert "rank 1 (local_rank 1) failed with exit code 3" in log, log[-3000:]
+
+
 def test_distributed_scaling_benchmark_memory():
     """``benchmarks/distributed_scaling.py --quick --check`` on FSDP over 1 and 2 forced host devices
     (each in its own process): the small transformer trains with the one-device run's losses and each

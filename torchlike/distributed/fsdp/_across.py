@@ -30,7 +30,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...nn.parameter import Parameter
-from .._runtime import _CONNECTED, _quiet_first
+from .._runtime import _CONNECTED, _quiet_first, peer_failures
 from ..tensor._api import _boxes
 from ..tensor.placement_types import Replicate, Shard
 
@@ -63,13 +63,15 @@ def _place(local, sharding):
     return jax.make_array_from_single_device_arrays(local.shape, sharding, [piece])
 
 
-def _run(jm, program, *arrays):
+def _run(kind, jm, program, *arrays):
     """``program(*arrays)`` over mesh ``jm``; its first collective there runs to completion inside
-    ``_quiet_first`` (gloo prints a notice on stdout while it connects, which PyTorch never does)."""
-    if tuple(d.id for d in jm.devices.flat) in _CONNECTED:
-        return program(*arrays)
-    with _quiet_first(jm):
-        return jax.block_until_ready(program(*arrays))
+    ``_quiet_first`` (gloo prints a notice on stdout while it connects, which PyTorch never does).
+    A peer that is gone makes it raise DistBackendError."""
+    with peer_failures(kind):
+        if tuple(d.id for d in jm.devices.flat) in _CONNECTED:
+            return program(*arrays)
+        with _quiet_first(jm):
+            return jax.block_until_ready(program(*arrays))
 
 
 @functools.lru_cache(maxsize=None)
@@ -86,7 +88,7 @@ def _gather(*arrs):
     out = [a if a.sharding.is_fully_replicated else None for a in arrs]
     if spread:
         jm = arrs[spread[0]].sharding.mesh
-        gathered = _run(jm, _gather_program(jm, len(spread)), *(arrs[i] for i in spread))
+        gathered = _run("FSDP all-gather", jm, _gather_program(jm, len(spread)), *(arrs[i] for i in spread))
         for i, a in zip(spread, gathered):
             out[i] = a
     return [a.addressable_data(0) for a in out]
@@ -107,7 +109,7 @@ def _reduce_scatter(locals_, shardings):
     stacked = [jax.make_array_from_single_device_arrays(
         (jm.size,) + tuple(g.shape), NamedSharding(jm, P(tuple(jm.axis_names))), [jax.device_put(g[None], device)])
         for g in locals_]
-    return _run(jm, _average_program(tuple(shardings)), *stacked)
+    return _run("FSDP reduce-scatter", jm, _average_program(tuple(shardings)), *stacked)
 
 
 class _Unshard(Function):
