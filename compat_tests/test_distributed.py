@@ -282,7 +282,8 @@ def test_fully_shard_on_8_host_devices():
 def test_fully_shard_across_processes_matches_pytorch(tmp_path):
     """FSDP2 on 2 processes (each block and the root fully_shard'ed, Adam, one device per process):
     PyTorch's gloo run's losses, parameters and gradients (global shapes, placements, each rank's
-    local shard, uneven ones included), state-dict keys and shapes, full state dict saved by rank 0;
+    local shard, uneven ones included), state-dict keys and shapes, full state dict saved by rank 0,
+    torch.distributed.checkpoint.state_dict's sharded/whole/rank-0 state dicts and loading one back;
     each process stores half of a parameter, its gradient and its Adam state; and the result is
     one process training the unwrapped model on the whole batch."""
     runs = {}
@@ -308,6 +309,33 @@ def test_fully_shard_dead_rank_fails_the_other(tmp_path):
     assert code == 1, log[-3000:]
     assert "rank 0 raised DistBackendError at step 1" in log, log[-3000:]
     assert "rank 1 (local_rank 1) failed with exit code 3" in log, log[-3000:]
+
+
+def _state_dict_module(T):
+    import importlib
+    return importlib.import_module(T.__name__ + ".distributed.checkpoint.state_dict")
+
+
+def test_checkpoint_state_dict_of_a_plain_module():
+    """get/set_model_state_dict without a process group (the sharded case is in the 2-process FSDP
+    test): keys, whole values, frozen parameters left out, loading strict and not, the options' repr."""
+    def use(T):
+        S = _state_dict_module(T)
+        m = T.nn.Sequential(T.nn.Linear(2, 3), T.nn.Linear(3, 1))
+        m[1].weight.requires_grad_(False)
+        with T.no_grad():
+            for i, p in enumerate(m.parameters()):
+                p.copy_(T.tensor(data(*p.shape, seed=i)))
+        got = S.get_model_state_dict(m)
+        whole = S.get_model_state_dict(m, options=S.StateDictOptions(full_state_dict=True, cpu_offload=True))
+        unfrozen = S.get_model_state_dict(m, options=S.StateDictOptions(ignore_frozen_params=True))
+        loaded = S.set_model_state_dict(m, {k: v * 2 for k, v in got.items()})
+        partly = S.set_model_state_dict(m, {"0.weight": T.ones(3, 2)}, options=S.StateDictOptions(strict=False))
+        return (sorted(got), [whole[k] for k in sorted(whole)], sorted(unfrozen), tuple(loaded), tuple(partly),
+                list(m.parameters()), repr(S.StateDictOptions()))
+    same(use)
+    same_message(lambda T: _state_dict_module(T).set_model_state_dict(
+        T.nn.Linear(2, 3), {"weight": T.ones(3, 2), "extra": T.ones(1)}))
 
 
 def test_distributed_scaling_benchmark_memory():

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict, set_model_state_dict
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import FSDPModule, fully_shard, register_fsdp_forward_method
 
@@ -78,6 +79,25 @@ if rank == 0:                           # the same steps on one process over the
         loss.backward()
         sopt.step()
     res["single"] = {k: numpy_of(v) for k, v in single.state_dict().items()}
+# torch.distributed.checkpoint.state_dict: sharded, whole on every rank, whole on rank 0; loading a
+# whole state dict (rank 0's, broadcast) into a freshly sharded model
+sharded = get_model_state_dict(model)
+res["dsd_sharded"] = {k: [tuple(v.shape), tuple(v.to_local().shape)] for k, v in sharded.items()}
+whole = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True))
+res["dsd_whole"] = {k: [type(v).__name__, numpy_of(v)] for k, v in whole.items()}
+on_rank0 = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+res["dsd_rank0"] = {k: numpy_of(v) for k, v in on_rank0.items()}
+fresh = make()
+with torch.no_grad():
+    for p in fresh.parameters():
+        p.zero_()
+for block in fresh.blocks:
+    fully_shard(block, mesh=mesh)
+fully_shard(fresh, mesh=mesh)
+keys = set_model_state_dict(fresh, on_rank0, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+res["dsd_set"] = [sorted(keys.missing_keys), sorted(keys.unexpected_keys)]
+res["dsd_loaded"] = {k: [numpy_of(v.to_local()), repr(v.placements)] for k, v in fresh.state_dict().items()}
+res["dsd_loaded_out"] = numpy_of(fresh(X[:4]))
 w = model.blocks[0].weight
 if hasattr(torch, "from_jax"):          # torchlike: what this process stores of the JAX arrays
     def held(t):

@@ -55,7 +55,7 @@ def sharding_for(jm, shape):
     return NamedSharding(jm, P())
 
 
-def _place(local, sharding):
+def place(local, sharding):
     """This rank's whole value (numpy) -> the global array of which this process stores its piece."""
     device = _my_device(sharding.mesh)
     index = sharding.addressable_devices_indices_map(local.shape)[device]
@@ -218,7 +218,7 @@ def shard(m, mesh, ignored):
                     continue
                 seen.add(id(p))
                 local = np.asarray(p.detach().jax())
-                p.data = from_jax(_place(local, sharding_for(jm, local.shape)))
+                p.data = from_jax(place(local, sharding_for(jm, local.shape)))
                 p.__class__ = ShardedParameter
                 p._fsdp_mesh = mesh
                 if p.requires_grad:
