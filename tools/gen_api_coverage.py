@@ -34,6 +34,7 @@ NAMESPACES = [
     "torch.cuda", "torch.random", "torch.testing", "torch.jit", "torch.compiler", "torch.profiler",
     "torch.masked", "torch.signal.windows", "torch.hub", "torch.serialization", "torch.storage",
     "torch.distributed", "torch.distributed.device_mesh", "torch.distributed.tensor", "torch.distributed.fsdp",
+    "torch.distributed.checkpoint.state_dict",
     "torch.multiprocessing", "torch.nn.parallel", "torch.utils.data.distributed",
 ]
 

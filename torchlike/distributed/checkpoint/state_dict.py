@@ -12,8 +12,19 @@ loading a whole one back into a sharded model.
 from __future__ import annotations
 
 import dataclasses
+from typing import Union
 
 import numpy as np
+
+from ..._tensor import Tensor
+
+# the type names PyTorch's signatures use
+FQNS_T = set[str]
+PrimitiveType = Union[Tensor, int, float, str]
+ValueType = Union[PrimitiveType, list, tuple, dict]
+DictValueType = dict[str, ValueType]
+ListDictValueType = list[DictValueType]
+OptimizerStateType = dict[str, Union[DictValueType, ListDictValueType]]
 
 
 @dataclasses.dataclass
@@ -93,4 +104,5 @@ def set_model_state_dict(model, model_state_dict, *, options=None):
     return _IncompatibleKeys(missing, unexpected)
 
 
-__all__ = ["StateDictOptions", "get_model_state_dict", "set_model_state_dict"]
+__all__ = ["FQNS_T", "PrimitiveType", "ValueType", "DictValueType", "ListDictValueType", "OptimizerStateType",
+           "StateDictOptions", "get_model_state_dict", "set_model_state_dict"]
