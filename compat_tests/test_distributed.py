@@ -273,8 +273,69 @@ def test_fully_shard_on_8_host_devices():
     assert facts["param_fraction"] == facts["grad_fraction"] == facts["exp_avg_fraction"] == 1 / 8
     assert facts["head_replicated"]
     assert facts["class"] == "FSDPNet" and facts["is_fsdp"] and facts["keys"] and facts["loaded_equal"]
-    assert facts["mesh"] == ["DeviceMesh((dp=8), 'cpu')", [8], 1, 8, 8, 0, "torch.int32"]
-    assert facts["mesh2"] == ["DeviceMesh((dp=2, tp=4), 'cpu')", "DeviceMesh((tp=4), 'cpu')", [0, 1, 2, 3], [0, 0]]
+    # PyTorch 2.13's DeviceMesh repr (its __repr__: names=sizes or the shape, device type, stride)
+    assert facts["mesh"] == ["DeviceMesh((dp=8), 'cpu', stride=(1,))", [8], 1, 8, 8, 0, "torch.int32"]
+    assert facts["mesh2"] == ["DeviceMesh((dp=2, tp=4), 'cpu', stride=(4, 1))", "DeviceMesh((tp=4), 'cpu', stride=(1,))",
+                              [0, 1, 2, 3], [0, 0]]
+
+
+def test_fully_shard_across_processes_matches_pytorch(tmp_path):
+    """FSDP2 on 2 processes (each block and the root fully_shard'ed, Adam, one device per process):
+    PyTorch's gloo run's losses, parameters and gradients (global shapes, placements, each rank's
+    local shard, uneven ones included), state-dict keys and shapes, full state dict saved by rank 0,
+    torch.distributed.checkpoint.state_dict's sharded/whole/rank-0 state dicts and loading one back;
+    each process stores half of a parameter, its gradient and its Adam state; and the result is
+    one process training the unwrapped model on the whole batch."""
+    runs = {}
+    for launcher in ("torch", "torchlike"):
+        (tmp_path / launcher).mkdir()
+        code, log = launch(launcher, "fsdp_procs.py", tmp_path / launcher)
+        assert code == 0, f"{launcher} run failed:\n{log[-4000:]}"
+        runs[launcher] = (results(tmp_path / launcher), log)
+    (theirs, their_log), (ours, our_log) = runs["torch"], runs["torchlike"]
+    steps = [[ln for ln in log.splitlines() if ln.startswith("step")] for log in (their_log, our_log)]
+    assert steps[0] == steps[1] and len(steps[0]) == 4
+    assert "[Gloo]" not in our_log, our_log[-2000:]       # gloo's connection notice, which PyTorch never prints
+    for r in range(2):
+        same_results(theirs[r], ours[r], f"rank{r}")
+        assert ours[r]["held"] == [0.5] * 4
+    for k, v in ours[0]["single"].items():
+        np.testing.assert_allclose(ours[0]["full"][k], v, rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_fully_shard_dead_rank_fails_the_other(tmp_path):
+    """A rank that dies mid-training makes the other's next FSDP all-gather raise DistBackendError."""
+    code, log = launch("torchlike", "fsdp_dead_rank.py", tmp_path, timeout=90)
+    assert code == 1, log[-3000:]
+    assert "rank 0 raised DistBackendError at step 1" in log, log[-3000:]
+    assert "rank 1 (local_rank 1) failed with exit code 3" in log, log[-3000:]
+
+
+def _state_dict_module(T):
+    import importlib
+    return importlib.import_module(T.__name__ + ".distributed.checkpoint.state_dict")
+
+
+def test_checkpoint_state_dict_of_a_plain_module():
+    """get/set_model_state_dict without a process group (the sharded case is in the 2-process FSDP
+    test): keys, whole values, frozen parameters left out, loading strict and not, the options' repr."""
+    def use(T):
+        S = _state_dict_module(T)
+        m = T.nn.Sequential(T.nn.Linear(2, 3), T.nn.Linear(3, 1))
+        m[1].weight.requires_grad_(False)
+        with T.no_grad():
+            for i, p in enumerate(m.parameters()):
+                p.copy_(T.tensor(data(*p.shape, seed=i)))
+        got = S.get_model_state_dict(m)
+        whole = S.get_model_state_dict(m, options=S.StateDictOptions(full_state_dict=True, cpu_offload=True))
+        unfrozen = S.get_model_state_dict(m, options=S.StateDictOptions(ignore_frozen_params=True))
+        loaded = S.set_model_state_dict(m, {k: v * 2 for k, v in got.items()})
+        partly = S.set_model_state_dict(m, {"0.weight": T.ones(3, 2)}, options=S.StateDictOptions(strict=False))
+        return (sorted(got), [whole[k] for k in sorted(whole)], sorted(unfrozen), tuple(loaded), tuple(partly),
+                list(m.parameters()), repr(S.StateDictOptions()))
+    same(use)
+    same_message(lambda T: _state_dict_module(T).set_model_state_dict(
+        T.nn.Linear(2, 3), {"weight": T.ones(3, 2), "extra": T.ones(1)}))
 
 
 def test_distributed_scaling_benchmark_memory():

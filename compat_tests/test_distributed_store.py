@@ -1,6 +1,7 @@
 """c10d stores (issue 14): the same operations on PyTorch's and torchlike's HashStore, FileStore,
 TCPStore and PrefixStore give the same results and raise the same exception types (and messages
 where PyTorch's are stable); blocking get/wait time out; TCPStore and FileStore across processes."""
+import contextlib
 import datetime
 import os
 import subprocess
@@ -299,3 +300,142 @@ def test_init_process_group_with_tcp_store():
         assert p.returncode == 0, err[-2000:]
     assert sorted(line for out, _ in outs for line in out.splitlines() if line[:1] in "01") == \
         ["0 [3.0]", "1 [3.0]"]
+
+
+# --------------------------------------------------------------------------- rendezvous
+
+def _free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _env(**values):
+    """os.environ with MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE replaced by ``values``."""
+    saved = dict(os.environ)
+    for name in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE"):
+        os.environ.pop(name, None)
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def rendezvous_errors(D, tmp):
+    """Every argument and URL error of rendezvous, and those its generator raises at next()."""
+    out = []
+    r = lambda fn: out.append(outcome(fn))  # noqa: E731
+    r(lambda: D.rendezvous(123))
+    r(lambda: D.rendezvous("tcp://127.0.0.1:1", rank="0"))
+    r(lambda: D.rendezvous("tcp://127.0.0.1:1", world_size=2.0))
+    r(lambda: D.rendezvous("bogus://x"))
+    r(lambda: D.rendezvous("bogus://x", rank=0, world_size=1))
+    r(lambda: D.rendezvous("tcp://127.0.0.1:1?rank=0", rank=0))
+    r(lambda: D.rendezvous("tcp://127.0.0.1:1?world_size=1", world_size=1))
+    r(lambda: next(D.rendezvous("tcp://127.0.0.1:1")))
+    r(lambda: next(D.rendezvous("tcp://127.0.0.1:1", rank=0)))
+    r(lambda: next(D.rendezvous("tcp://127.0.0.1", rank=0, world_size=1)))
+    r(lambda: next(D.rendezvous("tcp://127.0.0.1:70000", rank=0, world_size=1)))
+    r(lambda: next(D.rendezvous("file://", rank=0, world_size=1)))
+    r(lambda: next(D.rendezvous(f"file://{tmp}/f", world_size=1)))
+    r(lambda: next(D.rendezvous(f"file://{tmp}/f", rank=0)))
+    r(lambda: type(D.rendezvous(f"file://{tmp}/f", rank=0, world_size=1)).__name__)
+    with _env():
+        r(lambda: next(D.rendezvous("env://")))
+        r(lambda: next(D.rendezvous("env://", rank=0)))
+    with _env(RANK=0, MASTER_ADDR="127.0.0.1"):
+        r(lambda: next(D.rendezvous("env://", world_size=1)))
+    with _env(RANK=0, WORLD_SIZE=1, MASTER_ADDR="", MASTER_PORT=1):
+        r(lambda: next(D.rendezvous("env://")))
+    r(lambda: D.register_rendezvous_handler("tcp", None))
+    return out
+
+
+def test_rendezvous_errors_match(tmp_path):
+    """PyTorch's exception types and messages for bad arguments, unknown schemes, missing URL parts
+    and environment variables (raised when called or at the generator's first item, as PyTorch does)."""
+    ref = rendezvous_errors(tdist, tmp_path)
+    got = rendezvous_errors(ldist, tmp_path)
+    assert len(ref) == len(got)
+    for i, (a, b) in enumerate(zip(ref, got)):
+        assert a == b, (i, a, b)
+
+
+def rendezvous_uses(D, tmp, name, scheme):
+    """What each bundled scheme yields on one rank, the store working, and re-rendezvous refused."""
+    out = []
+    r = lambda fn: out.append(outcome(fn))  # noqa: E731
+
+    def use(gen):
+        store, rank, world = next(gen)
+        store.set("k", "v")
+        return [type(store).__name__, rank, world, store.get("k"), outcome(lambda: next(gen))]
+    r(lambda: use(D.rendezvous(f"file://{tmp}/{name}", rank=0, world_size=1)))
+    r(lambda: use(D.rendezvous(f"file://{tmp}/{name}q?rank=0&world_size=1")))
+    r(lambda: use(D.rendezvous(f"tcp://127.0.0.1:{_free_port()}?rank=0&world_size=1")))
+    r(lambda: use(D.rendezvous(f"tcp://127.0.0.1:{_free_port()}", rank=0, world_size=1, timeout=SHORT * 50)))
+    with _env(RANK=0, WORLD_SIZE=1, MASTER_ADDR="127.0.0.1", MASTER_PORT=_free_port()):
+        r(lambda: use(D.rendezvous("env://")))
+    with _env(MASTER_ADDR="127.0.0.1", MASTER_PORT=_free_port()):
+        r(lambda: use(D.rendezvous("env://?rank=0&world_size=1")))
+
+    def handler(url, **kwargs):
+        yield D.HashStore(), 0, 1, url, sorted(kwargs)
+    r(lambda: D.register_rendezvous_handler(scheme, handler))
+    r(lambda: next(D.rendezvous(f"{scheme}://x/y?a=1", rank=0, world_size=1, extra=2))[1:])
+    r(lambda: next(D.rendezvous(f"{scheme}://x", world_size=3))[1:])
+    return out
+
+
+def test_rendezvous_yields_stores_as_pytorch():
+    import tempfile
+    import uuid
+    scheme = "s" + uuid.uuid4().hex     # a scheme stays registered for the life of the process
+    with tempfile.TemporaryDirectory() as tmp:
+        ref = rendezvous_uses(tdist, tmp, "torch", scheme)
+        got = rendezvous_uses(ldist, tmp, "torchlike", scheme)
+    assert len(ref) == len(got)
+    for i, (a, b) in enumerate(zip(ref, got)):
+        assert a == b, (i, a, b)
+
+
+RDZV_CHILD = """
+import datetime, sys
+import torch
+import torch.distributed as d
+port, rank, init_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+store, r, w = next(d.rendezvous(f"tcp://127.0.0.1:{port}?rank={rank}&world_size=2",
+                                timeout=datetime.timedelta(seconds=60)))
+store.set(f"from{rank}", f"hello {rank}")
+print("store", type(store).__name__, r, w, store.get(f"from{1 - rank}").decode(), flush=True)
+d.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+t = torch.tensor([float(rank + 1)])
+d.all_reduce(t)
+print("pg", d.get_rank(), d.get_world_size(), t.tolist(), flush=True)
+d.destroy_process_group()
+"""
+
+
+def test_rendezvous_and_file_init_across_processes(tmp_path):
+    """Two processes meet through a tcp:// rendezvous's TCPStore, then join a process group with a
+    file:// init method and all_reduce: PyTorch's (python) and torchlike's (python -m torchlike) output."""
+    child = tmp_path / "child.py"
+    child.write_text(RDZV_CHILD)
+    outputs = []
+    for launcher in ([sys.executable], [sys.executable, "-m", "torchlike"]):
+        port, init_file = _free_port(), tmp_path / f"init{len(outputs)}"
+        env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                   PYTHONWARNINGS="ignore", TF_CPP_MIN_LOG_LEVEL="3")
+        procs = [subprocess.Popen([*launcher, str(child), str(port), str(r), str(init_file)],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                 for r in range(2)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        for p, (out, err) in zip(procs, outs):
+            assert p.returncode == 0, err[-2000:]
+        outputs.append(sorted(line for out, _ in outs for line in out.splitlines()
+                              if line.startswith(("store", "pg"))))
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 4, outputs

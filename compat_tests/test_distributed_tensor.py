@@ -75,6 +75,13 @@ def test_ops_keep_pytorchs_placements(runs):
     _compare(runs, "ops")
 
 
+def test_more_ops_keep_pytorchs_placements(runs):
+    """Pointwise ops (Partial reduced first unless linear), mean() (an even Shard becomes Partial(avg),
+    an uneven one is gathered first), matmul of Shard/Replicate/Partial operands, and the mixed
+    DTensor/Tensor error: every rank's local piece and placements are PyTorch's."""
+    _compare(runs, "ops2")
+
+
 def test_dtensor_and_placement_api(runs):
     _compare(runs, "meta", "placement_api")
 

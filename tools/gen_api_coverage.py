@@ -33,8 +33,9 @@ NAMESPACES = [
     "torch.distributions", "torch.distributions.constraints", "torch.distributions.transforms", "torch.amp",
     "torch.cuda", "torch.random", "torch.testing", "torch.jit", "torch.compiler", "torch.profiler",
     "torch.masked", "torch.signal.windows", "torch.hub", "torch.serialization", "torch.storage",
-    "torch.distributed", "torch.distributed.device_mesh", "torch.multiprocessing", "torch.nn.parallel",
-    "torch.utils.data.distributed",
+    "torch.distributed", "torch.distributed.device_mesh", "torch.distributed.tensor", "torch.distributed.fsdp",
+    "torch.distributed.checkpoint.state_dict",
+    "torch.multiprocessing", "torch.nn.parallel", "torch.utils.data.distributed",
 ]
 
 _SPARSE = "sparse layouts (JAX's sparse arrays are experimental; dense only)"
@@ -164,9 +165,6 @@ OUT_OF_SCOPE = [
                                                  "unify_type_list")],
     *[("torch", name, "the C++ dispatcher's keys and operator tags (torchlike dispatches through its own op "
                       "registry)") for name in ("DispatchKey*", "Tag")],
-    *[("torch.distributed", name, "c10d Store rendezvous (torchlike's ranks meet in JAX's coordination service; "
-                                  "there are no Store objects to yield)")
-      for name in ("rendezvous", "register_rendezvous_handler")],
     ("torch.cuda", "can_device_access_peer", "CUDA runtime and library bindings (cudart, cuBLAS/cuSOLVER handles, "
                                              "green contexts, error codes): JAX drives the GPU"),
 ]

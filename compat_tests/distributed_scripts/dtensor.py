@@ -87,6 +87,32 @@ def work(rank, mesh, mesh2):
         "s.sum": dict(facts(s0.sum()), full=arr(s0.sum().full_tensor())), "r.sum": facts(r.sum()),
         "p.sum": facts(p.sum()), "s2.sum": dict(facts(sq2.sum()), full=arr(sq2.sum().full_tensor())),
     }
+    # ops with sharding rules beyond the arithmetic ones: pointwise, mean(), matmul
+    sqr = distribute_tensor(sq, mesh, [Replicate()])
+    sqs0, sqs1 = distribute_tensor(sq, mesh, [Shard(0)]), distribute_tensor(sq, mesh, [Shard(1)])
+    w = torch.arange(18.).reshape(6, 3) / 10
+    s1 = distribute_tensor(x, mesh, [Shard(1)])
+    out["ops2"] = {
+        "relu": facts(torch.relu(s0)), "tanh": facts(s0.tanh()), "abs": facts(torch.abs(distribute_tensor(
+            sq, mesh, [Shard(1)]))), "sigmoid": facts(torch.sigmoid(r)), "exp_p": facts(p.exp()),
+        "neg_p": facts(torch.neg(p)), "pow": facts(s0 ** 2), "clamp": facts(torch.clamp(s0, min=3.0, max=20.0)),
+        "sin2": facts(torch.sin(sq2)),
+        "mean_s0": dict(facts(s0.mean()), full=arr(s0.mean().full_tensor())), "mean_r": facts(r.mean()),
+        "mean_even": dict(facts(sqs0.mean()), full=arr(sqs0.mean().full_tensor())),
+        "mean_2d": dict(facts(sq2.mean()), full=arr(sq2.mean().full_tensor())),
+        "s0@r": facts(sqs0 @ sqr), "r@s1": facts(torch.mm(sqr, sqs1)), "s1@s0": facts(torch.matmul(sqs1, sqs0)),
+        "r@r": facts(sqr @ sqr), "s0@s0": facts(sqs0 @ sqs0),
+        "p@r": facts(DTensor.from_local(torch.eye(4), mesh, [Partial()]) @ sqr),
+        "uneven_s0@r": facts(s0 @ distribute_tensor(w, mesh, [Replicate()])),
+        "uneven_s1@s0": dict(facts(s1 @ distribute_tensor(w, mesh, [Shard(0)])),
+                             full=arr((s1 @ distribute_tensor(w, mesh, [Shard(0)])).full_tensor())),
+        "mixed_mm": err(lambda: sqs0 @ sq),
+        "sum0": facts(s0.sum(0)), "sum1": facts(s0.sum(1)), "sum_keep": facts(s1.sum(1, keepdim=True)),
+        "torch_sum": facts(torch.sum(sqs0)), "sum_p": facts(p.sum(0)), "sum_2d": facts(sq2.sum(dim=(0,))),
+        "mean0_uneven": facts(s0.mean(0)), "mean0_even": facts(sqs0.mean(0)), "mean1": facts(sqs0.mean(-1)),
+        "mean_2d_dims": facts(sq2.mean(dim=[0, 1])),
+        "t": facts(s0.t()), "transpose": facts(sq2.transpose(0, 1)), "t_r": facts(sqr.t()),
+    }
     # what a DTensor is
     out["meta"] = [isinstance(s0, torch.Tensor), s0.device_mesh == mesh, s0.requires_grad, s0.is_leaf,
                    tuple(s0.stride()), s0.numel(), s0.dim(), s0.size(1),

@@ -4,6 +4,7 @@ unwrapped one, its parameters, gradients and Adam state hold 1/8 per device, its
 full and saves.  Prints one JSON line of facts for the test."""
 import io
 import json
+import os
 import sys
 
 import numpy as np
@@ -12,25 +13,8 @@ import torch.nn as nn
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import FSDPModule, fully_shard
 
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.blocks = nn.ModuleList([nn.Linear(16, 32), nn.Linear(32, 16)])
-        self.head = nn.Linear(16, 5)        # 5 rows: not divisible by 8, stays replicated
-
-    def forward(self, x):
-        for b in self.blocks:
-            x = torch.tanh(b(x))
-        return self.head(x)
-
-
-def make():
-    net = Net()
-    with torch.no_grad():
-        for i, p in enumerate(net.parameters()):
-            p.copy_(torch.tensor(np.random.RandomState(i).randn(*p.shape) * 0.3, dtype=torch.float32))
-    return net
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fsdp_net import make  # noqa: E402
 
 
 mesh = init_device_mesh("cpu", (8,), mesh_dim_names=("dp",))

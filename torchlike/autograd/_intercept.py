@@ -2,12 +2,14 @@
 
 ``_registry.call`` (and ``call_inplace``) test a single module global,
 ``_registry._extra``: None while no such feature is on, so the hot path pays
-one global lookup.  While forward-mode AD has a dual level open or a profiler
-is recording, ``_extra`` is :func:`dispatch`, which
+one global lookup.  While forward-mode AD has a dual level open, a profiler
+is recording or a DTensor exists, ``_extra`` is :func:`dispatch`, which
 
 * times the call as an ``aten::<name>`` event (profiler), and
 * computes the output tangents with ``jax.jvp`` when an input carries one
   (forward AD),
+* gives DTensor results, with PyTorch's placements, for the ops DTensor has rules
+  for (once a DTensor exists: ``distributed/tensor/_dispatch.py``),
 
 and runs the plain call for the actual work: it marks the argument tuple it
 passes on (``_passing``) so that the registry runs that one call directly.
@@ -25,12 +27,13 @@ _INPLACE_INNER = [None]   # args of the running in-place op (its inner out-of-pl
 
 profiler_active = [None]  # the recording profiler, or None
 fw_active = [False]       # a dual level is open
+dtensor_rule = [None]     # once a DTensor exists, its op rules (distributed/tensor/_dispatch.py), asked first
 _lock = threading.RLock()
 
 
 def refresh():
     """Install or remove :func:`dispatch` as the registry's hook."""
-    R._extra = dispatch if (profiler_active[0] is not None or fw_active[0]) else None
+    R._extra = dispatch if (profiler_active[0] is not None or fw_active[0] or dtensor_rule[0] is not None) else None
 
 
 def plain(op, args, statics, out, inplace):
@@ -67,6 +70,10 @@ def dispatch(op, args, statics, out=None, inplace=False):
 
 
 def _run(op, args, statics, out, inplace):
+    if dtensor_rule[0] is not None and out is None and not inplace:
+        res = dtensor_rule[0](op, args, statics)
+        if res is not NotImplemented:
+            return res
     if fw_active[0]:
         return forward_ad._dual_call(op, args, statics, out, inplace)
     return plain(op, args, statics, out, inplace)

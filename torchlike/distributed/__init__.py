@@ -23,5 +23,6 @@ from .distributed_c10d import (  # noqa: F401
     BackendConfig, GroupName, QueueEmptyError, all_gather_single, breakpoint, get_backend_config,
     is_xccl_available, record_comm, reduce_scatter_single, set_debug_level, set_debug_level_from_env,
     shrink_group, split_group, supports_complex)
+from .rendezvous import register_rendezvous_handler, rendezvous  # noqa: F401,E402
 from ._store import FileStore, HashStore, PrefixStore, Store, TCPStore  # noqa: F401
 from .device_mesh import DeviceMesh, init_device_mesh  # noqa: F401

@@ -232,17 +232,24 @@ def collective(kind, ranks, arg, x):
         local = jax.device_put(jnp.expand_dims(x, 0), device)
     glob = jax.make_array_from_single_device_arrays((len(ranks),) + local.shape[1:],
                                                     NamedSharding(mesh, P("g")), [local])
-    try:
+    with peer_failures(kind):
         with _quiet_first(mesh):
             res = fn(glob).addressable_data(0)
             res.block_until_ready()
+    return res
+
+
+@contextlib.contextmanager
+def peer_failures(kind):
+    """A gloo failure inside (JAX's runtime error) becomes DistBackendError naming ``kind``."""
+    try:
+        yield
     except Exception as e:  # noqa: BLE001 - a gloo failure arrives as JAX's runtime error
         msg = str(e)
         if "Gloo" in msg or "gloo" in msg or "Connection" in msg:
             raise DistBackendError(f"{kind} failed: a peer process of rank {STATE.rank} is gone or "
                                    f"unreachable ({msg.splitlines()[0]})") from None
         raise
-    return res
 
 
 # --------------------------------------------------------------------------- key-value store

@@ -100,9 +100,19 @@ class DeviceMesh:
     def __hash__(self):
         return hash((self.shape, str(self.mesh.tolist()), self.mesh_dim_names))
 
+    def _strides(self):
+        """How far apart, in ranks, neighbours along each dimension are: what PyTorch's repr calls the
+        mesh's stride (``()`` for a dimension of one rank, which PyTorch's layout has no stride for)."""
+        ids = np.asarray(self.mesh.tolist())
+        return tuple(int(np.take(ids, 1, axis=d).flat[0] - np.take(ids, 0, axis=d).flat[0]) if n > 1 else ()
+                     for d, n in enumerate(ids.shape))
+
     def __repr__(self):
-        dims = ", ".join(f"{n}={s}" for n, s in zip(self._names, self.shape))
-        return f"DeviceMesh(({dims}), '{self.device_type}')"
+        if self.mesh_dim_names:
+            dims = "(" + ", ".join(f"{n}={s}" for n, s in zip(self.mesh_dim_names, self.shape)) + ")"
+        else:
+            dims = str(self.shape)
+        return f"DeviceMesh({dims}, '{self.device_type}', stride={self._strides()})"
 
 
 _VIEW = [None]      # the rank that one process stands for (``as_rank``); None: its first device's

@@ -21,6 +21,7 @@ import numpy as np
 from . import _runtime
 from ..jit import Future
 from . import _store
+from . import rendezvous as _rdzv      # the module (the package's attribute of that name is the function)
 from ._runtime import DistBackendError, DistError, DistNetworkError, DistStoreError, QueueEmptyError  # noqa: F401
 from ..autograd import no_grad
 import inspect
@@ -243,14 +244,6 @@ def get_default_backend_for_device(device):
 
 # --------------------------------------------------------------------------- rendezvous
 
-def _env(name, method):
-    value = os.environ.get(name)
-    if value is None:
-        raise ValueError(f"Error initializing torch.distributed using {method} rendezvous: environment "
-                         f"variable {name} expected, but not set")
-    return value
-
-
 def _seconds(timeout):
     if timeout is None:
         return 1800.0
@@ -308,26 +301,26 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     url = urlparse(method)
     if store is not None:
         addr, port = _coordinator_from_store(store, rank, world_size, timeout_s)
-    elif url.scheme == "env":
+    elif url.scheme in ("env", "tcp"):           # rank 0's JAX coordination service takes the port itself
+        query = _rdzv._query(url.query)
         if rank == -1:
-            rank = int(_env("RANK", "env://"))
+            rank = int(query["rank"]) if "rank" in query else \
+                int(_rdzv.env_value("RANK")) if url.scheme == "env" else -1
         if world_size == -1:
-            world_size = int(_env("WORLD_SIZE", "env://"))
-        addr = _env("MASTER_ADDR", "env://")
-        port = int(_env("MASTER_PORT", "env://"))
-    elif url.scheme == "tcp":
-        if rank == -1:
-            raise ValueError("Error initializing torch.distributed using tcp:// rendezvous: rank parameter "
-                             "missing")
-        if world_size == -1:
-            raise ValueError("Error initializing torch.distributed using tcp:// rendezvous: world size "
-                             "parameter missing")
-        if url.port is None:
-            raise ValueError("Error initializing torch.distributed using tcp:// rendezvous: port number "
-                             "missing")
-        addr, port = url.hostname, url.port
-    else:
-        raise RuntimeError(f"No rendezvous handler for {url.scheme}://")
+            world_size = int(query["world_size"]) if "world_size" in query else \
+                int(_rdzv.env_value("WORLD_SIZE")) if url.scheme == "env" else -1
+        if url.scheme == "env":
+            addr, port = _rdzv.env_value("MASTER_ADDR"), int(_rdzv.env_value("MASTER_PORT"))
+        else:
+            for missing, what in ((rank == -1, "rank parameter"), (world_size == -1, "world size parameter"),
+                                  (url.port is None, "port number")):
+                if missing:
+                    raise _rdzv.error("tcp://", f"{what} missing")
+            addr, port = url.hostname, url.port
+    else:                                         # file:// and registered schemes: a store tells the address
+        store, rank, world_size = next(_rdzv.rendezvous(method, rank, world_size,
+                                                        timeout=datetime.timedelta(seconds=timeout_s)))
+        addr, port = _coordinator_from_store(store, rank, world_size, timeout_s)
     if not 0 <= rank < world_size:
         raise ValueError(f"Invalid rank {rank}, world size {world_size}: a rank must be in [0, world_size)")
     _runtime.start(addr, port, rank, world_size, timeout_s)

@@ -7,15 +7,18 @@ backward on the sharded arrays, gathering what each op needs; gradients and the 
 created from the parameters come out sharded too, so each device holds about 1/N of the
 parameters, gradients and optimizer state.  ``state_dict()`` values are full tensors (reading
 one gathers it), ready for ``torch.save``.  Parameters whose first dimension does not divide by
-the mesh size stay replicated.
+the mesh size stay replicated.  That is over one process's devices; over a mesh spanning
+processes (under ``torch.distributed``), see ``_across``.
 """
 from __future__ import annotations
 
-from jax.sharding import NamedSharding, PartitionSpec as P
+import functools
 
 from ... import _pace
-from ..device_mesh import init_device_mesh
 import jax
+
+from ..device_mesh import init_device_mesh
+from . import _across
 import torchlike as torch     # the public face, read when called (not an import cycle)
 
 
@@ -56,32 +59,32 @@ class FSDPModule:
         pass
 
 
-def _sharding_for(param, mesh):
-    jm = mesh.jax_mesh
-    axis = jm.axis_names[-1]
-    if param.dim() and param.shape[0] % jm.shape[axis] == 0:
-        return NamedSharding(jm, P(axis))
-    return NamedSharding(jm, P())
+def _place_here(m, mesh, ignored):
+    """One process's devices: each parameter's array goes on the mesh with ``NamedSharding``."""
+    with torch.no_grad():
+        for p in m.parameters():
+            if id(p) in ignored or getattr(p, "_fsdp_mesh", None) is not None:
+                continue
+            sharding = _across.sharding_for(mesh.jax_mesh, tuple(p.shape))
+            p.data = torch.from_jax(jax.device_put(p.detach().jax(), sharding))
+            p._fsdp_mesh = mesh
 
 
 def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placement_fn=None, mp_policy=None,
-                offload_policy=None, ignored_params=None):
+                offload_policy=None, ignored_params=None, dp_mesh_dims=None):
     """Shard ``module``'s parameters (those a nested ``fully_shard`` has not already placed) over ``mesh``."""
+    if dp_mesh_dims is not None:
+        raise NotImplementedError("torchlike's fully_shard shards over the mesh's last dimension and replicates "
+                                  "over the others; dp_mesh_dims is not supported")
     modules = module if isinstance(module, (list, tuple)) else [module]
     if mesh is None:
         mesh = init_device_mesh("cpu", (len(jax.devices()),))
-    if any(d.process_index != jax.process_index() for d in mesh.jax_mesh.devices.flat):
-        raise NotImplementedError("fully_shard over a mesh spanning several processes is not supported by "
-                                  "torchlike yet: use one process with several JAX devices")
     ignored = {id(p) for p in (ignored_params or ())}
-    _pace.activate(mesh.jax_mesh.devices.flat)     # XLA:CPU's multi-device deadlock: see torchlike/_pace.py
+    across = _across.spans_processes(mesh)
+    if not across:
+        _pace.activate(mesh.jax_mesh.devices.flat)     # XLA:CPU's multi-device deadlock: see torchlike/_pace.py
     for m in modules:
-        with torch.no_grad():
-            for p in m.parameters():
-                if id(p) in ignored or getattr(p, "_fsdp_mesh", None) is not None:
-                    continue
-                p.data = torch.from_jax(jax.device_put(p.detach().jax(), _sharding_for(p, mesh)))
-                p._fsdp_mesh = mesh
+        (_across.shard if across else _place_here)(m, mesh, ignored)
         cls = type(m)
         if not isinstance(m, FSDPModule):
             m.__class__ = type(f"FSDP{cls.__name__}", (FSDPModule, cls), {"__module__": cls.__module__})
@@ -89,4 +92,25 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
     return module
 
 
-__all__ = ["fully_shard", "FSDPModule", "MixedPrecisionPolicy", "OffloadPolicy", "CPUOffloadPolicy"]
+def register_fsdp_forward_method(module, method_name):
+    """Make ``module.<method_name>`` run between FSDP's forward hooks, as ``forward`` does (a no-op for a
+    module that is not an ``FSDPModule``, and over one process's devices, where XLA gathers)."""
+    if not isinstance(module, FSDPModule):
+        return
+    if not hasattr(module, method_name):
+        raise ValueError(f"{type(module)} does not have a method {method_name}")
+    if not getattr(module, "_fsdp_managed", None):
+        return
+    method = getattr(module, method_name)
+
+    @functools.wraps(method)
+    def between_hooks(*args, **kwargs):
+        _across.unshard_hook(module, args)
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _across.reshard_hook(module, args, None)
+    setattr(module, method_name, between_hooks)
+
+
+__all__ = ["fully_shard", "register_fsdp_forward_method", "FSDPModule", "MixedPrecisionPolicy", "OffloadPolicy", "CPUOffloadPolicy"]

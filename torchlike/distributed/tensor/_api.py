@@ -33,6 +33,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 import torchlike
 from ..._tensor import Tensor
 from ..device_mesh import DeviceMesh
+from . import _dispatch
 from .placement_types import Partial, Placement, Replicate, Shard
 
 
@@ -227,6 +228,7 @@ class DTensor(Tensor):
 
     @classmethod
     def _make(cls, stack, value, mesh, placements, requires_grad=False):
+        _dispatch.activate()
         t = cls._wrap(value, requires_grad=requires_grad)
         t._dt_stack = stack
         t._dt_mesh = mesh
