@@ -899,7 +899,13 @@ def _plain_views(op, base, key, statics):
 def _recorded_views(op, base, key, statics):
     """A view op that autograd records gives the same layout views as ``_plain_views`` (no program
     runs), with its node: the node keeps the input's value, as every recorded op does, and needs
-    only the outputs' shapes and dtypes.  None: the general path runs."""
+    only the outputs' shapes and dtypes.  None: the general path runs, as it does for an array sharded
+    over several devices (FSDP's parameters: the eager forward keeps the sharding XLA gives the views,
+    which the backward's gradients follow)."""
+    if not _lazy.single_cpu():
+        a = base._storage._a
+        if type(a) is not _ARRAY or len(a.sharding.device_set) != 1:
+            return None
     views = _plain_views(op, base, key, statics)
     if views is None:
         return None
