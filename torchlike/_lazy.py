@@ -146,15 +146,19 @@ class Segment:
             _pending.discard(self)
             self.ext_ids = None
 
-    def wanted(self, extra=()):
-        """Indices of outputs not computed yet that a live tensor or node still refers to."""
-        need = set(extra)
+    def held(self, need):
+        """Add to the set ``need`` the outputs not computed yet that a live storage holds."""
         for wst in self.fills:
             st = wst()
             if st is not None:
                 a = st._a
                 if type(a) is LazyRef and a.seg is self:
                     need.add(a.idx)
+        return need
+
+    def wanted(self, extra=()):
+        """Indices of outputs not computed yet that a live tensor or node still refers to."""
+        need = self.held(set(extra))
         for wn in self.nodes:
             n = wn()
             if n is not None and type(n._arrays) is list:
@@ -272,10 +276,14 @@ SEGMENTS = Rent(0.01, COMPILE_AFTER, 4096)
 
 
 def rent_key(sig, ext):
-    """``sig`` with the shapes and dtypes of the inputs ``ext`` (a Python int input, a view's offset
-    from ``_views.deferred_read``, is an argument of the program: its type only)."""
-    return (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY or type(a) is _HOST else int if type(a) is int else a
-                        for a in ext]))
+    """``sig`` with the shapes and dtypes of the inputs ``ext`` (a Python number input, a view's offset
+    from ``_views.deferred_read`` or ``masked_fill``'s value, is an argument of the program: its type
+    only)."""
+    return (sig, tuple([(a.shape, a.dtype) if type(a) is _ARRAY or type(a) is _HOST else type(a) if type(a) in _NUMBERS
+                        else a for a in ext]))
+
+
+_NUMBERS = (int, float, bool)
 
 
 def segment_units(entries, need):
@@ -391,6 +399,8 @@ def in_sig(arrays):
             sig.append((a.shape, a.dtype))
         elif a is None:
             sig.append(None)
+        elif t is float or t is int or t is bool:
+            sig.append(((), t))     # a Python number the op takes as an input (``masked_fill``'s value)
         else:
             return None
     return tuple(sig)

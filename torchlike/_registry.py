@@ -913,8 +913,14 @@ def _recorded_views(op, base, key, statics):
         arr = base._storage._a
         if type(arr) is _HOST:
             arr = base._storage.array
+    elif base._cache_gen == base._storage.gen:
+        arr = base._cache
     else:
-        arr = base._arr()
+        # a view of a view (``h[:, -1]`` of an RNN's output): read inside the open segment, as a
+        # recorded op reads the views it consumes, not by a program of its own
+        arr = _views.deferred_read(base, _Tensor._wrap, True) if _LAZY[0] else None
+        if arr is None:
+            arr = base._arr()
     arrays = [arr]
     outs = views if type(views) is tuple else (views,)
     node = record(op, key, (base,), arrays, outs, statics)

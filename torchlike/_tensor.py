@@ -490,7 +490,7 @@ class Tensor:
 
     @property
     def device(self):
-        return device_of(self._storage._a if self._view is None else self._arr())
+        return device_of(self._storage._a)      # a view's elements are on its storage's device
 
     @property
     def is_cuda(self):

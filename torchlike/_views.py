@@ -409,10 +409,12 @@ def deferred_read(t, wrap, concrete=False):
     ``concrete``, for a recorded op that is deferred with it, a small concrete root is read there too."""
     root = t._storage._a
     if type(root) is not LazyRef:
-        # a concrete root is read by the op's own program (``Op.forward_views``): deferring only the
-        # read of concrete data would add a segment where nothing is fused
-        if not concrete or not _lazy.small((root,)):
-            return None
+        # a small concrete root is read inside the open segment (``mask[:, :, :L, :L] == 0`` in an
+        # attention's forward); with no segment open, by the op's own program (``Op.forward_views``):
+        # deferring only the read of concrete data would add a segment where nothing is fused
+        if (not (concrete or _lazy.current() is not None) or (type(root) is not _ARRAY and type(root) is not np.ndarray)
+                or not _lazy.small((root,))):
+            return None         # (a tracer: ops under a JAX transform run as they come)
         root = t._storage.array
     shape, strides, offset = t._view
     meta = (((shape, root.dtype),), False, (t._dtype,))

@@ -139,17 +139,21 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
                                                   if i in index))
     joint = seg is not None and any(lazy_pos)
     if joint:
-        # the open segment's forward runs inside the backward program; only the roots' values come out
+        # the open segment's forward runs inside the backward program, and the values of the roots and
+        # of every tensor still alive come out (an optimizer's update of the step before, a zeroed
+        # ``.grad``: they are read next, and computing them later would run the segment again); values
+        # only the graph's nodes hold stay recipes
         seg.close()
-        need = []
+        need = seg.held(set())
         unread = _lazy.UNREAD.ref
         for n, nr in roots:
             base = seg.node_out.get(id(n))
             if base is not None:
                 if unread is not None and unread.seg is seg and unread.idx == base + nr:
-                    continue        # a root nobody can read: its recipe stays, uncomputed
-                need.append(base + nr)
-        need = tuple(sorted(set(need)))
+                    need.discard(base + nr)     # a root nobody can read: its recipe stays, uncomputed
+                    continue
+                need.add(base + nr)
+        need = tuple(sorted(need))
         entries = tuple(seg.entries)
         lazy_pos = tuple(lazy_pos)
         sig = (tuple(plan), root_sig, cap_sig, entries, lazy_pos, need)

@@ -244,7 +244,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             padding_idx = n + padding_idx
     else:
         padding_idx = -1
-    host = F._host(input._arr())
+    host = F._host(input)
     if host is not None and host.size and (host.min() < 0 or host.max() >= n):
         bad = int(((host < 0) | (host >= n)).nonzero()[0][0])
         raise RuntimeError(f"Index {bad} of input takes value {host[bad]} which is not in the valid range "

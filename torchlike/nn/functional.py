@@ -606,12 +606,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             padding_idx = n + padding_idx
     else:
         padding_idx = -1
-    idx = input._arr()
-    host = _host(idx)
+    host = _host(input)
     if host is not None and host.size and (host.min() < 0 or host.max() >= n):
         raise IndexError("index out of range in self")
     if max_norm is not None:
-        _embedding_renorm_(weight, idx, max_norm, norm_type)
+        _embedding_renorm_(weight, input._arr(), max_norm, norm_type)
     return call(_OP["embedding"], (weight, input), (builtins.int(padding_idx),))
 
 
@@ -696,17 +695,21 @@ def _check_class_dtype(target):
                            f"{_type_word(target._dtype)}")
 
 
-def _host(a):
-    """A concrete array's values on the host (None under a JAX transform).
+def _host(t):
+    """A tensor's values on the host (None under a JAX transform): a strided view of its storage's
+    host copy, so a view (``targets.view(-1)``) is read without a program of its own.
 
     Index checks read the *input* (targets, indices), which is normally ready, so
     this waits for that array only rather than for all queued work, as a device
     reduction followed by ``bool()`` would."""
-    return None if isinstance(a, jax.core.Tracer) else np.asarray(a)
+    a = t._storage._a
+    if isinstance(a, jax.core.Tracer) or isinstance(t._cache, jax.core.Tracer):
+        return None
+    return t._host()
 
 
 def _check_class_values(target, n_classes, ignore_index):
-    t = _host(target._arr())
+    t = _host(target)
     if t is not None and t.size:
         bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
         if bad.any():
@@ -1166,7 +1169,7 @@ def _max_unpool(nsp, input, indices, kernel_size, stride, padding, output_size):
         raise RuntimeError(f"{name}(): Expected {nsp + 1}D or {nsp + 2}D tensor, but got {list(input.shape)}")
     outs = _unpool_output_size(input, nsp, k, s, p, output_size)
     n_out = math.prod(outs)
-    host = _host(indices._arr())
+    host = _host(indices)
     if host is not None and host.size and (host.min() < 0 or host.max() >= n_out):
         bad = host.reshape(-1)[np.argmax((host.reshape(-1) < 0) | (host.reshape(-1) >= n_out))]
         raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
@@ -1324,7 +1327,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
                            "'weight'. This input cannot have requires_grad True.")
-    t = _host(target._arr())
+    t = _host(target)
     if t is not None and t.size and ((t < 0) | (t >= c)).any():
         raise RuntimeError("target out of range")
     return call(OPS["multi_margin_loss"], (input, target, weight), (builtins.int(p), builtins.float(margin), reduction))
@@ -1336,7 +1339,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if tuple(target.shape) != tuple(input.shape):
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
     _long_target(target)
-    t = _host(target._arr())
+    t = _host(target)
     if t is not None and t.size and ((t < -1) | (t >= c)).any():
         raise RuntimeError("argument #2 'target' is out of range")
     return call(OPS["multilabel_margin_loss"], (input, target), (reduction,))
@@ -1439,8 +1442,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     T_, N, C = log_probs.shape
     if not 0 <= blank < C:
         raise RuntimeError("blank must be in label range")
-    il, tl = (_host(v._arr()) for v in lengths)
-    tg = _host(targets._arr())
+    il, tl = (_host(v) for v in lengths)
+    tg = _host(targets)
     if il is None or tl is None or tg is None:
         raise RuntimeError("ctc_loss needs concrete lengths and targets (it cannot run under a JAX transform)")
     il, tl = il.reshape(-1).astype(np.int64), tl.reshape(-1).astype(np.int64)
