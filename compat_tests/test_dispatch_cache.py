@@ -141,7 +141,7 @@ def test_root_nobody_holds_is_not_computed_but_gradients_are_right():
             out.append((a.grad, s))
         return out
     same(f)
-    needs = {k[5] for k in _fused._programs if len(k) == 6}
+    needs = {k[5] for k in _fused._programs if len(k) == 7}
     assert () in needs and any(len(n) == 1 for n in needs)
 
 

@@ -42,7 +42,7 @@ def test_loop_runs_as_one_compiled_program():
     before = set(_fused._programs)
     for _ in range(6):
         (a.cos() * 3 + a).sum().backward()
-    joint = [k for k in set(_fused._programs) - before if len(k) == 6]
+    joint = [k for k in set(_fused._programs) - before if len(k) == 7]
     assert len(joint) == 1
     np.testing.assert_allclose(np.asarray(a.grad), 6 * (1 - 3 * np.sin(data(7))), rtol=1e-5)
 
@@ -88,6 +88,136 @@ def test_mlp_training_loop():
             losses.append(loss.item())
         return losses, p1, p2
     same(f)
+
+
+def _count_runs(monkeypatch):
+    """Counters of the programs a step runs besides its backward: segments computed on their own,
+    and gradient sums into existing ``.grad`` values outside the backward program."""
+    from torchlike.autograd import engine
+    counts = {"segments": 0, "grad sums": 0}
+    compute, add_pairs = _lazy.Segment._compute, engine._add_pairs
+
+    def counted_compute(self, idx):
+        counts["segments"] += 1
+        return compute(self, idx)
+
+    def counted_add(a, b):
+        counts["grad sums"] += 1
+        return add_pairs(a, b)
+    monkeypatch.setattr(_lazy.Segment, "_compute", counted_compute)
+    monkeypatch.setattr(engine, "_add_pairs", counted_add)
+    return counts
+
+
+def test_step_with_zeroed_grads_is_one_program(monkeypatch):
+    """SGD by hand with ``p.grad.zero_()``: the update, the zeroing, the next forward and its backward
+    (adding into the zeroed ``.grad``) run as the backward's one program; nothing is computed again."""
+    w1, b1, x, y = data(6, 4, seed=1) / 4, data(6, seed=2), data(5, 4, seed=3), data(5, 6, seed=4)
+
+    def f(T, counts=None):
+        p1, q1 = T.tensor(w1, requires_grad=True), T.tensor(b1, requires_grad=True)
+        xs, ys = T.tensor(x), T.tensor(y)
+        out = []
+        for i in range(8):
+            if counts is not None and i == 5:
+                counts.update({k: 0 for k in counts})
+            loss = ((xs @ p1.t() + q1).relu() - ys).pow(2).mean()
+            loss.backward()
+            with T.no_grad():
+                for p in (p1, q1):
+                    p -= 0.1 * p.grad
+                    p.grad.zero_()
+            out.append(loss.item())
+        return out, p1, q1, p1.grad
+    assert_same(f(torch), f(torchlike))
+    counts = _count_runs(monkeypatch)
+    f(torchlike, counts)
+    assert counts == {"segments": 0, "grad sums": 0}
+
+
+def test_gradients_add_into_existing_grads_in_the_program():
+    """Accumulating over several backward calls, into a ``.grad`` set by hand, one of another dtype
+    than the gradient (kept), and with a leaf nothing flows into: as PyTorch."""
+    def f(T):
+        w = T.tensor(data(3), requires_grad=True)
+        v = T.tensor(data(3, seed=2), requires_grad=True)
+        u = T.tensor(data(2, seed=3), requires_grad=True)
+        w.grad = T.ones(3)
+        u.grad = T.full((2,), 2.0)
+        g = w.grad
+        out = []
+        for i in range(6):
+            loss = (w * v * (i + 1)).sum() + (u.sum() if i == 0 else 0)
+            loss.backward()
+            out.append((w.grad.clone(), v.grad.clone(), u.grad.clone()))
+        return out, g is w.grad, w.grad._version > 0
+    same(f)
+
+
+def _set_weights(T, params):
+    with T.no_grad():
+        for i, p in enumerate(params):
+            p.copy_(T.tensor(data(*p.shape, seed=10 + i) / 3))
+
+
+def test_rnn_output_view_and_device_read_inside_the_segment(monkeypatch):
+    """An LSTM classifier (``h[:, -1]`` of the output, the initial state made on ``x.device``) trains
+    with one program per step: reading a pending tensor's device computes nothing, and a view of a
+    view of a pending value is read inside the segment."""
+    x_np = np.random.default_rng(0).integers(0, 20, (4, 5)).astype(np.int64)
+
+    def f(T, counts=None):
+        emb, lstm, out = T.nn.Embedding(20, 6), T.nn.LSTM(6, 8, batch_first=True), T.nn.Linear(8, 3)
+        params = [*emb.parameters(), *lstm.parameters(), *out.parameters()]
+        _set_weights(T, params)
+        opt = T.optim.SGD(params, lr=0.1)
+        x, y = T.tensor(x_np), T.tensor([0, 1, 2, 1])
+        losses = []
+        for i in range(7):
+            if counts is not None and i == 5:
+                counts.update({k: 0 for k in counts})
+            opt.zero_grad()
+            h, _ = lstm(emb(x))
+            loss = T.nn.functional.cross_entropy(out(h[:, -1]), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+    np.testing.assert_allclose(f(torchlike), f(torch), rtol=1e-4, atol=1e-5)
+    counts = _count_runs(monkeypatch)
+    f(torchlike, counts)
+    assert counts["segments"] == 0
+
+
+def test_attention_mask_and_masked_fill_join_the_segment(monkeypatch):
+    """A causal mask read from a buffer (``mask[:, :, :L, :L] == 0``, a view of concrete data) and
+    ``masked_fill`` with a Python float join the open segment instead of running programs of their own."""
+    x_np = data(2, 4, 8)
+
+    def f(T, counts=None):
+        qkv = T.nn.Linear(8, 24)
+        _set_weights(T, qkv.parameters())
+        mask = T.tril(T.ones(6, 6)).view(1, 1, 6, 6)
+        x = T.tensor(x_np)
+        out = []
+        for i in range(7):
+            if counts is not None and i == 5:
+                counts.update({k: 0 for k in counts})
+            q, k, v = qkv(x).split(8, dim=2)
+            att = (q.view(2, 4, 2, 4).transpose(1, 2) @ k.view(2, 4, 2, 4).transpose(1, 2).transpose(-2, -1))
+            att = att.masked_fill(mask[:, :, :4, :4] == 0, float("-inf")).softmax(-1)
+            loss = (att @ v.view(2, 4, 2, 4).transpose(1, 2)).pow(2).mean()
+            loss.backward()
+            with T.no_grad():
+                for p in qkv.parameters():
+                    p -= 0.1 * p.grad
+                    p.grad = None
+            out.append(loss.item())
+        return out
+    np.testing.assert_allclose(f(torchlike), f(torch), rtol=1e-4, atol=1e-6)
+    counts = _count_runs(monkeypatch)
+    f(torchlike, counts)
+    assert counts["segments"] == 0
 
 
 def test_module_optimizer_loop():
@@ -489,7 +619,7 @@ def test_convolution_on_large_inputs_joins_its_backward_program():
         return out
     same(f, rtol=1e-4, atol=1e-3)
     assert _lazy.MAX_NUMEL is None or any(
-        len(k) == 6 and any(e[0].name == "convolution" for e in k[3]) for k in _fused._programs)
+        len(k) == 7 and any(e[0].name == "convolution" for e in k[3]) for k in _fused._programs)
 
 
 def _thread_steps(T, w0, reads_from_thread):

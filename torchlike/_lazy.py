@@ -121,7 +121,7 @@ class LazyRef:
 class Segment:
     """A recipe of ops: ``entries`` are ``(op, key, refs, multi)``, each ref an index into ``ext``
     (arrays from outside) or ``~i`` for the segment's own output ``i``."""
-    __slots__ = ("entries", "ext", "ext_ids", "n_out", "fills", "nodes", "node_out", "vals", "device",
+    __slots__ = ("entries", "ext", "ext_ids", "n_out", "fills", "nodes", "node_out", "plain", "vals", "device",
                  "open", "__weakref__")
 
     def __init__(self, device):
@@ -134,6 +134,7 @@ class Segment:
         self.fills = []
         self.nodes = []         # weakrefs to nodes whose input list holds outputs of this segment
         self.node_out = {}      # id(node) -> index of its first output
+        self.plain = []         # outputs of ops that record nothing (an optimizer's update, a ``zero_()``)
         self.vals = {}          # computed outputs
         self.device = device
         self.open = True
@@ -146,10 +147,12 @@ class Segment:
             _pending.discard(self)
             self.ext_ids = None
 
-    def held(self, need):
-        """Add to the set ``need`` the outputs not computed yet that a live storage holds."""
-        for wst in self.fills:
-            st = wst()
+    def held(self, need, among=None):
+        """Add to the set ``need`` the outputs (``among`` these indices, or any) not computed yet that
+        a live storage holds."""
+        fills = self.fills
+        for i in range(len(fills)) if among is None else among:
+            st = fills[i]()
             if st is not None:
                 a = st._a
                 if type(a) is LazyRef and a.seg is self:
@@ -546,6 +549,7 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
     outs = tuple(outs)
     if record is no_record:     # an op that records nothing (``NOGRAD``): no gradient flows through it
         seg.entries.append((_no_grad_op(op), key, tuple(refs), multi))
+        seg.plain.extend(range(base, i))
         return outs if multi else outs[0]
     seg.entries.append((op, key, tuple(refs), multi))
     node = record(op, key, args, arrays, outs, statics)

@@ -96,9 +96,11 @@ def collect(roots):
 _SEQ = operator.attrgetter("_seq")
 
 
-def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
-    """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array}), or a
-    ``Declined`` when the graph is to run node by node."""
+def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate=False):
+    """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array}, summed),
+    or a ``Declined`` when the graph is to run node by node.  With ``accumulate``, the program adds
+    the gradients into the leaves' existing ``.grad`` values where it can (``_olds``): the leaves in
+    ``summed`` got the sums, to be assigned to their ``.grad`` tensors."""
     if len(nodes) > PROGRAMS.max_units:
         return _run_pieces(nodes, roots, root_grads, retain_graph, freed_error)
     index = {id(n): i for i, n in enumerate(nodes)}
@@ -107,9 +109,14 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
     plan = []
     arrays = []
     lazy_pos = []       # per op node: ((input position, segment output), ...) that the program computes
+    olds = []           # leaves whose existing .grad the program adds into
     for n in nodes:
         if type(n) is AccumulateGrad or isinstance(n, AccumulateGrad):
             plan.append(None)
+            if accumulate:
+                old = n.variable._grad
+                if old is not None and old._view is None and type(old._storage._a) in _FOLDABLE:
+                    olds.append((len(plan) - 1, old))
             continue
         _check(n, freed_error)
         nf = n.next_functions
@@ -140,11 +147,11 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
     joint = seg is not None and any(lazy_pos)
     if joint:
         # the open segment's forward runs inside the backward program, and the values of the roots and
-        # of every tensor still alive come out (an optimizer's update of the step before, a zeroed
-        # ``.grad``: they are read next, and computing them later would run the segment again); values
-        # only the graph's nodes hold stay recipes
+        # of the live tensors that ops recording nothing made come out (an optimizer's update of the
+        # step before, a zeroed ``.grad``: they are read next, and computing them later would run the
+        # segment again); the graph's own values stay recipes (nodes hold them; computed if read)
         seg.close()
-        need = seg.held(set())
+        need = seg.held(set(), seg.plain)
         unread = _lazy.UNREAD.ref
         for n, nr in roots:
             base = seg.node_out.get(id(n))
@@ -156,7 +163,8 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
         need = tuple(sorted(need))
         entries = tuple(seg.entries)
         lazy_pos = tuple(lazy_pos)
-        sig = (tuple(plan), root_sig, cap_sig, entries, lazy_pos, need)
+        old_sig, old_arrays = _olds(olds, seg)
+        sig = (tuple(plan), root_sig, cap_sig, entries, lazy_pos, need, old_sig)
         fn = _programs.get(sig)
         units = len(plan) + _lazy.segment_units(entries, need)
         if fn is None and not PROGRAMS.due(key := _lazy.rent_key(sig, seg.ext), units, _lazy.COMPILE_AFTER):
@@ -176,19 +184,20 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
         if fn is None:
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
-            fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, (entries, lazy_pos, need)))
-        acc_grads, captured, values = fn(tuple(arrays), cts, tuple(seg.ext))
+            fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, (entries, lazy_pos, need), old_sig))
+        acc_grads, captured, values = fn(tuple(arrays), cts, old_arrays, tuple(seg.ext))
         seg.publish(need, values)
     else:
-        sig = (tuple(plan), root_sig, cap_sig)
+        old_sig, old_arrays = _olds(olds, None)
+        sig = (tuple(plan), root_sig, cap_sig, old_sig)
         fn = _programs.get(sig)
         if fn is None:
             if not PROGRAMS.due(sig, len(plan)):
                 return Declined(sig)
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
-            fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig))
-        acc_grads, captured = fn(tuple(arrays), cts)
+            fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, None, old_sig))
+        acc_grads, captured = fn(tuple(arrays), cts, old_arrays)
     if not retain_graph:
         for n, p in zip(nodes, plan):
             if p is not None:
@@ -201,7 +210,26 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error):
             if g is not None:
                 accs[n] = g
     caps = {slot: g for (_, _, slot), g in zip(cap_sig, captured) if g is not None}
-    return accs, caps
+    return accs, caps, {nodes[i] for i, _ in old_sig}
+
+
+# a ``.grad`` the program can add into: an array, or a value pending (a ``zero_()`` deferred)
+_FOLDABLE = (_lazy._ARRAY, _lazy.LazyRef)
+
+
+def _olds(olds, seg):
+    """For the leaves ``olds`` ((plan index, .grad tensor), ...): the program's signature of the
+    values it adds into, ((plan index, output of ``seg`` or None), ...), and the arrays of those that
+    are not outputs of ``seg`` (computed now if pending elsewhere)."""
+    sig, arrays = [], []
+    for i, old in olds:
+        a = old._storage._a
+        if type(a) is _lazy.LazyRef and a.seg is seg:
+            sig.append((i, a.idx))
+        else:
+            sig.append((i, None))
+            arrays.append(old._arr())
+    return tuple(sig), tuple(arrays)
 
 
 def _check(n, freed_error):
@@ -303,7 +331,7 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
         g = pending.get(i, {}).get(0)
         if g is not None:
             accs[nodes[i]] = g
-    return accs, {}
+    return accs, {}, ()
 
 
 # compile time measured for piece programs: (seconds, nodes); ``PIECES.rate`` follows it up
@@ -368,11 +396,13 @@ def _cotangents(b, diff_outs, out_meta):
     return cts
 
 
-def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
-    """The backward program ``(node input arrays, root cotangents) -> (leaf grads, captured grads)``.
+def _build(plan, root_sig, cap_sig, forward=None, old_sig=(), vjps=None):
+    """The backward program ``(node input arrays, root cotangents, old grads) -> (leaf grads, captured
+    grads)``.  ``old_sig`` (``_olds``) names the leaves whose gradient is added to an existing value
+    (cast to its dtype, as ``.grad`` keeps its dtype): that sum is their result.
     With ``forward = (segment entries, lazy positions, needed outputs)`` it also takes the segment's
-    outside inputs, computes the segment first, fills the node inputs it provides, and returns the
-    needed outputs as a third result.  ``vjps`` (each op's own compiled vjp) make it a program to run
+    outside inputs, computes the segment first, fills the node inputs (and old grads) it provides, and
+    returns the needed outputs as a third result.  ``vjps`` (each op's own compiled vjp) make it a program to run
     as it is, node by node, instead of one to trace."""
     if vjps is None:
         vjps = [None if p is None else vjp_function(p[0].pure(p[1]), p[2], p[3] if len(p[4]) > 1 else None)
@@ -380,8 +410,9 @@ def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
     caps_at = {}
     for idx, nr, slot in cap_sig:
         caps_at.setdefault(idx, []).append((nr, slot))
-    def program(all_arrays, root_cts):
+    def program(all_arrays, root_cts, old_arrays=()):
         bufs = [dict() for _ in plan]
+        olds = {i: a for (i, _), a in zip(old_sig, old_arrays)}
         for (idx, nr), ct in zip(root_sig, root_cts):
             b = bufs[idx]
             b[nr] = ct if nr not in b else b[nr] + ct
@@ -393,7 +424,11 @@ def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
             for nr, slot in caps_at.get(i, ()):
                 captured[slot] = b.get(nr)
             if p is None:
-                acc_out.append(b.get(0))
+                g = b.get(0)
+                old = olds.get(i)
+                if old is not None and g is not None:
+                    g = old + g.astype(old.dtype)
+                acc_out.append(g)
                 continue
             arrays = next(it)
             if not b:
@@ -418,7 +453,7 @@ def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
         entries, lazy_pos, need = forward
         run_forward = _lazy.forward_program(entries)
 
-        def joint(all_arrays, root_cts, ext):
+        def joint(all_arrays, root_cts, old_arrays, ext):
             vals = run_forward(ext)
             filled = []
             for arrs, pos in zip(all_arrays, lazy_pos):
@@ -427,7 +462,9 @@ def _build(plan, root_sig, cap_sig, forward=None, vjps=None):
                     for j, i in pos:
                         arrs[j] = vals[i]
                 filled.append(arrs)
-            return program(filled, root_cts) + (tuple(vals[i] for i in need),)
+            it = iter(old_arrays)
+            olds = [vals[k] if k is not None else next(it) for _, k in old_sig]
+            return program(filled, root_cts, olds) + (tuple(vals[i] for i in need),)
         return joint
     return program
 

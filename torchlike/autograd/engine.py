@@ -300,20 +300,22 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     if not create_graph and capture is None and accumulate_only is None and not anomaly_mode._enabled[0]:
         nodes = _fused.collect(roots)
         if nodes is not None:
-            res = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED)
+            res = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED, accumulate)
             if type(res) is _fused.Declined:
                 t0 = time.perf_counter()
                 out = _run_nodes(roots, root_grads, retain_graph, create_graph, capture, accumulate,
                                  accumulate_only, allow_unused)
                 res.paid(time.perf_counter() - t0)
                 return out
-            accs, caps = res
+            accs, caps, summed = res
             if accumulate:
                 olds, news = [], []
                 for node, g in accs.items():        # g: a JAX array
                     t = node.variable
                     old = t._grad
-                    if old is None:
+                    if node in summed:              # the program added it into the old value
+                        old._assign(g)
+                    elif old is None:
                         t._grad = Tensor._wrap(g)
                     else:
                         if g.dtype != old._dtype.np:
