@@ -25,7 +25,7 @@ from ._registry import (DTYPE_RULES, FUNCTIONS, METHODS, OPS, _promoted, _return
 from ._tensor import Tensor, Size, _CPP_TYPE
 from ._creation import empty, tensor
 from .linalg import _vector_norm_impl
-from ._registry import _size
+from ._registry import _size, _wrap_dim
 from .storage import _StorageBase
 
 
@@ -49,13 +49,6 @@ def _fn(name, fn, *, method=False, function=True):
 
 def _tensor_cls():
     return Tensor
-
-
-def _wrap_dim(d, n):
-    m = builtins.max(n, 1)
-    if not -m <= d < m:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
-    return d % m
 
 
 def _tensors_only(rule, name, params):
