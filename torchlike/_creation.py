@@ -27,17 +27,13 @@ import numpy as np
 from . import _dtype as D
 from . import _views as V
 from ._device import as_device, cuda_is_available, default_device, device as _device_cls, to_jax
-from . import _registry as R
+from . import _registry as R      # R._Tensor: the Tensor class (_tensor.py imports this module and sets it)
 from ._registry import FUNCTIONS
-
-
-def _tensor_cls():
-    return R._Tensor    # the Tensor class (_tensor.py imports this module and hands the registry its class)
 
 
 def _finish(array, dtype=None, device=None, requires_grad=False):
     """Wrap a freshly built array, placing it on ``device`` and checking requires_grad."""
-    T = _tensor_cls()
+    T = R._Tensor
     if device is None:
         device = default_device()
     if device is not None:
@@ -144,7 +140,7 @@ def _is_sequence(x):
 
 def _sizes(data):
     """The shape of nested data, from its first elements (torch's compute_sizes)."""
-    T = _tensor_cls()
+    T = R._Tensor
     sizes = []
     x = data
     while True:
@@ -171,7 +167,7 @@ def _sizes(data):
 
 def _scalar_type(x):
     """torch's inferred dtype of one leaf of nested data (None for an empty sequence)."""
-    T = _tensor_cls()
+    T = R._Tensor
     if isinstance(x, T):
         return x._dtype
     if isinstance(x, (np.ndarray, np.generic)):
@@ -198,7 +194,7 @@ def _scalar_type(x):
 
 def _flatten(x, sizes, dim, out, dtype):
     """Append the leaves of ``x`` (expected shape ``sizes[dim:]``) to ``out``, with torch's errors."""
-    T = _tensor_cls()
+    T = R._Tensor
     n = sizes[dim]
     if isinstance(x, np.ndarray) and x.ndim > 0:
         want = tuple(sizes[dim:])
@@ -367,7 +363,7 @@ def _data_to_numpy(data, dtype):
     if dtype is None:
         dtype = _scalar_type(data) or D.get_default_dtype()
     if not sizes:
-        if isinstance(data, _tensor_cls()):
+        if isinstance(data, R._Tensor):
             leaf = _tensor_leaf(data, dtype)
         elif isinstance(data, np.ndarray):
             leaf = data.item()
@@ -405,7 +401,7 @@ _NEGATIVE_STRIDES = ("At least one stride in the given numpy array is negative, 
 
 def _wrap_strided(buffer, shape, strides):
     """A root tensor over the 1-d ``buffer`` with the given element strides (not a view of anything)."""
-    T = _tensor_cls()
+    T = R._Tensor
     t = T._wrap(buffer)
     t._view = (tuple(shape), tuple(strides), 0)
     t._cache = None
@@ -424,7 +420,7 @@ def _from_ndarray(a, exact_strides):
     D.from_numpy_dtype(a.dtype)
     if _negative_strides(a):
         raise ValueError(_NEGATIVE_STRIDES)
-    T = _tensor_cls()
+    T = R._Tensor
     item = a.itemsize
     if a.flags.c_contiguous or a.size <= 1 or a.ndim == 0 or any(s % item for s in a.strides):
         return T._wrap(jnp.asarray(np.asarray(a, order="C")))
@@ -470,7 +466,7 @@ def dense_strides(shape, strides):
 def _dense_copy(values, shape, strides):
     """A root tensor holding ``values`` (a C-ordered numpy array of ``shape``) laid out with the
     dense strides PyTorch would give a copy of a tensor with ``strides``."""
-    T = _tensor_cls()
+    T = R._Tensor
     out = dense_strides(shape, strides)
     if V.is_contiguous(shape, out):
         return T._wrap(jnp.asarray(values))
@@ -487,7 +483,7 @@ def _convert_ndarray(a, dtype, exact_strides=False):
         raise ValueError(_NEGATIVE_STRIDES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _tensor_cls()._wrap(jnp.asarray(np.asarray(a, order="C").astype(dtype.np)))
+        return R._Tensor._wrap(jnp.asarray(np.asarray(a, order="C").astype(dtype.np)))
 
 
 def _place(t, device, requires_grad):
@@ -506,7 +502,7 @@ def _place(t, device, requires_grad):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new leaf tensor holding a copy of ``data``: nested sequences of numbers, numpy arrays or
     scalars, 0-dim tensors; its dtype is inferred as PyTorch infers it unless ``dtype`` is given."""
-    T = _tensor_cls()
+    T = R._Tensor
     if dtype is not None:
         dtype = D.as_dtype(dtype, "tensor")
     if isinstance(data, T):
@@ -533,7 +529,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, without a copy where PyTorch would share memory (a tensor of the
     requested dtype and device is returned as is; a numpy array is copied keeping its strides)."""
-    T = _tensor_cls()
+    T = R._Tensor
     if dtype is not None:
         dtype = D.as_dtype(dtype, "as_tensor")
     if isinstance(data, T):
@@ -545,7 +541,7 @@ def as_tensor(data, dtype=None, device=None):
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """torch.asarray: like ``as_tensor``; ``copy=True`` always copies."""
-    T = _tensor_cls()
+    T = R._Tensor
     if isinstance(obj, T):
         r = obj._to(None if dtype is None else D.as_dtype(dtype), None if device is None else as_device(device),
                     copy=builtins.bool(copy))
@@ -625,14 +621,14 @@ empty = _filled("empty", lambda size, dt: _host_full(size, 0, dt))    # torch le
 
 def _fill_dtype(fill_value):
     """full()'s dtype for a fill value: bool, int64, the default float or complex dtype."""
-    T = _tensor_cls()
+    T = R._Tensor
     if isinstance(fill_value, T):
         fill_value = fill_value.item()
     return D.scalar_dtype(fill_value)
 
 
 def _fill_scalar(fill_value, name):
-    T = _tensor_cls()
+    T = R._Tensor
     if isinstance(fill_value, T):
         if fill_value.ndim:
             raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not Tensor")
@@ -666,7 +662,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
 
 
 def _check_input(input, name):
-    if not isinstance(input, _tensor_cls()):
+    if not isinstance(input, R._Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
 
@@ -707,7 +703,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 # ---- ranges -------------------------------------------------------------------------
 
 def _number(x, name):
-    T = _tensor_cls()
+    T = R._Tensor
     if isinstance(x, T):
         if x.ndim != 0:
             raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got start with "
@@ -804,7 +800,7 @@ range_.__name__ = range_.__qualname__ = "range"
 
 
 def _steps(steps, name):
-    T = _tensor_cls()
+    T = R._Tensor
     if isinstance(steps, T) and steps.ndim == 0 and steps.dtype.category == D.INT:
         steps = steps.item()
     if isinstance(steps, builtins.bool) or not isinstance(steps, (builtins.int, np.integer)):
@@ -1015,7 +1011,7 @@ def parse_to(t, *args, **kwargs):
     """Tensor.to's three forms: ``to(device=None, dtype=None, non_blocking=False, copy=False)``,
     ``to(dtype, non_blocking=False, copy=False)`` and ``to(other, non_blocking=False, copy=False)``;
     returns (dtype or None, device or None, copy)."""
-    T = _tensor_cls()
+    T = R._Tensor
     unknown = set(kwargs) - {"dtype", "device", "non_blocking", "copy", "memory_format"}
     if unknown or len(args) > 4:
         raise _to_error(args, kwargs)
@@ -1064,7 +1060,7 @@ _LEGACY_FORMS = (" * (*, torch.device device = None)\n * (torch.Storage storage)
 
 
 def _arg_type_name(a):
-    if isinstance(a, _tensor_cls()):
+    if isinstance(a, R._Tensor):
         return "Tensor"
     if isinstance(a, D.dtype):
         return "torch.dtype"
@@ -1087,7 +1083,7 @@ def _qualified_type_name(a):
 
 
 def _is_size_int(a):
-    return hasattr(a, "__index__") and not isinstance(a, (builtins.bool, np.ndarray, _tensor_cls()))
+    return hasattr(a, "__index__") and not isinstance(a, (builtins.bool, np.ndarray, R._Tensor))
 
 
 def _legacy_construct(dtype, device_type, args, kwargs, default_device=None):
@@ -1104,7 +1100,7 @@ def _legacy_construct(dtype, device_type, args, kwargs, default_device=None):
         value = kw[key]
         if key == "size" and not (isinstance(value, (tuple, list)) and all(map(_is_size_int, value))):
             raise _legacy_args_error(args, kwargs)
-        if key == "other" and not isinstance(value, _tensor_cls()):
+        if key == "other" and not isinstance(value, R._Tensor):
             raise _legacy_args_error(args, kwargs)
         if key == "data":
             return _legacy_data(value, dtype, device or default_device)
@@ -1116,12 +1112,12 @@ def _legacy_construct(dtype, device_type, args, kwargs, default_device=None):
         if dev.type != device_type and not (dtype is None and dev.type == "cuda"):
             raise RuntimeError(f"legacy constructor expects device type: {device_type} but device type: "
                                f"{dev.type} was passed")
-    if device is None and not (args and isinstance(args[0], _tensor_cls())):
+    if device is None and not (args and isinstance(args[0], R._Tensor)):
         device = default_device
     if not args:
         return _legacy_sized((0,), dtype, device)
     first = args[0]
-    if isinstance(first, _tensor_cls()):
+    if isinstance(first, R._Tensor):
         if len(args) > 1:
             raise _legacy_args_error(args, kwargs)
         if device is not None:
@@ -1187,11 +1183,11 @@ class tensortype(type):
         return _legacy_construct(cls.dtype, "cuda", args, kwargs, default_device="cuda")
 
     def __instancecheck__(cls, obj):
-        return (isinstance(obj, _tensor_cls()) and obj.dtype is cls.dtype
+        return (isinstance(obj, R._Tensor) and obj.dtype is cls.dtype
                 and (obj.device.type == "cuda") == cls.is_cuda)
 
     def __getattr__(cls, name):
-        return getattr(_tensor_cls(), name)
+        return getattr(R._Tensor, name)
 
 
 def _typed_tensor(dtype, cuda=False, module=None):
@@ -1213,7 +1209,7 @@ def _tensor_type_of(dtype):
     """The dtype a ``Tensor.type(...)`` argument names: a dtype, a typed tensor class, ``torch.Tensor``
     (the default dtype) or a name (``'torch.LongTensor'``, ``'torch.cuda.FloatTensor'``); with whether it
     names a CUDA type."""
-    T = _tensor_cls()
+    T = R._Tensor
     if isinstance(dtype, str):
         name = dtype
         cuda = name.startswith("torch.cuda.")

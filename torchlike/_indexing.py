@@ -50,16 +50,6 @@ _BAD_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tens
 _ELLIPSIS, _NONE, _BOOL, _INT, _SLICE, _MASK, _ARRAY = range(7)
 
 
-def _tensor_cls():
-    global _TENSOR
-    if _TENSOR is None:
-        _TENSOR = Tensor
-    return _TENSOR
-
-
-_TENSOR = None
-
-
 # ---- parsing --------------------------------------------------------------------------
 
 def _as_tuple(index, Tensor):
@@ -145,7 +135,6 @@ def _sequence_array(i, Tensor):
 
 def _parse(t, index):
     """The classified items of ``index`` for tensor ``t``, and whether it was a bare slice."""
-    Tensor = _tensor_cls()
     items = [_classify(i, Tensor) for i in _as_tuple(index, Tensor)]
     ndim = t.ndim
     used = 0
@@ -375,7 +364,6 @@ def _index(view, adv):
 # ---- getitem ---------------------------------------------------------------------------
 
 def getitem(t, index):
-    Tensor = _tensor_cls()
     if type(index) is int:                      # fast path: x[i]
         shape = t._shape()
         if shape:
@@ -406,7 +394,6 @@ def getitem(t, index):
 
 def _value_tensor(t, value):
     """``value`` as a Tensor: Python numbers become a 0-dim tensor of ``t``'s dtype."""
-    Tensor = _tensor_cls()
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
@@ -469,7 +456,6 @@ def setitem(t, index, value):
 
 
 def _is_false_tensor(i):
-    Tensor = _tensor_cls()
     return isinstance(i, Tensor) and i.ndim == 0 and i._dtype is D.bool and not bool(i.item())
 
 
@@ -503,7 +489,6 @@ def _index_put(view, adv, value, accumulate, cast):
 def index_put_(self, indices, values, accumulate=False):
     """``self[indices] = values`` (or ``+=`` with ``accumulate``): ``indices`` is a tuple of
     index tensors (``None`` for a whole dimension), one per leading dimension."""
-    Tensor = _tensor_cls()
     if not isinstance(values, Tensor):
         raise TypeError(f"index_put_(): argument 'values' must be Tensor, not {type(values).__name__}")
     items = []

@@ -25,7 +25,7 @@ from ._registry import (DTYPE_RULES, FUNCTIONS, METHODS, OPS, _promoted, _return
 from ._tensor import Tensor, Size, _CPP_TYPE
 from ._creation import empty, tensor
 from .linalg import _vector_norm_impl
-from ._registry import _size
+from ._registry import _size, _wrap_dim
 from .storage import _StorageBase
 
 
@@ -47,21 +47,9 @@ def _fn(name, fn, *, method=False, function=True):
     return fn
 
 
-def _tensor_cls():
-    return Tensor
-
-
-def _wrap_dim(d, n):
-    m = builtins.max(n, 1)
-    if not -m <= d < m:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
-    return d % m
-
-
 def _tensors_only(rule, name, params):
     """PyTorch's ``name(Tensor, Tensor)`` ops with no Python-number overload reject numbers with TypeError."""
     def strict(args, statics=None):
-        Tensor = _tensor_cls()
         for i, (a, p) in enumerate(zip(args, params)):
             if a is not None and not isinstance(a, Tensor):
                 raise TypeError(f"argument '{p}' (position {i + 1}) must be Tensor, not "
@@ -356,7 +344,6 @@ _fn("dstack", dstack)
 
 def tensor_split(input, indices_or_sections, dim=0):
     """Split into views: ``sections`` nearly equal parts, or at the given indices."""
-    Tensor = _tensor_cls()
     d = _wrap_dim(dim, input.ndim)
     n = input.shape[d]
     ios = indices_or_sections
@@ -666,7 +653,6 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along ``dim`` (uniform spacing ``dx`` or sample points ``x``)."""
     if x is not None and dx is not None:
         raise RuntimeError("torch.trapezoid: received both x and dx")
-    Tensor = _tensor_cls()
     if isinstance(x, Tensor):
         return _TRAPZ_X(y, x, dim)
     if x is not None:       # trapezoid(y, dx_number)
@@ -679,7 +665,6 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
-    Tensor = _tensor_cls()
     if isinstance(x, Tensor):
         return _CUMTRAPZ_X(y, x, dim)
     if x is not None:
@@ -746,7 +731,6 @@ _GRADIENT = _private("_gradient(Tensor[] tensors, any spacing, int[] dims, int e
 
 def gradient(input, *, spacing=1, dim=None, edge_order=1):
     """Central differences in the interior, one-sided (first or second order) at the edges."""
-    Tensor = _tensor_cls()
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     if dim is None:
@@ -909,7 +893,6 @@ def bincount(input, weights=None, minlength=0):
     """Counts of each value of a 1-D non-negative integer tensor (``weights``: sums of them), at least
     ``minlength`` long.  The length depends on the values, so they are read on the host, as PyTorch's kernel
     reads them; the result records no gradient (PyTorch's has none either)."""
-    Tensor = _tensor_cls()
     if not isinstance(input, Tensor):
         raise TypeError(f"bincount(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if input.dtype.category != D.INT:
@@ -967,7 +950,6 @@ _HISTOGRAM = _private("_histogram(Tensor self, Tensor? bins_tensor, Tensor? weig
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
-    Tensor = _tensor_cls()
     r = _return_type("histogram", ("hist", "bin_edges"))
     if isinstance(bins, Tensor):
         h, e = _HISTOGRAM(input, bins, weight, 0, None, density)
@@ -1185,7 +1167,6 @@ for _name, _nan in (("quantile", False), ("nanquantile", True)):
 
     def _quantile_fn(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None, _q_op=_q_op,
                      _nan=_nan, _name=_name):
-        Tensor = _tensor_cls()
         scalar = not isinstance(q, Tensor)
         if scalar:
             if not 0 <= q <= 1:
@@ -1502,7 +1483,6 @@ _REPEAT_INTERLEAVE = _private("_repeat_interleave(Tensor self, Index repeats, in
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeat each element ``repeats`` times (an int or a tensor of counts) along ``dim`` (flattened if None)."""
-    Tensor = _tensor_cls()
     if repeats is None:     # repeat_interleave(repeats): indices repeated
         r = _host(input)
         return tensor(np.repeat(np.arange(r.shape[0]), r).astype(np.int64))

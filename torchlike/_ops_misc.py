@@ -16,7 +16,7 @@ from . import _dtype as D
 from . import _registry as R
 from . import _views as V
 from ._device import to_jax
-from ._registry import FUNCTIONS, METHODS, OPS, call, defop, rule_promote, call_inplace
+from ._registry import FUNCTIONS, METHODS, OPS, _wrap_dim, call, defop, rule_promote, call_inplace
 from ._names import publish
 from .autograd import grad_mode
 from ._ops_pointwise import _C_TYPES, _no_derivative
@@ -449,9 +449,9 @@ def _join_rule(name):
                 raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(a).__name__}")
         if name == "cat":
             shaped = [a for a in args if a.shape != (0,)] or list(args[:1])
-            _dim(statics[0], shaped[0]._ndim())
+            _wrap_dim(statics[0], shaped[0]._ndim())
         else:
-            _dim(statics[0], args[0]._ndim() + 1)
+            _wrap_dim(statics[0], args[0]._ndim() + 1)
         return rule_promote(args)
     return rule
 
@@ -511,7 +511,7 @@ def _dims_rule(args, statics):
     n = args[0]._ndim()
     seen = set()
     for k in statics[0]:
-        d = _dim(k, n)
+        d = _wrap_dim(k, n)
         if d in seen:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         seen.add(d)
@@ -539,7 +539,7 @@ def _roll_rule(args, statics):
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     for k in dims:
-        _dim(k, args[0]._ndim())
+        _wrap_dim(k, args[0]._ndim())
     return None
 
 
@@ -609,7 +609,7 @@ def _same_dtype_as_self(x, src, message):
 
 def _check_gather_like(name, x, dim, index):
     n = x._ndim()
-    d = _dim(dim, n)
+    d = _wrap_dim(dim, n)
     _integer_index(index, lambda t: RuntimeError(f"{name}(): Expected dtype int64 for index"))
     if index._ndim() != max(n, 1) and not (n == 0 and index._ndim() <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -760,7 +760,7 @@ defop("scatter_reduce(Tensor self, int dim, Index index, Tensor src, str reduce,
 
 def _check_index_select(args, statics):
     x, index = args
-    d = _dim(statics[0], x._ndim())
+    d = _wrap_dim(statics[0], x._ndim())
     _integer_index(index, lambda t: RuntimeError("index_select(): Expected dtype int32 or int64 for index"))
     if index._ndim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -794,7 +794,7 @@ def _check_index_op(name, index_error, source_message=None, vector_error=None):
     def check(args, statics):
         x, index = args[0], args[1]
         n = x._ndim()
-        d = _dim(statics[0], n)
+        d = _wrap_dim(statics[0], n)
         index_error(index)
         if index._ndim() > 1:
             if name == "index_add":
@@ -895,7 +895,7 @@ def _check_take_along_dim(args, statics):
                                                                f"{x.numel()}"))
         return
     n = x._ndim()
-    d = _dim(dim, n)
+    d = _wrap_dim(dim, n)
     if index._ndim() != n:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, but "
                            f"got {n} dimensions for input, and {index._ndim()} dimensions for indices")
@@ -954,17 +954,10 @@ publish("equal", equal, method=True)
 
 
 # ---- composites (lower to declared ops) -------------------------------------
-def _dim(d, n):
-    m = max(n, 1)
-    if not -m <= d < m:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
-    return d % m
-
-
 def narrow(self, dim, start, length):
     if self.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = _dim(dim, self.ndim)
+    d = _wrap_dim(dim, self.ndim)
     n = self.shape[d]
     start, length = int(start), int(length)
     if length < 0:
@@ -981,7 +974,7 @@ def narrow(self, dim, start, length):
 def _splitter(even, sizes_op):
     """``split``'s front for the ops ``even`` (one size) and ``sizes_op`` (a list of sizes)."""
     def split(self, split_size_or_sections, dim=0):
-        d = _dim(dim, self.ndim)
+        d = _wrap_dim(dim, self.ndim)
         n = self.shape[d]
         if isinstance(split_size_or_sections, int):
             s = split_size_or_sections
@@ -995,7 +988,7 @@ def _splitter(even, sizes_op):
 
 def _chunker(split):
     def chunk(self, chunks, dim=0):
-        d = _dim(dim, self.ndim)
+        d = _wrap_dim(dim, self.ndim)
         n = self.shape[d]
         size = -(-n // chunks) if chunks else 0
         return split(self, max(size, 1) if n else 1, d)
@@ -1017,8 +1010,8 @@ def movedim(self, source, destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
     given = {"source": src, "destination": dst}
-    src = [_dim(s, n) for s in src]
-    dst = [_dim(s, n) for s in dst]
+    src = [_wrap_dim(s, n) for s in src]
+    dst = [_wrap_dim(s, n) for s in dst]
     for which, ds in (("source", src), ("destination", dst)):
         if len(set(ds)) != len(ds):
             raise RuntimeError(f"movedim: repeated dim in `{which}` ({given[which]})")
@@ -1067,7 +1060,7 @@ def atleast(n):
 
 
 def unsafe_split_with_sizes(self, split_sizes, dim=0):
-    return call(OPS["_unsafe_split_with_sizes"], (self,), (tuple(int(v) for v in split_sizes), _dim(dim, self.ndim)))
+    return call(OPS["_unsafe_split_with_sizes"], (self,), (tuple(int(v) for v in split_sizes), _wrap_dim(dim, self.ndim)))
 
 
 for _name, _fn in {"narrow": narrow, "split": split, "chunk": chunk, "movedim": movedim,

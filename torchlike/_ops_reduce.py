@@ -18,19 +18,11 @@ import numpy as np
 from . import _dtype as D
 from . import _registry as R
 from ._ops_pointwise import _no_derivative
-from ._registry import FUNCTIONS, OPS, _return_type, call, defop, rule_float
+from ._registry import FUNCTIONS, OPS, _return_type, _wrap_dim, call, defop, rule_float
 from ._names import publish
 from ._creation import tensor
 
 # ---- helpers ---------------------------------------------------------------------
-
-
-def _wrap(dim, ndim):
-    """``dim`` normalised for a tensor of ``ndim`` dims (0-dim tensors accept -1 and 0)."""
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
 
 
 def _check_dims(t, dims):
@@ -39,7 +31,7 @@ def _check_dims(t, dims):
         return
     seen = set()
     for d in dims:
-        w = _wrap(d, t._ndim())
+        w = _wrap_dim(d, t._ndim())
         if w in seen:
             raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
         seen.add(w)
@@ -94,7 +86,7 @@ def _dims_check(t, statics):
 
 def _dim_check(t, statics):
     if statics[0] is not None:
-        _wrap(statics[0], t._ndim())
+        _wrap_dim(statics[0], t._ndim())
 
 
 # ---- sum / mean / prod -----------------------------------------------------------
@@ -177,8 +169,8 @@ def _empty_dims(t, dims, name):
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                            "reduction dim with the 'dim' argument.")
     for d in dims:
-        if shape and shape[_wrap(d, len(shape))] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {_wrap(d, len(shape))} to have non-zero size.")
+        if shape and shape[_wrap_dim(d, len(shape))] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {_wrap_dim(d, len(shape))} to have non-zero size.")
 
 
 def _amax_check(name):
@@ -257,7 +249,7 @@ def _arg_check(name):
             raise RuntimeError(f"{name}(): does not support {'bool' if t._dtype is D.bool else 'complex'} input")
         dim = statics[0]
         if dim is not None:
-            _wrap(dim, t._ndim())
+            _wrap_dim(dim, t._ndim())
         _empty_dims(t, None if dim is None else (dim,), name)
     return check
 
@@ -270,7 +262,7 @@ def _ext_check(name):
             raise RuntimeError(f"{name}(): does not support complex input")
         dims = None if not statics else (statics[0],)
         if dims:
-            _wrap(dims[0], t._ndim())
+            _wrap_dim(dims[0], t._ndim())
         _empty_dims(t, dims, name)
     return check
 
@@ -510,14 +502,14 @@ def _cum(fn):
 
 
 def _scan_check(t, statics):
-    _wrap(statics[0], t._ndim())
+    _wrap_dim(statics[0], t._ndim())
 
 
 def _cumext_check(name):
     def check(t, statics):
         if t._dtype.category == D.COMPLEX:
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_word(t._dtype)}'")
-        _wrap(statics[0], t._ndim())
+        _wrap_dim(statics[0], t._ndim())
     return check
 
 
@@ -607,7 +599,7 @@ def _sort(x, dim, descending, stable):
 def _sort_check(t, statics):
     if t._dtype.category == D.COMPLEX:
         raise RuntimeError(" Sort does not support complex dtypes on CPU")
-    _wrap(statics[0], t._ndim())
+    _wrap_dim(statics[0], t._ndim())
 
 
 _SORT = defop("_sort(Tensor self, int dim=-1, bool descending=False, bool stable=False)", _sort,
@@ -657,7 +649,7 @@ def _topk(x, k, dim, largest, sorted_):
 
 def _topk_check(t, statics):
     k, dim = statics[0], statics[1]
-    d = _wrap(dim, t._ndim())
+    d = _wrap_dim(dim, t._ndim())
     size = t.shape[d] if t._ndim() else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
@@ -682,7 +674,7 @@ def _kth(x, k, dim, keepdim):
 
 def _kth_check(t, statics):
     k, dim = statics[0], statics[1]
-    d = _wrap(dim, t._ndim())
+    d = _wrap_dim(dim, t._ndim())
     size = t.shape[d] if t._ndim() else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
@@ -734,7 +726,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
                                               return_counts=True)
         return _unique_result(input, first, inverse.reshape(a.shape), counts, None, "unique2", return_inverse,
                               return_counts)
-    d = _wrap(dim, a.ndim)
+    d = _wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         a = a.reshape(1)
     _, first, inverse, counts = np.unique(a, return_index=True, return_inverse=True, return_counts=True, axis=d)
@@ -750,7 +742,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         inverse = (np.cumsum(start) - 1).reshape(a.shape)
         d = None
     else:
-        d = _wrap(dim, a.ndim)
+        d = _wrap_dim(dim, a.ndim)
         rows = np.moveaxis(a, d, 0).reshape(a.shape[d], -1) if a.ndim else a.reshape(1, 1)
         start = np.concatenate([[True], np.any(rows[1:] != rows[:-1], axis=1)]) if rows.shape[0] else \
             np.zeros(0, bool)

@@ -28,12 +28,8 @@ from .autograd import anomaly_mode
 from ._device import device as device_cls
 
 
-def _tensor_cls():
-    return Tensor
-
-
 def _check_tensor(name, value, what="input", pos=1):
-    if not isinstance(value, _tensor_cls()):
+    if not isinstance(value, Tensor):
         raise TypeError(f"{name}(): argument '{what}' (position {pos}) must be Tensor, not {type(value).__name__}")
 
 
@@ -111,7 +107,7 @@ for _name in ("is_signed", "is_inference", "get_device"):
 @_function
 def typename(obj):
     """``'torch.FloatTensor'`` for a tensor, else the qualified class name (``'torch.nn.modules.linear.Linear'``)."""
-    if isinstance(obj, _tensor_cls()):
+    if isinstance(obj, Tensor):
         return obj.type()
     module = getattr(obj, "__module__", None) or ""
     name = getattr(obj, "__qualname__", None) or type(obj).__qualname__
@@ -262,7 +258,6 @@ def map2_(self, x, y, callable):
 @_method
 def as_subclass(self, cls):
     """``self`` as an instance of the Tensor subclass ``cls``, sharing its data and its autograd history."""
-    Tensor = _tensor_cls()
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not "
                         "possible. Make sure your class inherits from Tensor.")
@@ -469,7 +464,7 @@ def get_device_module(device=None):
 def cond(pred, true_fn, false_fn, operands=()):
     """``true_fn(*operands)`` if ``pred`` else ``false_fn(*operands)``, evaluated eagerly (PyTorch traces both
     branches under ``torch.compile``; here the predicate's value decides at once)."""
-    if isinstance(pred, _tensor_cls()):
+    if isinstance(pred, Tensor):
         if pred.numel() != 1:
             raise RuntimeError(f"Expected pred to be bool or single-element tensor, but got {pred}.")
         pred = builtins.bool(pred.item())

@@ -17,15 +17,8 @@ import jax
 import jax.numpy as jnp
 
 from . import _views as V
-from ._registry import OPS, Op, call, check_inplace, defop
+from ._registry import OPS, Op, _wrap_dim, call, check_inplace, defop
 from ._names import publish
-
-
-def _wrap(d, n):
-    m = max(n, 1)
-    if not -m <= d < m:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
-    return d % m
 
 
 # ---- layout maps ---------------------------------------------------------
@@ -43,7 +36,7 @@ def _lay_view(parent, statics, out_shape, i):
 
 def _lay_permute(parent, statics, out_shape, i):
     shape, strides, off = parent
-    dims = [_wrap(d, len(shape)) for d in statics[0]]
+    dims = [_wrap_dim(d, len(shape)) for d in statics[0]]
     return tuple(shape[d] for d in dims), tuple(strides[d] for d in dims), off
 
 
@@ -52,7 +45,7 @@ def _lay_transpose(parent, statics, out_shape, i):
     n = len(shape)
     if n == 0:
         return parent
-    a, b = _wrap(statics[0], n), _wrap(statics[1], n)
+    a, b = _wrap_dim(statics[0], n), _wrap_dim(statics[1], n)
     sh, st = list(shape), list(strides)
     sh[a], sh[b] = sh[b], sh[a]
     st[a], st[b] = st[b], st[a]
@@ -66,7 +59,7 @@ def _lay_t(parent, statics, out_shape, i):
 
 def _lay_unsqueeze(parent, statics, out_shape, i):
     shape, strides, off = parent
-    d = _wrap(statics[0], len(shape) + 1)
+    d = _wrap_dim(statics[0], len(shape) + 1)
     s = strides[d] * shape[d] if d < len(shape) else 1
     return shape[:d] + (1,) + shape[d:], strides[:d] + (s,) + strides[d:], off
 
@@ -77,7 +70,7 @@ def _lay_squeeze(parent, statics, out_shape, i):
     if dims is None:
         keep = [k for k, n in enumerate(shape) if n != 1]
     else:
-        drop = {_wrap(d, len(shape)) for d in dims}
+        drop = {_wrap_dim(d, len(shape)) for d in dims}
         keep = [k for k, n in enumerate(shape) if not (k in drop and n == 1)]
     return tuple(shape[k] for k in keep), tuple(strides[k] for k in keep), off
 
@@ -100,14 +93,14 @@ def _lay_expand(parent, statics, out_shape, i):
 
 def _lay_select(parent, statics, out_shape, i):
     shape, strides, off = parent
-    d = _wrap(statics[0], len(shape))
+    d = _wrap_dim(statics[0], len(shape))
     idx = statics[1] % shape[d] if shape[d] else 0
     return shape[:d] + shape[d + 1:], strides[:d] + strides[d + 1:], off + idx * strides[d]
 
 
 def _lay_slice(parent, statics, out_shape, i):
     shape, strides, off = parent
-    d = _wrap(statics[0], len(shape))
+    d = _wrap_dim(statics[0], len(shape))
     start, _, step = _slice_bounds(shape[d], statics[1], statics[2], statics[3])
     sh, st = list(shape), list(strides)
     sh[d] = out_shape[d]
@@ -118,7 +111,7 @@ def _lay_slice(parent, statics, out_shape, i):
 def _lay_diagonal(parent, statics, out_shape, i):
     shape, strides, off = parent
     o, d1, d2 = statics
-    d1, d2 = _wrap(d1, len(shape)), _wrap(d2, len(shape))
+    d1, d2 = _wrap_dim(d1, len(shape)), _wrap_dim(d2, len(shape))
     keep = [k for k in range(len(shape)) if k not in (d1, d2)]
     n = out_shape[-1]
     start = o * strides[d2] if o >= 0 else -o * strides[d1]
@@ -131,14 +124,14 @@ def _lay_diagonal(parent, statics, out_shape, i):
 def _lay_split(parent, statics, out_shape, i):
     shape, strides, off = parent
     sizes, d = statics
-    d = _wrap(d, len(shape))
+    d = _wrap_dim(d, len(shape))
     start = sum(sizes[:i])
     return tuple(out_shape), strides, off + start * strides[d]
 
 
 def _lay_unbind(parent, statics, out_shape, i):
     shape, strides, off = parent
-    d = _wrap(statics[0], len(shape))
+    d = _wrap_dim(statics[0], len(shape))
     return shape[:d] + shape[d + 1:], strides[:d] + strides[d + 1:], off + i * strides[d]
 
 
@@ -147,7 +140,7 @@ def _lay_unfold(parent, statics, out_shape, i):
     d, size, step = statics
     if not shape:
         return (size,), (1,), off
-    d = _wrap(d, len(shape))
+    d = _wrap_dim(d, len(shape))
     sh, st = list(shape), list(strides)
     sh[d] = (shape[d] - size) // step + 1
     st[d] = strides[d] * step
@@ -172,7 +165,7 @@ def _slice_bounds(n, start, end, step):
 
 
 def _slice(x, dim, start, end, step):
-    d = _wrap(dim, x.ndim)
+    d = _wrap_dim(dim, x.ndim)
     s, e, st = _slice_bounds(x.shape[d], start, end, step)
     idx = [slice(None)] * x.ndim
     idx[d] = slice(s, e, st)
@@ -180,7 +173,7 @@ def _slice(x, dim, start, end, step):
 
 
 def _select(x, dim, index):
-    d = _wrap(dim, x.ndim)
+    d = _wrap_dim(dim, x.ndim)
     n = x.shape[d]
     if not -n <= index < n:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} at dimension {d}")
@@ -208,7 +201,7 @@ def _select_forward(key):
     (dim, index), _ = key
 
     def fn(x):
-        d = _wrap(dim, x.ndim)
+        d = _wrap_dim(dim, x.ndim)
         n = x.shape[d]
         if not -n <= index < n:
             raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} "
@@ -223,7 +216,7 @@ def _slice_forward(key):
         return jax.jit(OPS["slice"].pure(key))
 
     def fn(x):
-        d = _wrap(dim, x.ndim)
+        d = _wrap_dim(dim, x.ndim)
         s, e, st = _slice_bounds(x.shape[d], start, end, step)
         return _slice_at(d, len(range(s, e, st)), st)(x, s)
     return fn
@@ -264,7 +257,7 @@ def _permute(x, dims):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
                            f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not equal "
                            f"to len(dims) = {len(dims)}")
-    dims = tuple(_wrap(d, x.ndim) for d in dims)
+    dims = tuple(_wrap_dim(d, x.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return jnp.transpose(x, dims)
@@ -273,7 +266,7 @@ def _permute(x, dims):
 def _transpose(x, a, b):
     if x.ndim == 0:
         return x
-    return jnp.swapaxes(x, _wrap(a, x.ndim), _wrap(b, x.ndim))
+    return jnp.swapaxes(x, _wrap_dim(a, x.ndim), _wrap_dim(b, x.ndim))
 
 
 def _t(x):
@@ -285,18 +278,18 @@ def _t(x):
 def _squeeze(x, dims):
     if dims is None:
         return jnp.squeeze(x)
-    ds = tuple(_wrap(d, x.ndim) for d in dims)
+    ds = tuple(_wrap_dim(d, x.ndim) for d in dims)
     return jnp.squeeze(x, tuple(d for d in ds if x.ndim and x.shape[d] == 1))
 
 
 def _unsqueeze(x, d):
-    return jnp.expand_dims(x, _wrap(d, x.ndim + 1))
+    return jnp.expand_dims(x, _wrap_dim(d, x.ndim + 1))
 
 
 def _flatten(x, start, end):
     if x.ndim == 0:
         return x.reshape(1)
-    s, e = _wrap(start, x.ndim), _wrap(end, x.ndim)
+    s, e = _wrap_dim(start, x.ndim), _wrap_dim(end, x.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:]) if x.size else x.reshape(
@@ -304,19 +297,19 @@ def _flatten(x, start, end):
 
 
 def _unflatten(x, dim, sizes):
-    d = _wrap(dim, x.ndim)
+    d = _wrap_dim(dim, x.ndim)
     return x.reshape(x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
 
 
 def _diagonal(x, offset, d1, d2):
-    d1, d2 = _wrap(d1, x.ndim), _wrap(d2, x.ndim)
+    d1, d2 = _wrap_dim(d1, x.ndim), _wrap_dim(d2, x.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {d1}, {d2}")
     return jnp.diagonal(x, offset, d1, d2)
 
 
 def _split_sizes(x, sizes, dim):
-    d = _wrap(dim, x.ndim)
+    d = _wrap_dim(dim, x.ndim)
     if sum(sizes) != x.shape[d]:
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} (input tensor's "
                            f"size at dimension {d}), but got split_sizes={list(sizes)}")
@@ -334,14 +327,14 @@ def jax_slice(x, d, s, e):
 
 
 def _unbind(x, dim):
-    d = _wrap(dim, x.ndim)
+    d = _wrap_dim(dim, x.ndim)
     return tuple(jnp.take(x, i, axis=d) for i in range(x.shape[d]))
 
 
 def _unfold(x, dim, size, step):
     if x.ndim == 0:
         return x.reshape(1)
-    d = _wrap(dim, x.ndim)
+    d = _wrap_dim(dim, x.ndim)
     n = (x.shape[d] - size) // step + 1
     idx = jnp.arange(n)[:, None] * step + jnp.arange(size)[None, :]
     y = jnp.take(x, idx, axis=d)           # shape[:d] + (n, size) + shape[d+1:]
@@ -409,7 +402,7 @@ defop("alias(Tensor self)", lambda x: x, dtype="keep", view=_lay_same, saves=(),
 def _flat_shape(shape, start, end):
     if not shape:
         return (1,)
-    s, e = _wrap(start, len(shape)), _wrap(end, len(shape))
+    s, e = _wrap_dim(start, len(shape)), _wrap_dim(end, len(shape))
     return tuple(shape[:s]) + (math.prod(shape[s:e + 1]),) + tuple(shape[e + 1:])
 
 

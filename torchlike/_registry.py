@@ -1164,6 +1164,16 @@ def _ints(x):
     return (builtins.int(x),)
 
 
+def _wrap_dim(dim, ndim):
+    """``dim`` wrapped into ``[0, ndim)`` as PyTorch's ``maybe_wrap_dim`` does: a 0-dim tensor accepts -1 and 0
+    (it counts as 1-dim), anything outside ``[-n, n-1]`` raises PyTorch's IndexError. The one copy: the op
+    modules, ``Tensor`` and ``nn.functional`` import it from here."""
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
 def _size(args):
     """``*int[] size`` arguments: f(2, 3) or f((2, 3)) or f([2, 3]) or f(torch.Size)."""
     if len(args) == 1 and isinstance(args[0], (list, tuple)):

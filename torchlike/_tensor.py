@@ -23,6 +23,7 @@ from . import _dtype as D
 from . import _lazy
 from ._lazy import LazyRef as _LazyRef
 from . import _registry as R
+from ._registry import _wrap_dim
 from . import _views as V
 from ._device import device as _device_cls, device_of
 from ._dtype import strided
@@ -804,13 +805,6 @@ class _HookList:
 
     def __init__(self):
         self.hooks = None
-
-
-def _wrap_dim(dim, ndim):
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
 
 
 def _tree_flatten(t):

@@ -9,13 +9,11 @@ float dtype first, as in PyTorch.
 """
 from __future__ import annotations
 
-import builtins
-
 import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
-from ._registry import FUNCTIONS, _promoted, _type_word, defop
+from ._registry import FUNCTIONS, _promoted, _type_word, _wrap_dim, defop
 from ._creation import tensor
 
 __all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift"]
@@ -33,12 +31,10 @@ def _norm(norm):
 
 
 def _wrap(d, ndim):
+    # unlike _wrap_dim, torch.fft refuses a 0-dim input outright (its own message) instead of treating it as 1-dim
     if ndim == 0:
         raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
-    m = builtins.max(ndim, 1)
-    if not -m <= d < m:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
-    return d % m
+    return _wrap_dim(d, ndim)
 
 
 def _check_n(n):

@@ -28,7 +28,7 @@ import jax.scipy.linalg as jsl
 from jax import lax
 
 from . import _dtype as D
-from ._registry import FUNCTIONS, _promoted, _type_word, defop
+from ._registry import FUNCTIONS, _promoted, _type_word, _wrap_dim, defop
 from ._names import publish
 from ._creation import tensor
 from ._registry import _return_type
@@ -662,12 +662,7 @@ _linop("linalg_eigvals(Tensor A)", _eigvals, "eigvals", grad="LinalgEigBackward0
 def _axes(ndim, dim, name="linalg.vector_norm"):
     if dim is None:
         return None
-    m = builtins.max(ndim, 1)
-    out = []
-    for d in dim:
-        if not -m <= d < m:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
-        out.append(d % m)
+    out = [_wrap_dim(d, ndim) for d in dim]
     if ndim == 0:
         return None
     return tuple(out)

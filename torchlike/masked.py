@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
 
-from ._registry import defop
+from ._registry import _wrap_dim, defop
 from ._ops_extra import _median_dim
 from .linalg import _vector_norm_impl
 
@@ -31,12 +31,7 @@ def _mask(x, mask):
 def _axes(x, dim):
     if dim is None or dim == ():
         return None
-    m = builtins.max(x.ndim, 1)
-    out = []
-    for d in dim:
-        if not -m <= d < m:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got {d})")
-        out.append(d % m)
+    out = [_wrap_dim(d, x.ndim) for d in dim]
     return tuple(out) if x.ndim else None
 
 

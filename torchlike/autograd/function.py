@@ -19,7 +19,7 @@ from . import forward_ad, grad_mode
 from . import _saved
 from .graph import RECORD_EXTRA, Node
 from .._views import TRACKER as _TRACKER
-from .. import _registry as R
+from .. import _registry as R     # R._Tensor: the Tensor class, which _tensor.py hands the registry
 from .engine import _FREED, check_saved
 
 # bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
@@ -29,16 +29,12 @@ zeros = None      # _creation
 _NULL = contextlib.nullcontext()
 
 
-def _tensor_cls():
-    return R._Tensor    # the Tensor class, which _tensor.py hands the registry
-
-
 class FunctionCtx:
     """What ``forward``/``setup_context`` and ``backward`` may call on ``ctx``."""
 
     def save_for_backward(self, *tensors):
         """Tensors (or None) for ``backward``; their versions are checked when they are read back."""
-        T = _tensor_cls()
+        T = R._Tensor
         for t in tensors:
             if t is not None and not isinstance(t, T):
                 raise TypeError("save_for_backward can only save variables, but argument "
@@ -153,7 +149,7 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        T = _tensor_cls()
+        T = R._Tensor
         if _TRACKER[0] is None and any(isinstance(a, T) and isinstance(a._arr(), jax.core.Tracer) for a in args):
             return _apply_traced(cls, args, kwargs)     # under a JAX transform (not torchlike.compile's trace)
         ctx = cls._backward_cls()
@@ -190,14 +186,14 @@ class Function(metaclass=_FunctionMeta):
 
 
 def _alias(t):
-    a = _tensor_cls()._wrap(t._arr())
+    a = R._Tensor._wrap(t._arr())
     a._become_view_of(t, t._layout())
     return a
 
 
 def _connect(node, args, outs, dirty):
     """Make ``node`` the grad_fn of the differentiable outputs."""
-    T = _tensor_cls()
+    T = R._Tensor
     all_edges = []
     for a in args:
         if isinstance(a, T):
@@ -238,7 +234,7 @@ def once_differentiable(fn):
     def wrapper(ctx, *grads):
         with grad_mode.no_grad():
             result = fn(ctx, *grads)
-        T = _tensor_cls()
+        T = R._Tensor
         if not grad_mode.state.enabled or not any(isinstance(g, T) and g._requires_grad for g in grads):
             return result
         single = not isinstance(result, tuple)
@@ -263,7 +259,7 @@ def once_differentiable(fn):
 
 def _run_forward(cls, args, kwargs):
     """``(ctx, output)`` of the Function's forward on ``args``, tape off."""
-    T = _tensor_cls()
+    T = R._Tensor
     ctx = cls._backward_cls()
     ctx.needs_input_grad = tuple(isinstance(a, T) and (a.is_floating_point() or a.is_complex()) for a in args)
     with grad_mode.no_grad():
@@ -279,7 +275,7 @@ def _apply_traced(cls, args, kwargs):
     """The Function as a ``jax.custom_vjp``: JAX's transforms differentiate it with the user's
     ``backward`` (straight-through estimators, stable gradients), not through ``forward``.
     Under ``vmap`` JAX batches it (the Function must opt in, as in PyTorch)."""
-    T = _tensor_cls()
+    T = R._Tensor
     if grad_mode.VMAP_DEPTH[0] and not getattr(cls, "generate_vmap_rule", False) and "vmap" not in vars(cls):
         raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
                            "override and implement the vmap staticmethod or set generate_vmap_rule=True. For more "

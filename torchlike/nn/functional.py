@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._names import publish
-from .._registry import OPS, _type_word, call, call_inplace
+from .._registry import OPS, _type_word, _wrap_dim, call, call_inplace
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from . import _ops_nn  # noqa: F401  (declares the ops)
@@ -222,13 +222,6 @@ def _softmax_dim(name, ndim):
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
                   "dim=X as an argument.", UserWarning, stacklevel=3)
     return 0 if ndim in (0, 1, 3) else 1
-
-
-def _wrap_dim(dim, ndim):
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

@@ -27,10 +27,6 @@ class _Mismatch(Exception):
         self.message = message
 
 
-def _tensor_cls():
-    return Tensor
-
-
 def _default_tolerances(*dtypes):
     rtols, atols = zip(*(_TOLERANCES.get(d.name, (0.0, 0.0)) for d in dtypes))
     return max(rtols), max(atols)
@@ -57,7 +53,7 @@ def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=
     """Deprecated: ``assert_close`` with dtype promotion and ``equal_nan=True``."""
     warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
                   "release. Please use `torch.testing.assert_close()` instead.", FutureWarning, stacklevel=2)
-    T = _tensor_cls()
+    T = Tensor
     actual = actual if isinstance(actual, T) else torch.as_tensor(actual)
     expected = expected if isinstance(expected, T) else torch.as_tensor(expected, dtype=actual.dtype)
     if rtol is None and atol is None:
@@ -67,7 +63,7 @@ def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=
 
 
 def _is_tensor_like(x):
-    return isinstance(x, (_tensor_cls(), np.ndarray))
+    return isinstance(x, (Tensor, np.ndarray))
 
 
 def _compare(actual, expected, path, options):
@@ -137,7 +133,7 @@ def _as_parts(x):
 
 
 def _compare_tensors(actual, expected, options):
-    T = _tensor_cls()
+    T = Tensor
     if isinstance(actual, T) != isinstance(expected, T):
         raise _no_pair(actual, expected)
     if isinstance(actual, T) and not options["allow_subclasses"] and type(actual) is not type(expected):

@@ -16,7 +16,13 @@ from typing import Union
 
 import numpy as np
 
+from ..._creation import zeros
 from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...nn.modules.module import _IncompatibleKeys
+from .. import distributed_c10d as c10d
+from ..fsdp._across import ShardedParameter, place
+import torchlike as torch     # the public face, read when called (not an import cycle): torch.from_jax
 
 # the type names PyTorch's signatures use
 FQNS_T = set[str]
@@ -40,7 +46,6 @@ class StateDictOptions:
 
 
 def _rank0():
-    from .. import distributed_c10d as c10d
     return not c10d.is_initialized() or c10d.get_rank() == 0
 
 
@@ -70,10 +75,6 @@ def get_model_state_dict(model, *, submodules=None, options=None):
 
 def set_model_state_dict(model, model_state_dict, *, options=None):
     """Load whole (``full_state_dict``) or same-placed values into ``model``; see the module docstring."""
-    from ... import no_grad, from_jax, zeros
-    from .. import distributed_c10d as c10d
-    from ..fsdp._across import ShardedParameter, place
-    from ...nn.modules.module import _IncompatibleKeys
     options = options or StateDictOptions()
     targets = model.state_dict(keep_vars=True)
     given = dict(model_state_dict)
@@ -97,7 +98,7 @@ def set_model_state_dict(model, model_state_dict, *, options=None):
             t = targets.get(k)
             if isinstance(t, ShardedParameter):
                 whole = value.full_tensor() if hasattr(value, "full_tensor") else value
-                t.data = from_jax(place(np.asarray(whole.detach().numpy()), t.jax().sharding))
+                t.data = torch.from_jax(place(np.asarray(whole.detach().numpy()), t.jax().sharding))
             elif t is not None:
                 plain[k] = value
     model.load_state_dict(plain, strict=False)

@@ -29,10 +29,12 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import no_grad
 from ...nn.parameter import Parameter
 from .._runtime import _CONNECTED, _quiet_first, peer_failures
 from ..tensor._api import _boxes
 from ..tensor.placement_types import Replicate, Shard
+import torchlike as torch     # the public face, read when called (not an import cycle): torch.from_jax
 
 
 def spans_processes(mesh):
@@ -118,20 +120,18 @@ class _Unshard(Function):
 
     @staticmethod
     def forward(ctx, *params):
-        from ... import from_jax
         arrays = [p.jax() for p in params]
         ctx.shapes = [(a.shape, a.dtype, a.sharding) for a in arrays]
-        return tuple(from_jax(a) for a in _gather(*arrays))
+        return tuple(torch.from_jax(a) for a in _gather(*arrays))
 
     @staticmethod
     def backward(ctx, *grads):
-        from ... import from_jax
         wanted = [i for i, need in enumerate(ctx.needs_input_grad) if need]
         if not wanted:
             return (None,) * len(grads)
         locals_ = [grads[i].jax() if grads[i] is not None else jnp.zeros(*ctx.shapes[i][:2]) for i in wanted]
         reduced = iter(_reduce_scatter(locals_, [ctx.shapes[i][2] for i in wanted]))
-        return tuple(from_jax(next(reduced)) if i in wanted else None for i in range(len(grads)))
+        return tuple(torch.from_jax(next(reduced)) if i in wanted else None for i in range(len(grads)))
 
 
 class _ShardedAccess:
@@ -148,18 +148,16 @@ class _ShardedAccess:
 
     def to_local(self, *, grad_placements=None):
         """This rank's piece (``torch.chunk`` of the first dimension over the mesh's last dimension)."""
-        from ... import from_jax
         arr, mesh = self.jax(), self._fsdp_mesh
         shape = tuple(arr.shape)
         box = _boxes(shape, self.placements, mesh.shape)[tuple(mesh.get_coordinate())]
         shard = arr.addressable_shards[0]
         start = [ix.start or 0 for ix in shard.index] + [0] * (len(shape) - len(shard.index))
-        return from_jax(shard.data[tuple(slice(b - s, b - s + n) for (b, n), s in zip(box, start))])
+        return torch.from_jax(shard.data[tuple(slice(b - s, b - s + n) for (b, n), s in zip(box, start))])
 
     def full_tensor(self, *, grad_placements=None):
         """The whole value on every rank (a collective)."""
-        from ... import from_jax
-        return from_jax(_gather(self.jax())[0])
+        return torch.from_jax(_gather(self.jax())[0])
 
     def __repr__(self, *, tensor_contents=None):
         return f"DTensor(local_tensor={self.to_local()!r}, device_mesh={self._fsdp_mesh!r}, " \
@@ -207,7 +205,6 @@ def reshard_hook(module, args, output):
 
 def shard(m, mesh, ignored):
     """Place the parameters of ``m`` that no nested ``fully_shard`` manages, and hook its forward."""
-    from ... import from_jax, no_grad
     jm = mesh.jax_mesh
     _my_device(jm)
     managed, seen = [], set()
@@ -218,7 +215,7 @@ def shard(m, mesh, ignored):
                     continue
                 seen.add(id(p))
                 local = np.asarray(p.detach().jax())
-                p.data = from_jax(place(local, sharding_for(jm, local.shape)))
+                p.data = torch.from_jax(place(local, sharding_for(jm, local.shape)))
                 p.__class__ = ShardedParameter
                 p._fsdp_mesh = mesh
                 if p.requires_grad:

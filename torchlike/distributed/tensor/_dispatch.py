@@ -28,6 +28,11 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
+from ...autograd import _intercept, grad_mode
+from .placement_types import Partial, Replicate, Shard
+# ._api imports this module when it loads, so the functions below that need DTensor or _api's helpers import
+# ._api when called (moving those imports up would make ._api <-> _dispatch a module-level cycle)
+
 POINTWISE = frozenset((
     "abs", "neg", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan",
     "tanh", "sinh", "cosh", "asin", "acos", "atan", "sigmoid", "relu", "erf", "erfinv", "floor", "ceil", "round",
@@ -38,7 +43,6 @@ LINEAR = frozenset(("neg",))        # f(a + b) = f(a) + f(b): a Partial input st
 
 def activate():
     """Route op calls through :func:`rule` from now on (the first DTensor calls this)."""
-    from ...autograd import _intercept
     if _intercept.dtensor_rule[0] is None:
         _intercept.dtensor_rule[0] = rule
         _intercept.refresh()
@@ -46,7 +50,6 @@ def activate():
 
 def rule(op, args, statics):
     from ._api import DTensor
-    from ...autograd import grad_mode
     dts = [a for a in args if isinstance(a, DTensor)]
     if not dts:
         return NotImplemented
@@ -71,7 +74,6 @@ def rule(op, args, statics):
 
 
 def _replicate_partials(d):
-    from .placement_types import Partial, Replicate
     if not any(isinstance(p, Partial) for p in d.placements):
         return d
     return d.redistribute(d.device_mesh, [Replicate() if isinstance(p, Partial) else p for p in d.placements])
@@ -130,7 +132,6 @@ def _reduce(d, kind, dim, keepdim):
     ``Shard`` becomes ``Partial(sum)`` (sum) or ``Partial(avg)`` (mean of an even shard; an uneven one
     is gathered first), a kept one moves to its dimension in the result."""
     from ._api import _boxes
-    from .placement_types import Partial, Replicate, Shard
     ndim, mesh = d.dim(), d.device_mesh
     if not d.dtype.is_floating_point or ndim == 0:
         return NotImplemented
@@ -170,7 +171,6 @@ def _swap_program(k, a, b):
 
 
 def _transpose(d, a, b):
-    from .placement_types import Shard
     ndim = d.dim()
     if ndim < 2:
         return NotImplemented
@@ -191,12 +191,10 @@ def _mm_program():
 
 
 def _linear_partial(p):
-    from .placement_types import Partial
     return isinstance(p, Partial) and p.reduce_op in ("sum", "avg")
 
 
 def _matmul(a, b):
-    from .placement_types import Partial, Replicate, Shard
     if a.device_mesh != b.device_mesh or a.device_mesh.ndim != 1 or a.dim() != 2 or b.dim() != 2 \
             or a.dtype != b.dtype or not a.dtype.is_floating_point or a.shape[1] != b.shape[0]:
         return NotImplemented
