@@ -109,6 +109,22 @@ def _count_runs(monkeypatch):
     return counts
 
 
+def _steps(n, counts):
+    """``range(n)``; the counters (``_count_runs``) start over before the last two steps."""
+    for i in range(n):
+        if counts is not None and i == n - 2:
+            counts.update({k: 0 for k in counts})
+        yield i
+
+
+def _agree_and_count(f, monkeypatch, atol):
+    """``f(T)`` (a list of losses) agrees with PyTorch; the counts of ``f(torchlike, counts)``."""
+    np.testing.assert_allclose(f(torchlike), f(torch), rtol=1e-4, atol=atol)
+    counts = _count_runs(monkeypatch)
+    f(torchlike, counts)
+    return counts
+
+
 def test_step_with_zeroed_grads_is_one_program(monkeypatch):
     """SGD by hand with ``p.grad.zero_()``: the update, the zeroing, the next forward and its backward
     (adding into the zeroed ``.grad``) run as the backward's one program; nothing is computed again."""
@@ -118,9 +134,7 @@ def test_step_with_zeroed_grads_is_one_program(monkeypatch):
         p1, q1 = T.tensor(w1, requires_grad=True), T.tensor(b1, requires_grad=True)
         xs, ys = T.tensor(x), T.tensor(y)
         out = []
-        for i in range(8):
-            if counts is not None and i == 5:
-                counts.update({k: 0 for k in counts})
+        for i in _steps(8, counts):
             loss = ((xs @ p1.t() + q1).relu() - ys).pow(2).mean()
             loss.backward()
             with T.no_grad():
@@ -173,9 +187,7 @@ def test_rnn_output_view_and_device_read_inside_the_segment(monkeypatch):
         opt = T.optim.SGD(params, lr=0.1)
         x, y = T.tensor(x_np), T.tensor([0, 1, 2, 1])
         losses = []
-        for i in range(7):
-            if counts is not None and i == 5:
-                counts.update({k: 0 for k in counts})
+        for i in _steps(7, counts):
             opt.zero_grad()
             h, _ = lstm(emb(x))
             loss = T.nn.functional.cross_entropy(out(h[:, -1]), y)
@@ -183,10 +195,7 @@ def test_rnn_output_view_and_device_read_inside_the_segment(monkeypatch):
             opt.step()
             losses.append(loss.item())
         return losses
-    np.testing.assert_allclose(f(torchlike), f(torch), rtol=1e-4, atol=1e-5)
-    counts = _count_runs(monkeypatch)
-    f(torchlike, counts)
-    assert counts["segments"] == 0
+    assert _agree_and_count(f, monkeypatch, atol=1e-5)["segments"] == 0
 
 
 def test_attention_mask_and_masked_fill_join_the_segment(monkeypatch):
@@ -200,9 +209,7 @@ def test_attention_mask_and_masked_fill_join_the_segment(monkeypatch):
         mask = T.tril(T.ones(6, 6)).view(1, 1, 6, 6)
         x = T.tensor(x_np)
         out = []
-        for i in range(7):
-            if counts is not None and i == 5:
-                counts.update({k: 0 for k in counts})
+        for i in _steps(7, counts):
             q, k, v = qkv(x).split(8, dim=2)
             att = (q.view(2, 4, 2, 4).transpose(1, 2) @ k.view(2, 4, 2, 4).transpose(1, 2).transpose(-2, -1))
             att = att.masked_fill(mask[:, :, :4, :4] == 0, float("-inf")).softmax(-1)
@@ -214,10 +221,7 @@ def test_attention_mask_and_masked_fill_join_the_segment(monkeypatch):
                     p.grad = None
             out.append(loss.item())
         return out
-    np.testing.assert_allclose(f(torchlike), f(torch), rtol=1e-4, atol=1e-6)
-    counts = _count_runs(monkeypatch)
-    f(torchlike, counts)
-    assert counts["segments"] == 0
+    assert _agree_and_count(f, monkeypatch, atol=1e-6)["segments"] == 0
 
 
 def test_module_optimizer_loop():

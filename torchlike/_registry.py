@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import builtins
 import collections
-import itertools
 import math
 import re
 import weakref
@@ -58,7 +57,6 @@ _ALL_OPS = weakref.WeakSet()        # every Op, named or not
 
 RETURN_TYPES = {}   # torch.return_types.<name>
 
-_seq = itertools.count()
 
 
 @_pace.register_cache
@@ -965,7 +963,6 @@ def record(op, key, args, arrays, outs, statics):
             cls = op._node_cls = node_class(grad)
         else:
             cls = node_class(grad(args, statics))
-    node = cls()
     edges = []
     mask = []
     kinds = op.edge_kinds
@@ -995,53 +992,42 @@ def record(op, key, args, arrays, outs, statics):
             else:
                 edges.append((None, 0))
                 mask.append(False)
-    node.next_functions = tuple(edges)
-    node._seq = next(_seq)   # after the inputs' AccumulateGrad nodes exist: seq order is topological
-    node._op = op
-    node._key = key
-    node._arrays = arrays
-    node._lazy = None
-    node._mask = tuple(mask)
-    node._edge_pos = tuple(range(len(args))) if edge_pos is None else tuple(edge_pos)
-    node._inputs = args
     if len(outs) == 1:
         o = outs[0]
         if o._view is None:
             a = o._storage._a
-            node._out_meta = ((a.shape, a.dtype),)
+            out_meta = ((a.shape, a.dtype),)
         else:       # a view: its layout's shape and the tensor's dtype (its values are not read)
-            node._out_meta = ((o._view[0], o._dtype.np),)
+            out_meta = ((o._view[0], o._dtype.np),)
     else:
-        node._out_meta = tuple((o._storage._a.shape, o._storage._a.dtype) if o._view is None
-                               else (o._view[0], o._dtype.np) for o in outs)
+        out_meta = tuple((o._storage._a.shape, o._storage._a.dtype) if o._view is None
+                         else (o._view[0], o._dtype.np) for o in outs)
     saves = op.saves
     if not saves:
-        node._saved = ()
+        saved = ()
     elif saves == _SAVES_ALL:
-        node._saved = tuple([(a, a._vc[0]) for a in args if isinstance(a, T)])
+        saved = tuple([(a, a._vc[0]) for a in args if isinstance(a, T)])
     elif len(saves) == 1 and type(saves[0]) is int:
         t = args[saves[0]] if saves[0] < len(args) else None
-        node._saved = ((t, t._vc[0]),) if isinstance(t, T) else ()
+        saved = ((t, t._vc[0]),) if isinstance(t, T) else ()
     else:
-        node._saved = _saved_versions(op, args, outs)
+        saved = _saved_versions(op, args, outs)
     if grad_mode.inference_seen[0]:
-        for t, _ in node._saved:
+        for t, _ in saved:
             if t.is_inference():
                 raise RuntimeError(
                     "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference "
                     "mode in computation tracked by autograd. To work around this, you can make a clone to get a "
                     "normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
                     "`torch.inference_mode()`.")
-    diff = []
-    i = 0
-    for o in outs:
-        if o._dtype.category >= _FLOAT:
-            o._requires_grad = True
-            o._grad_fn = node
-            o._output_nr = i
-            diff.append(i)
-        i += 1
-    node._diff_outs = tuple(diff)
+    diff = tuple([i for i, o in enumerate(outs) if o._dtype.category >= _FLOAT])
+    node = cls(tuple(edges), op, key, args, arrays, tuple(mask),
+               tuple(range(len(args))) if edge_pos is None else tuple(edge_pos), out_meta, diff, saved)
+    for i in diff:
+        o = outs[i]
+        o._requires_grad = True
+        o._grad_fn = node
+        o._output_nr = i
     if _RECORD_EXTRA[0]:                    # saved-tensor hooks / anomaly mode
         _saved_mod.on_record(node, args, outs)
     return node

@@ -32,7 +32,7 @@ from ._creation import _legacy_new
 from ._printing import format_tensor
 from .autograd.forward_ad import _repr_with_tangent
 from .autograd import grad_mode
-from .autograd.graph import AccumulateGrad, _register
+from .autograd.graph import AccumulateGrad, _register, next_seq
 
 
 class _Hot:
@@ -265,7 +265,7 @@ class Tensor:
         acc = None if ref is None else ref()
         if acc is None:
             acc = AccumulateGrad(self)
-            acc._seq = next(R._seq)
+            acc._seq = next_seq()
             self._acc = weakref.ref(acc)
         return acc
 

@@ -17,7 +17,7 @@ import jax
 
 from . import forward_ad, grad_mode
 from . import _saved
-from .graph import RECORD_EXTRA, Node
+from .graph import RECORD_EXTRA, Node, next_seq
 from .._views import TRACKER as _TRACKER
 from .. import _registry as R     # R._Tensor: the Tensor class, which _tensor.py hands the registry
 from .engine import _FREED, check_saved
@@ -179,7 +179,7 @@ class Function(metaclass=_FunctionMeta):
             _connect(ctx, args, outs, dirty)
             if RECORD_EXTRA[0]:
                 _saved.on_record_function(ctx)
-            ctx._seq = next(R._seq)       # after the inputs' AccumulateGrad nodes: creation order is topological
+            ctx._seq = next_seq()       # after the inputs' AccumulateGrad nodes: creation order is topological
         if fw:
             forward_ad.function_jvp(cls, ctx, args, outs)
         return outs if is_tuple else outs[0]
@@ -242,7 +242,7 @@ def once_differentiable(fn):
         edges = tuple(g._edge() if isinstance(g, T) and g._requires_grad else (None, 0) for g in grads)
         err = DelayedError("trying to differentiate twice a function that was marked with @once_differentiable",
                            edges, len(outs))
-        err._seq = next(R._seq)
+        err._seq = next_seq()
         wrapped = []
         for i, o in enumerate(outs):
             if isinstance(o, T) and (o.is_floating_point() or o.is_complex()):

@@ -63,6 +63,10 @@ def _register(store_owner, attr, fn):
     return RemovableHandle(store, key)
 
 
+# creation order of nodes: a node is made after the nodes of its inputs, so this order is topological
+# (the engine runs newer nodes first)
+next_seq = itertools.count().__next__
+
 # node names of the view functions that return several views: PyTorch forbids writing in place into
 # their outputs (and into views of them) while autograd records (``Tensor._check_multi_view``)
 MULTI_VIEW_NODES = frozenset(("SplitBackward0", "SplitWithSizesBackward0", "UnbindBackward0"))
@@ -134,6 +138,27 @@ class OpNode(Node):
     # node whose inputs a deferred segment computes (``_lazy.enqueue``), else None
     __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs", "_edge_pos",
                  "_packed", "_lazy")
+
+    def __init__(self, next_functions, op, key, inputs, arrays, mask, edge_pos, out_meta, diff_outs, saved):
+        """A node of ``op`` (static key ``key``) on ``inputs`` (the call's tensor positions), whose
+        backward takes ``arrays`` (their values); ``mask`` says which inputs have an edge and
+        ``edge_pos`` where each input's edge is in ``next_functions``; ``out_meta`` the outputs' shapes
+        and dtypes, ``diff_outs`` those that are differentiable; ``saved`` ((tensor, version), ...) the
+        inputs whose in-place modification makes backward raise.  Made by ``_registry.record`` only."""
+        self.next_functions = next_functions
+        self._hooks = self._prehooks = self._tensor_prehooks = self._retain = self._metadata = None
+        self._freed = False
+        self._seq = next_seq()      # after the inputs' nodes exist
+        self._op = op
+        self._key = key
+        self._inputs = inputs
+        self._arrays = arrays
+        self._lazy = None
+        self._mask = mask
+        self._edge_pos = edge_pos
+        self._out_meta = out_meta
+        self._diff_outs = diff_outs
+        self._saved = saved
 
     def __getattr__(self, name):
         # only reached for names not found normally: grad_fn._saved_self, _saved_dim, _saved_result, ...
