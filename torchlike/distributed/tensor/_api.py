@@ -430,6 +430,10 @@ def _block_sum(k):
     return jax.jit(lambda s: jnp.sum(s, axis=tuple(range(k, s.ndim)), dtype=s.dtype))
 
 
+_dispatch.DTensor, _dispatch._boxes = DTensor, _boxes       # what its op rules need (see _dispatch's head)
+_dispatch._redistribute_program, _dispatch._stack_sharding = _redistribute_program, _stack_sharding
+
+
 # --------------------------------------------------------------------------- construction
 
 def distribute_tensor(tensor, device_mesh=None, placements=None, *, src_data_rank=0):

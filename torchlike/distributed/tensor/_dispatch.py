@@ -30,8 +30,9 @@ import jax.numpy as jnp
 
 from ...autograd import _intercept, grad_mode
 from .placement_types import Partial, Replicate, Shard
-# ._api imports this module when it loads, so the functions below that need DTensor or _api's helpers import
-# ._api when called (moving those imports up would make ._api <-> _dispatch a module-level cycle)
+# DTensor and _api's helpers, bound by ._api when it loads (it imports this module: importing it here would
+# make ._api <-> _dispatch a cycle); ``rule`` runs only once a DTensor exists
+DTensor = _boxes = _redistribute_program = _stack_sharding = None
 
 POINTWISE = frozenset((
     "abs", "neg", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan",
@@ -49,7 +50,6 @@ def activate():
 
 
 def rule(op, args, statics):
-    from ._api import DTensor
     dts = [a for a in args if isinstance(a, DTensor)]
     if not dts:
         return NotImplemented
@@ -81,7 +81,6 @@ def _replicate_partials(d):
 
 def _finish(stack, mesh, shape, placements):
     """The DTensor of blocks ``stack`` (placed as every DTensor's blocks) and its assembled value."""
-    from ._api import DTensor, _redistribute_program, _stack_sharding
     stack = jax.device_put(stack, _stack_sharding(mesh))
     _, value = _redistribute_program(mesh, tuple(shape), tuple(placements), tuple(placements))(stack)
     return DTensor._make(stack, value, mesh, placements)
@@ -131,7 +130,6 @@ def _reduce(d, kind, dim, keepdim):
     """``sum``/``mean`` over ``dim`` (None: every dim): each rank reduces its piece; a reduced
     ``Shard`` becomes ``Partial(sum)`` (sum) or ``Partial(avg)`` (mean of an even shard; an uneven one
     is gathered first), a kept one moves to its dimension in the result."""
-    from ._api import _boxes
     ndim, mesh = d.dim(), d.device_mesh
     if not d.dtype.is_floating_point or ndim == 0:
         return NotImplemented
