@@ -509,7 +509,9 @@ def enqueue(op, key, meta, args, arrays, statics, wrap, record):
 
 
 def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
-    seg = current()
+    seg = getattr(_local, "seg", None)      # ``current()``, inlined: once per op
+    if seg is not None and not seg.open:
+        seg = None
     if seg is not None and (len(seg.entries) >= MAX_OPS or (device is not None and seg.device is not None
                                                           and seg.device != device)):
         seg.compute()

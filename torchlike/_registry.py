@@ -1020,9 +1020,12 @@ def record(op, key, args, arrays, outs, statics):
                     "mode in computation tracked by autograd. To work around this, you can make a clone to get a "
                     "normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
                     "`torch.inference_mode()`.")
-    diff = tuple([i for i, o in enumerate(outs) if o._dtype.category >= _FLOAT])
+    if len(outs) == 1:
+        diff = _ONE if outs[0]._dtype.category >= _FLOAT else ()
+    else:
+        diff = tuple([i for i, o in enumerate(outs) if o._dtype.category >= _FLOAT])
     node = cls(tuple(edges), op, key, args, arrays, tuple(mask),
-               tuple(range(len(args))) if edge_pos is None else tuple(edge_pos), out_meta, diff, saved)
+               _ARANGE[len(args)] if edge_pos is None else tuple(edge_pos), out_meta, diff, saved)
     for i in diff:
         o = outs[i]
         o._requires_grad = True
@@ -1034,6 +1037,17 @@ def record(op, key, args, arrays, outs, statics):
 
 
 _SAVES_ALL = ("all",)
+
+
+class _Aranges(dict):
+    """``_ARANGE[n]`` is ``tuple(range(n))``, made once per ``n``."""
+    def __missing__(self, n):
+        r = self[n] = tuple(range(n))
+        return r
+
+
+_ARANGE = _Aranges()
+_ONE = (0,)
 _FLOAT = D.FLOAT
 
 
