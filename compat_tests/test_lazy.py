@@ -605,7 +605,7 @@ def test_convolution_on_large_inputs_joins_its_backward_program():
     large pending output follow it, so the forward runs inside the backward's program; gradients,
     values and the loss read afterwards match PyTorch."""
     from torchlike.autograd import _fused
-    x = data(8, 3, 48, 48)         # 55,296 elements: above MAX_NUMEL
+    x = data(4, 3, 160, 160)       # 307,200 elements: above MAX_NUMEL
 
     def f(T):
         T.manual_seed(0)
