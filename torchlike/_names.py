@@ -60,6 +60,19 @@ def duplicate_op(name, first, second):
     raise DuplicateName(f"op {name} is declared twice ({_where(first)}; {_where(second)}); keep one declaration")
 
 
+def publish_in(namespace, op, name):
+    """Make ``op``'s generated function the name ``name`` of a namespace module (``torch.linalg``,
+    ``torch.special``; ``namespace`` its ``globals()``), named and listed there as its own."""
+    fn = op.function
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = namespace["__name__"]
+    namespace[name] = fn
+    names = namespace["__all__"]
+    if name not in names:
+        names.append(name)
+    return fn
+
+
 def publish(name, function=None, method=None, *, replace=False):
     """Publish ``function`` as ``torchlike.<name>`` and/or ``method`` as ``Tensor.<name>``.
 

@@ -29,7 +29,7 @@ from jax import lax
 
 from . import _dtype as D
 from ._registry import FUNCTIONS, _promoted, _type_word, _wrap_dim, defop
-from ._names import publish
+from ._names import publish, publish_in
 from ._creation import tensor
 from ._registry import _return_type
 from ._registry import call
@@ -51,12 +51,7 @@ _LinAlgError = LinAlgError
 # ---- declaring -----------------------------------------------------------------
 def _publish(op, name):
     """Make the op's generated function ``torch.linalg.<name>``."""
-    fn = op.function
-    fn.__name__ = fn.__qualname__ = name
-    fn.__module__ = __name__
-    globals()[name] = fn
-    __all__.append(name)
-    return fn
+    return publish_in(globals(), op, name)
 
 
 def _linop(sig, impl, name, *, grad, dtype=None, **kw):

@@ -22,20 +22,14 @@ from jax import lax
 from ._ops_pointwise import _no_derivative
 from ._polygamma import _polygamma_fn_of
 from ._registry import FUNCTIONS, defop
-from ._names import publish
+from ._names import publish, publish_in
 from ._tensor import Tensor
 
 __all__ = []
 
 
 def _publish(op, name):
-    fn = op.function
-    fn.__name__ = fn.__qualname__ = name
-    fn.__module__ = __name__
-    globals()[name] = fn
-    if name not in __all__:
-        __all__.append(name)
-    return fn
+    return publish_in(globals(), op, name)
 
 
 def _special(name, impl, grad=None, *, sig="Tensor self", differentiable=True):
