@@ -150,8 +150,8 @@ def test_step_with_zeroed_grads_is_one_program(monkeypatch):
 
 
 def test_gradients_add_into_existing_grads_in_the_program():
-    """Accumulating over several backward calls, into a ``.grad`` set by hand, one of another dtype
-    than the gradient (kept), and with a leaf nothing flows into: as PyTorch."""
+    """Accumulating over several backward calls into ``.grad`` values set by hand (the ``.grad``
+    tensor itself kept, its version bumped), with a leaf that gradients reach only once: as PyTorch."""
     def f(T):
         w = T.tensor(data(3), requires_grad=True)
         v = T.tensor(data(3, seed=2), requires_grad=True)

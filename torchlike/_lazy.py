@@ -553,7 +553,10 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
     outs = tuple(outs)
     if record is no_record:     # an op that records nothing (``NOGRAD``): no gradient flows through it
         seg.entries.append((_no_grad_op(op), key, tuple(refs), multi))
-        seg.plain.extend(range(base, i))
+        if multi:
+            seg.plain.extend(range(base, i))
+        else:
+            seg.plain.append(base)      # (one output: no range made, on every op that records nothing)
         return outs if multi else outs[0]
     seg.entries.append((op, key, tuple(refs), multi))
     node = record(op, key, args, arrays, outs, statics)
