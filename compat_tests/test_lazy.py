@@ -517,6 +517,65 @@ def test_backward_of_a_large_graph_in_pieces(monkeypatch):
     assert [sig for sig in _fused._programs if len(sig) == 2 and sig not in before]
 
 
+def test_runs_of_one_op_along_a_chain_run_as_one_loop(monkeypatch):
+    """A deep chain of one op (``x = x * w`` thousands of times, ``_fused._runs_from``) runs its backward
+    as compiled loops over the nodes' saved inputs: the gradients are PyTorch's, bit for bit those of the
+    node-by-node run (the loop adds in the same order), also where a leaf enters at the chain's end, a
+    second root or an outside gradient joins the chain, the gradient is -0.0, the dtype is float64, and
+    with ``retain_graph`` twice; a saved input modified in place still raises PyTorch's error."""
+    from torchlike.autograd import _fused
+    # pieces are not compiled here (a compiled piece rounds as XLA fuses it: docs/differences.md)
+    monkeypatch.setattr(_fused.PIECES, "rate", 1e9)
+
+    def chain(T, n=1500, dtype="float32", extra=False, neg_zero=False, twice=False):
+        dt = getattr(T, dtype)
+        x = T.tensor(data(6, seed=2) * 0.5, dtype=dt, requires_grad=True)
+        w = T.tensor(1.0 + data(6, seed=3) * 1e-3, dtype=dt, requires_grad=True)
+        y = x * x                   # the chain's last node sends x's gradient to a leaf that also gets x's
+        mids = []
+        for k in range(n):
+            y = y * w if k % 500 != 250 or not extra else (y * w + x.sin())    # a leaf and sin join
+            if extra and k == 900:
+                mids.append(y)
+        total = y.sum() * (-0.0 if neg_zero else 1.0)
+        if mids:
+            total = total + mids[0].pow(2).sum()    # a second path into the middle of the chain
+        total.backward(retain_graph=twice)
+        first = (x.grad.clone(), w.grad.clone())
+        if twice:
+            total.backward()
+        return first, x.grad, w.grad
+
+    def bits(fn):
+        """torchlike's gradients with runs, and without (every node on its own)."""
+        with_runs = [g.numpy().copy() for g in fn(torchlike)[1:]]
+        min_run, programs = _fused.RUN_MIN, _fused._run_programs
+        monkeypatch.setattr(_fused, "RUN_MIN", 10 ** 9)
+        monkeypatch.setattr(_fused, "_run_programs", {})
+        without = [g.numpy().copy() for g in fn(torchlike)[1:]]
+        monkeypatch.setattr(_fused, "RUN_MIN", min_run)
+        monkeypatch.setattr(_fused, "_run_programs", programs)
+        for a, b in zip(with_runs, without):
+            assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+
+    before = set(_fused._run_programs)
+    cases = [dict(), dict(extra=True), dict(neg_zero=True), dict(dtype="float64"), dict(twice=True)]
+    for kw in cases:
+        same(lambda T: chain(T, **kw), rtol=1e-4, atol=1e-6)
+        bits(lambda T: chain(T, **kw))
+    assert set(_fused._run_programs) - before       # the loops ran (compiled: the repeats pay for it)
+
+    def modified(T):
+        w = T.tensor(data(3), requires_grad=True)
+        saved = (w * 1).clone()
+        z = saved
+        for _ in range(1200):
+            z = z * saved
+        saved.add_(1)
+        z.sum().backward()
+    same(modified)
+
+
 def test_compiling_pays_for_itself():
     """``Rent``: a cheap program compiles once asked for ``after`` times; a costly one only once the
     time spent without it reaches its estimated cost; one above ``max_units`` never."""
