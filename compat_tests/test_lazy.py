@@ -517,13 +517,14 @@ def test_backward_of_a_large_graph_in_pieces(monkeypatch):
     assert [sig for sig in _fused._programs if len(sig) == 2 and sig not in before]
 
 
-def test_runs_of_one_op_along_a_chain_run_as_one_loop(monkeypatch):
-    """A deep chain of one op (``x = x * w`` thousands of times, ``_fused._runs_from``) runs its backward
-    as compiled loops over the nodes' saved inputs: the gradients are PyTorch's, bit for bit those of the
-    node-by-node run (the loop adds in the same order), also where a leaf enters at the chain's end, a
-    second root or an outside gradient joins the chain, the gradient is -0.0, the dtype is float64, and
-    with ``retain_graph`` twice; a saved input modified in place still raises PyTorch's error."""
-    from torchlike.autograd import _fused
+def test_repeated_stretches_of_a_large_backward_run_as_loops(monkeypatch):
+    """Graphs over 1,024 nodes run their repeated stretches (``autograd._runs``: a chain of one op,
+    ``x = x * w`` thousands of times; a loss summed over steps; a recurrent cell along a sequence) as
+    compiled loops over the nodes' saved inputs.  The gradients are PyTorch's, and bit for bit those of
+    the node-by-node run (the loops add in the same order), also where a leaf enters at the chain's end,
+    a second root or an outside gradient joins the chain, the gradient is -0.0, the dtype is float64,
+    and with ``retain_graph`` twice; a saved input modified in place still raises PyTorch's error."""
+    from torchlike.autograd import _fused, _runs
     # pieces are not compiled here (a compiled piece rounds as XLA fuses it: docs/differences.md)
     monkeypatch.setattr(_fused.PIECES, "rate", 1e9)
 
@@ -546,24 +547,49 @@ def test_runs_of_one_op_along_a_chain_run_as_one_loop(monkeypatch):
             total.backward()
         return first, x.grad, w.grad
 
+    def loss_sum(T, n=400):
+        w = T.tensor(data(8, 4, seed=1) * 0.3, requires_grad=True)
+        b = T.tensor(data(4, seed=2), requires_grad=True)
+        xs, ys = T.tensor(data(n, 8, seed=3)), T.tensor(data(n, 4, seed=4))
+        total = 0
+        for k in range(n):
+            total = total + ((xs[k] @ w + b - ys[k]) ** 2).mean()
+        total.backward()
+        return total, w.grad, b.grad
+
+    def recurrent(T, n=400):
+        W = T.tensor(data(16, 16, seed=1) * 0.2, requires_grad=True)
+        U = T.tensor(data(16, 8, seed=2) * 0.3, requires_grad=True)
+        c = T.tensor(data(16, seed=5) * 0.1, requires_grad=True)
+        xs = T.tensor(data(n, 8, seed=3))
+        h = T.zeros(16)
+        for k in range(n):
+            h = T.tanh(W @ h + U @ xs[k] + c)
+        (h.sum() + (h * h).sum()).backward()
+        return W.grad, U.grad, c.grad
+
     def bits(fn):
         """torchlike's gradients with runs, and without (every node on its own)."""
-        with_runs = [g.numpy().copy() for g in fn(torchlike)[1:]]
-        min_run, programs = _fused.RUN_MIN, _fused._run_programs
-        monkeypatch.setattr(_fused, "RUN_MIN", 10 ** 9)
-        monkeypatch.setattr(_fused, "_run_programs", {})
-        without = [g.numpy().copy() for g in fn(torchlike)[1:]]
-        monkeypatch.setattr(_fused, "RUN_MIN", min_run)
-        monkeypatch.setattr(_fused, "_run_programs", programs)
+        with_runs = [g.detach().numpy().copy() for g in fn(torchlike)[1:]]
+        min_nodes, programs = _runs.MIN_NODES, _runs._programs
+        monkeypatch.setattr(_runs, "MIN_NODES", 10 ** 9)
+        monkeypatch.setattr(_runs, "_programs", {})
+        without = [g.detach().numpy().copy() for g in fn(torchlike)[1:]]
+        monkeypatch.setattr(_runs, "MIN_NODES", min_nodes)
+        monkeypatch.setattr(_runs, "_programs", programs)
         for a, b in zip(with_runs, without):
             assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
 
-    before = set(_fused._run_programs)
-    cases = [dict(), dict(extra=True), dict(neg_zero=True), dict(dtype="float64"), dict(twice=True)]
-    for kw in cases:
-        same(lambda T: chain(T, **kw), rtol=1e-4, atol=1e-6)
-        bits(lambda T: chain(T, **kw))
-    assert set(_fused._run_programs) - before       # the loops ran (compiled: the repeats pay for it)
+    loops = []
+    stack = _runs._stack
+    monkeypatch.setattr(_runs, "_stack", lambda rows: loops.append(len(rows)) or stack(rows))
+    cases = [chain, lambda T: chain(T, extra=True), lambda T: chain(T, neg_zero=True),
+             lambda T: chain(T, dtype="float64"), lambda T: chain(T, twice=True), loss_sum, recurrent]
+    for fn in cases:
+        del loops[:]
+        same(fn, rtol=1e-4, atol=1e-5)
+        assert loops, fn            # the graph ran loops (compiled at once: its repeats pay for them)
+        bits(fn)
 
     def modified(T):
         w = T.tensor(data(3), requires_grad=True)

@@ -44,8 +44,9 @@ from ._device import device, get_default_device, set_default_device  # noqa: E40
 from . import _names, _registry  # noqa: E402
 from ._tensor import Size, Tensor  # noqa: E402
 from . import _creation as _cr, _ops_views as _ov  # noqa: E402  (loaded by _tensor)
-from .autograd import (_fused as _af, _intercept as _ai, _saved as _as, anomaly_mode as _aa,  # noqa: E402
-                       engine as _ae, forward_ad as _afw, function as _afn, graph as _ag, profiler as _ap)
+from .autograd import (_fused as _af, _intercept as _ai, _runs as _ar, _saved as _as,  # noqa: E402
+                       anomaly_mode as _aa, engine as _ae, forward_ad as _afw, function as _afn, graph as _ag,
+                       profiler as _ap)
 
 
 def _hand_down(module, **names):
@@ -67,12 +68,13 @@ _hand_down(_as, _input_uses=_ae._input_uses, _FREED=_ae._FREED, check_saved=_ae.
 _hand_down(_ai, R=_registry, input_shapes=_ap.input_shapes, forward_ad=_afw)
 _hand_down(_ap, Tensor=Tensor)
 _hand_down(_af, check_saved=_ae.check_saved, vjp_function=_registry.vjp_function)
+_hand_down(_ar, vjp_function=_registry.vjp_function)
 _hand_down(_ae, _type_word=_registry._type_word, vjp_function=_registry.vjp_function, call=_registry.call,
            Op=_registry.Op, Tensor=Tensor, empty_like=_cr.empty_like)
 _hand_down(_afw, Tensor=Tensor, Op=_registry.Op, Function=_afn.Function)
 _hand_down(_afn, zeros=_cr.zeros)
 _hand_down(_registry, _ops_views=_ov)
-del _cr, _ov, _af, _ai, _as, _aa, _ae, _afw, _afn, _ag, _ap
+del _cr, _ov, _af, _ai, _ar, _as, _aa, _ae, _afw, _afn, _ag, _ap
 # the classes name themselves as spelled: <class 'torchlike.Tensor'> (``python -m torchlike``: 'torch.Tensor')
 Tensor.__module__ = Size.__module__ = dtype.__module__ = device.__module__ = __name__
 from . import _ops_pointwise, _ops_reduce, _ops_views, _ops_misc, _indexing  # noqa: E402,F401

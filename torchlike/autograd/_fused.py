@@ -17,11 +17,11 @@ from __future__ import annotations
 import operator
 
 import jax
-import numpy as _np
 import jax.numpy as jnp
 
 from .. import _interp, _pace
 from .. import _lazy
+from . import _runs
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
 check_saved = vjp_function = None   # engine, _registry: bound by torchlike/__init__ (`_hand_down`)
 
@@ -256,70 +256,72 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
     same structure (a chain, a loop unrolled) share one program.  A piece is compiled only when that
     pays (``PIECES``, with nothing free: a graph that is not repeated never compiles piece after
     piece); until then its nodes run one by one with each op's own compiled vjp, on arrays, their
-    cotangents summed by one compiled add per pair (``_add``: an eager ``+`` costs several times a
-    compiled call)."""
+    cotangents summed by one compiled add per pair, and the stretches that repeat as compiled loops
+    (``_runs``: a run may go on past the piece's end, and the next piece starts after it).  Every
+    node's saved inputs are checked before any runs, so a backward that fails changes nothing."""
     index = {id(n): i for i, n in enumerate(nodes)}
     pending = {}        # node index -> {output nr: cotangent}
     for (n, nr), g in zip(roots, root_grads):
         if n is not None:
             b = pending.setdefault(index[id(n)], {})
-            b[nr] = g._arr() if nr not in b else _add(b[nr], g._arr())
+            b[nr] = g._arr() if nr not in b else _runs.add(b[nr], g._arr())
     # ``collect`` puts every AccumulateGrad after the op nodes: the op nodes are a prefix of ``nodes``
     n_ops = len(nodes)
     while n_ops and isinstance(nodes[n_ops - 1], AccumulateGrad):
         n_ops -= 1
     ops = nodes[:n_ops]
-    incoming = {}       # node index -> edges into it from the nodes planned so far (all of them, for a piece's nodes)
-    # an upper bound on the nodes that runs of one op repeated could cover (``_runs``): compiling a run's program
-    # pays within this one backward when it is large
-    repeats = sum(1 for a, b in zip(ops, ops[1:]) if a._op is b._op and a._key == b._key)
-    runs_pay = repeats * RUN_NODE_COST >= RUNS.rate * RUN_UNITS
-    for start in range(0, n_ops, PIECE):
-        piece = ops[start:start + PIECE]
-        stop = start + len(piece)
+    arrays = [_checked(n, freed_error) for n in ops]
+    targets = []        # per node: per edge, (node index, nr) or None
+    incoming = {}       # node index -> edges into it
+    for n in ops:
+        tg = []
+        for nxt, nr in n.next_functions:
+            if nxt is None:
+                tg.append(None)
+                continue
+            t = index[id(nxt)]
+            tg.append((t, nr))
+            incoming[t] = incoming.get(t, 0) + 1
+        targets.append(tg)
+    graph = _runs.Graph(ops, arrays, targets, incoming)
+    start = 0
+    while start < n_ops:
+        stop = min(start + PIECE, n_ops)
         outs = {}       # (node index, nr) outside the piece -> its slot (a pseudo-leaf after the piece's nodes)
         plan = []
-        arrays = []
-        targets = []    # per node: per edge, (node index, nr) or None (the node-by-node run routes by these)
-        for n in piece:
-            arrays.append(_checked(n, freed_error))
+        for i in range(start, stop):
+            n = ops[i]
             edges = []
-            tg = []
-            for nxt, nr in n.next_functions:
-                if nxt is None:
+            for target in targets[i]:
+                if target is None:
                     edges.append(None)
-                    tg.append(None)
-                    continue
-                t = index[id(nxt)]
-                tg.append((t, nr))
-                incoming[t] = incoming.get(t, 0) + 1
-                if start <= t < stop:
-                    edges.append((t - start, nr))
+                elif start <= target[0] < stop:
+                    edges.append((target[0] - start, target[1]))
                 else:
-                    i = outs.get((t, nr))
-                    if i is None:
-                        i = outs[(t, nr)] = len(piece) + len(outs)
-                    edges.append((i, 0))
-            targets.append(tg)
+                    j = outs.get(target)
+                    if j is None:
+                        j = outs[target] = stop - start + len(outs)
+                    edges.append((j, 0))
             plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, tuple(edges), n._edge_pos))
         plan += [None] * len(outs)
         ins = tuple([(i - start, nr) for i in range(start, stop) for nr in sorted(pending.get(i, ()))])
         sig = (tuple(plan), ins)
         fn = _programs.get(sig)
-        if fn is None and PIECES.due(sig, len(piece)):
+        end = stop
+        if fn is None and PIECES.due(sig, stop - start):
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
             fn = _programs[sig] = _pace.jit(_build(plan, ins, ()))
             t0 = _lazy._clock()
-            got = _piece_call(fn, arrays, ins, start, pending)
+            got = _piece_call(fn, arrays[start:stop], ins, start, pending)
             _COMPILED[0] += _lazy._clock() - t0        # tracing and compiling: the call's own run is async
-            _COMPILED[1] += len(piece)
+            _COMPILED[1] += stop - start
             PIECES.rate = max(PIECES.rate, _COMPILED[0] / _COMPILED[1])
         elif fn is not None:
-            got = _piece_call(fn, arrays, ins, start, pending)
+            got = _piece_call(fn, arrays[start:stop], ins, start, pending)
         else:
             t0 = _lazy._clock()
-            _run_nodes(plan, arrays, targets, start, pending, incoming, runs_pay)
+            end = _runs.run_at(graph, start, stop, pending)
             PIECES.paid(sig, _lazy._clock() - t0)
             got = None
         if got is not None:
@@ -329,10 +331,11 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
                     if b is None:
                         pending[t] = {nr: g}
                     else:
-                        b[nr] = g if nr not in b else _add(b[nr], g)
+                        b[nr] = g if nr not in b else _runs.add(b[nr], g)
         if not retain_graph:
-            for n in piece:
+            for n in ops[start:end]:
                 n._release()
+        start = end
     accs = {}
     for i in range(n_ops, len(nodes)):
         g = pending.get(i, {}).get(0)
@@ -344,10 +347,6 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
 # compile time measured for piece programs: (seconds, nodes); ``PIECES.rate`` follows it up
 _COMPILED = [0.0, 0]
 
-# ``a + b`` of two arrays as one compiled call (an eager ``+`` on JAX arrays goes through the same
-# promotion and compiles the same program per shape, with several times the dispatch cost)
-_add = jax.jit(operator.add)
-
 
 def _piece_call(fn, arrays, ins, start, pending):
     """Run a piece's program on the cotangents ``ins`` names (taken out of ``pending``)."""
@@ -355,299 +354,6 @@ def _piece_call(fn, arrays, ins, start, pending):
     for i, _ in ins:
         pending.pop(i + start, None)
     return fn(tuple(arrays), cts)[0]
-
-
-def _run_nodes(plan, arrays, targets, start, pending, incoming=None, runs_pay=False):
-    """A piece node by node (``_build``'s program, run on arrays): each node's own compiled vjp, its
-    gradients added into ``pending`` (global node indices) in the order the program adds them.  A run
-    of one op repeated along a chain (``_runs``) goes through one compiled loop instead, when that pays."""
-    i = 0
-    n = len(plan)
-    while i < n:
-        p = plan[i]
-        if p is None:
-            break           # the pseudo-leaves after the piece's nodes
-        if incoming is not None and i + 1 < n:
-            j = _run_scan(plan, arrays, targets, start, pending, incoming, i, runs_pay)
-            if j:
-                i = j
-                continue
-        b = pending.pop(start + i, None)
-        if b:
-            _node(p, arrays[i], targets[i], b, pending)
-        i += 1
-
-
-def _node(p, arrays, tg, b, pending):
-    """One node's vjp on its cotangents ``b`` (output nr -> array), its gradients added into ``pending``."""
-    op, key, mask, diff_outs, out_meta, edges, edge_pos = p
-    multi = len(out_meta) > 1
-    cts = _cotangents(b, diff_outs, out_meta)
-    grads = _interp.call(op.vjp(key, mask, diff_outs if multi else None),
-                         (arrays, tuple(cts) if multi else cts[0]))
-    git = iter(grads)
-    for m, e in zip(mask, edge_pos):
-        if not m:
-            continue
-        g = next(git)
-        target = tg[e]
-        if target is None:
-            continue
-        t, nr = target
-        tb = pending.get(t)
-        if tb is None:
-            pending[t] = {nr: g}
-        else:
-            tb[nr] = g if nr not in tb else _add(tb[nr], g)
-
-
-# Runs: consecutive nodes of one op and one wiring along a chain (5,000 ``x = x * w`` and their backward: node k
-# sends its gradient to node k + 1 and nothing else does; its other inputs' gradients go to targets shared by the
-# whole run, ``w``'s leaf).  Such a run is one compiled loop over its nodes' saved inputs, stacked: one small
-# program (one node's vjp, ~30 ms to compile, ``RUN_UNITS`` at ``RUNS.rate``) whatever the run's length, adding in
-# the order the nodes would (an optimization barrier keeps XLA from fusing a product into the following sum, so
-# the bits are those of the node-by-node run).  It is compiled when the graph's repeats could save that much at
-# ``RUN_NODE_COST`` per node, or once running runs node by node has cost as much (``RUNS``).
-RUN_MIN = 16
-RUN_NODE_COST = 20e-6
-RUN_UNITS = 3
-RUNS = _lazy.Rent(0.01, 0, RUN_UNITS)
-RUNS.FREE = 0.0
-_FLOATS = frozenset(jnp.dtype(d) for d in ("float16", "bfloat16", "float32", "float64"))
-
-
-def _runs_from(plan, arrays, targets, start, pending, incoming, i):
-    """The run starting at piece node ``i``: (end, pattern, varying input positions, shared targets,
-    target of the last node's chain gradient), or None.  The pattern gives per edge ``"c"`` (the chain:
-    the next node's only input), the slot of a target shared by the run (its gradient summed along the
-    run), or None."""
-    p = plan[i]
-    op, key, mask, diff_outs, out_meta, _, edge_pos = p
-    nxt = plan[i + 1]
-    if nxt is None or len(out_meta) != 1 or out_meta[0][1] not in _FLOATS or op is not nxt[0]:
-        return None
-    g = start + i
-    tg = targets[i]
-    pattern = [None] * len(tg)
-    shared = []
-    chains = 0
-    a0, a1 = arrays[i], arrays[i + 1]
-    if type(a0) is not list or type(a1) is not list or len(a0) != len(a1):
-        return None
-    varying = []
-    for q, (m, e) in enumerate(zip(mask, edge_pos)):
-        x0, x1 = a0[q], a1[q]
-        if x0 is not x1:
-            if type(x0) is not _lazy._ARRAY or type(x1) is not _lazy._ARRAY or x0.shape != x1.shape \
-                    or x0.dtype != x1.dtype:
-                return None
-            varying.append(q)
-        if not m or tg[e] is None:
-            continue
-        t, nr = tg[e]
-        if t == g + 1:
-            if nr != 0 or x0 is x1 or (x0.shape, x0.dtype) != out_meta[0]:
-                return None
-            pattern[e] = "c"
-            chains += 1
-        else:
-            if x0.dtype not in _FLOATS:
-                return None
-            if pattern[e] is None:
-                if tg[e] not in shared:
-                    shared.append(tg[e])
-                pattern[e] = shared.index(tg[e])
-    if chains != 1:
-        return None         # (two chain gradients summed in the loop: XLA could fuse the sum with a product)
-    sig = (p[:5], edge_pos)
-    n = len(plan)
-    j = i + 1
-    out = None          # where the last node's chain gradient goes, when not to the node after it
-    while j < n and plan[j] is not None and (plan[j][:5], plan[j][6]) == sig and incoming.get(start + j) == chains \
-            and start + j not in pending and _same_inputs(arrays[j], a0, varying):
-        tj = targets[j]
-        ends = set()
-        for e, kind in enumerate(pattern):
-            if kind == "c":
-                ends.add(tj[e])
-            elif kind is not None and tj[e] != shared[kind]:
-                ends.add(None)
-        if ends == {(start + j + 1, 0)}:
-            j += 1
-            continue
-        if len(ends) == 1 and None not in ends:
-            out = ends.pop()        # the run's last node (the chain goes on elsewhere: a leaf)
-            j += 1
-        break
-    if out is None:
-        out = (start + j, 0)
-    if out in shared:               # (the order of the sums into it would change): the last node runs alone
-        j -= 1
-        out = (start + j, 0)
-    if j - i < 2:
-        return None
-    return j, tuple(pattern), tuple(varying), shared, out
-
-
-def _same_inputs(aj, a0, varying):
-    """Are a run's node inputs ``aj`` those of its first node ``a0``, but for arrays of the same shape and
-    dtype at the ``varying`` positions?"""
-    if type(aj) is not list or len(aj) != len(a0):
-        return False
-    for q, x in enumerate(aj):
-        x0 = a0[q]
-        if q in varying:
-            if type(x) is not _lazy._ARRAY or x.shape != x0.shape or x.dtype != x0.dtype:
-                return False
-        elif x is not x0:
-            return False
-    return True
-
-
-def _run_scan(plan, arrays, targets, start, pending, incoming, i, runs_pay):
-    """Run piece nodes ``i``... as one loop if they form a run and its program pays; returns the index
-    after the run, or 0 when node ``i`` is to run on its own."""
-    found = _runs_from(plan, arrays, targets, start, pending, incoming, i)
-    if found is None:
-        return 0
-    j, pattern, varying, shared, (out_t, out_nr) = found
-    b = pending.get(start + i)
-    if not b:
-        for k in range(i, j):
-            pending.pop(start + k, None)
-        return j            # no gradient reaches the run: none flows out of it either
-    p = plan[i]
-    sig = (p[:5], p[6], pattern, varying)
-    fn = _run_programs.get(sig)
-    if fn is None and j - i < RUN_MIN:
-        return 0            # a short run: worth its loop only once compiled (the end of a long chain)
-    a0 = arrays[i]
-    sums = []           # the shared targets' sums so far; -0.0 where none (adding to it changes no bits:
-    for s, (t, nr) in enumerate(shared):    # +0.0 would turn a -0.0 gradient into +0.0)
-        x = a0[_first_input(p, pattern, s)]
-        old = pending.get(t, {}).get(nr)
-        if old is None:
-            old = _np.full(x.shape, -0.0, x.dtype)
-        elif type(old) is not _lazy._ARRAY or old.shape != x.shape or old.dtype != x.dtype:
-            runs_pay = None         # (a sum of another type: the loop's carry would change type)
-        sums.append(old)
-    if fn is None:
-        if runs_pay is None or not runs_pay and not RUNS.due(sig, RUN_UNITS):
-            t0 = _lazy._clock()
-            for k in range(i, j):
-                bk = pending.pop(start + k, None)
-                if bk:
-                    _node(plan[k], arrays[k], targets[k], bk, pending)
-            RUNS.paid(sig, _lazy._clock() - t0)
-            return j
-        if len(_run_programs) > MAX_PROGRAMS:
-            _run_programs.clear()
-        fn = _run_programs[sig] = _pace.jit(_run_program(p, pattern, varying))
-    ct = _cotangents(pending.pop(start + i), p[3], p[4])[0]
-    for k in range(i + 1, j):
-        pending.pop(start + k, None)
-    fixed = tuple([a for q, a in enumerate(a0) if q not in varying])
-    stacks = tuple(_stack([arrays[k][q] for k in range(i, j)]) for q in varying)
-    got, sums = fn(ct, fixed, stacks, tuple(sums), _np.int32(j - i))
-    tb = pending.get(out_t)
-    if tb is None:
-        pending[out_t] = {out_nr: got}
-    else:
-        tb[out_nr] = got if out_nr not in tb else _add(tb[out_nr], got)
-    for (t, nr), a in zip(shared, sums):
-        pending.setdefault(t, {})[nr] = a
-    return j
-
-
-_run_programs = {}
-_pace.register_cache(_run_programs.clear)
-
-
-def _first_input(p, pattern, slot):
-    """The first input position whose gradient goes to the run's shared target ``slot``."""
-    mask, edge_pos = p[2], p[6]
-    return next(q for q, (m, e) in enumerate(zip(mask, edge_pos)) if m and pattern[e] == slot)
-
-
-def _stack(rows):
-    """``rows`` (arrays of one shape and dtype) stacked into one array of ``PIECE`` rows (the last repeated:
-    the loop stops before them), so that one program serves runs of every length.  On a CPU-only process
-    through numpy (no compiled concatenation of ``PIECE`` operands, ~0.1 s to compile)."""
-    rows = rows + [rows[-1]] * (PIECE - len(rows))
-    if _lazy.single_cpu():
-        return _np.stack([_np.asarray(r) for r in rows])
-    fn = _stackers.get(PIECE)
-    if fn is None:
-        fn = _stackers[PIECE] = jax.jit(lambda *rs: jnp.stack(rs))
-    return fn(*rows)
-
-
-_stackers = {}
-
-
-def _run_program(p, pattern, varying):
-    """``(cotangent of the run's first node, its fixed inputs, stacked varying inputs, sums so far of the
-    shared targets, node count) -> (cotangent out of the last node, sums of the shared targets)``.
-
-    Two loops: the first runs the vjps along the chain and keeps every gradient bound for a shared target,
-    the second adds those up in the nodes' order.  (In one loop XLA fuses a vjp's product into the sum that
-    follows it, rounding once where the node-by-node run rounds twice; an optimization barrier does not
-    survive its CPU pipeline.)"""
-    op, key, mask, diff_outs, out_meta, _, edge_pos = p
-    vjp = vjp_function(op.pure(key), mask, None)
-    n_in = len(mask)
-    dtype = out_meta[0][1]
-    kinds = [pattern[e] for m, e in zip(mask, edge_pos) if m]      # per gradient: "c", a slot, or None
-    slots = [kind for kind in kinds if kind is not None and kind != "c"]
-
-    def program(ct, fixed, stacks, sums, count):
-        ct = jax.lax.convert_element_type(ct, dtype)    # (a strongly typed carry: no bit changes)
-        rows = stacks[0].shape[0]
-
-        def ins_at(k):
-            fi, si = iter(fixed), iter(stacks)
-            return [next(si)[k] if q in varying else next(fi) for q in range(n_in)]
-
-        shapes = jax.eval_shape(vjp, ins_at(0), ct)
-        kept = tuple(jnp.zeros((rows,) + g.shape, g.dtype)
-                     for g, kind in zip(shapes, kinds) if kind is not None and kind != "c")
-
-        def run(k, carry):
-            c, kept = carry
-            kept = list(kept)
-            chain = None
-            i = 0
-            for g, kind in zip(vjp(ins_at(k), c), kinds):
-                if kind == "c":
-                    chain = g
-                elif kind is not None:
-                    kept[i] = kept[i].at[k].set(g)
-                    i += 1
-            return chain, tuple(kept)
-        ct, kept = jax.lax.fori_loop(0, count, run, (ct, kept))
-
-        def add(k, sums):
-            sums = list(sums)
-            for slot, g in zip(slots, kept):
-                sums[slot] = sums[slot] + g[k]
-            return tuple(sums)
-        return ct, jax.lax.fori_loop(0, count, add, tuple(sums))
-    return program
-
-
-def _cotangents(b, diff_outs, out_meta):
-    """A node's cotangents for its differentiable outputs: those gathered in ``b`` (output nr ->
-    array), cast to the output's dtype, and zeros for outputs nothing flowed into."""
-    cts = []
-    for j in diff_outs:
-        shape, dtype = out_meta[j]
-        g = b.get(j)
-        if g is None:
-            g = jnp.zeros(shape, dtype)
-        elif g.dtype != dtype:
-            g = g.astype(dtype)
-        cts.append(g)
-    return cts
 
 
 def _build(plan, root_sig, cap_sig, forward=None, old_sig=(), vjps=None):
@@ -688,7 +394,7 @@ def _build(plan, root_sig, cap_sig, forward=None, old_sig=(), vjps=None):
             if not b:
                 continue
             op, key, mask, diff_outs, out_meta, edges, edge_pos = p
-            cts = _cotangents(b, diff_outs, out_meta)
+            cts = _runs.cotangents(b, diff_outs, out_meta)
             grads = vjps[i](arrays, tuple(cts) if len(out_meta) > 1 else cts[0])
             git = iter(grads)
             for m, e in zip(mask, edge_pos):
