@@ -111,8 +111,8 @@ class Graph:
             if 0 < j - k <= MAX_PERIOD:
                 repeats += 1
         self.ids, self.same = ids, same
-        # an estimate of what runs could save in this backward: compile at once when it covers a loop's cost
-        self.pays = repeats * NODE_COST >= RENT.rate * 3
+        # what runs could save in this backward (seconds, at most): a loop compiles at once when that covers its cost
+        self.pays = repeats * NODE_COST
 
 
 def run_at(gr, k, stop, pending):
@@ -168,7 +168,7 @@ def _find(gr, k, p, pending):
         out_meta = nd._out_meta
         ins, ins1 = arrays[g], arrays[g + p]
         if (len(out_meta) != 1 or out_meta[0][1] not in _FLOATS or type(ins) is not list
-                or type(ins1) is not list or len(ins) != len(ins1)):
+                or type(ins1) is not list or len(ins) != len(ins1) or len(ins) != len(nd._mask)):
             return None
         tg = targets[g]
         ks, fx = [], []
@@ -332,7 +332,7 @@ def _try_run(gr, k, pending):
         sums.append(old)
     if fn is None:
         units = 2 + p
-        if not gr.pays and not RENT.due(r.sig, units):
+        if gr.pays < RENT.rate * units and not RENT.due(r.sig, units):
             fn = False
     if fn is False:
         t0 = _lazy._clock()
