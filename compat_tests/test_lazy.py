@@ -529,6 +529,7 @@ def test_repeated_stretches_of_a_large_backward_run_as_loops(monkeypatch):
     # compiled at once (an estimate of almost nothing: the check does not depend on this machine's speed)
     monkeypatch.setattr(_fused.PIECES, "rate", 1e9)
     monkeypatch.setattr(_runs.RENT, "rate", 1e-9)
+    monkeypatch.setattr(_runs.RENT, "learn", lambda secs, units: None)
 
     def chain(T, n=1500, dtype="float32", extra=False, neg_zero=False, twice=False):
         dt = getattr(T, dtype)
@@ -604,6 +605,44 @@ def test_repeated_stretches_of_a_large_backward_run_as_loops(monkeypatch):
     same(modified)
 
 
+def test_a_graph_not_compiled_yet_runs_its_repeats_as_loops(monkeypatch):
+    """A backward whose program does not pay yet (a hand-written recurrent cell over 120 steps: ~480
+    nodes, under the 1,024 of pieces) runs node by node with its repeats as loops (``_fused.run`` ->
+    ``_run_pieces``), not through the engine: the losses and gradients of a few training steps are
+    PyTorch's.  (Here the whole-graph program never pays and its loop pays at once, so that the check
+    does not depend on this machine's speed.)"""
+    from torchlike.autograd import _fused, _runs
+    monkeypatch.setattr(_fused.PROGRAMS, "rate", 1e9)
+    monkeypatch.setattr(_fused.PROGRAMS, "learn", lambda secs, units: None)
+    monkeypatch.setattr(_runs.RENT, "rate", 1e-9)
+    monkeypatch.setattr(_runs.RENT, "learn", lambda secs, units: None)
+    loops = []
+    stack = _runs._stack
+    monkeypatch.setattr(_runs, "_stack", lambda rows: loops.append(len(rows)) or stack(rows))
+
+    def train(T, steps=3, seq=120):
+        W = T.tensor(data(12, 12, seed=1) * 0.25, requires_grad=True)
+        U = T.tensor(data(12, 6, seed=2) * 0.3, requires_grad=True)
+        V = T.tensor(data(3, 12, seed=3) * 0.3, requires_grad=True)
+        xs, y = T.tensor(data(seq, 6, seed=4)), T.tensor(data(3, seed=5))
+        losses = []
+        for _ in range(steps):
+            h = T.zeros(12)
+            for k in range(seq):
+                h = T.tanh(W @ h + U @ xs[k])
+            loss = ((V @ h - y) ** 2).sum()
+            loss.backward()
+            with T.no_grad():
+                for p in (W, U, V):
+                    p -= 0.05 * p.grad
+                    p.grad = None
+            losses.append(loss.item())
+        return losses, W, U, V
+
+    same(train, rtol=1e-4, atol=1e-5)
+    assert loops
+
+
 def test_compiling_pays_for_itself():
     """``Rent``: a cheap program compiles once asked for ``after`` times; a costly one only once the
     time spent without it reaches its estimated cost; one above ``max_units`` never."""
@@ -617,6 +656,26 @@ def test_compiling_pays_for_itself():
     assert r.due("costly", 500)
     r.paid("huge", 100.0)
     assert not any(r.due("huge", 2000) for _ in range(5))
+
+
+def test_rent_learns_the_compile_cost():
+    """The time XLA spends compiling is measured (``_lazy._compiling``, from JAX's own reports), and
+    ``Rent.learn`` moves the estimate per unit to the average compile time measured, never below the
+    initial one."""
+    import jax
+    import jax.numpy as jnp
+
+    def fresh(x):           # a program compiled for the first time
+        return jnp.sin(x) * 3.25 + jnp.cos(x) ** 2 - 0.125
+
+    c0, t0 = _lazy._compiling[0], _lazy._clock()
+    jax.jit(fresh)(jnp.ones((7, 13))).block_until_ready()
+    assert 0 < _lazy._compiling[0] - c0 <= _lazy._clock() - t0
+    r = _lazy.Rent(0.01, 0, 1000)
+    r.learn(2.0, 100)           # 20 ms per unit
+    assert r.rate == pytest.approx(0.02)
+    r.learn(0.0, 300)           # average 5 ms: not below the initial 10 ms
+    assert r.rate == pytest.approx(0.01)
 
 
 def test_disabled_by_environment():

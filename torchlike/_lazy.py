@@ -92,6 +92,20 @@ _single_device = [None]
 _wref = weakref.ref
 _prod = math.prod
 _clock = time.perf_counter
+# seconds this process has spent tracing, lowering and compiling XLA programs (JAX reports each):
+# what a program's first call spent compiling, for ``Rent.learn``
+_COMPILE_EVENTS = frozenset(("/jax/core/compile/jaxpr_trace_duration",
+                             "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                             "/jax/core/compile/backend_compile_duration"))
+_compiling = [0.0]
+
+
+def _on_event(event, secs, **_):
+    if event in _COMPILE_EVENTS:
+        _compiling[0] += secs
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_event)
 
 
 class LazyRef:
@@ -251,6 +265,17 @@ class Rent:
     def __init__(self, rate, after, max_units):
         self.rate, self.after, self.max_units = rate, after, max_units
         self.spent = {}     # key -> [times asked, seconds run piece by piece]
+        self.base = rate
+        self.measured = [0.0, 0]    # seconds and units of the programs compiled (``learn``)
+
+    def learn(self, secs, units):
+        """A program of ``units`` took ``secs`` to trace and compile: the estimate per unit is the
+        average measured, never below the initial one (a 450-node recurrent backward compiled in
+        ~4-9 s on this 2-core machine, ~10-20 ms per node, against the 2.5 ms first assumed)."""
+        m = self.measured
+        m[0] += secs
+        m[1] += units
+        self.rate = max(self.base, m[0] / m[1])
 
     def due(self, key, units, after=None):
         """Compile now?  (Counts this request when the answer is no.)"""

@@ -7,10 +7,11 @@ while the graph's *structure* (ops, static arguments, dtypes, shapes, wiring)
 stays the same.  One compiled call then replaces one call per node.
 
 Graphs with anything the compiled program cannot do (hooks, retained grads,
-custom Functions, create_graph) run on the node-by-node engine instead, and so do
-graphs whose program would cost more to compile than it has saved so far
-(``PROGRAMS``, a ``_lazy.Rent``): a deep graph that is not repeated never becomes
-one unbounded program.
+custom Functions, create_graph) run on the node-by-node engine instead.  Graphs
+whose program would cost more to compile than it has saved so far (``PROGRAMS``,
+a ``_lazy.Rent``) run node by node here (``_run_pieces``, ``_runs``: their
+repeated stretches as compiled loops): a deep graph that is not repeated never
+becomes one unbounded program.
 """
 from __future__ import annotations
 
@@ -42,18 +43,6 @@ PROGRAMS = _lazy.Rent(0.0025, 0, 1024)
 PIECE = 128
 PIECES = _lazy.Rent(0.01, 0, PIECE)
 PIECES.FREE = 0.0
-
-
-class Declined:
-    """``run``'s answer when compiling this graph's backward does not pay yet: the engine runs it node
-    by node and reports the time (``paid``)."""
-    __slots__ = ("key",)
-
-    def __init__(self, key):
-        self.key = key
-
-    def paid(self, secs):
-        PROGRAMS.paid(self.key, secs)
 
 
 def collect(roots):
@@ -98,8 +87,8 @@ _SEQ = operator.attrgetter("_seq")
 
 
 def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate=False):
-    """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array}, summed),
-    or a ``Declined`` when the graph is to run node by node.  With ``accumulate``, the program adds
+    """Execute the fused backward.  Returns ({AccumulateGrad: grad array}, {slot: array}, summed).  A
+    graph whose program does not pay yet runs node by node (``_run_pieces``: its repeats as loops).  With ``accumulate``, the program adds
     the gradients into the leaves' existing ``.grad`` values where it can (``_olds``): the leaves in
     ``summed`` got the sums, to be assigned to their ``.grad`` tensors."""
     if len(nodes) > PROGRAMS.max_units:
@@ -186,7 +175,11 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
             fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, (entries, lazy_pos, need), old_sig))
-        acc_grads, captured, values = fn(tuple(arrays), cts, old_arrays, tuple(seg.ext))
+            c0 = _lazy._compiling[0]
+            acc_grads, captured, values = fn(tuple(arrays), cts, old_arrays, tuple(seg.ext))
+            PROGRAMS.learn(_lazy._compiling[0] - c0, units)
+        else:
+            acc_grads, captured, values = fn(tuple(arrays), cts, old_arrays, tuple(seg.ext))
         seg.publish(need, values)
     else:
         old_sig, old_arrays = _olds(olds, None)
@@ -194,11 +187,19 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
         fn = _programs.get(sig)
         if fn is None:
             if not PROGRAMS.due(sig, len(plan)):
-                return Declined(sig)
+                # not worth compiling yet: node by node (its repeats as loops), the time counted towards it
+                t0 = _lazy._clock()
+                res = _run_pieces(nodes, roots, root_grads, retain_graph, freed_error)
+                PROGRAMS.paid(sig, _lazy._clock() - t0)
+                return res
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
             fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, None, old_sig))
-        acc_grads, captured = fn(tuple(arrays), cts, old_arrays)
+            c0 = _lazy._compiling[0]
+            acc_grads, captured = fn(tuple(arrays), cts, old_arrays)
+            PROGRAMS.learn(_lazy._compiling[0] - c0, len(plan))
+        else:
+            acc_grads, captured = fn(tuple(arrays), cts, old_arrays)
     if not retain_graph:
         for n, p in zip(nodes, plan):
             if p is not None:
@@ -312,11 +313,9 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
             fn = _programs[sig] = _pace.jit(_build(plan, ins, ()))
-            t0 = _lazy._clock()
+            c0 = _lazy._compiling[0]
             got = _piece_call(fn, arrays[start:stop], ins, start, pending)
-            _COMPILED[0] += _lazy._clock() - t0        # tracing and compiling: the call's own run is async
-            _COMPILED[1] += stop - start
-            PIECES.rate = max(PIECES.rate, _COMPILED[0] / _COMPILED[1])
+            PIECES.learn(_lazy._compiling[0] - c0, stop - start)
         elif fn is not None:
             got = _piece_call(fn, arrays[start:stop], ins, start, pending)
         else:
@@ -342,10 +341,6 @@ def _run_pieces(nodes, roots, root_grads, retain_graph, freed_error):
         if g is not None:
             accs[nodes[i]] = g
     return accs, {}, ()
-
-
-# compile time measured for piece programs: (seconds, nodes); ``PIECES.rate`` follows it up
-_COMPILED = [0.0, 0]
 
 
 def _piece_call(fn, arrays, ins, start, pending):

@@ -103,11 +103,10 @@ class Graph:
         repeats = 0
         for k in range(len(ops) - 1, -1, -1):
             n = ops[k]
-            s = (n._op, n._key, n._mask, n._out_meta, n._edge_pos)
-            ids[k] = names.setdefault(s, len(names))
-            j = last.get(s, -1)
+            i = ids[k] = names.setdefault((n._op, n._key, n._mask, n._out_meta, n._edge_pos), len(names))
+            j = last.get(i, -1)
             same[k] = j
-            last[s] = k
+            last[i] = k
             if 0 < j - k <= MAX_PERIOD:
                 repeats += 1
         self.ids, self.same = ids, same
@@ -309,10 +308,11 @@ def _try_run(gr, k, pending):
         return 0
     fn = _programs.get(r.sig)
     nodes = r.periods * r.p
-    if fn is None and nodes < MIN_NODES:
-        return 0
     ops, arrays = gr.ops, gr.arrays
     k, p = r.k, r.p
+    if fn is None and nodes < MIN_NODES:
+        run_nodes(gr, k, k + nodes, pending)    # (too short to compile a loop for: not looked at again)
+        return k + nodes
     # the sums so far of the shared targets (-0.0 where none: adding to it changes no bits, +0.0 would turn
     # a -0.0 gradient into +0.0), each of the one shape and dtype its gradients have
     sums = []
@@ -343,6 +343,9 @@ def _try_run(gr, k, pending):
         if len(_programs) > MAX_PROGRAMS:
             _programs.clear()
         fn = _programs[r.sig] = _pace.jit(_program(r, [ops[k + a] for a in range(p)]))
+        learn = _lazy._compiling[0]
+    else:
+        learn = None
     carry = []
     for a in r.cpos:
         b = pending.pop(k + a, None)
@@ -360,6 +363,9 @@ def _try_run(gr, k, pending):
         stacks = tuple(tuple(_stack([arrays[k + (start + j) * p + a][q] for j in range(count)])
                              for q, f in enumerate(r.fixed[a]) if not f) for a in range(p))
         carry, sums = fn(carry, fixed, stacks, sums, np.int32(count))
+        if learn is not None:
+            RENT.learn(_lazy._compiling[0] - learn, 2 + p)
+            learn = None
     for g in range(k, k + nodes):
         pending.pop(g, None)
     for d, c in zip(r.cpos, carry):

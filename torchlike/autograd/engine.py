@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import time
 import warnings
 
 import jax
@@ -300,14 +299,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
     if not create_graph and capture is None and accumulate_only is None and not anomaly_mode._enabled[0]:
         nodes = _fused.collect(roots)
         if nodes is not None:
-            res = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED, accumulate)
-            if type(res) is _fused.Declined:
-                t0 = time.perf_counter()
-                out = _run_nodes(roots, root_grads, retain_graph, create_graph, capture, accumulate,
-                                 accumulate_only, allow_unused)
-                res.paid(time.perf_counter() - t0)
-                return out
-            accs, caps, summed = res
+            accs, caps, summed = _fused.run(nodes, roots, root_grads, retain_graph, capture, _FREED, accumulate)
             if accumulate:
                 olds, news = [], []
                 for node, g in accs.items():        # g: a JAX array
