@@ -97,8 +97,11 @@ _HISTOGRAM = _private("_histogram(Tensor self, Tensor? bins_tensor, Tensor? weig
                       returns=("hist", "bin_edges"))
 
 
+_HISTOGRAM_RESULT = _return_type("histogram", ("hist", "bin_edges"))     # made at import: torch.return_types lists it
+
+
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
-    r = _return_type("histogram", ("hist", "bin_edges"))
+    r = _HISTOGRAM_RESULT
     if isinstance(bins, Tensor):
         h, e = _HISTOGRAM(input, bins, weight, 0, None, density)
     else:

@@ -581,9 +581,12 @@ def svdvals(A, *, driver=None, out=None):
 _composite(svdvals, "svdvals")
 
 
+_SVD_RESULT = _return_type("svd", ("U", "S", "V"))     # made at import, so torch.return_types lists it
+
+
 def svd_legacy(input, some=True, compute_uv=True, *, out=None):
     """torch.svd: ``(U, S, V)`` with ``V`` (not ``Vh``); zero-filled ``U``/``V`` when ``compute_uv=False``."""
-    cls = _return_type("svd", ("U", "S", "V"))
+    cls = _SVD_RESULT
     if not compute_uv:
         s = svdvals(input)
         m, n = input.shape[-2:]
