@@ -105,7 +105,7 @@ publish("fill_", method=fill_)
 publish("zero_", method=zero_)
 
 
-# ---- fills, puts, scatters ---------------------------------------------------------------------------------
+# ---- torch.fill, torch.fill_, torch.zero_ ---------------------------------------------------------------
 _FILL_FUNCTIONAL = _private("_fill_functional(Tensor self, Tensor value)", lambda x, v: jnp.full_like(x, v.astype(x.dtype))
                  if v.ndim == 0 else _raise_fill(v), dtype="first", grad="FillBackward0")
 _fn("fill", lambda input, value: _FILL_FUNCTIONAL(input, value))

@@ -326,6 +326,7 @@ _TENSORDOT = defop("_tensordot(Tensor self, Tensor other, any axes)", _tensordot
 publish("tensordot", tensordot)
 
 
+# ---- BLAS-like -----------------------------------------------------------------------------
 def _axpby(c, prod, beta, alpha, dtype):
     """``beta * c + alpha * prod`` with PyTorch's rules: ``beta == 0`` ignores ``c`` (nan/inf too), and
     for integer tensors the scalars are truncated to integers."""
@@ -349,7 +350,6 @@ def _check_int_scalars(c, beta, alpha):
                 raise RuntimeError(f"For integral input tensors, argument {nm} must not be a floating point number.")
 
 
-# ---- BLAS-like -----------------------------------------------------------------------------
 def _addmv(c, m, v, beta, alpha):
     if m.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {c.ndim}, {m.ndim}, {v.ndim}")

@@ -1,4 +1,5 @@
-"""Reductions, scans, sorting and ``unique``: declarations only.
+"""Reductions, scans, sorting and ``unique``, order statistics (``median``, ``mode``, ``quantile``,
+``aminmax``), ``searchsorted``/``bucketize`` and ``Tensor.sum_to_size``: declarations only.
 
 Argument errors (dims out of range, unsupported dtypes) are raised by each op's dtype
 rule with PyTorch's exception type, before anything is compiled.  Ops that return an
@@ -936,6 +937,7 @@ def _aminmax(x, dim, keepdim):
 _op("aminmax(Tensor self, *, int? dim=None, bool keepdim=False)", _aminmax, dtype="keep", returns=("min", "max"))
 
 
+# ---- searching a sorted sequence ----------------------------------------------------------------------
 def _searchsorted(seq, x, sorter, out_int32, right, side):
     if side is not None:
         if side not in ("left", "right"):
@@ -983,6 +985,7 @@ _fn("searchsorted", searchsorted)
 _fn("bucketize", bucketize)
 
 
+# ---- Tensor.sum_to_size ----------------------------------------------------------------------------------
 def _sum_to_size(self, *size):
     if not size:
         raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')

@@ -445,6 +445,7 @@ _op("as_strided_scatter(Tensor self, Tensor src, int[] size, int[] stride, int? 
     _as_strided_scatter, dtype=_as_strided_scatter_rule)
 
 
+# ---- put, masked_scatter, index_reduce -------------------------------------------------------------
 def _put(x, index, source, accumulate):
     flat = x.reshape(-1)
     n = flat.shape[0]

@@ -13,7 +13,7 @@ from ._registry import _return_type, _type_word
 from ._tensor import Tensor
 from ._ops_common import _float_only, _fn, _op, _private
 
-# ---- histograms, searching ---------------------------------------------------------------------------
+# ---- histograms --------------------------------------------------------------------------------------
 def _histc(x, bins, lo, hi):
     if bins <= 0:
         raise RuntimeError("torch.histc(): bins must be > 0, but got " f"{bins} for bins")
@@ -113,6 +113,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
 _fn("histogram", histogram, method=True)
 
 
+# ---- covariance, correlation -------------------------------------------------------------------------
 def _cov(x, fweights, aweights, correction):
     if x.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {x.ndim} "

@@ -1,7 +1,8 @@
 """The rest of the Tensor API and the torch namespace's small functions: predicates (``is_nonzero``,
 ``is_same_size``, ``is_conj``, device kinds), legacy methods (``new``, ``apply_``, ``map_``, ``resize``,
-``fill_diagonal_``, ``as_subclass``), in-place special functions, ``register_post_accumulate_grad_hook``, and
-process-wide switches (``set_warn_always``, ``set_flush_denormal``, ...).
+``fill_diagonal_``, ``as_subclass``), in-place special functions, ``register_post_accumulate_grad_hook``,
+process-wide switches (``set_warn_always``, ``set_flush_denormal``, ...), ``resize_``/``resize_as_``/``set_``
+(a tensor's storage and layout replaced), ``resolve_conj``/``resolve_neg`` and ``__rdiv__``.
 
 Functions, methods and properties are published with ``_names.publish`` (a name published twice raises);
 ``torchlike/__init__`` installs them (``_names.install``).

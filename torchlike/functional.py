@@ -1,7 +1,7 @@
 """``torch.functional``: the module where PyTorch defines some of its torch-namespace functions in Python
 (``norm``, ``einsum``, ``split``, ``meshgrid``, ``stft``, ...).  Programs import them from here
 (``from torch.functional import F``-style code, ``torch.functional.norm``); they are torchlike's own
-functions, plus the two this module defines: ``chain_matmul`` and ``unravel_index``."""
+functions, plus the ones this module defines: ``chain_matmul``, ``unravel_index``, ``stft`` and ``istft``."""
 from __future__ import annotations
 
 import builtins
