@@ -63,7 +63,7 @@ def test_special_values(name, dtype):
     same(f, rtol=2e-5 if dtype == "float32" else 1e-9, atol=1e-6 if dtype == "float32" else 1e-10)
 
 
-# igamma/igammac (torchlike/_ops_extra.py) record no graph: PyTorch differentiates them in `other` and
+# igamma/igammac (torchlike/_ops_pointwise.py) record no graph: PyTorch differentiates them in `other` and
 # raises NotImplementedError in `input` (docs/differences.md)
 _IGAMMA = pytest.mark.xfail(strict=True, reason="igamma/igammac are not differentiable in torchlike")
 

@@ -38,7 +38,7 @@ sys.path.insert(0, {tools!r})
 import gen_pyi, torchlike
 from torchlike import _names
 plain = set(vars(type("Plain", (), {{}})))
-print(json.dumps({{"stub": gen_pyi.render(),
+print(json.dumps({{"stub": gen_pyi.render(), "return_types": gen_pyi.render_return_types(),
                   "Tensor": sorted(set(vars(torchlike.Tensor)) - plain - {{"__slots__"}}),
                   "Size": sorted(set(vars(torchlike.Size)) - plain - {{"__slots__"}}),
                   "methods": sorted(_names.METHODS)}}))
@@ -55,6 +55,75 @@ def runtime():
 
 def test_stub_is_current(stub_text, runtime):
     assert stub_text == runtime["stub"], "torchlike/_tensor.pyi is out of date: run python tools/gen_pyi.py"
+    with open(gen_pyi.RETURN_TYPES_STUB, encoding="utf-8") as f:
+        assert f.read() == runtime["return_types"], \
+            "torchlike/return_types.pyi is out of date: run python tools/gen_pyi.py"
+
+
+def test_check_fails_on_a_stale_stub(tmp_path, monkeypatch, capsys):
+    """``gen_pyi.py --check`` (what the test above does in a fresh interpreter) exits 1 when a stub differs from
+    what the runtime gives, a return annotation included, and 0 when both are current."""
+    stub, rt = tmp_path / "_tensor.pyi", tmp_path / "return_types.pyi"
+    monkeypatch.setattr(gen_pyi, "STUB", str(stub))
+    monkeypatch.setattr(gen_pyi, "RETURN_TYPES_STUB", str(rt))
+    fresh = gen_pyi.render()
+    stub.write_text(fresh, encoding="utf-8")
+    rt.write_text(gen_pyi.render_return_types(), encoding="utf-8")
+    assert gen_pyi.main(["--check"]) == 0
+    line = "    def sin(self) -> Tensor: ..."
+    assert line in fresh
+    stub.write_text(fresh.replace(line, "    def sin(self): ..."), encoding="utf-8")
+    assert gen_pyi.main(["--check"]) == 1
+    assert "_tensor.pyi is out of date" in capsys.readouterr().out
+
+
+def _annotations(tree, cls_name):
+    """``{method or property: its return annotation as source, or None}`` of a class of the stub (property
+    setters and deleters left out)."""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == cls_name:
+            out = {}
+            for f in node.body:
+                if isinstance(f, ast.FunctionDef) and not any(isinstance(d, ast.Attribute) for d in f.decorator_list):
+                    out[f.name] = ast.unparse(f.returns) if f.returns else None
+            return out
+    raise AssertionError(f"no class {cls_name} in the stub")
+
+
+def test_stub_return_types(stub_text):
+    returns = _annotations(ast.parse(stub_text), "Tensor")
+    # from the op declarations: one tensor, its in-place form, a named tuple, a tuple of tensors
+    assert returns["sin"] == returns["add"] == returns["add_"] == returns["__iadd__"] == "Tensor"
+    assert returns["topk"] == "return_types.topk" and returns["cummax"] == "return_types.cummax"
+    assert returns["unbind"] == returns["split_with_sizes"] == "tuple[Tensor, ...]"
+    # the methods written by hand
+    assert returns["max"] == "Tensor | return_types.max"
+    assert returns["split"] == returns["chunk"] == "tuple[Tensor, ...]"
+    assert returns["item"] == "int | float | bool | complex"
+    assert returns["backward"] == "None"
+    assert returns["dim"] == returns["numel"] == "int"
+    assert returns["is_contiguous"] == returns["is_floating_point"] == "bool"
+    assert returns["size"] == "Size | int" and returns["shape"] == "Size"
+    assert returns["clone"] == returns["to"] == returns["contiguous"] == "Tensor"
+    # every public method says what it returns
+    assert [n for n, r in returns.items() if r is None and not n.startswith("_")] == []
+
+
+def test_named_tuples_stub_matches_the_registry(runtime):
+    """torchlike/return_types.pyi: one NamedTuple of tensors per torch.return_types class, its fields in order;
+    every return_types.<name> the Tensor stub names is one of them."""
+    from torchlike._registry import RETURN_TYPES
+    tree = ast.parse(runtime["return_types"])
+    classes = {node.name: [item.target.id for item in node.body if isinstance(item, ast.AnnAssign)]
+               for node in tree.body if isinstance(node, ast.ClassDef)}
+    for name in ("max", "min", "sort", "topk", "svd", "histogram", "median"):
+        assert classes[name] == list(RETURN_TYPES[name]._fields)
+    named = set()
+    for annotation in _annotations(ast.parse(runtime["stub"]), "Tensor").values():
+        for part in (annotation or "").split(" | "):
+            if part.startswith("return_types."):
+                named.add(part[len("return_types."):])
+    assert named and named <= set(classes)
 
 
 def _stub_members(tree, cls_name):

@@ -77,7 +77,8 @@ _hand_down(_registry, _ops_views=_ov)
 del _cr, _ov, _af, _ai, _ar, _as, _aa, _ae, _afw, _afn, _ag, _ap
 # the classes name themselves as spelled: <class 'torchlike.Tensor'> (``python -m torchlike``: 'torch.Tensor')
 Tensor.__module__ = Size.__module__ = dtype.__module__ = device.__module__ = __name__
-from . import _ops_pointwise, _ops_reduce, _ops_views, _ops_misc, _indexing  # noqa: E402,F401
+from . import _ops_pointwise, _ops_reduce, _ops_views, _ops_copy, _ops_matmul, _ops_joins, _ops_shape  # noqa: E402,F401
+from . import _ops_scatter, _ops_compare, _indexing  # noqa: E402,F401
 from ._ops_pointwise import result_type  # noqa: E402
 from . import _creation, _random  # noqa: E402
 from ._creation import (arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full,  # noqa: E402
@@ -111,7 +112,7 @@ for _name, _fn in _random.INPLACE_SAMPLERS.items():
 _names.install(globals(), Tensor)
 autograd.Variable = Tensor
 _tensor._hot.getitem, _tensor._hot.setitem = _indexing.getitem, _indexing.setitem
-_tensor._hot.parse_to, _tensor._hot.to_copy = _creation.parse_to, _ops_misc.to_copy
+_tensor._hot.parse_to, _tensor._hot.to_copy = _creation.parse_to, _ops_copy.to_copy
 _tensor._hot.plain_views, _tensor._hot.iter_views = _indexing.plain_views, _indexing.iter_views
 autograd._bind(Tensor, _creation.ones_like, _creation.zeros_like, _registry._constant)
 _tensor._autograd = autograd
@@ -212,7 +213,7 @@ from .serialization import load, save  # noqa: E402,F401
 
 # ---- namespaces and extra ops declared in their own modules -------------------
 # (each name is published once, wherever it is declared: a second declaration raises at import)
-from . import _ops_extra, fft, linalg, masked, signal, special  # noqa: E402,F401
+from . import _ops_calculus, _ops_stats, fft, linalg, masked, signal, special  # noqa: E402,F401
 from . import distributions  # noqa: E402,F401  (torch.distributions)
 from . import _ops_native, ops  # noqa: E402,F401
 from . import _ops_nn_namespace  # noqa: E402,F401  (torch.celu, torch.kl_div, torch.lstm, ...)

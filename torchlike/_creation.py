@@ -29,6 +29,7 @@ from . import _views as V
 from ._device import as_device, cuda_is_available, default_device, device as _device_cls, to_jax
 from . import _registry as R      # R._Tensor: the Tensor class (_tensor.py imports this module and sets it)
 from ._registry import FUNCTIONS
+from ._ops_common import _fn
 
 
 def _finish(array, dtype=None, device=None, requires_grad=False):
@@ -1397,3 +1398,36 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
                            f"<{size * dtype.itemsize}>")
     arr = np.frombuffer(raw, dtype=dtype.np, count=size).copy()
     return _finish(jnp.asarray(arr), dtype, device, requires_grad)
+
+
+# ---- creation helpers ------------------------------------------------------------------------------------------
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=None, requires_grad=False):
+    return tensor(s, dtype=dtype or D.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    if len(tuple(size)) != len(tuple(physical_layout)):
+        raise RuntimeError("Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(tuple(size))} is not equal to len(physical_layout) = "
+                           f"{len(tuple(physical_layout))}")
+    if sorted(physical_layout) != list(range(len(tuple(size)))):
+        raise RuntimeError(f"Dimension out of range or repeated in physical_layout {list(physical_layout)}")
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+_fn("scalar_tensor", scalar_tensor)
+_fn("empty_strided", empty_strided)
+_fn("empty_permuted", empty_permuted)
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                       pin_memory=False):
+    return self.new_empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+_fn("new_empty_strided", _new_empty_strided, method=True, function=False)

@@ -41,7 +41,7 @@ from ._names import publish
 from ._views import TRACKER as _TRACKER
 from .autograd.grad_mode import state as _grad_state
 from ._tensor import Tensor
-from ._ops_misc import copy_, fill_
+from ._ops_copy import copy_, fill_
 
 _INDEX_TYPES = "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices"
 _BAD_INDEX_DTYPE = "tensors used as indices must be long, int, byte or bool tensors"

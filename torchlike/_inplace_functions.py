@@ -6,7 +6,7 @@ from ._tensor import Tensor
 from .nn import functional as F
 
 # torch.<name>_ that are the Tensor method of the same name (fill_, index_put_, resize_as_ and zero_ are
-# published with their declarations: _ops_extra, _indexing)
+# published with their declarations: _ops_copy, _ops_tensor_api, _indexing)
 METHOD_NAMES = (
     "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
     "as_strided_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_",

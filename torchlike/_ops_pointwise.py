@@ -12,13 +12,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import jax.scipy.special as jsp
+from jax import lax
 
 from . import _dtype as D
 from . import _registry as R
-from ._registry import DTYPE_RULES, FUNCTIONS, METHODS, _promoted, _type_word, call, defop, rule_float, \
+from ._registry import DTYPE_RULES, FUNCTIONS, METHODS, OPS, _promoted, _type_word, call, defop, rule_float, \
     rule_promote
 from ._names import publish
 from ._polygamma import _polygamma_fn_of
+from ._ops_common import _float_only, _op, _tensors_only
 
 # ---- dtype checks ------------------------------------------------------------------
 
@@ -709,3 +711,120 @@ def result_type(tensor, other):
                 raise TypeError(f"result_type() received an invalid combination of arguments - got "
                                 f"({type(tensor).__name__}, {type(other).__name__})") from None
     return D.promote_tiers(dims, zeros, scalars)
+
+
+# ---- more binary and complex-number ops -----------------------------------------------
+def _addcmul(c, t1, t2, value):
+    if not jnp.issubdtype(c.dtype, jnp.inexact) and c.dtype != jnp.bool_:
+        value = int(value)
+    return (c + value * t1 * t2 if value != 1 else c + t1 * t2).astype(jnp.result_type(c, t1, t2))
+
+
+def _addcdiv(c, t1, t2, value):
+    if not jnp.issubdtype(t1.dtype, jnp.inexact) and not jnp.issubdtype(t2.dtype, jnp.inexact):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+                           "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+                           "for all dtypes.")
+    return c + value * (t1 / t2) if value != 1 else c + t1 / t2
+
+
+_op("addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1)", _addcmul, inplace=True)
+_op("addcdiv(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1)", _addcdiv, inplace=True)
+
+
+# ---- elementwise -------------------------------------------------------------------------------------
+_op("logaddexp(Tensor self, Tensor other)", jnp.logaddexp,
+    dtype=_tensors_only(_float_only("logaddexp"), "logaddexp", ("input", "other")))
+_op("logaddexp2(Tensor self, Tensor other)", jnp.logaddexp2,
+    dtype=_tensors_only(_float_only("logaddexp2"), "logaddexp2", ("input", "other")))
+
+
+def _heaviside_dtype(args, statics=None):
+    a, b = args
+    if hasattr(a, "_dtype") and hasattr(b, "_dtype") and a._dtype is not b._dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+    return rule_promote(args)
+
+
+_op("heaviside(Tensor self, Tensor values)", lambda x, v: jnp.where(x == 0, v, (x > 0).astype(x.dtype)).astype(x.dtype),
+    dtype=_tensors_only(_heaviside_dtype, "heaviside", ("input", "values")), differentiable=False, inplace=True)
+def _nextafter(x, y):
+    """The next representable value; PyTorch's gradient is 1 w.r.t. ``self`` and 0 w.r.t. ``other``."""
+    return x + (jnp.nextafter(lax.stop_gradient(x), lax.stop_gradient(y)) - lax.stop_gradient(x))
+
+
+_op("nextafter(Tensor self, Tensor other)", _nextafter,
+    dtype=_tensors_only(_float_only("nextafter"), "nextafter", ("input", "other")), inplace=True)
+
+
+def _ldexp(x, e):
+    return x * jnp.exp2(e.astype(x.dtype))
+
+
+_op("ldexp(Tensor self, Tensor other)", _ldexp, dtype=_tensors_only("float", "ldexp", ("input", "other")),
+    grad="MulBackward0", inplace=True)
+
+
+def _frexp(x):
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = jnp.frexp(x)
+    return m, e.astype(jnp.int32)
+
+
+_op("frexp(Tensor self)", _frexp, dtype="keep", returns=("mantissa", "exponent"))
+
+
+def _igamma_dtype(args, statics=None):
+    return _float_only("igamma")(args)
+
+
+_op("igamma(Tensor self, Tensor other)", jsp.gammainc, dtype=_tensors_only(_igamma_dtype, "igamma", ("input", "other")),
+    differentiable=False, inplace=True)
+_op("igammac(Tensor self, Tensor other)", jsp.gammaincc,
+    dtype=_tensors_only(_igamma_dtype, "igammac", ("input", "other")), differentiable=False, inplace=True)
+
+
+def _complex(re, im):
+    if re.dtype != im.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_type_word(D._BY_NP[re.dtype])} but got scalar type "
+                           f"{_type_word(D._BY_NP[im.dtype])} for second argument")
+    if not jnp.issubdtype(re.dtype, jnp.floating):
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_type_word(D._BY_NP[re.dtype])} and {_type_word(D._BY_NP[im.dtype])}")
+    return lax.complex(*jnp.broadcast_arrays(re, im))
+
+
+_op("complex(Tensor real, Tensor imag)", _complex, dtype=_tensors_only("keep", "complex", ("real", "imag")),
+    method=False)
+_op("polar(Tensor abs, Tensor angle)", lambda r, t: _complex(r * jnp.cos(t), r * jnp.sin(t)),
+    dtype=_tensors_only("keep", "polar", ("abs", "angle")), method=False)
+
+
+def _view_as_complex(x):
+    if x.shape[-1:] != (2,):
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise RuntimeError("view_as_complex is only supported for floating point tensors")
+    return lax.complex(x[..., 0], x[..., 1])
+
+
+_op("view_as_complex(Tensor self)", _view_as_complex, dtype="keep", method=False)
+
+
+def _view_as_real(x):
+    if not jnp.iscomplexobj(x):
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return jnp.stack([x.real, x.imag], axis=-1)
+
+
+# a copy, not a view: JAX has no reinterpreting view of a complex buffer (docs/differences.md)
+_op("view_as_real(Tensor self)", _view_as_real, dtype=lambda args, statics=None: None, method=False,
+    grad="ViewAsRealBackward0")
+
+
+# out= must have complex's result dtype exactly (the registry's default accepts any it can cast to)
+OPS["complex"].out_exact_dtype = True

@@ -1,4 +1,5 @@
-"""Reductions, scans, sorting and ``unique``: declarations only.
+"""Reductions, scans, sorting and ``unique``, order statistics (``median``, ``mode``, ``quantile``,
+``aminmax``), ``searchsorted``/``bucketize`` and ``Tensor.sum_to_size``: declarations only.
 
 Argument errors (dims out of range, unsupported dtypes) are raised by each op's dtype
 rule with PyTorch's exception type, before anything is compiled.  Ops that return an
@@ -14,13 +15,16 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
+from jax import lax
 
 from . import _dtype as D
 from . import _registry as R
 from ._ops_pointwise import _no_derivative
-from ._registry import FUNCTIONS, OPS, _return_type, _wrap_dim, call, defop, rule_float
+from ._registry import FUNCTIONS, OPS, _promoted, _return_type, _wrap_dim, call, defop, rule_float
 from ._names import publish
 from ._creation import tensor
+from ._tensor import Tensor
+from ._ops_common import _fn, _op, _private
 
 # ---- helpers ---------------------------------------------------------------------
 
@@ -752,5 +756,263 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return _unique_result(input, positions, inverse, counts, d, "consecutive", return_inverse, return_counts)
 
 
-for _name, _fn in (("unique", unique), ("unique_consecutive", unique_consecutive)):
-    publish(_name, _fn, method=True)
+for _name, _f in (("unique", unique), ("unique_consecutive", unique_consecutive)):
+    publish(_name, _f, method=True)
+
+
+# ---- order statistics ----------------------------------------------------------------------------------
+def _median_all(x, ignore_nan):
+    if x.size == 0:
+        return jnp.asarray(jnp.nan, x.dtype) if jnp.issubdtype(x.dtype, jnp.inexact) else jnp.zeros((), x.dtype)
+    v, _ = _median_dim(x.reshape(-1), 0, False, ignore_nan)
+    return v
+
+
+def _median_dim(x, dim, keepdim, ignore_nan):
+    if x.ndim == 0:
+        return x, jnp.zeros((), jnp.int64)
+    d = _wrap_dim(dim, x.ndim)
+    n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    order = jnp.argsort(x, axis=d, stable=True)      # NaNs last
+    floating = jnp.issubdtype(x.dtype, jnp.inexact)
+    if floating:
+        nans = jnp.sum(jnp.isnan(x), axis=d, keepdims=True)
+    if ignore_nan and floating:
+        k = jnp.maximum((n - nans - 1) // 2, 0)
+    else:
+        k = jnp.full((1,) * x.ndim, (n - 1) // 2)
+    idx = jnp.take_along_axis(order, jnp.broadcast_to(k, x.shape[:d] + (1,) + x.shape[d + 1:]), axis=d)
+    if floating and not ignore_nan:
+        first_nan = jnp.argmax(jnp.isnan(x), axis=d, keepdims=True)
+        idx = jnp.where(nans > 0, first_nan, idx)
+    if floating and ignore_nan:
+        idx = jnp.where(nans == n, 0, idx)
+    val = jnp.take_along_axis(x, idx, axis=d)
+    if not keepdim:
+        val, idx = jnp.squeeze(val, d), jnp.squeeze(idx, d)
+    return val, idx.astype(jnp.int64)
+
+
+for _name, _skip_nan, _stem in (("median", False, "Median"), ("nanmedian", True, "Nanmedian")):
+    _all = _private(f"_{_name}_all(Tensor self)", (lambda nan: lambda x: _median_all(x, nan))(_skip_nan),
+                    grad=f"{_stem}Backward0", dtype="keep")
+    _dim_op = _private(f"_{_name}_dim(Tensor self, int dim, bool keepdim=False)",
+                       (lambda nan: lambda x, d, k: _median_dim(x, d, k, nan))(_skip_nan), grad=f"{_stem}Backward1",
+                       dtype="keep", returns=("values", "indices"))
+    OPS[f"_{_name}_dim"].returns = _return_type(_name, ("values", "indices"))
+
+    def _median(input, dim=None, keepdim=False, *, out=None, _all=_all, _dim_op=_dim_op):
+        if dim is None:
+            return _all(input, out=out)
+        return _dim_op(input, dim, keepdim, out=out)
+    _fn(_name, _median, method=True)
+
+
+def _mode(x, dim, keepdim):
+    if x.ndim == 0:
+        return x, jnp.zeros((), jnp.int64)
+    d = _wrap_dim(dim, x.ndim)
+    xm = jnp.moveaxis(x, d, -1)
+    n = xm.shape[-1]
+    if n == 0:
+        raise IndexError("mode(): Expected reduction dim to have non-zero size.")
+    order = jnp.argsort(xm, axis=-1, stable=True)
+    s = jnp.take_along_axis(xm, order, axis=-1)
+    # run lengths: for each sorted position, the count of equal values up to and including it
+    start = jnp.concatenate([jnp.ones(s.shape[:-1] + (1,), bool), s[..., 1:] != s[..., :-1]], axis=-1)
+    pos = jnp.arange(n)
+    run_start = lax.cummax(jnp.where(start, pos, 0), axis=s.ndim - 1)
+    count = pos - run_start + 1
+    # the most frequent value, the smallest among ties: the first position reaching the maximum count
+    best = jnp.argmax(count == jnp.max(count, axis=-1, keepdims=True), axis=-1)[..., None]
+    val = jnp.take_along_axis(s, best, axis=-1)
+    # PyTorch returns the last index of that value in the input
+    idx = jnp.max(jnp.where(xm == val, pos, -1), axis=-1, keepdims=True)
+    val = jnp.take_along_axis(xm, idx, axis=-1)
+    val, idx = jnp.moveaxis(val, -1, d), jnp.moveaxis(idx, -1, d)
+    if not keepdim:
+        val, idx = jnp.squeeze(val, d), jnp.squeeze(idx, d)
+    return val, idx.astype(jnp.int64)
+
+
+_op("mode(Tensor self, int dim=-1, bool keepdim=False)", _mode, dtype="keep", returns=("values", "indices"))
+
+
+def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, q_scalar):
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+                           f"Got {interpolation}")
+    name = "nanquantile" if ignore_nan else "quantile"
+    if x.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if q.ndim > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if dim is None:
+        xs = x.reshape(-1)
+        d = 0
+    else:
+        d = _wrap_dim(dim, x.ndim)
+        xs = x if x.ndim else x.reshape(1)
+    xs = jnp.moveaxis(xs, d, -1)
+    s = jnp.sort(xs, axis=-1)                           # NaNs last
+    n = s.shape[-1]
+    nans = jnp.sum(jnp.isnan(s), axis=-1, keepdims=True)
+    valid = n - nans if ignore_nan else jnp.full_like(nans, n)
+    qv = q.reshape(-1).astype(s.dtype)                  # (Q,)
+    ranks = qv * (valid - 1).astype(s.dtype)            # (..., Q)
+    if interpolation == "lower":
+        ranks = jnp.floor(ranks)
+    elif interpolation == "higher":
+        ranks = jnp.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = jnp.round(ranks)
+    lo_i = jnp.clip(jnp.floor(ranks), 0, n - 1).astype(jnp.int64)
+    hi_i = jnp.clip(jnp.ceil(ranks), 0, n - 1).astype(jnp.int64)
+    lo = jnp.take_along_axis(s, lo_i, axis=-1)
+    hi = jnp.take_along_axis(s, hi_i, axis=-1)
+    if interpolation == "midpoint":
+        w = jnp.where(hi_i > lo_i, 0.5, 0.0).astype(s.dtype)
+    else:
+        w = (ranks - jnp.floor(ranks)).astype(s.dtype)
+    r = jnp.where(w < 0.5, lo + w * (hi - lo), hi - (hi - lo) * (1 - w))
+    if ignore_nan:
+        r = jnp.where(valid == 0, jnp.nan, r)
+    else:
+        r = jnp.where(nans > 0, jnp.nan, r)
+    r = jnp.moveaxis(r, -1, 0)                          # (Q, ...)
+    if keepdim:
+        if dim is None:
+            r = r.reshape((r.shape[0],) + (1,) * x.ndim)
+        elif x.ndim:
+            r = jnp.expand_dims(r, d + 1)
+    if q_scalar:
+        r = r[0]
+    return r
+
+
+def _quantile_dtype(name):
+    def rule(args, statics=None):
+        x, q = args
+        if x._dtype.category < D.FLOAT:
+            raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        if hasattr(q, "_dtype") and q._dtype is not x._dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        return x._dtype
+    return rule
+
+
+for _name, _skip_nan in (("quantile", False), ("nanquantile", True)):
+    _q_op = _private(f"_{_name}(Tensor self, Tensor q, int? dim, bool keepdim, str interpolation, bool ignore_nan, "
+                     "bool q_scalar)", _quantile, grad="SqueezeBackward4", dtype=_quantile_dtype(_name))
+
+    def _quantile_fn(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None, _q_op=_q_op,
+                     _nan=_skip_nan, _name=_name):
+        scalar = not isinstance(q, Tensor)
+        if scalar:
+            if not 0 <= q <= 1:
+                raise RuntimeError(f"{_name}() q must be in the range [0, 1] but got {q}")
+        return _q_op(input, q, dim, keepdim, interpolation, _nan, scalar or q.ndim == 0, out=out)
+    _fn(_name, _quantile_fn, method=True)
+
+
+_fn("msort", lambda input, *, out=None: FUNCTIONS["sort"](input, 0)[0], method=True)
+
+
+def _aminmax(x, dim, keepdim):
+    if x.size == 0 and dim is None:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           "identity.")
+    axis = None if dim is None else _wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        axis = None
+    kd = keepdim and axis is not None
+    lo, hi = jnp.min(x, axis=axis, keepdims=kd), jnp.max(x, axis=axis, keepdims=kd)
+    if keepdim and axis is None and x.ndim:
+        lo, hi = lo.reshape((1,) * x.ndim), hi.reshape((1,) * x.ndim)
+    return lo, hi
+
+
+_op("aminmax(Tensor self, *, int? dim=None, bool keepdim=False)", _aminmax, dtype="keep", returns=("min", "max"))
+
+
+# ---- searching a sorted sequence ----------------------------------------------------------------------
+def _searchsorted(seq, x, sorter, out_int32, right, side):
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        right = side == "right"
+    if sorter is not None:
+        seq = jnp.take_along_axis(seq, sorter, axis=-1)
+    s = "right" if right else "left"
+    dt = jnp.int32 if out_int32 else jnp.int64
+    if seq.ndim <= 1:
+        return jnp.searchsorted(seq, x, side=s).astype(dt)
+    if seq.shape[:-1] != x.shape[:-1]:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions "
+                           "of boundaries tensor and input value tensor must match")
+    fs = seq.reshape(-1, seq.shape[-1])
+    fx = x.reshape(-1, x.shape[-1])
+    r = jax.vmap(lambda a, v: jnp.searchsorted(a, v, side=s))(fs, fx)
+    return r.reshape(x.shape).astype(dt)
+
+
+def _search_dtype(args, statics=None):
+    seq, x = args[0], args[1]
+    d = _promoted([seq, x])
+    return (d, d, None)
+
+
+_SEARCHSORTED = _private("_searchsorted(Tensor sorted_sequence, Tensor self, Tensor? sorter, bool out_int32, "
+                         "bool right, str? side)", _searchsorted, differentiable=False, dtype=_search_dtype)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+    return _SEARCHSORTED(sorted_sequence, input, sorter, out_int32, right, side, out=out)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return _SEARCHSORTED(boundaries, input, None, out_int32, right, None, out=out)
+
+
+_fn("searchsorted", searchsorted)
+_fn("bucketize", bucketize)
+
+
+# ---- Tensor.sum_to_size ----------------------------------------------------------------------------------
+def _sum_to_size(self, *size):
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        size = tuple(size[0])
+    size = tuple(size)
+    if not size:
+        return self.sum()
+    lead = self.ndim - len(size)
+    if lead < 0:
+        raise RuntimeError(f"size {{{', '.join(map(str, size))}}} is not expandable to size "
+                           f"{{{', '.join(map(str, self.shape))}}}.")
+    dims = list(range(lead)) + [lead + i for i, n in enumerate(size) if n == 1 and self.shape[lead + i] != 1]
+    for i, n in enumerate(size):
+        if n != 1 and n != self.shape[lead + i]:
+            raise RuntimeError(f"size {{{', '.join(map(str, size))}}} is not expandable to size "
+                               f"{{{', '.join(map(str, self.shape))}}}.")
+    r = self.sum(dims, keepdim=True) if dims else self
+    return r.reshape(size) if lead else r
+
+
+_fn("sum_to_size", _sum_to_size, method=True, function=False)
+
+
+# out= rules stricter than the registry's default: PyTorch refuses an out= tensor sharing any memory
+# with an input (not only partly) for ops whose output is not elementwise in their inputs, and an
+# out= tensor of another dtype for some ops
+for _name in ("kthvalue", "_max_dim", "_min_dim"):
+    OPS[_name].out_no_alias = True
+OPS["aminmax"].out_exact_dtype = True

@@ -1,7 +1,8 @@
 """The rest of the Tensor API and the torch namespace's small functions: predicates (``is_nonzero``,
 ``is_same_size``, ``is_conj``, device kinds), legacy methods (``new``, ``apply_``, ``map_``, ``resize``,
-``fill_diagonal_``, ``as_subclass``), in-place special functions, ``register_post_accumulate_grad_hook``, and
-process-wide switches (``set_warn_always``, ``set_flush_denormal``, ...).
+``fill_diagonal_``, ``as_subclass``), in-place special functions, ``register_post_accumulate_grad_hook``,
+process-wide switches (``set_warn_always``, ``set_flush_denormal``, ...), ``resize_``/``resize_as_``/``set_``
+(a tensor's storage and layout replaced), ``resolve_conj``/``resolve_neg`` and ``__rdiv__``.
 
 Functions, methods and properties are published with ``_names.publish`` (a name published twice raises);
 ``torchlike/__init__`` installs them (``_names.install``).
@@ -9,17 +10,24 @@ Functions, methods and properties are published with ``_names.publish`` (a name 
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
+
+import jax.numpy as jnp
 
 import numpy as np
 import weakref
 import importlib
 
 from . import _dtype as D
+from . import _registry as R
+from . import _views as V
 from . import cuda
-from ._registry import FUNCTIONS, call_inplace, defop
+from ._registry import FUNCTIONS, _size, call_inplace, defop
 from ._names import publish
-from ._tensor import Tensor
+from ._tensor import Tensor, _CPP_TYPE
+from .storage import _StorageBase
+from ._ops_common import _fn
 from ._creation import _legacy_construct, tensor, arange
 from .autograd.grad_mode import no_grad
 from .special import _MVLGAMMA, _polygamma
@@ -474,3 +482,106 @@ def cond(pred, true_fn, false_fn, operands=()):
         raise RuntimeError(f"Expect operands to be a tuple of possibly nested dict/list/tuple that only consists "
                            f"of tensor leaves, but got {operands}.")
     return (true_fn if pred else false_fn)(*operands)
+
+
+publish("__rdiv__", method=lambda self, other: self.__rtruediv__(other))
+
+
+# ---- resize_ / resize_as_ ---------------------------------------------------------------------------
+def resize_(self, *sizes, memory_format=None):
+    """``self`` becomes a contiguous tensor of ``sizes`` over the same storage, from its storage offset:
+    the elements it keeps are the storage's, in order; a larger size grows the storage (new elements are
+    zeros here, uninitialised in PyTorch).  A tensor that requires grad cannot be resized."""
+    shape = _size(sizes)
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(shape)}: {list(shape)}")
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    st = self._storage
+    offset = self._layout()[2]
+    need = offset + math.prod(shape)
+    if need > st.array.size:
+        flat = st.array.reshape(-1)
+        grown = jnp.zeros((need,), self._dtype.np).at[:flat.size].set(flat)
+        self._storage = V.Storage(grown)    # PyTorch grows the shared storage in place: aliases are left behind
+        self._view = ((flat.size - offset,), (1,), offset) if offset else None
+        self._base = None
+        self._cache, self._cache_gen = None, -1
+    self._resize_to(shape)
+    return self
+
+
+def resize_as_(self, the_template, *, memory_format=None):
+    """``self.resize_(the_template.shape)``."""
+    if not isinstance(the_template, R._Tensor):
+        raise TypeError(f"resize_as_(): argument 'the_template' (position 2) must be Tensor, not "
+                        f"{type(the_template).__name__}")
+    return resize_(self, tuple(the_template.shape), memory_format=memory_format)
+
+
+def set_(self, source=None, storage_offset=0, size=None, stride=None):
+    """``self`` becomes another window on ``source``'s storage: a tensor's (its size, stride and offset
+    unless given), or a storage's (the whole storage as 1-D unless given); ``set_()`` leaves it empty.
+    Writes through either are seen by both.  Only the storage is taken: ``self`` keeps its own autograd
+    state (see docs/differences.md)."""
+    T = R._Tensor
+    R.check_inplace(self, overlap_ok=True)
+    if source is None:
+        if size is not None or storage_offset:
+            raise TypeError("set_() received an invalid combination of arguments")
+        st, layout = V.Storage(jnp.zeros((0,), self._dtype.np)), ((0,), (1,), 0)
+    else:
+        if isinstance(source, T):
+            flat_dtype, st = source._dtype, source._storage
+            layout = source._layout() if size is None else None
+            start = 0
+        elif isinstance(source, _StorageBase):
+            flat = source._flat
+            flat_dtype, st = flat._dtype, flat._storage
+            start = flat._layout()[2] + getattr(source, "_start", 0) // flat_dtype.itemsize
+            layout = ((flat.numel() - start,), (1,), start) if size is None else None
+            if size is None and storage_offset:
+                raise TypeError("set_() received an invalid combination of arguments")
+        else:
+            raise TypeError(f"set_() received an invalid combination of arguments - got ({type(source).__name__}), "
+                            "but expected one of:\n * ()\n * (torch.Storage source)\n * (torch.Storage source, "
+                            "int storage_offset, tuple of ints size, tuple of ints stride)\n * (Tensor source)\n"
+                            " * (Tensor source, int storage_offset, tuple of ints size, tuple of ints stride)")
+        if flat_dtype is not self._dtype:
+            if isinstance(source, T):
+                raise RuntimeError(f"Could not set tensor of type {_CPP_TYPE.get(flat_dtype.name, flat_dtype.name)} "
+                                   f"to a tensor of type {_CPP_TYPE.get(self._dtype.name, self._dtype.name)}")
+            raise NotImplementedError(f"set_(): a storage of {flat_dtype} elements viewed as {self._dtype} (its "
+                                      "bytes reinterpreted) is not supported (docs/differences.md)")
+        if layout is None:
+            size = tuple(int(n) for n in size)
+            stride = V.contiguous_strides(size) if stride is None else tuple(int(n) for n in stride)
+            offset = int(storage_offset)
+            if any(n < 0 for n in size):
+                raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(size)}: {list(size)}")
+            numel = st.array.size
+            need = 0 if 0 in size else offset + 1 + builtins.sum((n - 1) * k for n, k in zip(size, stride))
+            if need > numel:
+                isz = self._dtype.itemsize
+                raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+                                   f"and itemsize {isz} requiring a storage size of {need * isz} are out of bounds "
+                                   f"for storage of size {numel * isz}")
+            layout = (size, stride, offset)
+    shape, strides, offset = (tuple(layout[0]), tuple(layout[1]), layout[2])
+    self._storage = st
+    whole = offset == 0 and shape == tuple(st.array.shape) and strides == V.contiguous_strides(shape)
+    self._view = None if whole else (shape, strides, offset)
+    self._base = None
+    self._cache, self._cache_gen = None, -1
+    self._vc[0] += 1
+    return self
+
+
+publish("resize_", method=resize_)
+publish("set_", method=set_)
+publish("resize_as_", resize_as_, method=True)
+
+
+# conjugate and negative bits: a tensor here never carries them (is_conj/is_neg are False)
+_fn("resolve_conj", lambda input: input, method=True)
+_fn("resolve_neg", lambda input: input, method=True)

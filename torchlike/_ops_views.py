@@ -384,15 +384,15 @@ OPS["select"].forward_factory = _select_forward
 OPS["slice"].forward_factory = _slice_forward
 defop("diagonal(Tensor self, int offset=0, int dim1=0, int dim2=1)", _diagonal, dtype="keep",
       view=_lay_diagonal, saves=(), out=False)
-defop("split_with_sizes(Tensor self, int[] split_sizes, int dim=0)", _split_sizes, dtype="keep",
+defop("split_with_sizes(Tensor self, int[] split_sizes, int dim=0) -> Tensor[]", _split_sizes, dtype="keep",
       view=_lay_split, saves=(), out=False, grad="SplitWithSizesBackward0")
-defop("_split_even(Tensor self, int[] split_sizes, int dim=0)", _split_sizes, dtype="keep",
+defop("_split_even(Tensor self, int[] split_sizes, int dim=0) -> Tensor[]", _split_sizes, dtype="keep",
       view=_lay_split, saves=(), out=False, grad="SplitBackward0", method=False, function=False)
-defop("_unsafe_split(Tensor self, int[] split_sizes, int dim=0)", _split_sizes, dtype="keep", saves=(), out=False,
-      grad="UnsafeSplitBackward0", method=False, function=False)
-defop("_unsafe_split_with_sizes(Tensor self, int[] split_sizes, int dim=0)", _split_sizes, dtype="keep", saves=(),
-      out=False, grad="UnsafeSplitWithSizesBackward0", method=False, function=False)
-defop("unbind(Tensor self, int dim=0)", _unbind, dtype="keep", view=_lay_unbind, saves=(), out=False)
+defop("_unsafe_split(Tensor self, int[] split_sizes, int dim=0) -> Tensor[]", _split_sizes, dtype="keep", saves=(),
+      out=False, grad="UnsafeSplitBackward0", method=False, function=False)
+defop("_unsafe_split_with_sizes(Tensor self, int[] split_sizes, int dim=0) -> Tensor[]", _split_sizes, dtype="keep",
+      saves=(), out=False, grad="UnsafeSplitWithSizesBackward0", method=False, function=False)
+defop("unbind(Tensor self, int dim=0) -> Tensor[]", _unbind, dtype="keep", view=_lay_unbind, saves=(), out=False)
 defop("unfold(Tensor self, int dimension, int size, int step)", _unfold, dtype="keep", view=_lay_unfold,
       saves=(), out=False, function=False)
 defop("alias(Tensor self)", lambda x: x, dtype="keep", view=_lay_same, saves=(), out=False, method=False,

@@ -14,7 +14,9 @@ takes part in type promotion as PyTorch's wrapped scalars do), ``Tensor?``,
 ``Tensor[]`` (a list of tensors), and static types (``int``, ``int[]``,
 ``float``, ``bool``, ``Scalar``, ``ScalarType?``, ``str``, ``any``) that are
 passed to the implementation as Python values and key its compiled cache.
-``*int[] size`` accepts both ``f(2, 3)`` and ``f((2, 3))``.
+``*int[] size`` accepts both ``f(2, 3)`` and ``f((2, 3))``.  The result is one tensor unless the
+signature ends ``-> Tensor[]`` (a tuple of tensors: ``split_with_sizes``, ``unbind``) or ``returns=``
+names the fields of a ``torch.return_types`` tuple (``Op.result``; ``tools/gen_pyi.py`` reads it).
 
 Dispatch (``call``): look up the compiled forward for (op, static arguments,
 computation dtypes) - compiled once by ``jax.jit``, which also keys on shapes -
@@ -1224,6 +1226,7 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
           inplace=False, out=True, view=None, returns=None, aliases=(), method_aliases=(),
           differentiable=True, method_only=False, host=None):
     """Declare one op (see the module docstring).  Returns the Op."""
+    sig, _, result = sig.partition(" -> ")
     name, params = _parse(sig)
     tensor_ps = [p for p in params if p["type"] in _EDGE_KIND]
     static_ps = [p for p in params if p["type"] not in _EDGE_KIND]
@@ -1241,6 +1244,7 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
     op.tensor_names = tuple(p["name"] for p in tensor_ps)     # grad_fn._saved_<name>
     op.static_names = tuple(p["name"] for p in static_ps)
     op.host = host
+    op.result = result or "Tensor"      # "Tensor[]": a tuple of tensors (the named tuples: ``returns``)
     if name in OPS:     # two declarations of one op: one of them is dead (or both are half-used)
         _names.duplicate_op(name, OPS[name].impl, impl)
     OPS[name] = op

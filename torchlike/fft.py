@@ -15,6 +15,7 @@ import numpy as np
 from . import _dtype as D
 from ._registry import FUNCTIONS, _promoted, _type_word, _wrap_dim, defop
 from ._creation import tensor
+from ._ops_common import dim_list
 
 __all__ = ["fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
@@ -178,12 +179,7 @@ for _kind, _grad in (("fftn", _C2C), ("ifftn", _C2C), ("rfftn", _R2C), ("irfftn"
 # ---- helpers ----------------------------------------------------------------------------------
 def _shift(input, dim, sign):
     roll = FUNCTIONS["roll"]
-    if dim is None:
-        dims = list(range(input.ndim))
-    elif isinstance(dim, int):
-        dims = [dim]
-    else:
-        dims = list(dim)
+    dims = dim_list(dim, input.ndim)
     shape = input.shape
     shifts = [sign * (shape[_wrap(d, input.ndim)] // 2) for d in dims]
     return roll(input, shifts, dims)

@@ -13,7 +13,6 @@ import jax
 from ._tensor import Tensor
 from .autograd import grad_mode
 from .autograd.grad_mode import VMAP_DEPTH
-from . import _ops_misc
 import copy
 import warnings
 import torchlike as torch     # the public face, read when called (not an import cycle)

@@ -1,15 +1,19 @@
 """``torch.functional``: the module where PyTorch defines some of its torch-namespace functions in Python
 (``norm``, ``einsum``, ``split``, ``meshgrid``, ``stft``, ...).  Programs import them from here
 (``from torch.functional import F``-style code, ``torch.functional.norm``); they are torchlike's own
-functions, plus the two this module defines: ``chain_matmul`` and ``unravel_index``."""
+functions, plus the ones this module defines: ``chain_matmul``, ``unravel_index``, ``stft`` and ``istft``."""
 from __future__ import annotations
 
 import builtins
 import math
 import warnings
 
+import jax.numpy as jnp
+import numpy as np
+
 import torchlike as _t
 from torchlike import Tensor
+from ._ops_common import _fn, _private
 
 _REEXPORTED = ("atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors", "cartesian_prod",
                "block_diag", "cdist", "einsum", "istft", "lu", "norm", "meshgrid", "pca_lowrank", "split", "stft",
@@ -128,6 +132,72 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     if length is not None and signal.shape[-1] < length:
         signal = _t.nn.functional.pad(signal, (0, length - signal.shape[-1]))
     return signal if batched else signal.squeeze(0)
+
+
+# ---- short-time Fourier transform ---------------------------------------------------------------------------------
+def _stft(x, window, n_fft, hop, win_length, center, pad_mode, normalized, onesided, as_real):
+    if x.ndim not in (1, 2):
+        raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got {x.ndim}D")
+    batched = x.ndim == 2
+    if not batched:
+        x = x[None]
+    if center:
+        p = n_fft // 2
+        mode = {"reflect": "reflect", "constant": "constant", "replicate": "edge", "circular": "wrap"}[pad_mode]
+        x = jnp.pad(x, ((0, 0), (p, p)), mode=mode)
+    length = x.shape[-1]
+    if not 0 < n_fft <= length:
+        raise RuntimeError(f"stft: expected 0 < n_fft <= {length}, but got n_fft={n_fft}")
+    if hop <= 0:
+        raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
+    if not 0 < win_length <= n_fft:
+        raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={win_length}")
+    if window is None:
+        window = jnp.ones((win_length,), x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.float32)
+    if window.shape != (win_length,):
+        raise RuntimeError(f"stft: expected a 1D window tensor of size equal to win_length={win_length}, but got "
+                           f"window with size {list(window.shape)}")
+    left = (n_fft - win_length) // 2
+    window = jnp.pad(window, (left, n_fft - win_length - left))
+    n_frames = 1 + (length - n_fft) // hop
+    idx = np.arange(n_frames)[:, None] * hop + np.arange(n_fft)[None, :]
+    frames = x[:, idx] * window                               # (B, frames, n_fft)
+    spec = jnp.fft.rfft(frames, axis=-1) if onesided else jnp.fft.fft(frames, axis=-1)
+    if normalized:
+        spec = spec * (1.0 / math.sqrt(n_fft))
+    spec = jnp.swapaxes(spec, -1, -2)                         # (B, freq, frames)
+    if not batched:
+        spec = spec[0]
+    if as_real:
+        spec = jnp.stack([spec.real, spec.imag], axis=-1)
+    return spec
+
+
+_STFT = _private("_stft(Tensor self, Tensor? window, int n_fft, int hop, int win_length, bool center, str pad_mode, "
+                 "bool normalized, bool onesided, bool as_real)", _stft, grad="FftR2CBackward0", dtype="keep")
+
+
+def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode="reflect",
+         normalized=False, onesided=None, return_complex=None):
+    """The short-time Fourier transform: windowed frames of ``input`` (padded by ``n_fft // 2`` on each side
+    when ``center``), one FFT per frame; ``(freq, frames)`` (with a leading batch dimension for 2-D input)."""
+    complex_in = input.is_complex() or (window is not None and window.is_complex())
+    if return_complex is None:
+        if not complex_in:
+            raise RuntimeError("stft requires the return_complex parameter be given for real inputs, and will "
+                               "further require that return_complex=True in a future PyTorch release.")
+        return_complex = True
+    if onesided is None:
+        onesided = not complex_in
+    if onesided and complex_in:
+        raise RuntimeError("Cannot have onesided output if window or input is complex")
+    hop = n_fft // 4 if hop_length is None else int(hop_length)
+    wl = n_fft if win_length is None else int(win_length)
+    return _STFT(input, window, int(n_fft), hop, wl, bool(center), pad_mode, bool(normalized), bool(onesided),
+                 not return_complex)
+
+
+_fn("stft", stft, method=True)
 
 
 __all__ = sorted(_REEXPORTED + ("chain_matmul", "istft", "unravel_index"))

@@ -36,6 +36,7 @@ from ._registry import call
 from ._registry import FUNCTIONS as F
 from ._registry import _Tensor
 from ._creation import zeros
+from ._ops_common import _float_only, _op
 
 __all__ = []
 
@@ -580,9 +581,12 @@ def svdvals(A, *, driver=None, out=None):
 _composite(svdvals, "svdvals")
 
 
+_SVD_RESULT = _return_type("svd", ("U", "S", "V"))     # made at import, so torch.return_types lists it
+
+
 def svd_legacy(input, some=True, compute_uv=True, *, out=None):
     """torch.svd: ``(U, S, V)`` with ``V`` (not ``Vh``); zero-filled ``U``/``V`` when ``compute_uv=False``."""
-    cls = _return_type("svd", ("U", "S", "V"))
+    cls = _SVD_RESULT
     if not compute_uv:
         s = svdvals(input)
         m, n = input.shape[-2:]
@@ -1742,6 +1746,53 @@ def _vander_dtype(args, statics=None):
 
 _top("vander(Tensor x, int? N=None, bool increasing=False)", _vander_top, method=False, dtype=_vander_dtype,
      grad=lambda args, statics: "CopySlices" if statics[1] else "FlipBackward0")
+
+
+def _renorm(x, p, dim, maxnorm):
+    if x.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    d = _wrap_dim(dim, x.ndim)
+    axes = tuple(a for a in range(x.ndim) if a != d)
+    a = jnp.abs(x)
+    if p == float("inf"):
+        norm = jnp.max(a, axis=axes, keepdims=True)
+    else:
+        norm = jnp.sum(a ** p, axis=axes, keepdims=True) ** (1.0 / p)
+    factor = jnp.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return x * factor.astype(x.dtype)
+
+
+_op("renorm(Tensor self, Scalar p, int dim, Scalar maxnorm)", _renorm, dtype=_float_only("renorm"), inplace=True)
+
+
+def _dist(a, b, p):
+    diff = a - b
+    return _vector_norm_impl(diff, p, None, False, None)
+
+
+_op("dist(Tensor self, Tensor other, Scalar p=2)", _dist, dtype=_float_only("dist"))
+
+
+def _cdist(x1, x2, p, compute_mode):
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D" if x1.ndim < 2 else
+                           f"cdist only supports at least 2D tensors, X2 got: {x2.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values")
+    batch = jnp.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    a = jnp.broadcast_to(x1, batch + x1.shape[-2:])[..., :, None, :]
+    b = jnp.broadcast_to(x2, batch + x2.shape[-2:])[..., None, :, :]
+    return _vector_norm_impl(a - b, p, (-1,), False, None)
+
+
+_op("cdist(Tensor x1, Tensor x2, float p=2.0, str? compute_mode=None)", _cdist, dtype=_float_only("cdist"),
+    method=False)
 
 
 # ---- Tensor methods PyTorch removed: they raise its RuntimeError with the replacement ----------------

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 
 from ._registry import _wrap_dim, defop
-from ._ops_extra import _median_dim
+from ._ops_reduce import _median_dim
 from .linalg import _vector_norm_impl
 
 __all__ = ["sum", "prod", "amax", "amin", "argmax", "argmin", "mean", "median", "logsumexp", "norm", "var", "std",

@@ -22,7 +22,7 @@ from jax import lax
 import jax.scipy.special as jsp
 
 from .. import _dtype as D
-from .._ops_misc import _addmm_dtypes, _check_expand, matmul_t
+from .._ops_matmul import _addmm_dtypes, _check_expand, matmul_t
 from .._registry import OPS, defop
 from .attention import SDPBackend
 from .attention import enabled_backends

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .. import _dtype as D
-from .._ops_misc import matmul_t
+from .._ops_matmul import matmul_t
 from .._registry import defop
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
