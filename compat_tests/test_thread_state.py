@@ -8,6 +8,7 @@ interleave deterministically: the one holding a mode signals an Event once insid
 other to finish its ops before it leaves.  Forward AD's dual level is process-wide in PyTorch (a
 second thread cannot open one), and stays so here.
 """
+import io
 import threading
 
 import numpy as np
@@ -91,6 +92,22 @@ def test_new_thread_starts_with_defaults_under_every_mode():
         names = {e.name for e in prof.function_events}
         # the thread's ops are neither recorded by this thread's profiler nor packed by its hooks
         return inner, mine, len(packed), "aten::sin" in names, "aten::mul" in names
+    same(f)
+
+
+def test_new_thread_starts_with_default_device_autocast_and_skip_data_off():
+    def f(T):
+        def probe():
+            a = T.tensor(np.ones((2, 2), np.float32))
+            buf = io.BytesIO()
+            T.save(T.tensor(X), buf)        # skip_data off here: the values are written
+            buf.seek(0)
+            return (str(T.get_default_device()), str(T.ones(1).device), T.is_autocast_enabled("cpu"),
+                    (a @ a).dtype, T.load(buf))
+        with T.device("meta"), T.autocast("cpu"), T.serialization.skip_data():
+            inner = _in_new_thread(probe)
+            mine = (str(T.get_default_device()), T.is_autocast_enabled("cpu"))
+        return inner, mine, str(T.get_default_device())
     same(f)
 
 

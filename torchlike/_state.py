@@ -1,7 +1,8 @@
 """Every per-thread mode switch, in one object per thread (issue 13).
 
-PyTorch keeps grad mode, inference mode, saved-tensor hooks, the profiler and functorch's transform
-stack per thread, and a new thread starts with the defaults (grad on, no hooks, ...).  torchlike
+PyTorch keeps grad mode, inference mode, saved-tensor hooks, the profiler, functorch's transform
+stack, autocast and the default device per thread, and a new thread starts with the defaults (grad
+on, no hooks, ...).  torchlike
 keeps each such switch as a field of one :class:`ThreadState`; a thread finds its own as
 ``local.state`` (``local`` is a ``threading.local`` whose constructor makes a fresh ``ThreadState``
 the first time a thread asks, so a new thread starts with the defaults below).
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["ThreadState", "local", "get", "set_tracker", "tracking"]
+__all__ = ["AutocastState", "ThreadState", "local", "get", "set_tracker", "tracking"]
 
 
 class ThreadState:
@@ -44,6 +45,9 @@ class ThreadState:
         "inplace_inner",    # args of the in-place op running (its inner out-of-place call is no op of its own)
         "segment",          # ``_lazy``: this thread's open segment of deferred ops, or None
         "unread",           # ``_lazy``: the output of a backward root that nothing can read, or None
+        "default_device",   # ``torch.set_default_device`` / ``with torch.device(...)``, or None (the CPU)
+        "skip_data",        # inside ``torch.serialization.skip_data()``
+        "autocast",         # autocast's modes (:class:`AutocastState`)
     )
 
     def __init__(self):
@@ -53,6 +57,23 @@ class ThreadState:
         self.vmap_depth = self.fw_suspended = 0
         self.tracker = self.profiler = self.segment = self.unread = None
         self.pass_call = self.pass_inplace = self.inplace_inner = None
+        self.default_device = None
+        self.skip_data = False
+        self.autocast = AutocastState()
+
+
+class AutocastState:
+    """``torch.autocast``'s per-thread modes (a part of :class:`ThreadState`, read by ``amp.autocast_mode``)."""
+
+    __slots__ = ("enabled", "dtype", "cache_enabled", "inside", "nesting", "cache")
+
+    def __init__(self):
+        self.enabled = {}           # device type -> bool
+        self.dtype = {}             # device type -> dtype
+        self.cache_enabled = True
+        self.inside = 0             # > 0 while a listed op runs: the ops it calls are not cast
+        self.nesting = 0
+        self.cache = {}             # id(float32 leaf) -> (leaf, its low-precision cast): one cast per region
 
 
 class _Local(threading.local):
