@@ -103,11 +103,12 @@ def test_new_thread_starts_with_default_device_autocast_and_skip_data_off():
             T.save(T.tensor(X), buf)        # skip_data off here: the values are written
             buf.seek(0)
             return (str(T.get_default_device()), str(T.ones(1).device), T.is_autocast_enabled("cpu"),
-                    (a @ a).dtype, T.load(buf))
-        with T.device("meta"), T.autocast("cpu"), T.serialization.skip_data():
+                    (a @ a).dtype, T.load(buf), T.autograd.is_multithreading_enabled())
+        with T.device("meta"), T.autocast("cpu"), T.serialization.skip_data(), \
+                T.autograd.set_multithreading_enabled(False):
             inner = _in_new_thread(probe)
-            mine = (str(T.get_default_device()), T.is_autocast_enabled("cpu"))
-        return inner, mine, str(T.get_default_device())
+            mine = (str(T.get_default_device()), T.is_autocast_enabled("cpu"), T.autograd.is_multithreading_enabled())
+        return inner, mine, str(T.get_default_device()), T.autograd.is_multithreading_enabled()
     same(f)
 
 

@@ -48,6 +48,7 @@ class ThreadState:
         "default_device",   # ``torch.set_default_device`` / ``with torch.device(...)``, or None (the CPU)
         "skip_data",        # inside ``torch.serialization.skip_data()``
         "autocast",         # autocast's modes (:class:`AutocastState`)
+        "multithreading",   # ``torch.autograd.set_multithreading_enabled``
     )
 
     def __init__(self):
@@ -59,6 +60,7 @@ class ThreadState:
         self.pass_call = self.pass_inplace = self.inplace_inner = None
         self.default_device = None
         self.skip_data = False
+        self.multithreading = True
         self.autocast = AutocastState()
 
 
