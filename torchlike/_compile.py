@@ -30,7 +30,8 @@ from . import _lazy
 from . import _random
 from . import _views as V
 from ._tensor import Tensor
-from .autograd import grad_mode
+from . import _state
+from ._state import local as _local
 
 MAX_DISCOVERY_ROUNDS = 8
 
@@ -110,7 +111,7 @@ class CompiledFunction:
                     sig.append(("S", x))
                 except TypeError:
                     sig.append(("O", id(x)))
-        return (treedef, tuple(sig), grad_mode.state.enabled), leaves, treedef
+        return (treedef, tuple(sig), _local.state.grad_enabled), leaves, treedef
 
     def __call__(self, *args, **kwargs):
         key, leaves, treedef = self._key(args, kwargs)
@@ -167,8 +168,7 @@ class CompiledFunction:
             gen = _random.default_generator
             saved_rng = (gen._key, gen._count)
             saved_grads = [(t, t._grad) for t in entry.grad_slots]
-            prev_tracker = V.TRACKER[0]
-            V.TRACKER[0] = tracker
+            prev_tracker = _state.set_tracker(tracker)
             try:
                 for s, a in zip(entry.storages, storage_arrays):
                     s.array = a
@@ -205,7 +205,7 @@ class CompiledFunction:
                 entry.draws = gen._count.draws if type(gen._count) is _random.TracedCount else 0
                 return out_arrays, new_storage_arrays, tuple(g for g in grads_after if g is not None)
             finally:
-                V.TRACKER[0] = prev_tracker
+                _state.set_tracker(prev_tracker)
                 for s, a, g in saved:
                     s.array, s.gen = a, g + 1
                 for st, a, g in tracker.originals.values():

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import builtins
 import functools
-import threading
 
 import jax
+
+from ._state import local as _local
 
 _PLATFORM_TO_TYPE = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda", "rocm": "cuda", "tpu": "xla"}
 _TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
@@ -95,35 +96,32 @@ class device:
 
     # ``with torch.device('cuda'):`` makes it the default for factory functions
     def __enter__(self):
-        self._prev = _default.device
-        _default.device = self
+        state = _local.state
+        self._prev = state.default_device
+        state.default_device = self
         return self
 
     def __exit__(self, *exc):
-        _default.device = self._prev
+        _local.state.default_device = self._prev
         self._prev = None
         return False
 
 
-class _Default(threading.local):
-    device = None
-
-
-_default = _Default()
+# the default device is per thread, as PyTorch's: ``_state.ThreadState.default_device``
 
 
 def set_default_device(dev):
     """Where factory functions put tensors when given no ``device=`` (None: the CPU)."""
-    _default.device = None if dev is None else as_device(dev)
+    _local.state.default_device = None if dev is None else as_device(dev)
 
 
 def get_default_device():
-    return _default.device or _cpu
+    return _local.state.default_device or _cpu
 
 
 def default_device():
     """The device factory functions use when none is given, or None for the CPU (the fast path)."""
-    d = _default.device
+    d = _local.state.default_device
     return None if d is None or d.type == "cpu" else d
 
 

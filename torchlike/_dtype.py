@@ -9,7 +9,6 @@ complex) is higher than the category reached so far.
 from __future__ import annotations
 
 import builtins
-import threading
 
 import ml_dtypes
 import numpy as np
@@ -148,7 +147,6 @@ def _np_type_name(np_dtype):
     return f"{t.__module__}.{t.__name__}"
 
 
-_state = threading.local()
 _default = [float32]   # process-wide, as in torch
 
 

@@ -38,8 +38,7 @@ from . import _registry as R
 from ._ops_views import _lay_select, _lay_slice, _lay_unsqueeze, _slice_bounds
 from ._registry import OPS, DTYPE_RULES, Op, call, call_inplace, _constant, _type_word
 from ._names import publish
-from ._views import TRACKER as _TRACKER
-from .autograd.grad_mode import state as _grad_state
+from ._state import local as _local, tracking as _TRACKING
 from ._tensor import Tensor
 from ._ops_copy import copy_, fill_
 
@@ -161,8 +160,8 @@ def plain_views(t):
     """Can views of ``t`` be made from their layout alone?  Yes when autograd records no node for
     them and nothing watches ops (``torchlike.compile``'s tracker, forward AD, the profiler): the
     view op would then only compute the values its layout reads."""
-    return (not (t._requires_grad and _grad_state.enabled) and _TRACKER[0] is None
-            and R._extra is None)
+    return (not (t._requires_grad and _local.state.grad_enabled)
+            and (not _TRACKING[0] or _local.state.tracker is None) and R._extra is None)
 
 
 def _select_view(t, dim, index):

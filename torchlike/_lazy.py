@@ -49,6 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _interp, _pace
+from ._state import local as _local
 from ._dtype import _BY_NP
 
 ENABLED = [os.environ.get("TORCHLIKE_LAZY", "1") != "0"]
@@ -72,14 +73,6 @@ MAX_PROGRAMS = 1024
 
 _ARRAY = type(jnp.zeros(()))
 _HOST = np.ndarray      # a storage's value computed on the host (``_views.Storage``): an input like an array
-_local = threading.local()
-
-
-class _Unread(threading.local):
-    ref = None      # the output of a backward root that nothing can read (``Tensor.backward``)
-
-
-UNREAD = _Unread()
 # open segments (one per thread at most), weakly: a segment no tensor or node refers to any more (its
 # thread ended, its values dropped) is freed, not kept for a flush nobody needs
 _pending = weakref.WeakSet()
@@ -158,8 +151,9 @@ class Segment:
     def close(self):
         if self.open:
             self.open = False
-            if getattr(_local, "seg", None) is self:
-                _local.seg = None
+            state = _local.state
+            if state.segment is self:
+                state.segment = None
             _pending.discard(self)
             self.ext_ids = None
 
@@ -396,7 +390,7 @@ def adopt(ref, storage):
 
 def current():
     """This thread's open segment, or None (a read from another thread may have closed it)."""
-    seg = getattr(_local, "seg", None)
+    seg = _local.state.segment
     return seg if seg is not None and seg.open else None
 
 
@@ -520,9 +514,10 @@ def single_cpu():
     return single
 
 
-def enqueue(op, key, meta, args, arrays, statics, wrap, record):
-    """Add ``op`` (outputs ``meta`` from ``lookup``) to the open segment and record its node.
-    Returns the output tensors, or None when the op must run now (inputs on another device)."""
+def enqueue(op, key, meta, args, arrays, statics, wrap, record, state=None):
+    """Add ``op`` (outputs ``meta`` from ``lookup``) to this thread's open segment and record its node.
+    ``state``: this thread's ``_state.ThreadState`` where the caller has read it already.  Returns the
+    output tensors, or None when the op must run now (inputs on another device)."""
     single = _single_device[0]
     if single is None:
         single = single_cpu()
@@ -532,11 +527,12 @@ def enqueue(op, key, meta, args, arrays, statics, wrap, record):
         if device is False:
             return None
     with _LOCK:
-        return _enqueue(op, key, meta, args, arrays, statics, wrap, record, device)
+        return _enqueue(op, key, meta, args, arrays, statics, wrap, record, device,
+                        _local.state if state is None else state)
 
 
-def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
-    seg = getattr(_local, "seg", None)      # ``current()``, inlined: once per op
+def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device, state):
+    seg = state.segment                     # ``current()``, inlined: once per op
     if seg is not None and not seg.open:
         seg = None
     if seg is not None and (len(seg.entries) >= MAX_OPS or (device is not None and seg.device is not None
@@ -544,7 +540,7 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device):
         seg.compute()
         seg = None
     if seg is None:
-        seg = _local.seg = Segment(device)
+        seg = state.segment = Segment(device)
         _pending.add(seg)
     elif seg.device is None:
         seg.device = device

@@ -19,6 +19,7 @@ from . import _registry as R
 from ._registry import DTYPE_RULES, FUNCTIONS, METHODS, OPS, _promoted, _type_word, call, defop, rule_float, \
     rule_promote
 from ._names import publish
+from ._state import local as _local
 from ._polygamma import _polygamma_fn_of
 from ._ops_common import _float_only, _op, _tensors_only
 
@@ -162,7 +163,7 @@ def _no_inplace_derivative(name):
     inplace = METHODS[name + "_"]
 
     def method(self):
-        if R._state.enabled and self._requires_grad:
+        if _local.state.grad_enabled and self._requires_grad:
             raise NotImplementedError(f"the derivative for 'inplace version of {name}' is not implemented.")
         return inplace(self)
     method.__name__ = method.__qualname__ = name + "_"

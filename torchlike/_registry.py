@@ -44,9 +44,9 @@ from . import _lazy
 from ._lazy import (_ARRAY, _HOST, ENABLED as _LAZY, NOGRAD as _NOGRAD, LazyRef as _LazyRef, enqueue as _enqueue,
                     lookup as _lookup, no_record as _no_record)
 from . import _views
-from ._views import TRACKER as _TRACKER, Storage
+from ._views import Storage
+from ._state import local as _local
 from .autograd import grad_mode
-from .autograd._intercept import _PASS_CALL, _PASS_INPLACE
 from .autograd import _saved as _saved_mod
 from .autograd.graph import MULTI_VIEW_NODES, RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class
 
@@ -290,7 +290,6 @@ _Tensor = None      # set by _tensor.py (avoids an import cycle)
 # the tensor classes the fast paths take as they take Tensor (``fast_key``): Tensor (added by _tensor.py)
 # and nn.Parameter (by nn/parameter.py), whose ops behave as a Tensor's (their results are Tensors)
 _ROOTS = set()
-_state = grad_mode.state
 
 
 def _as_static(x):
@@ -397,11 +396,12 @@ def fast_key(statics, args, shapes):
     return tuple(k)
 
 
-def _fast_call(op, args, statics, T):
+def _fast_call(op, args, statics, T, state):
     """The cached path of ``call`` for one or two plain tensors of one dtype (or a tensor and a Python
     number): everything the general path derives (cast dtypes, output dtype, the program; deferred:
     the output shapes) follows from the key, learned by the general path (``_learn_fast``,
-    ``_learn_dfast``).  ``_MISS``: take the general path."""
+    ``_learn_dfast``).  ``state``: this thread's modes (``_state.ThreadState``).  ``_MISS``: take the
+    general path."""
     n = len(args)
     if n == 1:
         a = args[0]
@@ -434,10 +434,10 @@ def _fast_call(op, args, statics, T):
             grad = a._requires_grad or b._requires_grad
             scalar = None
         else:
-            return _fast_many(op, args, statics, T)
+            return _fast_many(op, args, statics, T, state)
     else:
-        return _fast_many(op, args, statics, T)
-    records = grad and _state.enabled and op.differentiable
+        return _fast_many(op, args, statics, T, state)
+    records = grad and state.grad_enabled and op.differentiable
     if _LAZY[0] and (records or _NOGRAD[0]) and not _RECORD_EXTRA[0]:
         for v in xs:
             if type(v) is not _LazyRef and type(v) is not _ARRAY:      # (host values were put on the device)
@@ -450,7 +450,7 @@ def _fast_call(op, args, statics, T):
                     # as the general path converts it (an int out of an integer dtype's range wraps where
                     # PyTorch wraps it, and raises PyTorch's error elsewhere)
                     xs.append(_constant(scalar, key[1][1], op.name in WRAPS_INT_SCALARS))
-                res = _enqueue(op, key, hit[1], args, xs, statics, T._wrap, record if records else _no_record)
+                res = _enqueue(op, key, hit[1], args, xs, statics, T._wrap, record if records else _no_record, state)
                 if res is not None:
                     return res if op.returns is None else op.returns(*res)
                 return _MISS
@@ -472,7 +472,7 @@ def _fast_call(op, args, statics, T):
     return T._wrap(r, dtype=hit[1])
 
 
-def _fast_many(op, args, statics, T):
+def _fast_many(op, args, statics, T, state):
     """The deferred fast path for any other arity or mix of dtypes (``linear(x, w, b)``, an
     embedding's weight and indices, a recurrent cell's eight arguments): root tensors, ``None`` and,
     after the first position, Python numbers.  The key (``fast_key`` with shapes) holds every
@@ -506,7 +506,7 @@ def _fast_many(op, args, statics, T):
             nums = True
         else:
             return _MISS
-    records = grad and _state.enabled and op.differentiable
+    records = grad and state.grad_enabled and op.differentiable
     if not (records or _NOGRAD[0]):
         return _MISS
     hit = dfast.get(fast_key(statics, args, True))
@@ -521,7 +521,7 @@ def _fast_many(op, args, statics, T):
             ta = type(a)
             if ta is float or ta is int:
                 xs[i] = _constant(a, casts[i], wraps)
-    res = _enqueue(op, key, hit[1], args, xs, statics, T._wrap, record if records else _no_record)
+    res = _enqueue(op, key, hit[1], args, xs, statics, T._wrap, record if records else _no_record, state)
     if res is None:
         return _MISS
     return res if op.returns is None else op.returns(*res)
@@ -617,20 +617,22 @@ def _host_learn(op, args, statics, hosts, hk):
 
 def call(op, args, statics, out=None):
     """Run ``op`` on ``args`` (tensor positions) and ``statics``; record autograd."""
+    state = _local.state        # this thread's modes, read once per op (``_state.ThreadState``)
     if _extra is not None:
-        if _PASS_CALL[0] is args:
-            _PASS_CALL[0] = None
+        if state.pass_call is args:
+            state.pass_call = None
         else:
             return _extra(op, args, statics, out)
     T = _Tensor
-    if _TRACKER[0] is not None:
-        _TRACKER[0].read(args)
+    tracker = state.tracker
+    if tracker is not None:
+        tracker.read(args)
     elif out is None:
         if op.host is not None:
             res = _host_call(op, args, statics, T)
             if res is not _MISS:
                 return res
-        res = _fast_call(op, args, statics, T)
+        res = _fast_call(op, args, statics, T, state)
         if res is not _MISS:
             return res
     if args and type(args[0]) in _SCALAR_TYPES and not op.scalar_self:
@@ -638,8 +640,8 @@ def call(op, args, statics, out=None):
     key = op_key(op, args, statics)
     if op.view is not None and out is None and len(args) == 1:
         a = args[0]
-        if isinstance(a, T) and _TRACKER[0] is None:
-            if not (a._requires_grad and _state.enabled and op.differentiable):
+        if isinstance(a, T) and tracker is None:
+            if not (a._requires_grad and state.grad_enabled and op.differentiable):
                 views = _plain_views(op, a, key, statics) if op.forward_factory is None else None
             elif not _RECORD_EXTRA[0]:
                 views = _recorded_views(op, a, key, statics)
@@ -681,9 +683,9 @@ def call(op, args, statics, out=None):
             return call(op, (first,) + tuple(args[1:]), statics, out)
         raise TypeError(f"{op.name}() received an invalid combination of arguments - got "
                         f"({', '.join(type(a).__name__ for a in args)}), but expected at least one Tensor")
-    needs_grad = needs_grad and _state.enabled and op.differentiable
+    needs_grad = needs_grad and state.grad_enabled and op.differentiable
     lazy = ((needs_grad or _NOGRAD[0]) and _LAZY[0] and out is None and op.view is None
-            and op.forward_factory is None and _TRACKER[0] is None and not _RECORD_EXTRA[0] and _extra is None)
+            and op.forward_factory is None and tracker is None and not _RECORD_EXTRA[0] and _extra is None)
     if lazy and unread is not None:
         # the views' reads join the segment; a recorded op's node keeps the values read, pending
         # (``x @ w.t()``: the read of ``w.t()`` and the product are one program)
@@ -697,7 +699,7 @@ def call(op, args, statics, out=None):
                 pending = True
         unread = left or None
     if unread is not None and (out is not None or op.view is not None or op.forward_factory is not None
-                               or _TRACKER[0] is not None or needs_grad):
+                               or tracker is not None or needs_grad):
         # the values are needed on their own (a recorded node keeps its inputs): read them
         if len(unread) == 1:
             arrays[unread[0]] = arrays[unread[0]]._arr()
@@ -708,7 +710,8 @@ def call(op, args, statics, out=None):
     if lazy and unread is None:
         meta = _lookup(op, key, arrays)
         if meta is not None:
-            deferred = _enqueue(op, key, meta, args, arrays, statics, T._wrap, record if needs_grad else _no_record)
+            deferred = _enqueue(op, key, meta, args, arrays, statics, T._wrap,
+                                record if needs_grad else _no_record, state)
             if deferred is not None:
                 if op.scalar_spec is None and args and (getattr(op.dtype_rule, "by_dtype", False)
                                                         or getattr(op.dtype_rule, "by_shape", False)):
@@ -744,7 +747,7 @@ def call(op, args, statics, out=None):
         outs = (T._wrap(result),)
         if (not needs_grad and fn is not None and op.view is None and op.returns is None and op.forward_factory is None
                 and op.scalar_spec is None and getattr(op.dtype_rule, "by_dtype", False) and 0 < len(args) <= 2
-                and _TRACKER[0] is None):
+                and tracker is None):
             _learn_fast(op, args, statics, fn, outs[0]._dtype, key)
     if op.view is not None:
         _make_views(op, args[0], outs, statics)
@@ -944,7 +947,7 @@ def _make_views(op, base, outs, statics):
     """Point view outputs at ``base``'s storage with their strided layout."""
     parent = base._layout()
     # a view made with grad off of a tensor that requires grad is a leaf that requires grad (as in PyTorch)
-    nograd_view = base._requires_grad and not _state.enabled
+    nograd_view = base._requires_grad and not _local.state.grad_enabled
     for i, t in enumerate(outs):
         layout = op.view(parent, statics, t.shape, i)
         if layout is None:
@@ -1093,7 +1096,7 @@ def _write_out(op, out, result, needs_grad, args=()):
     for t in targets:
         if not isinstance(t, T):
             raise TypeError(f"{op.name}(): argument 'out' must be Tensor, not {type(t).__name__}")
-    if needs_grad or (_state.enabled and any(t._requires_grad for t in targets)):
+    if needs_grad or (_local.state.grad_enabled and any(t._requires_grad for t in targets)):
         raise RuntimeError(f"{op.name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if len(targets) != len(results):
@@ -1394,7 +1397,7 @@ def check_inplace(t, overlap_ok=False):
     """PyTorch's errors for in-place writes on leaves that require grad, and on overlapping targets."""
     if not overlap_ok:
         check_no_overlap(t)
-    if _state.enabled:
+    if _local.state.grad_enabled:
         if t._base is not None and t.__dict__.get("_nograd_view"):
             raise RuntimeError(
                 "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
@@ -1414,9 +1417,10 @@ def check_inplace(t, overlap_ok=False):
 
 def call_inplace(op, args, statics):
     """``t.op_(...)``: compute out of place, write into ``t``, rebase ``t``'s history."""
+    state = _local.state
     if _extra is not None:
-        if _PASS_INPLACE[0] is args:
-            _PASS_INPLACE[0] = None
+        if state.pass_inplace is args:
+            state.pass_inplace = None
         else:
             return _extra(op, args, statics, None, True)
     t = args[0]
@@ -1427,12 +1431,12 @@ def call_inplace(op, args, statics):
         check_no_partial_overlap(t, args[1:])
     T = _Tensor
     # a non-differentiable op (logical_not_) leaves self's history as it was, as in PyTorch
-    needs_grad = _state.enabled and op.differentiable and any(isinstance(a, T) and a._requires_grad for a in args)
+    needs_grad = state.grad_enabled and op.differentiable and any(isinstance(a, T) and a._requires_grad for a in args)
     if needs_grad and t._base is not None:
         return _inplace_on_view(op, t, args, statics)
     r = _inplace_result(op, t, args, statics, needs_grad)
     saved = _inplace_saved(op, args) if needs_grad and op.saves else None
-    if needs_grad or not _assign_deferred(t, r):
+    if needs_grad or not _assign_deferred(t, r, state):
         t._assign(r._arr())
     if needs_grad:
         node = r._grad_fn
@@ -1447,12 +1451,12 @@ def call_inplace(op, args, statics):
     return t
 
 
-def _assign_deferred(t, r):
+def _assign_deferred(t, r, state):
     """Write the deferred result ``r`` of an op that records nothing into ``t`` (not a view, same
     dtype and shape) without computing it: ``t``'s storage takes over ``r``'s pending value in the
     open segment (``_lazy.adopt``), so an optimizer update joins the step's program.  False: write
     it the general way."""
-    if t._view is not None or r._view is not None or r._dtype is not t._dtype or _TRACKER[0] is not None:
+    if t._view is not None or r._view is not None or r._dtype is not t._dtype or state.tracker is not None:
         return False
     st = t._storage
     ref = r._storage._a
@@ -1486,7 +1490,7 @@ def _inplace_saved(op, args):
 
 def _inplace_result(op, t, args, statics, record):
     """``op(*args)`` computed out of place for ``t.op_()``, checked to fit ``t`` (dtype and shape)."""
-    if _state.enabled == record:
+    if _local.state.grad_enabled == record:
         r = call(op, args, statics)
     else:
         with grad_mode.set_grad_enabled(record):

@@ -20,7 +20,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _dtype as D
-from . import _lazy
 from ._lazy import LazyRef as _LazyRef
 from . import _registry as R
 from ._registry import _wrap_dim
@@ -32,6 +31,7 @@ from ._creation import _legacy_new
 from ._printing import format_tensor
 from .autograd.forward_ad import _repr_with_tangent
 from .autograd import grad_mode
+from ._state import local as _local, tracking as _TRACKING
 from .autograd.graph import AccumulateGrad, _register, next_seq
 
 
@@ -151,7 +151,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t._grad_fn = None
         t._base = None
-        if _INFERENCE_SEEN[0] and grad_mode.state.inference:
+        if _INFERENCE_SEEN[0] and _local.state.inference:
             t._inference = True
         return t
 
@@ -198,10 +198,10 @@ class Tensor:
         t._base = root
         t._bgen = root._hist_gen
         t._requires_grad = False
-        if self._requires_grad and not grad_mode.state.enabled and self._dtype.category >= D.FLOAT:
+        if self._requires_grad and not _local.state.grad_enabled and self._dtype.category >= D.FLOAT:
             t._requires_grad = True
             t._nograd_view = True
-        if _INFERENCE_SEEN[0] and grad_mode.state.inference:
+        if _INFERENCE_SEEN[0] and _local.state.inference:
             t._inference = True
         return t
 
@@ -218,8 +218,8 @@ class Tensor:
 
     def _assign(self, array):
         """Write ``array`` (same shape) into this tensor's elements, through the storage."""
-        if V.TRACKER[0] is not None:
-            V.TRACKER[0].write(self)
+        if _TRACKING[0] and _local.state.tracker is not None:
+            _local.state.tracker.write(self)
         st = self._storage
         if array.dtype != self._dtype.np:
             array = array.astype(self._dtype.np)
@@ -295,7 +295,7 @@ class Tensor:
         """After the base's history was rewritten, this view's grad_fn reads from the new base."""
         base = self._base
         self._bgen = base._hist_gen
-        if not base._requires_grad or not grad_mode.state.enabled:
+        if not base._requires_grad or not _local.state.grad_enabled:
             return
         if self.__dict__.get("_nograd_view"):
             raise RuntimeError(_NOGRAD_VIEW_BASE_MODIFIED)
@@ -373,8 +373,9 @@ class Tensor:
                 raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
                                    f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
                                    "the same size")
-        if V.TRACKER[0] is not None:        # under torchlike.compile: the grad is state to restore
-            V.TRACKER[0].read((self,))
+        tracker = _local.state.tracker
+        if tracker is not None:             # under torchlike.compile: the grad is state to restore
+            tracker.read((self,))
         self._grad = value
 
     @property
@@ -426,13 +427,14 @@ class Tensor:
         if (type(ref) is _LazyRef and _TEMP_REFS[0] is not None and _getrefcount(self) <= _TEMP_REFS[0]
                 and _getrefcount(self._storage) <= _TEMP_REFS[1]):
             # ``f(x).sum().backward()``: nothing else refers to this root, so its value can never be
-            # read and the fused backward need not compute it (``_lazy.UNREAD``; were it read after
+            # read and the fused backward need not compute it (``ThreadState.unread``; were it read after
             # all, its recipe would compute it)
-            _lazy.UNREAD.ref = ref
+            state = _local.state
+            state.unread = ref
             try:
                 _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
             finally:
-                _lazy.UNREAD.ref = None
+                state.unread = None
         else:
             _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

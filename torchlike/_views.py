@@ -50,12 +50,6 @@ def _to_device(h):
         return _to_device_jit(h)
     return jax.device_put(h)
 
-# The active torchlike.compile tracer (see _compile.py), or None.  Ops and writes
-# report the tensors they touch to it so that state living outside the traced
-# function (parameters, buffers, optimizer state) becomes program inputs/outputs.
-TRACKER = [None]
-
-
 class Storage:
     """The shared buffer of a root tensor and all its views.
 

@@ -8,7 +8,7 @@ import dataclasses
 import types
 import functools
 
-from . import _views as _V
+from ._state import local as _local
 from ._compile import compile  # noqa: A004 - torch.compiler.compile
 
 __all__ = ["compile", "config", "assume_constant_result", "reset", "allow_in_graph", "substitute_in_graph",
@@ -25,7 +25,7 @@ _state = {"backend": "xla", "stance": "default", "guard_collectives": False}
 
 def is_compiling():
     """True while ``torchlike.compile`` traces a function into its program."""
-    return _V.TRACKER[0] is not None
+    return _local.state.tracker is not None
 
 
 def is_dynamo_compiling():

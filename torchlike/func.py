@@ -12,7 +12,7 @@ import jax
 
 from ._tensor import Tensor
 from .autograd import grad_mode
-from .autograd.grad_mode import VMAP_DEPTH
+from ._state import local as _local
 import copy
 import warnings
 import torchlike as torch     # the public face, read when called (not an import cycle)
@@ -148,11 +148,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     def wrapper(*args, **kwargs):
         f = jax.vmap(_lift(func), in_axes=in_dims if not isinstance(in_dims, list) else tuple(in_dims),
                      out_axes=out_dims)
-        VMAP_DEPTH[0] += 1
+        state = _local.state
+        state.vmap_depth += 1
         try:
             return _tensors(f(*_arrays(args), **kwargs))
         finally:
-            VMAP_DEPTH[0] -= 1
+            state.vmap_depth -= 1
     return wrapper
 
 

@@ -44,7 +44,6 @@ import pickle
 import pickletools
 import struct
 import sys
-import threading
 import types
 import uuid
 import warnings
@@ -58,6 +57,7 @@ from . import _dtype as D
 from . import _views as V
 from ._creation import check_alloc
 from ._device import _jax_devices, as_device, device as _device_cls, device_of, to_jax
+from ._state import local as _local
 from ._tensor import Size, Tensor
 from .storage import LEGACY_CLASSES, LEGACY_NAMES, TypedStorage, UntypedStorage
 import torchlike
@@ -342,11 +342,11 @@ class LoadEndianness(enum.Enum):
 
 
 _OPTIONS = {"endianness": None, "mmap_flags": getattr(_mmap, "MAP_PRIVATE", None), "crc32": True}
-_THREAD = threading.local()       # skip_data is per thread, as PyTorch's
+# skip_data is per thread, as PyTorch's: ``_state.ThreadState.skip_data``
 
 
 def _skipping_data():
-    return getattr(_THREAD, "skip_data", False)
+    return _local.state.skip_data
 
 
 def get_default_load_endianness():
@@ -405,10 +405,10 @@ class skip_data:
 
     def __enter__(self):
         self.prev = _skipping_data()
-        _THREAD.skip_data = True
+        _local.state.skip_data = True
 
     def __exit__(self, *exc):
-        _THREAD.skip_data = self.prev
+        _local.state.skip_data = self.prev
 
 
 class SourceChangeWarning(Warning):

@@ -22,6 +22,7 @@ import warnings
 
 from .. import _dtype as D
 from .._device import cuda_is_available
+from .._state import local as _local
 from .._tensor import Tensor
 import torchlike     # the public face, read when called (not an import cycle)
 
@@ -43,18 +44,7 @@ def _check_str(fn, device_type):
         raise TypeError(f"{fn}(): argument 'device_type' (position 1) must be str, not {type(device_type).__name__}")
 
 
-# ---- thread-local state ----------------------------------------------------------------------
-class _State(threading.local):
-    def __init__(self):
-        self.enabled = {}           # device type -> bool
-        self.dtype = {}             # device type -> dtype
-        self.cache_enabled = True
-        self.inside = 0             # > 0 while a listed op runs: the ops it calls are not cast
-        self.nesting = 0
-        self.cache = {}             # id(float32 leaf) -> (leaf, its low-precision cast): one cast per region
-
-
-_tls = _State()
+# ---- thread-local state: this thread's ``_state.ThreadState.autocast`` (``_state.AutocastState``) ----
 
 
 def _default_dtype(device_type):
@@ -67,7 +57,7 @@ def is_autocast_enabled(device_type=None):
         device_type = "cuda"
     _check_str("is_autocast_enabled", device_type)
     _check_device_type(device_type)
-    return _tls.enabled.get(device_type, False)
+    return _local.state.autocast.enabled.get(device_type, False)
 
 
 def set_autocast_enabled(device_type, enabled):
@@ -75,7 +65,7 @@ def set_autocast_enabled(device_type, enabled):
         raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position 2) must be bool, "
                         f"not {type(enabled).__name__}")
     _check_device_type(device_type)
-    _tls.enabled[device_type] = enabled
+    _local.state.autocast.enabled[device_type] = enabled
 
 
 def get_autocast_dtype(*args):
@@ -86,7 +76,7 @@ def get_autocast_dtype(*args):
     device_type, = args
     _check_str("get_autocast_dtype", device_type)
     _check_device_type(device_type)
-    return _tls.dtype.get(device_type) or _default_dtype(device_type)
+    return _local.state.autocast.dtype.get(device_type) or _default_dtype(device_type)
 
 
 def set_autocast_dtype(device_type, dtype):
@@ -94,34 +84,36 @@ def set_autocast_dtype(device_type, dtype):
         raise TypeError(f"set_autocast_dtype(): argument 'dtype' (position 2) must be torch.dtype, "
                         f"not {type(dtype).__name__}")
     _check_device_type(device_type)
-    _tls.dtype[device_type] = dtype
+    _local.state.autocast.dtype[device_type] = dtype
 
 
 def is_autocast_cache_enabled():
-    return _tls.cache_enabled
+    return _local.state.autocast.cache_enabled
 
 
 def set_autocast_cache_enabled(enabled):
     if type(enabled) is not bool:
         raise TypeError(f"enabled must be a bool (got {type(enabled).__name__})")
-    _tls.cache_enabled = enabled
+    _local.state.autocast.cache_enabled = enabled
 
 
 def clear_autocast_cache():
     """Forget the casts of parameters made in this thread (also done when the outermost region ends)."""
-    _tls.cache.clear()
+    _local.state.autocast.cache.clear()
 
 
 def autocast_increment_nesting():
-    _tls.nesting += 1
-    return _tls.nesting
+    tls = _local.state.autocast
+    tls.nesting += 1
+    return tls.nesting
 
 
 def autocast_decrement_nesting():
-    _tls.nesting -= 1
-    if _tls.nesting == 0:
-        _tls.cache.clear()
-    return _tls.nesting
+    tls = _local.state.autocast
+    tls.nesting -= 1
+    if tls.nesting == 0:
+        tls.cache.clear()
+    return tls.nesting
 
 
 def is_autocast_available(device_type):
@@ -208,11 +200,12 @@ def _cast(value, to, device_type):
         d = value.dtype
         if (d is not to and d.category == D.FLOAT and d is not D.float64
                 and value.device.type == device_type):
-            if (_tls.cache_enabled and d is D.float32 and to is not D.float32 and value.requires_grad
+            tls = _local.state.autocast
+            if (tls.cache_enabled and d is D.float32 and to is not D.float32 and value.requires_grad
                     and value.is_leaf and not value._is_view()):
-                hit = _tls.cache.get((id(value), to))
+                hit = tls.cache.get((id(value), to))
                 if hit is None or hit[0] is not value:
-                    hit = _tls.cache[(id(value), to)] = (value, value.to(to))
+                    hit = tls.cache[(id(value), to)] = (value, value.to(to))
                 return hit[1]
             return value.to(to)
         return value
@@ -235,7 +228,7 @@ def _device_type(args, kwargs):
 def _wrap(fn, policy, when=None):
     @functools.wraps(fn)
     def autocast_op(*args, **kwargs):
-        tls = _tls
+        tls = _local.state.autocast
         if tls.inside or not tls.enabled or (when is not None and not when(args, kwargs)):
             return fn(*args, **kwargs)
         dev = _device_type(args, kwargs)
@@ -321,14 +314,15 @@ class autocast:
         self._saved = []
 
     def __enter__(self):
-        prev = (_tls.enabled.get(self.device, False), get_autocast_dtype(self.device), _tls.cache_enabled)
+        tls = _local.state.autocast
+        prev = (tls.enabled.get(self.device, False), get_autocast_dtype(self.device), tls.cache_enabled)
         set_autocast_enabled(self.device, self._enabled)
         try:
             set_autocast_dtype(self.device, self.fast_dtype)
         except TypeError:
-            _tls.enabled[self.device] = prev[0]
+            tls.enabled[self.device] = prev[0]
             raise
-        _tls.cache_enabled = bool(self._cache_enabled)
+        tls.cache_enabled = bool(self._cache_enabled)
         autocast_increment_nesting()
         if self._enabled:
             _enter_region()
@@ -337,9 +331,10 @@ class autocast:
 
     def __exit__(self, exc_type, exc_value, traceback):
         enabled, dtype, cache = self._saved.pop()
-        _tls.enabled[self.device] = enabled
-        _tls.dtype[self.device] = dtype
-        _tls.cache_enabled = cache
+        tls = _local.state.autocast
+        tls.enabled[self.device] = enabled
+        tls.dtype[self.device] = dtype
+        tls.cache_enabled = cache
         autocast_decrement_nesting()
         if self._enabled:
             _leave_region()

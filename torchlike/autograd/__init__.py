@@ -10,6 +10,7 @@ from .gradcheck import gradcheck, gradgradcheck  # noqa: F401  (the module stays
 from . import engine
 from .engine import run_backward, warn_create_graph
 from .. import _registry as _R   # the module only: it is still loading when this package is
+from .._state import local as _local
 from .function import Function, once_differentiable  # noqa: F401
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -206,23 +207,22 @@ def variable(*args, **kwargs):
     raise RuntimeError("torch.autograd.variable(...) is deprecated, use torch.tensor(...) instead")
 
 
-_multithreading = [True]
-
-
 class set_multithreading_enabled:  # noqa: N801 - torch's name
     """Whether backward may run on per-device worker threads; set on construction, restored on exit.
-    torchlike's engine always runs backward on the calling thread, so only the flag changes."""
+    torchlike's engine always runs backward on the calling thread, so only the flag changes (per
+    thread, as PyTorch's: ``_state.ThreadState.multithreading``)."""
 
     def __init__(self, mode):
-        self.prev = _multithreading[0]
-        _multithreading[0] = bool(mode)
+        state = _local.state
+        self.prev = state.multithreading
+        state.multithreading = bool(mode)
         self.mode = bool(mode)
 
     def __enter__(self):
         return None
 
     def __exit__(self, *exc):
-        _multithreading[0] = self.prev
+        _local.state.multithreading = self.prev
 
     def clone(self):
         return self.__class__(self.mode)
@@ -237,4 +237,4 @@ class set_multithreading_enabled:  # noqa: N801 - torch's name
 
 
 def is_multithreading_enabled():
-    return _multithreading[0]
+    return _local.state.multithreading

@@ -24,6 +24,7 @@ from .. import _interp, _pace
 from .. import _lazy
 from . import _runs
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
+from .._state import local as _local
 check_saved = vjp_function = None   # engine, _registry: bound by torchlike/__init__ (`_hand_down`)
 
 _programs = {}
@@ -142,7 +143,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
         # segment again); the graph's own values stay recipes (nodes hold them; computed if read)
         seg.close()
         need = seg.held(set(), seg.plain)
-        unread = _lazy.UNREAD.ref
+        unread = _local.state.unread
         for n, nr in roots:
             base = seg.node_out.get(id(n))
             if base is not None:

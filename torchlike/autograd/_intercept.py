@@ -12,49 +12,67 @@ is recording or a DTensor exists, ``_extra`` is :func:`dispatch`, which
   for (once a DTensor exists: ``distributed/tensor/_dispatch.py``),
 
 and runs the plain call for the actual work: it marks the argument tuple it
-passes on (``_passing``) so that the registry runs that one call directly.
+passes on (this thread's ``pass_call``/``pass_inplace``, ``_state.ThreadState``)
+so that the registry runs that one call directly.
+
+``_extra`` is process-wide: a hint that some thread may have such a feature on.
+Which profiler records is per thread (``ThreadState.profiler``, as in PyTorch:
+a profiler sees the ops of the thread that entered it); a thread with none
+pays only the detour through :func:`dispatch`.  Forward AD's dual level is
+process-wide, as PyTorch's is (one level at a time in the whole process).
 """
 from __future__ import annotations
 
 import threading
 
+from .._state import local as _local
+
 # bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
 R = input_shapes = forward_ad = None   # _registry, autograd.profiler, autograd.forward_ad
 
-_PASS_CALL = [None]       # the args tuple whose next ``call`` runs directly
-_PASS_INPLACE = [None]    # the same for ``call_inplace``
-_INPLACE_INNER = [None]   # args of the running in-place op (its inner out-of-place call is not an op of its own)
-
-profiler_active = [None]  # the recording profiler, or None
-fw_active = [False]       # a dual level is open
+profilers = [0]           # profilers recording, in all threads (each thread's own: ``ThreadState.profiler``)
+fw_active = [False]       # a dual level is open (process-wide, as in PyTorch)
 dtensor_rule = [None]     # once a DTensor exists, its op rules (distributed/tensor/_dispatch.py), asked first
-_lock = threading.RLock()
+_lock = threading.Lock()
 
 
 def refresh():
     """Install or remove :func:`dispatch` as the registry's hook."""
-    R._extra = dispatch if (profiler_active[0] is not None or fw_active[0] or dtensor_rule[0] is not None) else None
+    R._extra = dispatch if (profilers[0] or fw_active[0] or dtensor_rule[0] is not None) else None
+
+
+def set_profiler(prof):
+    """Make ``prof`` (or None) the profiler recording this thread's ops; returns the one it replaces."""
+    state = _local.state
+    prev = state.profiler
+    state.profiler = prof
+    with _lock:
+        profilers[0] += (prof is not None) - (prev is not None)
+        refresh()
+    return prev
 
 
 def plain(op, args, statics, out, inplace):
     """The registry's own call, skipping the hook once."""
+    state = _local.state
     if inplace:
-        _PASS_INPLACE[0] = args
-        prev = _INPLACE_INNER[0]
-        _INPLACE_INNER[0] = args
+        state.pass_inplace = args
+        prev = state.inplace_inner
+        state.inplace_inner = args
         try:
             return R.call_inplace(op, args, statics)
         finally:
-            _INPLACE_INNER[0] = prev
-    _PASS_CALL[0] = args
+            state.inplace_inner = prev
+    state.pass_call = args
     return R.call(op, args, statics, out)
 
 
 def dispatch(op, args, statics, out=None, inplace=False):
-    if not inplace and args is _INPLACE_INNER[0]:
-        _INPLACE_INNER[0] = None
+    state = _local.state
+    if not inplace and args is state.inplace_inner:
+        state.inplace_inner = None
         return plain(op, args, statics, out, False)
-    prof = profiler_active[0]
+    prof = state.profiler
     if prof is None:
         return _run(op, args, statics, out, inplace)
     shapes = None

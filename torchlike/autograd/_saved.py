@@ -23,42 +23,41 @@ import threading
 from . import anomaly_mode
 from .graph import PACKED_EVER, RECORD_EXTRA
 from .._lazy import resolve
+from .._state import local as _local
 
 # bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
 _input_uses = _FREED = check_saved = Tensor = tensor = None   # engine, _tensor, _creation
 
-class _HookState(threading.local):
-    """Per thread, as in PyTorch: the stack of (pack, unpack) pairs and of disabling messages."""
-
-    def __init__(self):
-        self.hooks = []
-        self.disabled = []
-
-
-_tls = _HookState()
+# the hooks are per thread, as in PyTorch: ``ThreadState.hooks`` (the stack of (pack, unpack) pairs) and
+# ``ThreadState.hooks_disabled`` (the stack of disabling messages); ``RECORD_EXTRA`` is the process-wide
+# hint that some thread has hooks open (or anomaly mode, process-wide as PyTorch's, is on)
 _n_active = [0]     # hook contexts open in any thread
+_lock = threading.Lock()
 
 
 def hooks():
-    return _tls.hooks
+    return _local.state.hooks
 
 
 def disabled():
-    return _tls.disabled
+    return _local.state.hooks_disabled
 
 
 def push_hooks(pack, unpack):
-    if _tls.disabled:
-        raise RuntimeError(_tls.disabled[-1])
-    _tls.hooks.append((pack, unpack))
-    _n_active[0] += 1
-    refresh()
+    state = _local.state
+    if state.hooks_disabled:
+        raise RuntimeError(state.hooks_disabled[-1])
+    state.hooks.append((pack, unpack))
+    with _lock:
+        _n_active[0] += 1
+        refresh()
 
 
 def pop_hooks():
-    _tls.hooks.pop()
-    _n_active[0] -= 1
-    refresh()
+    _local.state.hooks.pop()
+    with _lock:
+        _n_active[0] -= 1
+        refresh()
 
 
 def refresh():
@@ -88,9 +87,10 @@ def on_record(node, args, outs):
     """Called by ``_registry.record`` while hooks or anomaly mode are on."""
     if anomaly_mode._enabled[0]:
         anomaly_mode.keep_trace(node)
-    if not _tls.hooks:
+    hooks = _local.state.hooks
+    if not hooks:
         return
-    pack, unpack = _tls.hooks[-1]
+    pack, unpack = hooks[-1]
     packed = []
     for i in saved_positions(node):
         t = outs[0] if i < 0 else args[i]
@@ -105,8 +105,9 @@ def on_record_function(ctx):
     """A custom Function's node: its ``save_for_backward`` tensors go through the hooks."""
     if anomaly_mode._enabled[0]:
         anomaly_mode.keep_trace(ctx)
-    if _tls.hooks and ctx._saved:
-        pack, unpack = _tls.hooks[-1]
+    hooks = _local.state.hooks
+    if hooks and ctx._saved:
+        pack, unpack = hooks[-1]
         ctx._packed = tuple(None if t is None else (unpack, pack(t)) for t, _ in ctx._saved)
 
 

@@ -19,9 +19,10 @@ import collections
 import jax
 import jax.numpy as jnp
 
-from . import _intercept, grad_mode
+from . import _intercept
 from .. import _registry as R
 from .._printing import _OPTS
+from .._state import local as _local
 
 # bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
 Tensor = Op = Function = None     # _tensor, _registry, autograd.function
@@ -38,7 +39,8 @@ UnpackedDualTensor.__module__ = "torch.autograd.forward_ad"
 
 _level = [-1]         # the open level (PyTorch numbers it 0), -1: none
 _gen = [0]            # generation of the open level: tangents of older generations are gone
-_suspended = [0]      # >0 while a custom Function's forward runs (it sees no tangents)
+# (the level is process-wide, as PyTorch's: one open in the whole process; ``ThreadState.fw_suspended``,
+# > 0 while a custom Function's forward runs in a thread, hides tangents from that thread's ops only)
 
 
 def enter_dual_level():
@@ -86,7 +88,7 @@ def _check_level(level):
 def _tangent(t):
     """The tangent Tensor of ``t`` at the open level, or None."""
     fw = t.__dict__.get("_fw")
-    if fw is None or fw[0] != _gen[0] or _suspended[0]:
+    if fw is None or fw[0] != _gen[0] or _local.state.fw_suspended:
         return None
     return fw[1]
 
@@ -111,11 +113,12 @@ def make_dual(tensor, tangent, *, level=None):
         raise RuntimeError("Trying to set a forward gradient that has a different size than that of the original "
                            f"Tensor, this is not supported. Tensor is of size {list(tensor.shape)} while the given "
                            f"forward gradient is of size {list(tangent.shape)}.")
-    _suspended[0] += 1
+    state = _local.state
+    state.fw_suspended += 1
     try:
         dual = tensor.view_as(tensor)
     finally:
-        _suspended[0] -= 1
+        state.fw_suspended -= 1
     if tangent._dtype is not tensor._dtype:
         tangent = tangent.to(tensor._dtype)
     _set_tangent(dual, tangent)
@@ -128,11 +131,12 @@ def unpack_dual(tensor, *, level=None):
     if level < 0 or not isinstance(tensor, Tensor):
         return UnpackedDualTensor(tensor, None)
     tangent = _tangent(tensor)
-    _suspended[0] += 1
+    state = _local.state
+    state.fw_suspended += 1
     try:
         primal = tensor.view_as(tensor) if tangent is not None else tensor
     finally:
-        _suspended[0] -= 1
+        state.fw_suspended -= 1
     return UnpackedDualTensor(primal, tangent)
 
 
@@ -154,7 +158,7 @@ def _repr_with_tangent(t, text):
 
 def _dual_call(op, args, statics, out, inplace):
     """Run ``op`` and give its outputs the tangents JAX's jvp computes from the inputs' tangents."""
-    if _suspended[0] or not op.differentiable:      # non-differentiable ops give no tangents
+    if _local.state.fw_suspended or not op.differentiable:      # non-differentiable ops give no tangents
         return _intercept.plain(op, args, statics, out, inplace)
     tangents = [_tangent(a) if isinstance(a, Tensor) else None for a in args]
     if all(t is None for t in tangents):
@@ -171,7 +175,7 @@ def _dual_call(op, args, statics, out, inplace):
     result = _intercept.plain(op, args, statics, out, inplace)    # checks and errors as without tangents
     mask = tuple(t is not None for t in tangents)
     tans = [t for t in tangents if t is not None]
-    if grad_mode.state.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in list(args) + tans):
+    if _local.state.grad_enabled and any(isinstance(a, Tensor) and a._requires_grad for a in list(args) + tans):
         return _differentiable_tangents(op, key, mask, args, arrays, tans, result, out, inplace)
     fn = _jvp(op, key, mask)
     touts = fn(tuple(arrays), tuple(t._arr() for t in tans))
@@ -293,17 +297,17 @@ def _jvp_function(f, mask):
 
 def active():
     """Whether a dual level is open (and tangents are visible)."""
-    return _level[0] >= 0 and not _suspended[0]
+    return _level[0] >= 0 and not _local.state.fw_suspended
 
 
 class suspended:
     """Tangents are invisible inside (a custom Function's forward sees plain tensors, as in PyTorch)."""
 
     def __enter__(self):
-        _suspended[0] += 1
+        _local.state.fw_suspended += 1
 
     def __exit__(self, *exc):
-        _suspended[0] -= 1
+        _local.state.fw_suspended -= 1
 
 
 def function_jvp(cls, ctx, args, outs):

@@ -18,7 +18,7 @@ import jax
 from . import forward_ad, grad_mode
 from . import _saved
 from .graph import RECORD_EXTRA, Node, next_seq
-from .._views import TRACKER as _TRACKER
+from .._state import local as _local
 from .. import _registry as R     # R._Tensor: the Tensor class, which _tensor.py hands the registry
 from .engine import _FREED, check_saved
 
@@ -150,7 +150,8 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         T = R._Tensor
-        if _TRACKER[0] is None and any(isinstance(a, T) and isinstance(a._arr(), jax.core.Tracer) for a in args):
+        if (_local.state.tracker is None
+                and any(isinstance(a, T) and isinstance(a._arr(), jax.core.Tracer) for a in args)):
             return _apply_traced(cls, args, kwargs)     # under a JAX transform (not torchlike.compile's trace)
         ctx = cls._backward_cls()
         ctx.needs_input_grad = tuple(isinstance(a, T) and a._requires_grad for a in args)
@@ -175,7 +176,7 @@ class Function(metaclass=_FunctionMeta):
         inputs = tuple(a for a in args if isinstance(a, T))
         ctx._saved = tuple((t, 0 if t is None else t._vc[0]) for t in ctx.to_save)
         ctx._inputs = inputs
-        if grad_mode.state.enabled and any(ctx.needs_input_grad):
+        if _local.state.grad_enabled and any(ctx.needs_input_grad):
             _connect(ctx, args, outs, dirty)
             if RECORD_EXTRA[0]:
                 _saved.on_record_function(ctx)
@@ -235,7 +236,7 @@ def once_differentiable(fn):
         with grad_mode.no_grad():
             result = fn(ctx, *grads)
         T = R._Tensor
-        if not grad_mode.state.enabled or not any(isinstance(g, T) and g._requires_grad for g in grads):
+        if not _local.state.grad_enabled or not any(isinstance(g, T) and g._requires_grad for g in grads):
             return result
         single = not isinstance(result, tuple)
         outs = (result,) if single else result
@@ -276,7 +277,7 @@ def _apply_traced(cls, args, kwargs):
     ``backward`` (straight-through estimators, stable gradients), not through ``forward``.
     Under ``vmap`` JAX batches it (the Function must opt in, as in PyTorch)."""
     T = R._Tensor
-    if grad_mode.VMAP_DEPTH[0] and not getattr(cls, "generate_vmap_rule", False) and "vmap" not in vars(cls):
+    if _local.state.vmap_depth and not getattr(cls, "generate_vmap_rule", False) and "vmap" not in vars(cls):
         raise RuntimeError(f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
                            "override and implement the vmap staticmethod or set generate_vmap_rule=True. For more "
                            "details, please see https://pytorch.org/docs/main/notes/extending.func.html")

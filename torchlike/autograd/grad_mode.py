@@ -2,42 +2,31 @@
 
 Each is a context manager and a decorator (of functions and of generators,
 where the mode holds while the generator body runs and the caller's mode is
-restored at each yield).  The state is thread-local, as in PyTorch: a new
-thread starts with grad on.  ``inference_mode(True)`` turns grad off and makes
-new tensors inference tensors; ``inference_mode(False)`` turns grad back on.
+restored at each yield).  The state is thread-local, as in PyTorch: two fields
+of the thread's ``_state.ThreadState`` (``grad_enabled``, ``inference``), so a
+new thread starts with grad on.  ``inference_mode(True)`` turns grad off and
+makes new tensors inference tensors; ``inference_mode(False)`` turns grad back on.
 """
 from __future__ import annotations
 
 import functools
 import inspect
-import threading
 import warnings
 
+from .._state import local as _local
 
-class _State(threading.local):
-    def __init__(self):
-        self.enabled = True
-        self.inference = False
-
-
-state = _State()
-
-# becomes True the first time any thread enters inference mode: until then the
-# tensor constructor need not look at the (thread-local) inference flag
+# a process-wide "has ever happened" flag: True from the first time any thread enters inference mode;
+# until then the tensor constructor need not look at the (per-thread) inference switch
 inference_seen = [False]
-
-# > 0 while `torch.func.vmap` traces its function (custom Functions check their vmap support); kept here, below
-# both `func` and `autograd.function`, so the check needs no import of `func`
-VMAP_DEPTH = [0]
 
 
 def is_grad_enabled():
     """Whether operations are recorded for autograd in this thread."""
-    return state.enabled
+    return _local.state.grad_enabled
 
 
 def is_inference_mode_enabled():
-    return state.inference
+    return _local.state.inference
 
 
 class _GradMode:
@@ -47,12 +36,13 @@ class _GradMode:
         raise NotImplementedError
 
     def __enter__(self):
-        prev = (state.enabled, state.inference)
-        self._stack().append(prev)
-        state.enabled, state.inference = self._target()
+        state = _local.state
+        self._stack().append((state.grad_enabled, state.inference))
+        state.grad_enabled, state.inference = self._target()
 
     def __exit__(self, *exc):
-        state.enabled, state.inference = self._stack().pop()
+        state = _local.state
+        state.grad_enabled, state.inference = self._stack().pop()
         return False
 
     def _stack(self):
@@ -127,14 +117,14 @@ class no_grad(_GradMode):
         pass
 
     def _target(self):
-        return False, state.inference
+        return False, _local.state.inference
 
 
 class enable_grad(no_grad):
     """Enables gradient recording inside the block or decorated function."""
 
     def _target(self):
-        return True, state.inference
+        return True, _local.state.inference
 
 
 class set_grad_enabled(_GradMode):
@@ -144,20 +134,22 @@ class set_grad_enabled(_GradMode):
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
                             f"{type(mode).__name__}")
-        self.prev = state.enabled
+        state = _local.state
+        self.prev = state.grad_enabled
         self.mode = mode
-        state.enabled = mode
+        state.grad_enabled = mode
 
     def _target(self):
-        return self.mode, state.inference
+        return self.mode, _local.state.inference
 
     def __enter__(self):
         # the mode was set by the constructor; exit restores what was there before it
+        state = _local.state
         self._stack().append((self.prev, state.inference))
-        state.enabled = self.mode
+        state.grad_enabled = self.mode
 
     def __call__(self, func):
-        state.enabled = self.prev
+        _local.state.grad_enabled = self.prev
         return super().__call__(func)
 
     def clone(self):

@@ -24,10 +24,15 @@ apply_node = saved_attribute = push_hooks = pop_hooks = disabled = Tensor = None
 
 _node_classes = {}
 
-# True while saved-tensor hooks or anomaly mode are on (or once they have been): the registry's
-# ``record`` then calls ``_saved.on_record``; the engine unpacks saved tensors node by node.
+# Process-wide, not per thread (the per-thread switches are ``_state.ThreadState``'s):
+# RECORD_EXTRA is a hint, True while some thread has saved-tensor hooks open or anomaly mode (process-wide,
+# as PyTorch's) is on: the registry's ``record`` then calls ``_saved.on_record``, which reads this thread's
+# own hooks, and ops are not deferred.  One list read per op, where a per-thread switch would cost one
+# thread-local read more.
 RECORD_EXTRA = [False]
-PACKED_EVER = [False]     # some node holds packed saved tensors: they are unpacked node by node
+# a "has ever happened" flag: some node holds packed saved tensors (they are unpacked node by node);
+# until then the engine and ``_release`` skip looking for them
+PACKED_EVER = [False]
 
 # C++-side node classes whose ``name()`` PyTorch spells with their namespace
 _QUALIFIED = {"AccumulateGrad": "torch::autograd::AccumulateGrad", "CopySlices": "torch::autograd::CopySlices",

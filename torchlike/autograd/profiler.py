@@ -21,6 +21,7 @@ import json
 import time
 
 from . import _intercept
+from .._state import local as _local
 
 # bound at package import by torchlike/__init__ (`_hand_down`): names of layers above this one, which import it
 Tensor = None
@@ -217,13 +218,10 @@ class profile:
     def _start(self):
         self._events = []
         self._stack = []
-        self._prev = _intercept.profiler_active[0]
-        _intercept.profiler_active[0] = self
-        _intercept.refresh()
+        self._prev = _intercept.set_profiler(self)      # this thread's ops (as in PyTorch)
 
     def _stop(self):
-        _intercept.profiler_active[0] = self._prev
-        _intercept.refresh()
+        _intercept.set_profiler(self._prev)
         self.function_events = EventList(self._events)
 
     def _begin(self, name, input_shapes=None):
@@ -299,7 +297,7 @@ class record_function(contextlib.ContextDecorator):
         self._prof = None
 
     def __enter__(self):
-        prof = _intercept.profiler_active[0]
+        prof = _local.state.profiler
         if prof is not None:
             self._prof = prof
             self._ev = prof._begin(self.name)

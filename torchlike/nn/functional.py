@@ -22,6 +22,7 @@ from .._names import publish
 from .._registry import OPS, _type_word, _wrap_dim, call, call_inplace
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from .._state import local as _local
 from . import _ops_nn  # noqa: F401  (declares the ops)
 from ._ops_nn import pool_geometry
 from .._random import _key
@@ -265,7 +266,7 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {weight.ndim}D")
     if bias is not None and nd != 2 and (bias.ndim != 1 or not _contiguous(input)):
         return linear(input, weight).add_(bias)         # PyTorch's matmul, then an in-place add
-    rec = grad_mode.state.enabled
+    rec = _local.state.grad_enabled
     w = _as_node(weight, weight.shape, "TBackward0") if rec and weight._requires_grad else weight
     if weight.ndim == 1 and bias is None:               # matmul with a vector: dot / mv
         if nd == 1:

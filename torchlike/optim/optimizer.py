@@ -22,7 +22,7 @@ import jax.numpy as jnp
 
 from .. import _pace
 from .._tensor import Tensor
-from .._views import TRACKER as _TRACKER
+from .._state import local as _local
 from ..autograd import grad_mode
 from .._registry import _type_word
 from ..nn.modules.module import RemovableHandle
@@ -196,7 +196,7 @@ class Optimizer:
 
     # ---- stepping ------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
-        tracker = _TRACKER[0]
+        tracker = _local.state.tracker
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad

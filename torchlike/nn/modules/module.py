@@ -24,7 +24,7 @@ from collections import OrderedDict, namedtuple
 
 from ... import _dtype as D
 from ..._tensor import Tensor
-from ..._views import TRACKER as _TRACKER
+from ..._state import local as _local
 from ...autograd import grad_mode
 from ..parameter import Buffer, Parameter
 from ..._registry import _type_word
@@ -372,7 +372,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        tracker = _TRACKER[0]
+        tracker = _local.state.tracker
         for p in self.parameters():
             if p._grad is not None:
                 if tracker is not None:         # under torchlike.compile: the grad is state to restore

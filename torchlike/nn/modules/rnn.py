@@ -20,7 +20,7 @@ from ..._registry import FUNCTIONS, call
 from .. import functional as F
 from .. import init
 from .._ops_seq import GATES, RNN_CELL, RNN_LAYER, rnn_step
-from ...autograd.grad_mode import state as _grad_state
+from ..._state import local as _local
 from ..parameter import Parameter
 from .module import Module
 from ..utils.rnn import PackedSequence
@@ -350,7 +350,7 @@ class RNNCellBase(Module):
         args = (input, hs[0], c0, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         d = input.dtype
         if (d.is_floating_point and all(a is None or a.dtype is d for a in args)
-                and not (_grad_state.enabled and any(a is not None and a.requires_grad for a in args))):
+                and not (_local.state.grad_enabled and any(a is not None and a.requires_grad for a in args))):
             # nothing to record (an inference loop) and one dtype (else the composite raises PyTorch's
             # error): the step is one op
             out = call(RNN_CELL, args, (mode,))
