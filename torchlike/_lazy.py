@@ -264,8 +264,9 @@ class Rent:
 
     def learn(self, secs, units):
         """A program of ``units`` took ``secs`` to trace and compile: the estimate per unit is the
-        average measured, never below the initial one (a 450-node recurrent backward compiled in
-        ~4-9 s on this 2-core machine, ~10-20 ms per node, against the 2.5 ms first assumed)."""
+        average measured, never below the initial one.  (Backward pieces and loops learn; the whole
+        step's program keeps its first estimate, which makes a training loop compile its step within
+        a few iterations: a larger measured rate would delay that by hundreds.)"""
         m = self.measured
         m[0] += secs
         m[1] += units

@@ -176,11 +176,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
             fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, (entries, lazy_pos, need), old_sig))
-            c0 = _lazy._compiling[0]
-            acc_grads, captured, values = fn(tuple(arrays), cts, old_arrays, tuple(seg.ext))
-            PROGRAMS.learn(_lazy._compiling[0] - c0, units)
-        else:
-            acc_grads, captured, values = fn(tuple(arrays), cts, old_arrays, tuple(seg.ext))
+        acc_grads, captured, values = fn(tuple(arrays), cts, old_arrays, tuple(seg.ext))
         seg.publish(need, values)
     else:
         old_sig, old_arrays = _olds(olds, None)
@@ -196,11 +192,7 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
             if len(_programs) > MAX_PROGRAMS:
                 _programs.clear()
             fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, None, old_sig))
-            c0 = _lazy._compiling[0]
-            acc_grads, captured = fn(tuple(arrays), cts, old_arrays)
-            PROGRAMS.learn(_lazy._compiling[0] - c0, len(plan))
-        else:
-            acc_grads, captured = fn(tuple(arrays), cts, old_arrays)
+        acc_grads, captured = fn(tuple(arrays), cts, old_arrays)
     if not retain_graph:
         for n, p in zip(nodes, plan):
             if p is not None:
