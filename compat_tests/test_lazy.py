@@ -585,7 +585,7 @@ def test_repeated_stretches_of_a_large_backward_run_as_loops(monkeypatch):
 
     loops = []
     stack = _runs._stack
-    monkeypatch.setattr(_runs, "_stack", lambda rows: loops.append(len(rows)) or stack(rows))
+    monkeypatch.setattr(_runs, "_stack", lambda rows, n: loops.append(len(rows)) or stack(rows, n))
     cases = [chain, lambda T: chain(T, extra=True), lambda T: chain(T, neg_zero=True),
              lambda T: chain(T, dtype="float64"), lambda T: chain(T, twice=True), loss_sum, recurrent]
     for fn in cases:
@@ -605,6 +605,37 @@ def test_repeated_stretches_of_a_large_backward_run_as_loops(monkeypatch):
     same(modified)
 
 
+def test_loops_of_large_tensors_stack_within_a_budget(monkeypatch):
+    """A run's loop calls stack its nodes' inputs (and the gradients kept for shared targets) within
+    ``_runs.STACK_BYTES``: larger tensors make calls of fewer periods (a power of two, at least 8), and
+    a run whose 8 periods exceed it runs node by node; the gradients are PyTorch's either way."""
+    from torchlike.autograd import _fused, _runs
+    monkeypatch.setattr(_fused.PIECES, "rate", 1e9)
+    monkeypatch.setattr(_runs.RENT, "rate", 1e-9)
+    monkeypatch.setattr(_runs.RENT, "learn", lambda secs, units: None)
+    calls = []
+    stack = _runs._stack
+    monkeypatch.setattr(_runs, "_stack", lambda rows, n: calls.append(n) or stack(rows, n))
+
+    def chain(T, n=1100):
+        x = T.tensor(data(16, 16, seed=2) * 0.5, requires_grad=True)
+        w = T.tensor(1.0 + data(16, 16, seed=3) * 1e-3, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * w
+        y.sum().backward()
+        return x.grad, w.grad
+
+    row = 2 * 16 * 16 * 4           # per period: the chain's input and w's kept gradient (w itself is passed once)
+    monkeypatch.setattr(_runs, "STACK_BYTES", 20 * row)
+    same(chain, rtol=1e-4, atol=1e-6)
+    assert calls and set(calls) == {16}
+    del calls[:]
+    monkeypatch.setattr(_runs, "STACK_BYTES", 7 * row)
+    same(chain, rtol=1e-4, atol=1e-6)
+    assert not calls
+
+
 def test_a_graph_not_compiled_yet_runs_its_repeats_as_loops(monkeypatch):
     """A backward whose program does not pay yet (a hand-written recurrent cell over 120 steps: ~480
     nodes, under the 1,024 of pieces) runs node by node with its repeats as loops (``_fused.run`` ->
@@ -618,7 +649,7 @@ def test_a_graph_not_compiled_yet_runs_its_repeats_as_loops(monkeypatch):
     monkeypatch.setattr(_runs.RENT, "learn", lambda secs, units: None)
     loops = []
     stack = _runs._stack
-    monkeypatch.setattr(_runs, "_stack", lambda rows: loops.append(len(rows)) or stack(rows))
+    monkeypatch.setattr(_runs, "_stack", lambda rows, n: loops.append(len(rows)) or stack(rows, n))
 
     def train(T, steps=3, seq=120):
         W = T.tensor(data(12, 12, seed=1) * 0.25, requires_grad=True)

@@ -34,7 +34,11 @@ vjp_function = None     # _registry's, bound by torchlike/__init__ (`_hand_down`
 MIN_NODES = 16          # a run shorter than this compiles no loop of its own (it uses one already made)
 MAX_PERIOD = 32
 NODE_COST = 20e-6       # seconds a node costs run on its own (its vjp call and a compiled add; this CPU)
-ROWS = 128              # periods per loop call: a longer run is cut into calls, each stack padded to ROWS
+ROWS = 128              # periods per loop call at most: a longer run is cut into calls
+# what one call may stack (the nodes' varying inputs, and the gradients kept for shared targets): a run of
+# large tensors is cut into calls of fewer periods, and one whose 8 periods exceed this runs node by node
+# (its kernels outweigh the dispatches a loop saves)
+STACK_BYTES = 32 << 20
 RENT = _lazy.Rent(0.01, 0, 1 << 30)     # units: 2 + the period (~10 ms each to compile)
 RENT.FREE = 0.0
 MAX_PROGRAMS = 256
@@ -317,14 +321,28 @@ def _try_run(gr, k, pending):
     # a -0.0 gradient into +0.0), each of the one shape and dtype its gradients have
     sums = []
     specs = {}
+    row_bytes = 0
     for a in range(p):
         for q, kind in enumerate(r.kinds[a]):
             if kind is not None and kind[0] == "s":
                 x = arrays[k + a][q]
+                row_bytes += x.nbytes
                 if specs.setdefault(kind[1], (x.shape, x.dtype)) != (x.shape, x.dtype):
-                    return 0
+                    fn = False      # (gradients of several shapes summed into one target: broadcast)
+            elif not r.fixed[a][q]:
+                row_bytes += arrays[k + a][q].nbytes
+    # periods per call: a power of two (few programs), enough for the run, within STACK_BYTES
+    rows = 8
+    while rows < ROWS and rows < r.periods:
+        rows *= 2
+    while rows > 8 and rows * row_bytes > STACK_BYTES:
+        rows //= 2
+    if rows * row_bytes > STACK_BYTES or all(all(fx) for fx in r.fixed):
+        fn = False          # (too large to stack, or nothing to stack: no loop)
     for s, (t, nr) in enumerate(r.shared):
         old = pending.get(t, {}).get(nr)
+        if fn is False:
+            break
         if old is None:
             old = np.full(specs[s][0], -0.0, specs[s][1])
         elif type(old) is not _ARRAY or (old.shape, old.dtype) != specs[s]:
@@ -358,9 +376,9 @@ def _try_run(gr, k, pending):
     carry = tuple(carry)
     fixed = tuple(tuple(x for x, f in zip(arrays[k + a], r.fixed[a]) if f) for a in range(p))
     sums = tuple(sums)
-    for start in range(0, r.periods, ROWS):
-        count = min(ROWS, r.periods - start)
-        stacks = tuple(tuple(_stack([arrays[k + (start + j) * p + a][q] for j in range(count)])
+    for start in range(0, r.periods, rows):
+        count = min(rows, r.periods - start)
+        stacks = tuple(tuple(_stack([arrays[k + (start + j) * p + a][q] for j in range(count)], rows)
                              for q, f in enumerate(r.fixed[a]) if not f) for a in range(p))
         carry, sums = fn(carry, fixed, stacks, sums, np.int32(count))
         if learn is not None:
@@ -389,16 +407,16 @@ def run_nodes(gr, k, stop, pending):
             node_step(ops[g], arrays[g], targets[g], b, pending)
 
 
-def _stack(rows):
-    """``rows`` (arrays of one shape and dtype) stacked into one array of ``ROWS`` rows (the last repeated:
-    the loop stops before them), so that one program serves runs of every length.  On a CPU-only process
-    through numpy (no compiled concatenation of ``ROWS`` operands, ~0.1 s to compile)."""
-    rows = rows + [rows[-1]] * (ROWS - len(rows))
+def _stack(rows, n):
+    """``rows`` (arrays of one shape and dtype) stacked into one array of ``n`` rows (the last repeated:
+    the loop stops before them), so that one program serves runs of many lengths.  On a CPU-only process
+    through numpy (no compiled concatenation of ``n`` operands, ~0.1 s to compile for 128)."""
+    rows = rows + [rows[-1]] * (n - len(rows))
     if _lazy.single_cpu():
         return np.stack([np.asarray(r) for r in rows])
-    fn = _stackers.get(ROWS)
+    fn = _stackers.get(n)
     if fn is None:
-        fn = _stackers[ROWS] = jax.jit(lambda *rs: jnp.stack(rs))
+        fn = _stackers[n] = jax.jit(lambda *rs: jnp.stack(rs))
     return fn(*rows)
 
 
@@ -425,12 +443,13 @@ def _program(r, nodes):
             fi, si = iter(fixed[a]), iter(stacks[a])
             return [next(fi) if f else next(si)[j] for f in fixed_at[a]]
 
+        rows = next(x for st in stacks for x in st).shape[0]     # (a run has inputs that vary: its carry's)
         kept = []
         for a in range(p):
             ins = inputs(a, 0)
             for x, kind in zip(ins, kinds[a]):
                 if kind is not None and kind[0] == "s":
-                    kept.append(jnp.zeros((ROWS,) + x.shape, x.dtype))
+                    kept.append(jnp.zeros((rows,) + x.shape, x.dtype))
 
         def run(j, state):
             carry, kept = state
