@@ -18,9 +18,8 @@ from __future__ import annotations
 import operator
 
 import jax
-import jax.numpy as jnp
 
-from .. import _interp, _pace
+from .. import _pace
 from .. import _lazy
 from . import _runs
 from .graph import PACKED_EVER, AccumulateGrad, OpNode
