@@ -132,10 +132,30 @@ def _trace(fn, args):
     except Exception:           # noqa: BLE001 - the compiled call raises it as the op should
         return _UNSUPPORTED
     closed = traced.jaxpr
+    live = _live(closed.jaxpr)
+    if live is not closed.jaxpr:
+        closed = closed.replace(jaxpr=live)
     if (not all(_ok_aval(v.aval) for v in closed.jaxpr.invars) or not _supported(closed.jaxpr)
             or any(getattr(v.aval, "weak_type", False) for v in closed.jaxpr.outvars)):
         return _UNSUPPORTED     # (a weakly typed result: device_put would make it strongly typed)
     return closed, traced.out_tree
+
+
+def _live(jaxpr):
+    """``jaxpr`` without the equations no output depends on (a vjp's traced forward keeps the
+    forward's own result, unused: ``sum``'s vjp sums its input), or ``jaxpr`` itself where every
+    equation is used.  XLA drops them too, so the values computed are the same; what is left may
+    be computable here where the dead equations were not."""
+    used = {v for v in jaxpr.outvars if type(v) is not _Literal}
+    live = []
+    for eqn in reversed(jaxpr.eqns):
+        if eqn.effects or any(v in used for v in eqn.outvars):
+            live.append(eqn)
+            used.update(v for v in eqn.invars if type(v) is not _Literal)
+    if len(live) == len(jaxpr.eqns):
+        return jaxpr
+    live.reverse()
+    return jaxpr.replace(eqns=live)
 
 
 def _ok_aval(aval):

@@ -226,8 +226,12 @@ class Segment:
 
     def publish(self, idxs, outs):
         """Store computed outputs and hand them to the storages that hold their refs (``fills`` is
-        indexed by output).  Node input lists keep their refs: whoever reads them resolves them
-        (``resolve``, ``LazyRef.value``), which after this finds the value in ``vals``."""
+        indexed by output) and to the input lists of the nodes recorded with them (``nodes``), whose
+        ``_lazy`` (for a backward fused with the open segment) is dropped: the segment is closed.  So
+        once every value it was asked for is out, nothing refers to the segment, and it is freed with
+        its recipe and refs, which the cyclic collector would otherwise traverse at every full
+        collection, for as long as the graph lives.  (A ref left anywhere finds its value in
+        ``vals``: ``resolve``, ``LazyRef.value``.)"""
         vals, fills = self.vals, self.fills
         for i, o in zip(idxs, outs):
             vals[i] = o
@@ -236,6 +240,18 @@ class Segment:
                 a = st._a
                 if type(a) is LazyRef and a.seg is self and a.idx == i:
                     st._a = o
+        for wn in self.nodes:
+            n = wn()
+            if n is None:
+                continue
+            n._lazy = None
+            arrs = n._arrays
+            if type(arrs) is list:
+                for j, v in enumerate(arrs):
+                    if type(v) is LazyRef and v.seg is self:
+                        o = vals.get(v.idx)
+                        if o is not None:
+                            arrs[j] = o
 
 
 class Rent:
