@@ -30,10 +30,13 @@ if "JAX_DEFAULT_MATMUL_PRECISION" not in _os.environ:
     _jax.config.update("jax_default_matmul_precision", "highest")
 
 # On a CPU, JAX runs a compiled call on a worker thread unless it is tiny (under ~1000 flops), and
-# the caller that reads the value waits for that thread: two thread hand-offs per read.
-# TORCHLIKE_CPU_SYNC=1 runs every call on the calling thread, as PyTorch's eager ops run.  Set before
-# JAX makes its CPU client.
-if _os.environ.get("TORCHLIKE_CPU_SYNC", "0") == "1":
+# the caller that reads the value waits for that thread: two thread hand-offs per read, 40-60 us on
+# a 2-core machine, where the program itself takes microseconds (a training step's, a decoding
+# step's).  torchlike runs every call on the calling thread, as PyTorch's eager ops run (XLA still
+# parallelizes a large op over its intra-op threads).  TORCHLIKE_CPU_SYNC=0 keeps JAX's worker
+# thread, which overlaps a large program with the Python that records the next ops
+# (docs/performance.md, session 14).  Set before JAX makes its CPU client; process-wide.
+if _os.environ.get("TORCHLIKE_CPU_SYNC", "1") != "0":
     _jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 from . import _dtype  # noqa: E402
