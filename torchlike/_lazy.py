@@ -606,10 +606,11 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device, state):
 
 def _attach(seg, node, pos, arrays):
     """``node`` keeps outputs of the open ``seg`` among its inputs ``arrays``, at ``pos`` ((input
-    position, segment output), ...): the segment computes them while the node lives, and the fused
-    backward takes the node's other inputs from ``node._lazy`` (``autograd/_fused.run``)."""
+    position, segment output), ...): the segment computes them while the node lives, and a fused
+    backward that runs the segment's forward in its program takes the node's other inputs from
+    ``node._arrays`` (``autograd/_fused.run``)."""
     seg.nodes.append(_wref(node))
-    node._lazy = (seg, pos, [None if type(a) is LazyRef else a for a in arrays])
+    node._lazy = (seg, pos)
 
 
 def hold(node, arrays):

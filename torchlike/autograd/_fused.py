@@ -119,8 +119,11 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
         arrs = n._arrays
         lz = n._lazy
         if lz is not None and lz[0] is seg and type(arrs) is list:
-            lazy_pos.append(lz[1])
-            arrs = lz[2]
+            pos = lz[1]
+            lazy_pos.append(pos)
+            arrs = list(arrs)       # the segment's outputs among them: computed in the program
+            for j, _ in pos:
+                arrs[j] = None
         elif type(arrs) is list:
             pos = _lazy.pending_in(arrs, seg)
             if pos:

@@ -139,8 +139,8 @@ class AccumulateGrad(Node):
 
 class OpNode(Node):
     """A node recorded by the op registry: gradients come from the op's JAX vjp."""
-    # _lazy: (open segment, ((input position, segment output), ...), inputs with those left out) for a
-    # node whose inputs a deferred segment computes (``_lazy.enqueue``), else None
+    # _lazy: (open segment, ((input position, segment output), ...)) for a node whose inputs a deferred
+    # segment computes (``_lazy.enqueue``), else None; dropped when the segment computes them
     __slots__ = ("_op", "_key", "_arrays", "_mask", "_saved", "_out_meta", "_inputs", "_diff_outs", "_edge_pos",
                  "_packed", "_lazy")
 
