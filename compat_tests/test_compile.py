@@ -138,3 +138,29 @@ def test_module_optimizer_step_traces_at_most_twice(zero_grad):
     assert_same([p.detach() for p in model_t.parameters()], [p.detach() for p in model_l.parameters()], rtol=1e-5)
     assert_same([p.grad for p in model_t.parameters()], [p.grad for p in model_l.parameters()], rtol=1e-5)
     assert sum(len(v) for v in step_l._entries.values()) <= 2
+
+
+def test_closed_over_tensors_read_and_written_keep_their_values_and_views():
+    """A step that closes over its batch (read only) and its weights (written): after compiled
+    calls, views taken before them show what PyTorch's eager views show, the weights' views the
+    updates and the batch's its unchanged values; the batch keeps its version counter."""
+    def run(T, compile_):
+        x = T.tensor(data(4, 8, seed=7))
+        w = T.tensor(data(8, 3, seed=8), requires_grad=True)
+        x_row, w_row = x[1], w.detach()[2]
+
+        def step():
+            nonlocal w
+            loss = x.mm(w).tanh().sum()
+            loss.backward()
+            with T.no_grad():
+                w -= 0.1 * w.grad
+                w.grad = None
+            return loss
+        f = compile_(step)
+        losses = [f().detach() for _ in range(4)]
+        return losses, x_row.clone(), w_row.clone(), x, w.detach(), x._version
+    got_t, got_l = run(torch, lambda f: f), run(torchlike, torchlike.compile)
+    assert got_t[5] == got_l[5]
+    for a, b in zip(got_t[:5], got_l[:5]):
+        assert_same(a, b, rtol=1e-5)

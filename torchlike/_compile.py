@@ -86,6 +86,7 @@ class _Entry:
         self.out_tree = None
         self.version_bumps = ()
         self.grad_out_none = ()
+        self.written = ()                 # indices of the storages the program writes (it returns those)
 
 
 class CompiledFunction:
@@ -190,7 +191,11 @@ class CompiledFunction:
                 entry.out_tree = (out_tree, [isinstance(x, Tensor) for x in out_leaves],
                                   [None if isinstance(x, Tensor) else x for x in out_leaves])
                 out_arrays = tuple(x._arr() for x in out_leaves if isinstance(x, Tensor))
-                new_storage_arrays = tuple(s.array for s in entry.storages)
+                # only the storages the step wrote come out: returning an untouched input (the
+                # batch, a frozen weight) would make XLA copy it at every call
+                entry.written = tuple(i for i, (s, a) in enumerate(zip(entry.storages, storage_arrays))
+                                      if s.array is not a)
+                new_storage_arrays = tuple(entry.storages[i].array for i in entry.written)
                 grads_after = []
                 for t in entry.grad_slots:
                     grads_after.append(None if t._grad is None else t._grad._arr())
@@ -247,7 +252,9 @@ class CompiledFunction:
         storage_arrays = tuple(s.array for s in entry.storages)
         out_arrays, new_storage, grads = entry.fn(arg_arrays, storage_arrays, gen._key,
                                                   np.uint32(gen._count & 0xFFFFFFFF))
-        for s, a in zip(entry.storages, new_storage):
+        storages = entry.storages
+        for i, a in zip(entry.written, new_storage):
+            s = storages[i]
             s.array = a
             s.gen += 1
         for vc, n in entry.version_bumps:
