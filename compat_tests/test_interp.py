@@ -246,3 +246,16 @@ def test_an_error_in_a_rule_hands_the_call_to_xla(monkeypatch):
         raise IndexError("a rule that cannot compute this")
     monkeypatch.setitem(_interp.RULES, "rev", broken)
     _same_bits(_interp.call(f, (a,)), f(a))
+
+
+def test_equations_no_output_depends_on_are_dropped_first():
+    """A vjp traces the forward too (``sum``'s vjp sums its input, a float reduction left to XLA)
+    but returns only what moves the cotangent: the dead equations are dropped before deciding, so
+    it is computed here, with XLA's bits; an unused float product alone does not force a compile."""
+    x = jnp.asarray(F32[np.isfinite(F32)])
+    ct = jnp.float32(1.5)
+    vjp_of_sum = lambda a, g: jax.vjp(lambda v: jnp.sum(v.astype(jnp.float64)).astype(jnp.float32), a)[1](g)
+    _check(vjp_of_sum, x, ct)
+    _check(lambda a, b: ((a * b), jnp.where(a > b, a, b))[1], x, x[::-1])
+    live = _interp._live(jax.make_jaxpr(vjp_of_sum)(x, ct).jaxpr)
+    assert not any(e.primitive.name == "reduce_sum" for e in live.eqns)
