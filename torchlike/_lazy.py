@@ -578,42 +578,36 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device, state):
         refs.append(i)
     outs_meta, multi, dtypes = meta
     base = seg.n_out
-    if not multi:               # one output (most ops): no list, zip or tuple of outputs made
+    fills = seg.fills
+    if multi:
+        outs = []
+        i = base
+        for (shape, dtype), d in zip(outs_meta, dtypes):
+            t = wrap(LazyRef(seg, i, shape, dtype), False, d)
+            fills.append(_wref(t._storage))
+            outs.append(t)
+            i += 1
+        seg.n_out = i
+        outs = tuple(outs)
+    else:                       # one output (most ops): no list or zip of outputs made
         shape, dtype = outs_meta[0]
         t = wrap(LazyRef(seg, base, shape, dtype), False, dtypes[0])
-        seg.fills.append(_wref(t._storage))
-        seg.n_out = base + 1
-        if record is no_record:
-            seg.entries.append((_no_grad_op(op), key, tuple(refs), False))
-            seg.plain.append(base)
-            return t
-        seg.entries.append((op, key, tuple(refs), False))
-        node = record(op, key, args, arrays, (t,), statics)
-        seg.node_out[id(node)] = base
-        if pos:
-            _attach(seg, node, pos, arrays)
-        return t
-    fills = seg.fills
-    outs = []
-    i = base
-    for (shape, dtype), d in zip(outs_meta, dtypes):
-        ref = LazyRef(seg, i, shape, dtype)
-        t = wrap(ref, dtype=d)
         fills.append(_wref(t._storage))
-        outs.append(t)
-        i += 1
-    seg.n_out = i
-    outs = tuple(outs)
+        seg.n_out = base + 1
+        outs = (t,)
     if record is no_record:     # an op that records nothing (``NOGRAD``): no gradient flows through it
-        seg.entries.append((_no_grad_op(op), key, tuple(refs), True))
-        seg.plain.extend(range(base, i))
-        return outs
-    seg.entries.append((op, key, tuple(refs), True))
+        seg.entries.append((_no_grad_op(op), key, tuple(refs), multi))
+        if multi:
+            seg.plain.extend(range(base, seg.n_out))
+        else:
+            seg.plain.append(base)      # (one output: no range made, on every op that records nothing)
+        return outs if multi else t
+    seg.entries.append((op, key, tuple(refs), multi))
     node = record(op, key, args, arrays, outs, statics)
     seg.node_out[id(node)] = base
     if pos:
         _attach(seg, node, pos, arrays)
-    return outs
+    return outs if multi else t
 
 
 def _attach(seg, node, pos, arrays):

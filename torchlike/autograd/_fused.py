@@ -117,22 +117,17 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
             edges = tuple([None if nxt is None else (index[id(nxt)], nr) for nxt, nr in nf])
         plan.append((n._op, n._key, n._mask, n._diff_outs, n._out_meta, edges, n._edge_pos))
         arrs = n._arrays
-        lz = n._lazy
-        if lz is not None and lz[0] is seg and type(arrs) is list:
-            pos = lz[1]
-            lazy_pos.append(pos)
-            arrs = list(arrs)       # the segment's outputs among them: computed in the program
-            for j, _ in pos:
-                arrs[j] = None
-        elif type(arrs) is list:
-            pos = _lazy.pending_in(arrs, seg)
+        pos = ()
+        if type(arrs) is list:
+            # the open segment's outputs among the inputs (recorded at ``_lazy._attach``, else found):
+            # the program computes them
+            lz = n._lazy
+            pos = lz[1] if lz is not None and lz[0] is seg else _lazy.pending_in(arrs, seg)
             if pos:
                 arrs = list(arrs)
                 for j, _ in pos:
                     arrs[j] = None
-            lazy_pos.append(pos)
-        else:
-            lazy_pos.append(())
+        lazy_pos.append(pos)
         arrays.append(arrs)
     root_sig = tuple([(index[id(n)], nr) for n, nr in roots if n is not None])
     cap_sig = () if not capture else tuple(sorted((index[i], nr, slot) for (i, nr), slot in capture.items()
