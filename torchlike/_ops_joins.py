@@ -60,6 +60,9 @@ def _join_rule(name):
         else:
             _wrap_dim(statics[0], args[0]._ndim() + 1)
         return rule_promote(args)
+    # the checks read the arguments' types, ranks and shapes and the dim: an answer keyed by the dtypes and
+    # shapes (``_registry.fast_key``) holds
+    rule.by_shape = True
     return rule
 
 

@@ -592,7 +592,7 @@ def _host_call(op, args, statics, T):
 def _host_learn(op, args, statics, hosts, hk):
     """``_host_call``'s entry for ``args``: (the general path's key, the output dtype and shape JAX
     gives), or ``_MISS`` when numpy may not compute it (a cast that is not to an integer dtype, JAX
-    disagreeing).  Kept under ``hk`` for ``by_dtype`` rules (their key follows from it)."""
+    disagreeing).  Kept under ``hk`` for ``by_dtype`` and ``by_shape`` rules (their key follows from it)."""
     key = op_key(op, args, statics)
     casts = key[1]
     if not all(c is not None and c.kind in "iu" for c in casts):
@@ -608,7 +608,8 @@ def _host_learn(op, args, statics, hosts, hk):
                 ok = None
             op._hostok[sig] = ok
         hit = _MISS if ok is None else (key, ok)
-    if getattr(op.dtype_rule, "by_dtype", False):
+    rule = op.dtype_rule
+    if getattr(rule, "by_dtype", False) or getattr(rule, "by_shape", False):
         if len(op._hostfast) > 256:
             op._hostfast.clear()
         op._hostfast[hk] = hit
