@@ -39,6 +39,12 @@ if "JAX_DEFAULT_MATMUL_PRECISION" not in _os.environ:
 if _os.environ.get("TORCHLIKE_CPU_SYNC", "1") != "0":
     _jax.config.update("jax_cpu_enable_async_dispatch", False)
 
+# Compiled XLA programs are kept on disk and loaded by later runs instead of compiled again
+# (``_xla_cache``: JAX's persistent compilation cache in ~/.cache/torchlike/xla; TORCHLIKE_CACHE_DIR
+# picks another directory, TORCHLIKE_CACHE_DIR=0 turns it off).
+from . import _xla_cache  # noqa: E402
+_xla_cache.enable()
+
 from . import _dtype  # noqa: E402
 from ._dtype import (ALIASES as _ALIASES, bfloat16, bool, can_cast, complex64, complex128, dtype,  # noqa: E402,A004
                      float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
