@@ -114,3 +114,46 @@ def test_allow_mutation_on_saved_tensors():
     same(f)
     same(outside)
     same_message(nested)
+
+
+def test_a_node_that_saved_its_output_is_freed_with_the_output():
+    """``relu``, ``exp``, ``tanh`` and in-place ``exp_`` save their output for backward; the output refers
+    to the node as its ``grad_fn``, and PyTorch frees both when the last tensor goes, without the cyclic
+    collector: a training step's graph, and the deferred work its nodes keep, goes with its loss.  The
+    version check on the saved output still holds (a view written in place fails backward)."""
+    import gc
+    import weakref
+
+    def f(T):
+        out = []
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            x = T.ones(3, requires_grad=True)
+            for make in (lambda: x.relu(), lambda: x.exp(), lambda: x.tanh(), lambda: (x * 1).exp_(),
+                         lambda: ((x * 2).sigmoid() * x).sum()):
+                y = make()
+                r = weakref.ref(y)
+                del y
+                out.append(r() is None)
+            w = T.tensor(data(4, 3, seed=2), requires_grad=True)
+            loss = (T.tensor(data(2, 4, seed=3)) @ w).relu().pow(2).mean()
+            loss.backward()
+            r = weakref.ref(loss)
+            del loss
+            out.append(r() is None)
+        finally:
+            if enabled:
+                gc.enable()
+        return out, w.grad
+
+    def modified_through_a_view(T):
+        x = T.ones(3, requires_grad=True)
+        y = x.exp()
+        v = y[1:]
+        z = y.sum()
+        del y
+        v.mul_(2)
+        z.backward()
+    same(f)
+    same_message(modified_through_a_view)

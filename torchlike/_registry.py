@@ -48,7 +48,7 @@ from ._views import Storage
 from ._state import local as _local
 from .autograd import grad_mode
 from .autograd import _saved as _saved_mod
-from .autograd.graph import MULTI_VIEW_NODES, RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class
+from .autograd.graph import MULTI_VIEW_NODES, RECORD_EXTRA as _RECORD_EXTRA, OpNode, node_class, saved_output
 
 from . import _names
 from ._names import FUNCTIONS, METHODS, publish   # torchlike.<name>, Tensor.<name>: published once (_names)
@@ -1065,14 +1065,14 @@ def _saved_versions(op, args, outs):
     saved = []
     for s in saves:
         if s == "result":
-            t = outs[0]
-        elif s == "all":
+            saved.append(saved_output(outs[0]))     # (not the tensor: it refers to the node)
+            continue
+        if s == "all":
             saved.extend((a, a._vc[0]) for a in args if isinstance(a, T))
             continue
-        else:
-            if s >= len(args):
-                continue
-            t = args[s]
+        if s >= len(args):
+            continue
+        t = args[s]
         if isinstance(t, T):
             saved.append((t, t._vc[0]))
     return tuple(saved)
@@ -1448,8 +1448,18 @@ def call_inplace(op, args, statics):
         if t._retains_grad:
             t._wire_retain()
         if saved is not None:
-            node._saved = tuple((t, t._vc[0]) if e is None else e for e in saved)
+            node._saved = tuple(saved_output(t) if e is None else e for e in saved)
+        _drop_self(node, t)
     return t
+
+
+def _drop_self(node, t):
+    """The node of ``t.op_()`` is ``t``'s ``grad_fn`` now: its inputs no longer name ``t`` (whose value is
+    the result, not the input's; the node holds the input's array, which ``_saved_self`` gives, as PyTorch
+    gives the original ``self``), so the two make no reference cycle."""
+    inputs = getattr(node, "_inputs", None)
+    if inputs:
+        node._inputs = tuple([None if a is t else a for a in inputs])
 
 
 def _assign_deferred(t, r, state):
@@ -1520,7 +1530,9 @@ def _inplace_on_view(op, t, args, statics):
     base._assign(new_base._arr())
     node = new_base._grad_fn
     if saved is not None and node is not None:
-        node._saved = tuple((t, t._vc[0]) if e is None else e for e in saved)
+        node._saved = tuple(saved_output(t) if e is None else e for e in saved)
+    if node is not None:
+        _drop_self(node, base)
     base._grad_fn = node
     base._output_nr = 0
     base._requires_grad = True

@@ -203,6 +203,32 @@ def _array_type():
 _ARRAY_TYPE = None
 
 
+class SavedOutput:
+    """An output a node saved, as its version check and that check's error read it: the version counter
+    (the list the tensor shares with its views and detached aliases), the dtype, the shape and the output
+    number, not the tensor, whose ``grad_fn`` is the node: holding it would make the two a reference cycle,
+    and a step's whole graph (and the deferred segment its nodes keep) would live until the cyclic collector
+    ran, where PyTorch frees it when the last tensor goes.  (``grad_fn._saved_result`` is recomputed from
+    the node's inputs: ``_saved._saved_result``.)"""
+    __slots__ = ("_vc", "_dtype", "shape", "_output_nr", "_grad_fn")
+
+    def __init__(self, t, output_nr=0):
+        self._vc = t._vc
+        self._dtype = t._dtype
+        self.shape = t.shape
+        self._output_nr = output_nr
+        self._grad_fn = None        # (the saving node, named by the error instead)
+
+    @staticmethod
+    def is_inference():
+        return False                # (a recorded op's output never is: ops record nothing in inference mode)
+
+
+def saved_output(t):
+    """``(SavedOutput(t), t's version now)``: a ``_saved`` entry for the output ``t``."""
+    return SavedOutput(t), t._vc[0]
+
+
 class _Shapes(tuple):
     """Shapes and dtypes of a released node's inputs (non-array inputs kept as they are)."""
     __slots__ = ()
