@@ -13,9 +13,11 @@ the machine hits all of them alike); the time reported is the minimum over
 rounds of the mean per call.  PyTorch runs with one intra-op thread.
 
 ``--e2e`` also runs a whole training script (``benchmarks/scripts/char_lm.py``,
-plain ``import torch``) twice in fresh processes, once on PyTorch and once
-through ``python -m torchlike``, and reports the ratio of their CPU time
-(whole process, and the training loop alone as the script measures it).
+plain ``import torch``) in fresh processes, once on PyTorch and twice through
+``python -m torchlike`` (with an empty compilation cache, then with the one the
+first run filled: a script's first and later runs), and reports the ratios of
+their CPU time (whole process, and the training loop alone as the script
+measures it).
 """
 from __future__ import annotations
 
@@ -496,12 +498,17 @@ PROGRAMS = ("get_batch", "DataLoader", "greedy", "seed", "chain", "MLP", "tutori
 
 
 def e2e(steps=300):
-    """CPU seconds of the whole char-LM script on PyTorch and through ``python -m torchlike``."""
+    """CPU seconds of the whole char-LM script on PyTorch and through ``python -m torchlike``: torchlike
+    twice, with an empty compilation cache (``torchlike/_xla_cache.py``: every program compiled, a
+    script's first run) and then with the cache that run filled (its later runs)."""
+    import tempfile
     script = os.path.join(HERE, "scripts", "char_lm.py")
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cache = tempfile.mkdtemp(prefix="torchlike-e2e-cache-")
+    env = dict(os.environ, OMP_NUM_THREADS="1", TORCHLIKE_CACHE_DIR=cache)
     res = {}
     for label, cmd in (("torch", [sys.executable, script]),
-                       ("torchlike", [sys.executable, "-m", "torchlike", script])):
+                       ("torchlike, cold cache", [sys.executable, "-m", "torchlike", script]),
+                       ("torchlike, warm cache", [sys.executable, "-m", "torchlike", script])):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         p = subprocess.run(cmd + ["--steps", str(steps)], env=env, capture_output=True, text=True,
                            cwd=os.path.join(HERE, ".."))
@@ -511,6 +518,8 @@ def e2e(steps=300):
         loop = float([ln for ln in p.stdout.splitlines() if ln.startswith("loop cpu s")][0].split()[-1])
         last = [ln for ln in p.stdout.splitlines() if ln.startswith("step")][-1]
         res[label] = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, loop, last)
+    import shutil
+    shutil.rmtree(cache, ignore_errors=True)
     return res
 
 
@@ -540,10 +549,13 @@ def main():
         print(f"geometric mean over {len(progs)} whole-program workloads: {gm:.2f}x PyTorch")
     if args.e2e:
         r = e2e()
-        print(f"end to end (char LM script): torch {r['torch'][0]:.2f} CPU s (loop {r['torch'][1]:.2f}), "
-              f"torchlike {r['torchlike'][0]:.2f} CPU s (loop {r['torchlike'][1]:.2f}); "
-              f"ratio {r['torchlike'][0] / r['torch'][0]:.2f}x whole, {r['torchlike'][1] / r['torch'][1]:.2f}x loop")
-        print(f"  last lines: torch '{r['torch'][2]}', torchlike '{r['torchlike'][2]}'")
+        t = r["torch"]
+        print(f"end to end (char LM script): torch {t[0]:.2f} CPU s (loop {t[1]:.2f})")
+        for label in ("torchlike, cold cache", "torchlike, warm cache"):
+            v = r[label]
+            print(f"  {label}: {v[0]:.2f} CPU s (loop {v[1]:.2f}); ratio {v[0] / t[0]:.2f}x whole, "
+                  f"{v[1] / t[1]:.2f}x loop")
+        print(f"  last lines: torch '{t[2]}', torchlike '{r['torchlike, warm cache'][2]}'")
     if args.markdown:
         print()
         print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
