@@ -11,11 +11,54 @@ def twice(fn):
     return lambda T: [fn(T) for _ in range(3)]
 
 
-def test_fast_path_is_taken():
+def _general_calls(fn, monkeypatch):
+    """How many times ``fn()`` runs the general path's dtype rule (``_registry.op_key``)."""
+    calls = []
+    real = torchlike._registry.op_key
+    monkeypatch.setattr(torchlike._registry, "op_key", lambda *a: calls.append(1) or real(*a))
+    fn()
+    return len(calls)
+
+
+def test_fast_path_is_taken(monkeypatch):
+    """Repeated calls skip the general path: run eagerly (``Op._fast``) or deferred (``Op._dfast``), on
+    roots and on views (``x @ w.t()``, a view of a tensor a deferred op computes), whichever ran before."""
     x = torchlike.tensor(data(3))
-    for _ in range(2):
-        torchlike.sin(x)
-    assert torchlike._registry.OPS["sin"]._fast
+    w = torchlike.tensor(data(4, 3, seed=1), requires_grad=True)
+    a = torchlike.tensor(data(2, 3, seed=2))
+
+    def step():
+        y = torchlike.sin(x)
+        z = a @ w.t()
+        v = (w * 2)[1:]         # a view of a pending value, read in the segment
+        return y, z, v.exp(), v + z.sum()
+    for _ in range(3):
+        step()
+    assert _general_calls(step, monkeypatch) == 2      # ``t()`` and ``[1:]``: view ops run the general path
+    assert torchlike._registry.OPS["sin"]._fast or torchlike._registry.OPS["sin"]._dfast
+
+
+def test_views_on_the_fast_path_compute_what_pytorch_computes():
+    """Ops on views through the deferred fast path: cached view values, views of pending values read in
+    the segment, a view of a view, a view needing no grad beside one that does; values and gradients."""
+    def f(T):
+        out = []
+        w = T.tensor(data(4, 3, seed=1), requires_grad=True)
+        b = T.tensor(data(4, seed=3), requires_grad=True)
+        x = T.tensor(data(5, 3, seed=2))
+        for _ in range(3):
+            h = (x @ w.t() + b).relu()
+            u = (h * 2)[:, 1:3]
+            loss = (u.t() @ x[:, :2]).sum() + h[1:, 0].exp().mean()
+            loss.backward()
+            out += [h, u, loss.detach()]
+            with T.no_grad():
+                w -= 0.1 * w.grad
+                b -= 0.1 * b.grad
+                w.grad.zero_()
+                b.grad.zero_()
+        return out, w, b
+    same(f)
 
 
 def test_unary_and_binary_repeated():

@@ -405,8 +405,10 @@ def _fast_call(op, args, statics, T, state):
     n = len(args)
     if n == 1:
         a = args[0]
-        if type(a) not in _ROOTS or a._view is not None:
+        if type(a) not in _ROOTS:
             return _MISS
+        if a._view is not None:
+            return _fast_many(op, args, statics, T, state)
         x = a._storage._a
         if type(x) is _HOST:
             x = a._storage.array
@@ -416,8 +418,10 @@ def _fast_call(op, args, statics, T, state):
     elif n == 2:
         a, b = args
         tb = type(b)
-        if type(a) not in _ROOTS or a._view is not None:
+        if type(a) not in _ROOTS:
             return _MISS
+        if a._view is not None:
+            return _fast_many(op, args, statics, T, state)
         x = a._storage._a
         if type(x) is _HOST:
             x = a._storage.array
@@ -474,22 +478,37 @@ def _fast_call(op, args, statics, T, state):
 
 def _fast_many(op, args, statics, T, state):
     """The deferred fast path for any other arity or mix of dtypes (``linear(x, w, b)``, an
-    embedding's weight and indices, a recurrent cell's eight arguments): root tensors, ``None`` and,
-    after the first position, Python numbers.  The key (``fast_key`` with shapes) holds every
-    tensor's dtype and shape and every number's type, all a ``by_dtype``/``by_shape`` rule and the
-    output shapes depend on; it was learned by the general path (``_learn_dfast``).  ``_MISS``: take
-    the general path."""
+    embedding's weight and indices, a recurrent cell's eight arguments), and for views among the
+    arguments (``x @ w.t()``): tensors, ``None`` and, after the first position, Python numbers.  The
+    key (``fast_key`` with shapes) holds every tensor's dtype and shape (a view's own) and every
+    number's type, all a ``by_dtype``/``by_shape`` rule and the output shapes depend on; it was
+    learned by the general path (``_learn_dfast``).  A view's value is read as the general path
+    reads it: its cached value, else a read joining the open segment (``_views.deferred_read``).
+    ``_MISS``: take the general path."""
     dfast = op._dfast
     if not dfast or not _LAZY[0] or _RECORD_EXTRA[0]:
         return _MISS
     xs = []
     grad = False
     nums = False        # a Python number among the arguments: converted once the key is known
+    unread = None       # positions of views whose values are not cached: read once the key is known
     for i, a in enumerate(args):
         ta = type(a)
         if ta in _ROOTS:
             if a._view is not None:
-                return _MISS
+                if a._cache_gen == a._storage.gen:
+                    x = a._cache
+                    if type(x) is not _ARRAY:
+                        return _MISS
+                else:
+                    if unread is None:
+                        unread = []
+                    unread.append(i)
+                    x = None
+                xs.append(x)
+                if a._requires_grad:
+                    grad = True
+                continue
             x = a._storage._a
             tx = type(x)
             if tx is _HOST:
@@ -513,6 +532,12 @@ def _fast_many(op, args, statics, T, state):
     if hit is None:
         return _MISS
     key = hit[0]
+    if unread is not None:
+        for i in unread:
+            r = _views.deferred_read(args[i], T._wrap, records)
+            if r is None:
+                return _MISS        # (the general path reads it in the op's own program)
+            xs[i] = r
     if nums:
         # converted as the general path converts them (``_constant``; the learned key has their casts)
         wraps = op.name in WRAPS_INT_SCALARS
@@ -802,14 +827,13 @@ def _fast_form(args):
 
 
 def _dfast_form(args, casts):
-    """Are ``args`` what the deferred fast paths take: root tensors, at least one; ``None``; Python
-    numbers after the first position, each with the dtype it is cast to (``casts``, the key's)?"""
+    """Are ``args`` what the deferred fast paths take: tensors (roots or views: a key holds their dtype
+    and shape either way), at least one; ``None``; Python numbers after the first position, each with
+    the dtype it is cast to (``casts``, the key's)?"""
     seen = False
     for i, a in enumerate(args):
         t = type(a)
         if t in _ROOTS:
-            if a._view is not None:
-                return False
             seen = True
         elif a is None:
             continue
