@@ -306,3 +306,26 @@ def test_many_argument_ops_mixed_dtypes_and_parameters_repeated():
         return out
     same(f)
     assert torchlike._registry.OPS["_linear_mm"]._dfast
+
+
+def test_division_and_softmax_keys_after_fast_calls():
+    """True division and softmax are cached by dtype and statics; a rounding mode's integer division still
+    checks its values (division by zero), softmax its dim and (PyTorch's NotImplementedError, named for the
+    last-dim kernel or not) an integer or complex kernel dtype, and a new dtype or mode takes its own key."""
+    def f(T):
+        out = []
+        a, b = T.tensor(data(3, 4)), T.tensor(data(3, 4, seed=1) + 3)
+        i, z = T.tensor([7, -7, 5]), T.tensor([2, 0, 1])
+        for _ in range(3):
+            out += [a / b, a / 2, b / 3.5, T.div(a, b, rounding_mode="floor"), T.div(i, 2, rounding_mode="trunc"),
+                    i / 2, a.softmax(-1), T.log_softmax(a, 0), i.softmax(0, dtype=T.float32),
+                    a.softmax(1, dtype=T.float64)]
+        for bad in (lambda: T.div(i, z, rounding_mode="floor"), lambda: T.div(a, b, rounding_mode="round"),
+                    lambda: a.softmax(2), lambda: T.log_softmax(a, -3), lambda: i.softmax(0),
+                    lambda: T.log_softmax(i.view(1, 3), 0), lambda: a.softmax(1, dtype=T.int32)) * 2:
+            try:
+                out.append(bad())
+            except Exception as e:      # noqa: BLE001 - compared by type
+                out.append(type(e).__name__)
+        return out
+    same(f)

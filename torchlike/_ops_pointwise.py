@@ -339,6 +339,10 @@ def _div_dtype(args, statics):
     return checked(bool=reject, complex=reject, extra=_int_division)(args, statics)
 
 
+# true division reads dtypes only (a fast path may cache it); a rounding mode's integer division reads values
+_div_dtype.by_dtype_when = lambda statics: statics[0] is None or statics[0] == _UNSET
+
+
 def _power(x, e):
     """``jnp.power``; a compiled-in exponent (``Op.scalar_spec``) of 0.5 / -0.5 is sqrt / rsqrt, and an
     integral one is repeated multiplication (exactly PyTorch's results for 2, 3, -1, -2)."""

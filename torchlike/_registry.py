@@ -633,8 +633,7 @@ def _host_learn(op, args, statics, hosts, hk):
                 ok = None
             op._hostok[sig] = ok
         hit = _MISS if ok is None else (key, ok)
-    rule = op.dtype_rule
-    if getattr(rule, "by_dtype", False) or getattr(rule, "by_shape", False):
+    if keyed_by_form(op.dtype_rule, statics, True):
         if len(op._hostfast) > 256:
             op._hostfast.clear()
         op._hostfast[hk] = hit
@@ -739,8 +738,7 @@ def call(op, args, statics, out=None):
             deferred = _enqueue(op, key, meta, args, arrays, statics, T._wrap,
                                 record if needs_grad else _no_record, state)
             if deferred is not None:
-                if op.scalar_spec is None and args and (getattr(op.dtype_rule, "by_dtype", False)
-                                                        or getattr(op.dtype_rule, "by_shape", False)):
+                if op.scalar_spec is None and args and keyed_by_form(op.dtype_rule, statics, True):
                     _learn_dfast(op, args, statics, key, meta)
                 if op.returns is not None:
                     return op.returns(*deferred)
@@ -772,7 +770,7 @@ def call(op, args, statics, out=None):
     else:
         outs = (T._wrap(result),)
         if (not needs_grad and fn is not None and op.view is None and op.returns is None and op.forward_factory is None
-                and op.scalar_spec is None and getattr(op.dtype_rule, "by_dtype", False) and 0 < len(args) <= 2
+                and op.scalar_spec is None and keyed_by_form(op.dtype_rule, statics, False) and 0 < len(args) <= 2
                 and tracker is None):
             _learn_fast(op, args, statics, fn, outs[0]._dtype, key)
     if op.view is not None:
@@ -786,6 +784,18 @@ def call(op, args, statics, out=None):
     if len(outs) == 1 and type(result) is not tuple and type(result) is not list:
         return outs[0]
     return outs
+
+
+def keyed_by_form(rule, statics, shapes):
+    """Does the dtype rule's answer (and its errors) follow from what ``fast_key(statics, args, shapes)``
+    holds, so that a fast path may cache it?  ``rule.by_dtype``: it reads the statics and the arguments'
+    dtypes and types only; ``by_shape``: their shapes too (only keys with shapes); ``by_dtype_when(statics)``:
+    it reads only dtypes for these statics (``div`` without a rounding mode; with one, integer division
+    checks values)."""
+    if getattr(rule, "by_dtype", False) or (shapes and getattr(rule, "by_shape", False)):
+        return True
+    when = getattr(rule, "by_dtype_when", None)
+    return when is not None and when(statics)
 
 
 # rules whose result (and errors) depend only on the arguments' dtypes (for tensors of one dtype)
@@ -1358,6 +1368,7 @@ def _skip_indices(rule, promoted):
     # what the fast paths may cache follows from the base rule, unless it reads the indices (bounds)
     wrapped.by_dtype = getattr(rule, "by_dtype", False) and not with_indices
     wrapped.by_shape = getattr(rule, "by_shape", False) and not with_indices
+    wrapped.by_dtype_when = None if with_indices else getattr(rule, "by_dtype_when", None)
     return wrapped
 
 

@@ -23,7 +23,7 @@ import jax.scipy.special as jsp
 
 from .. import _dtype as D
 from .._ops_matmul import _addmm_dtypes, _check_expand, matmul_t
-from .._registry import OPS, defop
+from .._registry import OPS, _type_word, _wrap_dim, defop
 from .attention import SDPBackend
 from .attention import enabled_backends
 
@@ -79,12 +79,23 @@ def _glu(x, dim):
     return a * jax.nn.sigmoid(b)
 
 
-def _softmax_dtype(args, statics):
-    d = statics[1]
-    if d is not None:
+def _softmax_dtype(name):
+    """PyTorch's checks, in its order: the dim's range, then the kernel's dtype (``dtype`` if given,
+    else the input's), which must be a real floating type; the kernel is named for a last-dim softmax."""
+    def rule(args, statics):
+        x = args[0]
+        nd = x._ndim()
+        dim = _wrap_dim(statics[0], nd)
+        d = statics[1] if statics[1] is not None else x._dtype
+        if d.category != D.FLOAT:
+            last = nd == 0 or dim == nd - 1
+            raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
+                                      f"'{_type_word(d)}'")
         return d
-    x = args[0]
-    return x._dtype if x._dtype.category >= D.FLOAT else D.get_default_dtype()
+    # the answer follows from the statics and the dtype; the errors read the rank too, and are never cached
+    # (a fast path keeps only answers)
+    rule.by_dtype = True
+    return rule
 
 
 def _softmax(fn):
@@ -117,10 +128,10 @@ defop("softsign(Tensor self)", lambda x: x / (1 + jnp.abs(x)), dtype="float", fu
       grad="DivBackward0")
 defop("glu(Tensor self, int dim=-1)", _glu, dtype="float", function=False, method=False)
 # torch.softmax, Tensor.softmax (& log_): F.softmax's spellings, published by nn.functional._install
-defop("softmax(Tensor self, int dim, ScalarType? dtype=None)", _softmax(jax.nn.softmax), dtype=_softmax_dtype,
-      saves="result", out=False, function=False, method=False)
+defop("softmax(Tensor self, int dim, ScalarType? dtype=None)", _softmax(jax.nn.softmax),
+      dtype=_softmax_dtype("softmax"), saves="result", out=False, function=False, method=False)
 defop("log_softmax(Tensor self, int dim, ScalarType? dtype=None)", _softmax(jax.nn.log_softmax),
-      dtype=_softmax_dtype, saves="result", out=False, function=False, method=False)
+      dtype=_softmax_dtype("log_softmax"), saves="result", out=False, function=False, method=False)
 
 
 # ---- linear / convolution ----------------------------------------------------
