@@ -158,6 +158,18 @@ def same_output(fn):
     return e
 
 
+def outcomes(calls):
+    """Each call's result, or the name of the exception it raised: errors compared by type alongside values
+    (``same`` compares the lists)."""
+    out = []
+    for call in calls:
+        try:
+            out.append(call())
+        except Exception as e:      # noqa: BLE001 - compared by type
+            out.append(type(e).__name__)
+    return out
+
+
 def data(*shape, seed=0, dtype=np.float32, low=-2.0, high=2.0):
     """Deterministic numpy input data."""
     rng = np.random.default_rng(seed)
