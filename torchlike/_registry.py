@@ -657,9 +657,10 @@ def call(op, args, statics, out=None):
             res = _host_call(op, args, statics, T)
             if res is not _MISS:
                 return res
-        res = _fast_call(op, args, statics, T, state)
-        if res is not _MISS:
-            return res
+        if op.view is None:         # (a view op is never deferred nor run by a program: no fast entry)
+            res = _fast_call(op, args, statics, T, state)
+            if res is not _MISS:
+                return res
     if args and type(args[0]) in _SCALAR_TYPES and not op.scalar_self:
         _not_a_tensor(op, args)
     key = op_key(op, args, statics)
