@@ -22,7 +22,8 @@ def _general_calls(fn, monkeypatch):
 
 def test_fast_path_is_taken(monkeypatch):
     """Repeated calls skip the general path: run eagerly (``Op._fast``) or deferred (``Op._dfast``), on
-    roots and on views (``x @ w.t()``, a view of a tensor a deferred op computes), whichever ran before."""
+    roots and on views (``x @ w.t()``, a view of a tensor a deferred op computes), whichever ran before;
+    a power keyed by its exponent, true division and softmax included."""
     x = torchlike.tensor(data(3))
     w = torchlike.tensor(data(4, 3, seed=1), requires_grad=True)
     a = torchlike.tensor(data(2, 3, seed=2))
@@ -31,7 +32,7 @@ def test_fast_path_is_taken(monkeypatch):
         y = torchlike.sin(x)
         z = a @ w.t()
         v = (w * 2)[1:]         # a view of a pending value, read in the segment
-        return y, z, v.exp(), v + z.sum()
+        return y, z, v.exp(), v + z.sum(), z ** 2, z / 2, z.softmax(-1)
     for _ in range(3):
         step()
     assert _general_calls(step, monkeypatch) == 2      # ``t()`` and ``[1:]``: view ops run the general path
@@ -323,4 +324,23 @@ def test_division_and_softmax_keys_after_fast_calls():
         return out + outcomes((lambda: T.div(i, z, rounding_mode="floor"), lambda: T.div(a, b, rounding_mode="round"),
                                lambda: a.softmax(2), lambda: T.log_softmax(a, -3), lambda: i.softmax(0),
                                lambda: T.log_softmax(i.view(1, 3), 0), lambda: a.softmax(1, dtype=T.int32)) * 2)
+    same(f)
+
+
+def test_powers_keyed_by_their_exponent():
+    """``pow`` with a Python exponent on the fast paths: the key holds the exponent's value (2, 3, -1, 0.5
+    are compiled in as PyTorch special-cases them; an integer base's negative exponent raises), so each
+    value keeps its own answer and error; recorded and not, repeated."""
+    def f(T):
+        out = []
+        a = T.tensor(data(3, 4), requires_grad=True)
+        p = T.tensor(data(3, 4, seed=1) + 3)
+        i = T.tensor([[3, -2, 5]])
+        for _ in range(3):
+            for e in (2, 3, -1, -2, 0.5, -0.5, 2.5, 4, 1, 0, 2.0):
+                out += [a ** e, p ** e, (a * 1) ** e]
+            out += [i ** 2, i ** 3, i ** 0, i ** 2.5, i.pow(1)]
+            (a ** 2).sum().backward()
+        out.append(a.grad)
+        return out + outcomes((lambda: i ** -1, lambda: i ** -2, lambda: T.tensor([True]) ** 2) * 2)
     same(f)

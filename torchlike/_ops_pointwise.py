@@ -70,6 +70,9 @@ def checked(rule="promote", *, tensor_only=None, extra=None, **reject):
     # without ``extra`` (or with one that reads only dtypes, types and statics: ``extra.by_dtype``) the
     # result depends on the tensors' dtypes only: ``call``'s fast path may cache it
     rule_checked.by_dtype = (extra is None or getattr(extra, "by_dtype", False)) and getattr(base, "by_dtype", False)
+    # or on those and the value of a number the key holds (``_registry.keyed_by_form``: ``pow``'s exponent)
+    rule_checked.by_value = ((extra is None or getattr(extra, "by_dtype", False) or getattr(extra, "by_value", False))
+                             and getattr(base, "by_dtype", False))
     return rule_checked
 
 
@@ -362,6 +365,9 @@ def _int_pow(args, statics, d):
     e = args[1]
     if d is not None and d.category <= D.INT and type(e) is int and e < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+_int_pow.by_value = True        # (the dtype, and the exponent's type and value)
 
 
 def _float_power_dtype(args, statics=None):

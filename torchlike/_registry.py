@@ -378,13 +378,15 @@ _extra = None       # forward AD / profiler hook (autograd/_intercept.py); None:
 _MISS = object()
 
 
-def fast_key(statics, args, shapes):
+def fast_key(statics, args, shapes, spec=None):
     """The key of every fast-path cache (``Op._fast``, ``_dfast``, ``_hostfast``), for arguments that
     are tensors or Python numbers: the statics, the default dtype, and per argument what the general
     path's answer depends on: a tensor's dtype and its shape (``shapes``: the deferred path's output
     shapes follow from them) or else whether it is 0-dim (promotion tells 0-dim tensors from others);
     a number's type (its value is an input).  The arity is part of it (a list op, ``block_diag(a)`` or
-    ``block_diag(a, b)``, takes one tensor or several)."""
+    ``block_diag(a, b)``, takes one tensor or several).  With ``spec`` (``Op.scalar_spec``: ``pow``), the
+    number at its position is part of it too: a special exponent is compiled into the program, and an
+    integer base's negative exponent is an error."""
     T = _Tensor
     k = [statics, _DEFAULT[0]]
     for a in args:
@@ -393,6 +395,9 @@ def fast_key(statics, args, shapes):
             k.append((a._dtype, s if shapes else not s))
         else:
             k.append(type(a))
+    if spec is not None:
+        a = args[spec[0]] if spec[0] < len(args) else None
+        k.append(a if type(a) in _SCALAR_TYPES else None)
     return tuple(k)
 
 
@@ -447,7 +452,7 @@ def _fast_call(op, args, statics, T, state):
             if type(v) is not _LazyRef and type(v) is not _ARRAY:      # (host values were put on the device)
                 break
         else:
-            hit = op._dfast.get(fast_key(statics, args, True))
+            hit = op._dfast.get(fast_key(statics, args, True, op.scalar_spec))
             if hit is not None:
                 key = hit[0]
                 if scalar is not None:
@@ -462,7 +467,7 @@ def _fast_call(op, args, statics, T, state):
                 return _MISS        # the general path defers it, and learns the key
     if records:
         return _MISS
-    hit = op._fast.get(fast_key(statics, args, False))
+    hit = op._fast.get(fast_key(statics, args, False, op.scalar_spec))
     if hit is None:
         return _MISS
     for v in xs:
@@ -528,7 +533,7 @@ def _fast_many(op, args, statics, T, state):
     records = grad and state.grad_enabled and op.differentiable
     if not (records or _NOGRAD[0]):
         return _MISS
-    hit = dfast.get(fast_key(statics, args, True))
+    hit = dfast.get(fast_key(statics, args, True, op.scalar_spec))
     if hit is None:
         return _MISS
     key = hit[0]
@@ -594,7 +599,7 @@ def _host_call(op, args, statics, T):
             hosts.append(a)
         else:
             return _MISS
-    hk = fast_key(statics, args, True)      # all the key and JAX's output depend on, for ``by_dtype`` rules
+    hk = fast_key(statics, args, True, op.scalar_spec)      # all the key and JAX's output depend on, for ``by_dtype`` rules
     hit = op._hostfast.get(hk)
     if hit is None:
         hit = _host_learn(op, args, statics, hosts, hk)
@@ -633,7 +638,7 @@ def _host_learn(op, args, statics, hosts, hk):
                 ok = None
             op._hostok[sig] = ok
         hit = _MISS if ok is None else (key, ok)
-    if keyed_by_form(op.dtype_rule, statics, True):
+    if keyed_by_form(op.dtype_rule, statics, True, op.scalar_spec is not None):
         if len(op._hostfast) > 256:
             op._hostfast.clear()
         op._hostfast[hk] = hit
@@ -739,7 +744,7 @@ def call(op, args, statics, out=None):
             deferred = _enqueue(op, key, meta, args, arrays, statics, T._wrap,
                                 record if needs_grad else _no_record, state)
             if deferred is not None:
-                if op.scalar_spec is None and args and keyed_by_form(op.dtype_rule, statics, True):
+                if args and keyed_by_form(op.dtype_rule, statics, True, op.scalar_spec is not None):
                     _learn_dfast(op, args, statics, key, meta)
                 if op.returns is not None:
                     return op.returns(*deferred)
@@ -771,7 +776,7 @@ def call(op, args, statics, out=None):
     else:
         outs = (T._wrap(result),)
         if (not needs_grad and fn is not None and op.view is None and op.returns is None and op.forward_factory is None
-                and op.scalar_spec is None and keyed_by_form(op.dtype_rule, statics, False) and 0 < len(args) <= 2
+                and keyed_by_form(op.dtype_rule, statics, False, op.scalar_spec is not None) and 0 < len(args) <= 2
                 and tracker is None):
             _learn_fast(op, args, statics, fn, outs[0]._dtype, key)
     if op.view is not None:
@@ -787,13 +792,16 @@ def call(op, args, statics, out=None):
     return outs
 
 
-def keyed_by_form(rule, statics, shapes):
+def keyed_by_form(rule, statics, shapes, valued=False):
     """Does the dtype rule's answer (and its errors) follow from what ``fast_key(statics, args, shapes)``
     holds, so that a fast path may cache it?  ``rule.by_dtype``: it reads the statics and the arguments'
     dtypes and types only; ``by_shape``: their shapes too (only keys with shapes); ``by_dtype_when(statics)``:
     it reads only dtypes for these statics (``div`` without a rounding mode; with one, integer division
-    checks values)."""
+    checks values); ``by_value``: dtypes, and the value of the number at ``Op.scalar_spec``'s position,
+    which the key then holds (``valued``)."""
     if getattr(rule, "by_dtype", False) or (shapes and getattr(rule, "by_shape", False)):
+        return True
+    if valued and getattr(rule, "by_value", False):
         return True
     when = getattr(rule, "by_dtype_when", None)
     return when is not None and when(statics)
@@ -811,7 +819,7 @@ def _learn_dfast(op, args, statics, key, meta):
     if _dfast_form(args, key[1]):
         if len(op._dfast) > 256:
             op._dfast.clear()
-        op._dfast[fast_key(statics, args, True)] = (key, meta)
+        op._dfast[fast_key(statics, args, True, op.scalar_spec)] = (key, meta)
 
 
 def _learn_fast(op, args, statics, fn, out_dtype, key):
@@ -820,9 +828,9 @@ def _learn_fast(op, args, statics, fn, out_dtype, key):
         if len(op._fast) > 256:
             op._fast.clear()
         if len(args) == 1 or type(args[1]) in _ROOTS:
-            op._fast[fast_key(statics, args, False)] = (fn, out_dtype)
+            op._fast[fast_key(statics, args, False, op.scalar_spec)] = (fn, out_dtype)
         elif key[1][1] is not None:     # a Python number: its cast dtype converts it
-            op._fast[fast_key(statics, args, False)] = (fn, out_dtype, key[1][1])
+            op._fast[fast_key(statics, args, False, op.scalar_spec)] = (fn, out_dtype, key[1][1])
 
 
 def _fast_form(args):
@@ -1370,6 +1378,7 @@ def _skip_indices(rule, promoted):
     wrapped.by_dtype = getattr(rule, "by_dtype", False) and not with_indices
     wrapped.by_shape = getattr(rule, "by_shape", False) and not with_indices
     wrapped.by_dtype_when = None if with_indices else getattr(rule, "by_dtype_when", None)
+    wrapped.by_value = getattr(rule, "by_value", False) and not with_indices
     return wrapped
 
 
