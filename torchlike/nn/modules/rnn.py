@@ -321,36 +321,38 @@ class RNNCellBase(Module):
 
     def _step(self, mode, input, hx):
         """Checks, unbatched handling and one :func:`rnn_step` on Tensors."""
-        name = type(self).__name__
-        if input.dim() not in (1, 2):
-            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        nd = input.dim()
+        if nd not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {nd}D instead")
         hs = hx if isinstance(hx, tuple) else (hx,)
         for h in hs:
             if h is not None and h.dim() not in (1, 2):
-                raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {h.dim()}D instead")
-        batched = input.dim() == 2
+                raise ValueError(f"{type(self).__name__}: Expected hidden to be 1D or 2D, got {h.dim()}D instead")
+        batched = nd == 2
         if not batched:
             input = input.unsqueeze(0)
-        if input.shape[1] != self.input_size:
-            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected "
+        ishape = input._shape()
+        if ishape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {ishape[1]} expected "
                                f"{self.input_size}")
         if hx is None:
-            shape = (input.shape[0], self.hidden_size)
+            shape = (ishape[0], self.hidden_size)
             hs = tuple(_zeros(shape, input) for _ in range(2 if mode == "LSTM" else 1))
         elif not batched:
             hs = tuple(h.unsqueeze(0) for h in hs)
         for h in hs:
-            if h.shape[0] != input.shape[0]:
-                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden0 batch size "
-                                   f"{h.shape[0]}")
-            if h.shape[1] != self.hidden_size:
-                raise RuntimeError(f"hidden0 has inconsistent hidden_size: got {h.shape[1]}, expected "
+            hshape = h._shape()
+            if hshape[0] != ishape[0]:
+                raise RuntimeError(f"Input batch size {ishape[0]} doesn't match hidden0 batch size "
+                                   f"{hshape[0]}")
+            if hshape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden0 has inconsistent hidden_size: got {hshape[1]}, expected "
                                    f"{self.hidden_size}")
         c0 = hs[1] if mode == "LSTM" else None
         args = (input, hs[0], c0, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        d = input.dtype
-        if (d.is_floating_point and all(a is None or a.dtype is d for a in args)
-                and not (_local.state.grad_enabled and any(a is not None and a.requires_grad for a in args))):
+        d = input._dtype
+        if (d.is_floating_point and all(a is None or a._dtype is d for a in args)
+                and not (_local.state.grad_enabled and any(a is not None and a._requires_grad for a in args))):
             # nothing to record (an inference loop) and one dtype (else the composite raises PyTorch's
             # error): the step is one op
             out = call(RNN_CELL, args, (mode,))
