@@ -215,7 +215,7 @@ class SavedOutput:
     def __init__(self, t, output_nr=0):
         self._vc = t._vc
         self._dtype = t._dtype
-        self.shape = t.shape
+        self.shape = t._shape()     # (a tuple: the error prints it as a list)
         self._output_nr = output_nr
         self._grad_fn = None        # (the saving node, named by the error instead)
 

@@ -92,9 +92,8 @@ def _softmax_dtype(name):
             raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not implemented for '
                                       f"'{_type_word(d)}'")
         return d
-    # the answer follows from the statics and the dtype; the errors read the rank too, and are never cached
-    # (a fast path keeps only answers)
-    rule.by_dtype = True
+    # the statics, the dtype and the rank (the dim's range, the kernel's name): a key with shapes holds them
+    rule.by_shape = True
     return rule
 
 
