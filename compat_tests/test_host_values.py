@@ -193,6 +193,37 @@ def test_cat_and_stack_of_integer_host_values(dtype):
     same(f)
 
 
+def test_cat_and_stack_of_many_views_of_one_storage(monkeypatch):
+    """``torch.stack([data[i:i + 8] for i in ix])``: a join of views of one storage with one shape is one
+    gather of their elements on the host (``_views.gather_views``), for every dim of ``cat`` and ``stack``,
+    strided and transposed 2-D views, single elements, empty windows, and views of another dtype's
+    storage; joins it does not cover (a root among the views, views of two storages, of two shapes,
+    windows too large for the host) give the same results by the general path."""
+    from torchlike import _views
+    used = []
+    gather = _views.gather_views
+    monkeypatch.setattr(_views, "gather_views", lambda *a: used.append(1) or gather(*a))
+    tokens = (np.arange(1000, dtype=np.int64) * 37 % 201) - 100
+
+    def f(T):
+        d = T.tensor(tokens)
+        m = d[:600].reshape(20, 30)
+        s = d.to(T.int16)
+        ix = [3, 7, 100, 5, 0, 991]
+        out = []
+        for _ in range(3):      # (the first call learns the key, later ones use it)
+            w = [d[i:i + 8] for i in ix[:5]]
+            out += [T.stack(w), T.stack(w, 1), T.stack(w, -1), T.cat(w), T.cat(w, -1),
+                    T.cat([m[i:i + 2, 3:9:2] for i in range(5)], 1), T.cat([m[i:i + 2, 3:9:2] for i in range(5)]),
+                    T.stack([m[i:i + 2, 3:9:2].t() for i in range(5)], 2), T.stack([d[i] for i in ix]),
+                    T.stack([d[i:i] for i in ix]), T.cat([d[i:i] for i in ix]), T.stack([s[i:i + 3] for i in ix]),
+                    T.cat([d[i:i + 8] for i in (3, 995, 7)]),               # 995: a shorter window
+                    T.stack([d[:8]] + w), T.cat([m[0], d[:3], d[5:9]]), T.stack([d[i:i + 100] for i in ix[:3]])]
+        return out
+    same(f)
+    assert used
+
+
 def test_growing_sequence_generation_loop():
     """A generation loop as tutorials write it: the context grows by one token per step, the model
     sees its last ``block`` tokens (views of new shapes each step, read without a program until a

@@ -95,6 +95,37 @@ def test_rng_state_round_trip(name):
     assert fn(torchlike, g.set_state(gs)).tolist() == x
 
 
+def test_batched_draw_seeds_are_the_one_by_one_seeds():
+    """A draw's seed comes from a batch of counters folded in by one program (``Generator._draw_seed``):
+    the same bits as folding each counter in on its own, across batch boundaries, after ``set_state``
+    and ``manual_seed``, and where the 32-bit counter wraps; the stream a seed gives does not depend on
+    where the batch began."""
+    from torchlike import _random
+    g = torchlike.Generator().manual_seed(11)
+    for start in (0, 5, 2 ** 32 - 70, 2 ** 32 + 3):
+        g._count = start
+        for _ in range(2 * _random._SEED_BATCH + 3):
+            n = g._count
+            want = np.asarray(_random._seed_program(g._key, np.uint32(n & 0xFFFFFFFF)))
+            assert np.array_equal(g._draw_seed(), want)
+            assert g._count == n + 1
+    state = g.get_state()
+    a = torchlike.rand(5, generator=g).tolist()
+    torchlike.rand(3, generator=g)
+    b = torchlike.rand(5, generator=g.set_state(state)).tolist()
+    c = torchlike.rand(5, generator=torchlike.Generator().set_state(state)).tolist()
+    assert a == b == c
+    g.manual_seed(11)
+    g2 = torchlike.Generator().manual_seed(11)
+    torchlike.rand(1, generator=g2)             # g2's batch starts one counter earlier than g's
+    g2.manual_seed(11)
+    torchlike.rand(1, generator=g2)
+    g.manual_seed(11)
+    torchlike.rand(1, generator=g)
+    assert torchlike.randint(0, 1000, (8,), generator=g).tolist() == \
+        torchlike.randint(0, 1000, (8,), generator=g2).tolist()
+
+
 def test_generator_api():
     def f(T):
         g = T.Generator()

@@ -179,8 +179,11 @@ def _slice_view(t, dim, start, stop, step):
 
 def iter_views(t):
     """``iter(t)`` when ``plain_views(t)``: the views ``t[0]``, ``t[1]``, ... as they are asked for."""
-    for k in range(t.shape[0]):
-        yield _select_view(t, 0, k)
+    shape, strides, offset = t._layout()
+    layout = (shape[1:], strides[1:])       # shared by the elements (``_select_view``'s along dim 0)
+    step = strides[0]
+    for k in range(shape[0]):
+        yield t._layout_view(layout + (offset + k * step,))
 
 
 def _apply(t, items, used, bare_slice, for_set):

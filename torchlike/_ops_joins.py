@@ -79,10 +79,24 @@ def _stack_host(*args):
     return np.stack(arrs, axis=dim % (arrs[0].ndim + 1))
 
 
+def _cat_join(stacked, dim):
+    """``cat`` of the host values stacked along a new first axis (``_registry._host_gather``)."""
+    dim %= stacked.ndim - 1
+    moved = np.moveaxis(stacked, 0, dim)
+    s = moved.shape
+    return np.ascontiguousarray(moved).reshape(s[:dim] + (s[dim] * s[dim + 1],) + s[dim + 2:])
+
+
+def _stack_join(stacked, dim):
+    """``stack`` of the host values stacked along a new first axis (``_registry._host_gather``)."""
+    dim %= stacked.ndim
+    return stacked if dim == 0 else np.ascontiguousarray(np.moveaxis(stacked, 0, dim))
+
+
 defop("cat(Tensor[] tensors, int dim=0)", _cat, dtype=_join_rule("cat"), method=False, saves=(),
-      aliases=("concat", "concatenate"), host=_cat_host)
+      aliases=("concat", "concatenate"), host=_cat_host).host_join = _cat_join
 defop("stack(Tensor[] tensors, int dim=0)", _stack, dtype=_join_rule("stack"), method=False, saves=(),
-      host=_stack_host)
+      host=_stack_host).host_join = _stack_join
 
 
 def _hv(name, min_dim):

@@ -39,8 +39,11 @@ _MAGIC = np.frombuffer(b"TLJAXRNG", np.uint8)
 class Generator:
     """A stream of random numbers (``torch.Generator``)."""
 
+    _seeds = None
+
     def __init__(self, device="cpu"):
         self.device = as_device(device)
+        self._seeds = None      # (key, first counter, host seeds of the counters from there): ``_draw_seed``
         if self.device.type == "cuda" and not _jax_devices("cuda"):
             raise RuntimeError("Cannot get CUDA generator without ATen_cuda library. PyTorch splits its backend into "
                                "two shared libraries: a CPU library and a CUDA library; this error has occurred "
@@ -101,6 +104,21 @@ class Generator:
         if type(n) is TracedCount:
             return self._key, n.value()
         return self._key, np.uint32(n & 0xFFFFFFFF)
+
+    def _draw_seed(self):
+        """The 2-word seed of one draw (``_seed_program`` of the key and the counter).  Outside
+        ``torchlike.compile`` the seeds of the next ``_SEED_BATCH`` counters are computed by one
+        program and kept on the host with the key they belong to (the same bits: the counters are
+        folded in one by one, vectorized), so a draw runs one program, its sampler."""
+        n = self._count
+        if type(n) is TracedCount:
+            self._count = n + 1
+            return _seed_program(self._key, n.value())
+        c = self._seeds
+        if c is None or c[0] is not self._key or not 0 <= n - c[1] < _SEED_BATCH:
+            c = self._seeds = (self._key, n, np.asarray(_seed_batch(self._key, np.uint32(n & 0xFFFFFFFF))))
+        self._count = n + 1
+        return c[2][n - c[1]]
 
 
 class TracedCount:
@@ -175,6 +193,16 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 @jax.jit
 def _seed_program(key_data, count):
     return jax.random.key_data(jax.random.fold_in(jax.random.wrap_key_data(key_data), count))
+
+
+_SEED_BATCH = 64
+
+
+@jax.jit
+def _seed_batch(key_data, first):
+    """``_seed_program(key_data, first + k)`` for k < ``_SEED_BATCH`` (the counter wraps at 2**32)."""
+    counts = first + jnp.arange(_SEED_BATCH, dtype=jnp.uint32)
+    return jax.vmap(lambda c: _seed_program(key_data, c))(counts)
 
 
 def _words(seed, n, wide):
@@ -312,8 +340,7 @@ def _sample(generator, kind, shape, dtype, *params, statics=()):
     """One draw: a JAX array of ``shape``/``dtype`` from distribution ``kind`` with (traced) ``params``."""
     shape = tuple(shape)
     n, wide = _needs(kind, shape, dtype, params, statics)
-    key, count = _gen(generator)._take()
-    seed = _seed_program(key, count)
+    seed = _gen(generator)._draw_seed()
     return _transform_program(kind, shape, dtype, statics, n, wide)(seed, *params)
 
 

@@ -111,6 +111,9 @@ class Op:
         self.host = None
         self._hostok = {}           # (key, input shapes) -> output dtype and shape JAX gives, or None
         self._hostfast = {}         # ``fast_key`` with shapes -> (key, output dtype and shape) or _MISS (``_host_call``)
+        # ``(stacked, *statics) -> array``: the join of the host values ``stacked`` (one per input, along
+        # a new first axis) as the op joins them (``stack``, ``cat``: ``_host_gather``)
+        self.host_join = None
         _ALL_OPS.add(self)
 
     def __repr__(self):
@@ -571,6 +574,10 @@ def _host_call(op, args, statics, T):
     path."""
     if not args or type(args[0]) is not T:  # none (``cat([])``), or a number first: the general path
         return _MISS                        # (PyTorch's errors, or its Scalar overload)
+    if op.host_join is not None and len(args) > 2 and args[0]._view is not None:
+        r = _host_gather(op, args, statics, T)
+        if r is not _MISS:
+            return r
     hosts = []
     for a in args:
         ta = type(a)
@@ -615,6 +622,42 @@ def _host_call(op, args, statics, T):
         return _MISS
     if r.base is not None:
         r = r.copy()
+    r.setflags(write=False)
+    return T._wrap(r)
+
+
+def _host_gather(op, args, statics, T):
+    """``_host_call`` for a join (``stack``, ``cat``: ``op.host_join``) of views of one storage with
+    one shape and strides, ``torch.stack([data[i:i + 8] for i in ix])``: one numpy gather of their
+    elements (``_views.gather_views``) instead of a numpy view per tensor and a join of them, the
+    same elements in the same order.  The answer's dtype and shape are the learned ones, as
+    ``_host_call`` checks them; ``_MISS`` (the generic host path, which learns the key) otherwise."""
+    a = args[0]
+    st = a._storage
+    h = st._host
+    if h is None or a._dtype.category != D.INT:
+        return _MISS
+    view = a._view
+    shape, strides = view[0], view[1]
+    if math.prod(shape) > HOST_MAX_NUMEL:
+        return _MISS
+    offsets = []
+    for a in args:
+        if type(a) is not T or a._storage is not st:
+            return _MISS
+        v = a._view
+        if v is None or (v[0] != shape or v[1] != strides):
+            return _MISS
+        offsets.append(v[2])
+    hit = op._hostfast.get(fast_key(statics, args, True, op.scalar_spec))
+    if hit is None or hit is _MISS:
+        return _MISS
+    key, ok = hit
+    if key[1][0] != h.dtype:        # (one dtype among the inputs: the join casts none of them)
+        return _MISS
+    r = op.host_join(_views.gather_views(h, offsets, shape, strides), *key[0])
+    if r.dtype != ok[0] or r.shape != ok[1]:
+        return _MISS
     r.setflags(write=False)
     return T._wrap(r)
 

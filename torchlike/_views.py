@@ -119,6 +119,25 @@ def _host_view(h, view):
                       strides=tuple(s * size for s in strides))
 
 
+_GRIDS = {}
+
+
+def gather_views(h, offsets, shape, strides):
+    """The values of the views ``(shape, strides, offset)`` for ``offset`` in ``offsets`` of the numpy
+    root ``h``, stacked along a new first axis: one gather (``h``'s flat elements at each offset plus
+    the element offsets of one view, remembered per shape and strides)."""
+    k = (shape, strides)
+    grid = _GRIDS.get(k)
+    if grid is None:
+        grid = np.zeros(shape, np.int64)
+        for d, (n, s) in enumerate(zip(shape, strides)):
+            grid = grid + (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - d - 1))
+        if len(_GRIDS) > 1024:
+            _GRIDS.clear()
+        _GRIDS[k] = grid
+    return h.reshape(-1)[np.add.outer(np.asarray(offsets, np.int64), grid)]
+
+
 def _rebuild_storage(array, gen):
     st = Storage(array)
     st.gen = gen
