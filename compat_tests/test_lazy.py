@@ -127,7 +127,9 @@ def _agree_and_count(f, monkeypatch, atol):
 
 def test_step_with_zeroed_grads_is_one_program(monkeypatch):
     """SGD by hand with ``p.grad.zero_()``: the update, the zeroing, the next forward and its backward
-    (adding into the zeroed ``.grad``) run as the backward's one program; nothing is computed again."""
+    (adding into the zeroed ``.grad``, whose zeros are never computed: the sum replaces them) run as the
+    backward's one program; nothing is computed again.  The ``.grad`` tensors keep their identity, views
+    of them see the sums, and their versions count each zeroing and each sum, as in PyTorch."""
     w1, b1, x, y = data(6, 4, seed=1) / 4, data(6, seed=2), data(5, 4, seed=3), data(5, 6, seed=4)
 
     def f(T, counts=None):
@@ -137,12 +139,14 @@ def test_step_with_zeroed_grads_is_one_program(monkeypatch):
         for i in _steps(8, counts):
             loss = ((xs @ p1.t() + q1).relu() - ys).pow(2).mean()
             loss.backward()
+            if i == 0:
+                g, gv = q1.grad, q1.grad[1:4]
             with T.no_grad():
                 for p in (p1, q1):
                     p -= 0.1 * p.grad
                     p.grad.zero_()
             out.append(loss.item())
-        return out, p1, q1, p1.grad
+        return out, p1, q1, p1.grad, g is q1.grad, gv, p1.grad._version, q1.grad._version
     assert_same(f(torch), f(torchlike))
     counts = _count_runs(monkeypatch)
     f(torchlike, counts)

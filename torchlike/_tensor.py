@@ -224,8 +224,9 @@ class Tensor:
         if array.dtype != self._dtype.np:
             array = array.astype(self._dtype.np)
         if self._view is None:
-            if array.shape != st.array.shape:
-                array = jnp.broadcast_to(array, st.array.shape)
+            shape = st._a.shape         # (a pending value knows its shape: a write does not compute it)
+            if array.shape != shape:
+                array = jnp.broadcast_to(array, shape)
             st.array = array
         else:
             st.array = V.write(st.array, self._view, array)

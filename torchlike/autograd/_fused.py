@@ -136,10 +136,14 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
     if joint:
         # the open segment's forward runs inside the backward program, and the values of the roots and
         # of the live tensors that ops recording nothing made come out (an optimizer's update of the
-        # step before, a zeroed ``.grad``: they are read next, and computing them later would run the
-        # segment again); the graph's own values stay recipes (nodes hold them; computed if read)
+        # step before: they are read next, and computing them later would run the segment again); the
+        # graph's own values stay recipes (nodes hold them; computed if read).  A ``.grad`` zeroed in the
+        # segment that the program adds into (``_olds``) is not among them: the sum replaces it.  (Were
+        # one left unreplaced, its recipe would compute it when read.)
         seg.close()
+        old_sig, old_arrays = _olds(olds, seg)
         need = seg.held(set(), seg.plain)
+        need.difference_update([k for _, k in old_sig if k is not None])
         unread = _local.state.unread
         for n, nr in roots:
             base = seg.node_out.get(id(n))
@@ -151,7 +155,6 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
         need = tuple(sorted(need))
         entries = tuple(seg.entries)
         lazy_pos = tuple(lazy_pos)
-        old_sig, old_arrays = _olds(olds, seg)
         sig = (tuple(plan), root_sig, cap_sig, entries, lazy_pos, need, old_sig)
         fn = _programs.get(sig)
         units = len(plan) + _lazy.segment_units(entries, need)
@@ -174,6 +177,8 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
                 _programs.clear()
             fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, (entries, lazy_pos, need), old_sig))
         acc_grads, captured, values = fn(tuple(arrays), cts, old_arrays, tuple(seg.ext))
+        if not retain_graph:
+            _release(nodes, plan)       # (first: publishing skips the inputs of released nodes)
         seg.publish(need, values)
     else:
         old_sig, old_arrays = _olds(olds, None)
@@ -190,10 +195,8 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
                 _programs.clear()
             fn = _programs[sig] = _pace.jit(_build(plan, root_sig, cap_sig, None, old_sig))
         acc_grads, captured = fn(tuple(arrays), cts, old_arrays)
-    if not retain_graph:
-        for n, p in zip(nodes, plan):
-            if p is not None:
-                n._release()
+        if not retain_graph:
+            _release(nodes, plan)
     accs = {}
     it = iter(acc_grads)
     for n, p in zip(nodes, plan):
@@ -203,6 +206,13 @@ def run(nodes, roots, root_grads, retain_graph, capture, freed_error, accumulate
                 accs[n] = g
     caps = {slot: g for (_, _, slot), g in zip(cap_sig, captured) if g is not None}
     return accs, caps, {nodes[i] for i, _ in old_sig}
+
+
+def _release(nodes, plan):
+    """Free the saved inputs of the op nodes (``plan`` entries not None) after their backward."""
+    for n, p in zip(nodes, plan):
+        if p is not None:
+            n._release()
 
 
 # a ``.grad`` the program can add into: an array, or a value pending (a ``zero_()`` deferred)
