@@ -135,19 +135,20 @@ def case_mlp(d_in, hidden, d_out, batch=16, lr=1e-4, compiled=False):
         return jnp.sum((y - pred) ** 2)
 
     def step_j(params, x, y):
-        grads = jax.grad(loss_j)(params, x, y)
-        return tuple(p - lr * g for p, g in zip(params, grads))
+        # the same computation as the torch-style step: the updated parameters and the loss, which is read
+        loss, grads = jax.value_and_grad(loss_j)(params, x, y)
+        return tuple(p - lr * g for p, g in zip(params, grads)), loss
     params = [(jnp.asarray(w1_np), jnp.asarray(w2_np))]
     xj, yj = jnp.asarray(x_np), jnp.asarray(y_np)
     step_jit = jax.jit(step_j)
 
     def eager():
-        params[0] = step_j(params[0], xj, yj)
-        return _read(params[0][0])
+        params[0], loss = step_j(params[0], xj, yj)
+        return _read(loss)
 
     def jitted():
-        params[0] = step_jit(params[0], xj, yj)
-        return _read(params[0][0])
+        params[0], loss = step_jit(params[0], xj, yj)
+        return _read(loss)
     tl = setup(torchlike)
     out = {"torch": _reading(setup(torch)), "torchlike": lambda: _read(tl()), "jax eager": eager, "jax jit": jitted}
     if compiled:

@@ -101,6 +101,15 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
 
     def _key(self, args, kwargs):
+        if not kwargs:
+            for a in args:
+                if type(a) is not Tensor:
+                    break
+            else:
+                # tensors only (``step(x, y)``, ``step()``): their shapes, dtypes and requires_grad are the
+                # signature (a key of its own form: these calls never share entries with other forms)
+                return ((len(args), tuple([(a._shape(), a._dtype, a._requires_grad) for a in args]),
+                         _local.state.grad_enabled), args, None)
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=lambda x: isinstance(x, Tensor))
         sig = []
         for x in leaves:
@@ -127,6 +136,8 @@ class CompiledFunction:
         for entry in self._entries.get(key, ()):
             if tuple(t._grad is None for t in entry.grad_slots) == entry.grad_none:
                 return self._run(entry, leaves)
+        if treedef is None:     # (``_key``'s form for tensors only)
+            leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=lambda x: isinstance(x, Tensor))
         try:
             entry = self._trace(leaves, treedef)
         except _Untraceable as e:
@@ -233,14 +244,21 @@ class CompiledFunction:
             np.uint32(_random.default_generator._count & 0xFFFFFFFF))
         if found:
             return found["storages"], found["grads"]
-        run = jax.jit(jax.extend.core.jaxpr_as_fun(
-            jax.extend.core.ClosedJaxpr(_hoist(closed.jaxpr), ())))
+        jaxpr = _hoist(closed.jaxpr)
+        rng = entry.draws > 0 or _reads(jaxpr, jaxpr.invars[-2:])
+        if not rng:     # a step that draws nothing: the program takes no key and no counter
+            jaxpr = jaxpr.replace(invars=jaxpr.invars[:-2])
+        run = jax.jit(jax.extend.core.jaxpr_as_fun(jax.extend.core.ClosedJaxpr(jaxpr, ())))
         consts = tuple(closed.consts)
-        out_def = jax.tree_util.tree_structure(out_shape)
+        n_out, n_written = len(out_shape[0]), len(out_shape[1])
 
-        def fn(*inputs):
-            flat = jax.tree_util.tree_leaves(inputs)
-            return jax.tree_util.tree_unflatten(out_def, run(*consts, *flat))
+        def fn(arg_arrays, storage_arrays, rng_key, rng_count):
+            # the flat inputs in ``program``'s order; the flat outputs split back into its three tuples
+            if rng:
+                flat = run(*consts, *arg_arrays, *storage_arrays, rng_key, rng_count)
+            else:
+                flat = run(*consts, *arg_arrays, *storage_arrays)
+            return flat[:n_out], flat[n_out:n_out + n_written], flat[n_out + n_written:]
         entry.fn = fn
         entry.tensor_pos = tensor_pos
         return None
@@ -248,10 +266,10 @@ class CompiledFunction:
     # ---- running -----------------------------------------------------------
     def _run(self, entry, leaves):
         gen = _random.default_generator
-        arg_arrays = tuple(leaves[i]._arr() for i in entry.tensor_pos)
-        storage_arrays = tuple(s.array for s in entry.storages)
-        out_arrays, new_storage, grads = entry.fn(arg_arrays, storage_arrays, gen._key,
-                                                  np.uint32(gen._count & 0xFFFFFFFF))
+        arg_arrays = [leaves[i]._arr() for i in entry.tensor_pos]
+        storage_arrays = [s.array for s in entry.storages]
+        count = np.uint32(gen._count & 0xFFFFFFFF) if entry.draws else None     # (None: not an input)
+        out_arrays, new_storage, grads = entry.fn(arg_arrays, storage_arrays, gen._key, count)
         storages = entry.storages
         for i, a in zip(entry.written, new_storage):
             s = storages[i]
@@ -279,6 +297,13 @@ class CompiledFunction:
 
 class _Untraceable(Exception):
     pass
+
+
+def _reads(jaxpr, variables):
+    """Does ``jaxpr`` read any of ``variables`` (in an equation or as an output)?"""
+    ids = {id(v) for v in variables}
+    return (any(id(v) in ids for eqn in jaxpr.eqns for v in eqn.invars)
+            or any(id(v) in ids for v in jaxpr.outvars))
 
 
 def _hoist(jaxpr):
