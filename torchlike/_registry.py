@@ -635,7 +635,8 @@ def _host_gather(op, args, statics, T):
     a = args[0]
     st = a._storage
     h = st._host
-    if h is None or a._dtype.category != D.INT:
+    dt = a._dtype
+    if h is None or dt.category != D.INT or dt.np != h.dtype:
         return _MISS
     view = a._view
     shape, strides = view[0], view[1]
@@ -643,7 +644,7 @@ def _host_gather(op, args, statics, T):
         return _MISS
     offsets = []
     for a in args:
-        if type(a) is not T or a._storage is not st:
+        if type(a) is not T or a._storage is not st or a._dtype is not dt:
             return _MISS
         v = a._view
         if v is None or (v[0] != shape or v[1] != strides):
