@@ -771,3 +771,44 @@ def test_out_semantics(case):
             pass
         return o, o._version
     same(f)
+
+
+def test_zero_of_whole_tensors_under_no_grad(monkeypatch):
+    """``p.grad.zero_()`` with nothing recorded writes a zeros array shared by every tensor of that shape and
+    dtype (``_ops_copy._zeros_of``; JAX arrays are immutable): each tensor's versions, its views and aliases
+    see the zeros, writes after it (in place, through a view, by backward adding into ``.grad``) change that
+    tensor alone, and a view, a large tensor or a recorded ``zero_`` take the op's own path, as PyTorch."""
+    from torchlike import _ops_copy
+    made = []
+    zeros_of = _ops_copy._zeros_of
+    monkeypatch.setattr(_ops_copy._ZERO, "constant", lambda t: made.append(1) or zeros_of(t))
+
+    def f(T):
+        a, b = T.tensor(data(3, 4)), T.tensor(data(3, 4, seed=2))
+        va, alias = a[1], a.detach()
+        out = []
+        with T.no_grad():
+            a.zero_()
+            b.zero_()
+            out += [a.clone(), b.clone(), va.clone(), alias.clone(), a._version, b._version, va._version]
+            a.add_(1)
+            b[0, 1] = 5
+            out += [a.clone(), b.clone(), T.zeros(3, 4).zero_() + 2]
+            big = T.ones(600, 500)
+            out += [big.zero_().sum(), big._version]
+            c = T.tensor(data(3, 4, seed=3))
+            c[1:].zero_()
+            out += [c.clone(), c._version, T.ones(3, dtype=T.int64).zero_(), T.ones(2, dtype=T.bool).zero_()]
+        w = T.tensor(data(3, 4, seed=4), requires_grad=True)
+        for _ in range(3):
+            (w.sin() * 3).sum().backward()      # (one path to w: PyTorch's first .grad is version 0)
+            g = w.grad.clone()
+            with T.no_grad():
+                w.grad.zero_()
+            out += [g, w.grad.clone(), w.grad._version]
+        x = T.tensor(data(3), requires_grad=True) * 2
+        x.zero_()
+        out += [x, x.grad_fn.name(), x._version]
+        return out
+    same(f)
+    assert made

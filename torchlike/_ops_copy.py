@@ -3,11 +3,14 @@ and their torch-namespace forms, and the copies of views (``torch.t_copy``, ``na
 from __future__ import annotations
 
 import builtins
+import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import _dtype as D
+from . import _lazy
 from . import _registry as R
 from . import _views as V
 from ._device import to_jax
@@ -89,6 +92,26 @@ _FILL = defop("fill(Tensor self, Tensor? value)", lambda x, v: jnp.full_like(x, 
 _ZERO = defop("zero(Tensor self)", jnp.zeros_like, dtype="keep", saves=(), out=False, method=False,
               function=False)
 _FILL.overlap_ok = _ZERO.overlap_ok = True
+_ZEROS = {}
+
+
+def _zeros_of(t):
+    """``t.zero_()``'s value as a shared device array (JAX arrays are immutable), one per shape and dtype,
+    for tensors of up to 2**18 elements on a process whose one device is a CPU: a hand-written SGD
+    step's ``p.grad.zero_()`` runs no op.  None: the op computes it."""
+    shape = t._storage._a.shape
+    if not _lazy.single_cpu() or math.prod(shape) > 1 << 18:
+        return None
+    k = (shape, t._dtype.np)
+    z = _ZEROS.get(k)
+    if z is None:
+        if len(_ZEROS) >= 16:
+            _ZEROS.clear()
+        z = _ZEROS[k] = jax.device_put(np.zeros(shape, t._dtype.np))
+    return z
+
+
+_ZERO.constant = _zeros_of
 
 
 def fill_(self, value):

@@ -114,6 +114,9 @@ class Op:
         # ``(stacked, *statics) -> array``: the join of the host values ``stacked`` (one per input, along
         # a new first axis) as the op joins them (``stack``, ``cat``: ``_host_gather``)
         self.host_join = None
+        # ``tensor -> array or None``: the value an in-place form writes whatever the tensor holds (``zero_``),
+        # written as it is when nothing is recorded (``call_inplace``); None: computed by the op
+        self.constant = None
         _ALL_OPS.add(self)
 
     def __repr__(self):
@@ -1524,6 +1527,11 @@ def call_inplace(op, args, statics):
     needs_grad = state.grad_enabled and op.differentiable and any(isinstance(a, T) and a._requires_grad for a in args)
     if needs_grad and t._base is not None:
         return _inplace_on_view(op, t, args, statics)
+    if op.constant is not None and not needs_grad and t._view is None and state.tracker is None:
+        c = op.constant(t)
+        if c is not None:
+            t._assign(c)        # (a whole root tensor: as a deferred result's write, versions and all)
+            return t
     r = _inplace_result(op, t, args, statics, needs_grad)
     saved = _inplace_saved(op, args) if needs_grad and op.saves else None
     if needs_grad or not _assign_deferred(t, r, state):
