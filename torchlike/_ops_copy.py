@@ -99,9 +99,10 @@ def _zeros_of(t):
     """``t.zero_()``'s value as a shared device array (JAX arrays are immutable), one per shape and dtype,
     for tensors of up to 2**18 elements on a process whose one device is a CPU: a hand-written SGD
     step's ``p.grad.zero_()`` runs no op.  None: the op computes it."""
-    shape = t._storage._a.shape
-    if not _lazy.single_cpu() or math.prod(shape) > 1 << 18:
-        return None
+    a = t._storage._a
+    if isinstance(a, jax.core.Tracer) or not _lazy.single_cpu() or math.prod(a.shape) > 1 << 18:
+        return None         # (a traced value under a JAX transform keeps the op, as every fast path does)
+    shape = a.shape
     k = (shape, t._dtype.np)
     z = _ZEROS.get(k)
     if z is None:
