@@ -605,8 +605,9 @@ def _enqueue(op, key, meta, args, arrays, statics, wrap, record, device, state):
     seg.entries.append((op, key, tuple(refs), multi))
     node = record(op, key, args, arrays, outs, statics)
     seg.node_out[id(node)] = base
-    if pos:
-        _attach(seg, node, pos, arrays)
+    if pos:                     # (``_attach``, inlined: once per recorded op)
+        seg.nodes.append(_wref(node))
+        node._lazy = (seg, pos)
     return outs if multi else t
 
 

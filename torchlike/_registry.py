@@ -574,9 +574,8 @@ def _host_call(op, args, statics, T):
     path's (``op_key``: its dtype rule and errors); numpy's integer ufuncs compute what XLA's do
     for inputs cast to one integer dtype (two's complement, wrapping), and the first call per key
     and shapes checks that JAX's function gives the same dtype and shape.  ``_MISS``: the general
-    path."""
-    if not args or type(args[0]) is not T:  # none (``cat([])``), or a number first: the general path
-        return _MISS                        # (PyTorch's errors, or its Scalar overload)
+    path.  ``call`` calls it with an integer tensor first (a number first takes the general path:
+    PyTorch's errors, or its Scalar overload)."""
     if op.host_join is not None and len(args) > 2 and args[0]._view is not None:
         r = _host_gather(op, args, statics, T)
         if r is not _MISS:
@@ -705,8 +704,8 @@ def call(op, args, statics, out=None):
     if tracker is not None:
         tracker.read(args)
     elif out is None:
-        if op.host is not None:
-            res = _host_call(op, args, statics, T)
+        if op.host is not None and args and type(args[0]) is T and args[0]._dtype.category == _INT:
+            res = _host_call(op, args, statics, T)      # (it takes integer tensors only)
             if res is not _MISS:
                 return res
         if op.view is None:         # (a view op is never deferred nor run by a program: no fast entry)
@@ -1108,7 +1107,7 @@ def record(op, key, args, arrays, outs, statics):
         saved = ((t, t._vc[0]),) if isinstance(t, T) else ()
     else:
         saved = _saved_versions(op, args, outs)
-    if grad_mode.inference_seen[0]:
+    if _INFERENCE_SEEN[0]:
         for t, _ in saved:
             if t.is_inference():
                 raise RuntimeError(
@@ -1145,6 +1144,8 @@ class _Aranges(dict):
 _ARANGE = _Aranges()
 _ONE = (0,)
 _FLOAT = D.FLOAT
+_INT = D.INT
+_INFERENCE_SEEN = grad_mode.inference_seen
 
 
 def _saved_versions(op, args, outs):
@@ -1334,7 +1335,9 @@ def defop(sig, impl, *, grad=None, dtype="promote", saves="all", method=True, fu
         rule = _skip_indices(rule, [_EDGE_KIND[p["type"]] != 2 for p in tensor_ps])
     op = Op(name, impl, grad, rule,
             _saves_indices(saves, tensor_ps), view, returns, varargs, differentiable)
-    op.edge_kinds = None if varargs else tuple(_EDGE_KIND[p["type"]] for p in tensor_ps)
+    kinds = tuple(_EDGE_KIND[p["type"]] for p in tensor_ps)
+    # None: every argument has an edge (``record``'s short loop), as kinds of plain tensors only say
+    op.edge_kinds = None if varargs or not any(kinds) else kinds
     op.tensor_names = tuple(p["name"] for p in tensor_ps)     # grad_fn._saved_<name>
     op.static_names = tuple(p["name"] for p in static_ps)
     op.host = host
