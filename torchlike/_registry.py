@@ -545,7 +545,7 @@ def _fast_many(op, args, statics, T, state):
     key = hit[0]
     if unread is not None:
         for i in unread:
-            r = _views.deferred_read(args[i], T._wrap, records)
+            r = _views.deferred_read(args[i], records)
             if r is None:
                 return _MISS        # (the general path reads it in the op's own program)
             xs[i] = r
@@ -768,7 +768,7 @@ def call(op, args, statics, out=None):
         # (``x @ w.t()``: the read of ``w.t()`` and the product are one program)
         left = []
         for i in unread:
-            r = _views.deferred_read(arrays[i], T._wrap, needs_grad)
+            r = _views.deferred_read(arrays[i], needs_grad)
             if r is None:           # on another device than the open segment's; a concrete root of an op
                 left.append(i)      # that records nothing (its own program reads it)
             else:
@@ -982,11 +982,13 @@ def _plain_views(op, base, key, statics):
     if not same_dtype:
         return None
     parent = base._layout()
+    if not multi:               # (one view, most view ops: no lists made)
+        layout = op.view(parent, statics, shapes[0], 0)
+        return None if layout is None else base._layout_view(layout)
     layouts = [op.view(parent, statics, s, i) for i, s in enumerate(shapes)]
     if None in layouts:
         return None
-    views = tuple(base._layout_view(layout) for layout in layouts)
-    return views if multi else views[0]
+    return tuple([base._layout_view(layout) for layout in layouts])
 
 
 def _recorded_views(op, base, key, statics):
@@ -1011,7 +1013,7 @@ def _recorded_views(op, base, key, statics):
     else:
         # a view of a view (``h[:, -1]`` of an RNN's output): read inside the open segment, as a
         # recorded op reads the views it consumes, not by a program of its own
-        arr = _views.deferred_read(base, _Tensor._wrap, True) if _LAZY[0] else None
+        arr = _views.deferred_read(base, True) if _LAZY[0] else None
         if arr is None:
             arr = base._arr()
     arrays = [arr]
@@ -1527,7 +1529,12 @@ def call_inplace(op, args, statics):
         check_no_partial_overlap(t, args[1:])
     T = _Tensor
     # a non-differentiable op (logical_not_) leaves self's history as it was, as in PyTorch
-    needs_grad = state.grad_enabled and op.differentiable and any(isinstance(a, T) and a._requires_grad for a in args)
+    needs_grad = False
+    if state.grad_enabled and op.differentiable:
+        for a in args:
+            if isinstance(a, T) and a._requires_grad:
+                needs_grad = True
+                break
     if needs_grad and t._base is not None:
         return _inplace_on_view(op, t, args, statics)
     if op.constant is not None and not needs_grad and t._view is None and state.tracker is None:

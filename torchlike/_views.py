@@ -416,7 +416,19 @@ class _Read:
 _READ = _Read()
 
 
-def deferred_read(t, wrap, concrete=False):
+class _ReadOut:
+    """A deferred read's output: only the storage that the segment fills (nobody holds it, so the
+    segment computes the read for the op that takes it and no more); no tensor is made."""
+    __slots__ = ("_storage",)
+
+
+def _read_out(ref, requires_grad, dtype):
+    o = _ReadOut()
+    o._storage = Storage(ref)
+    return o
+
+
+def deferred_read(t, concrete=False):
     """The value of the view ``t`` of a pending root as a pending output of this thread's open segment
     (the read joins the program that computes the root), or None (the op reads it itself).  With
     ``concrete``, for a recorded op that is deferred with it, a small concrete root is read there too."""
@@ -432,7 +444,7 @@ def deferred_read(t, wrap, concrete=False):
     shape, strides, offset = t._view
     meta = (((shape, root.dtype),), False, (t._dtype,))
     out = _lazy.enqueue(_READ, (tuple(root.shape), shape, strides), meta, (), [root, offset],
-                        (), wrap, _lazy.no_record)
+                        (), _read_out, _lazy.no_record)
     return None if out is None else out._storage._a
 
 
