@@ -599,8 +599,8 @@ def _host_call(op, args, statics, T):
                     if math.prod(view[0]) > HOST_MAX_NUMEL:
                         return _MISS
                     h = _views.host_value(st, view)
-                else:                   # one element (``i`` of ``for i in ix``)
-                    h = h.flat[view[2]]
+                else:                   # one element (``i`` of ``for i in ix``), as a 0-dim array
+                    h = (h if h.ndim == 1 else h.reshape(-1))[view[2], ...]
             elif h.size > HOST_MAX_NUMEL:
                 return _MISS
             hosts.append(h)
@@ -615,9 +615,14 @@ def _host_call(op, args, statics, T):
     if hit is _MISS:
         return _MISS
     key, ok = hit
+    casts = key[1]
     try:
         # integer ufuncs on arrays wrap silently, as XLA does
-        r = np.asarray(op.host(*[np.asarray(h, dtype=c) for h, c in zip(hosts, key[1])], *key[0]))
+        if len(hosts) == 2:         # (``i + 8``: no list made)
+            r = op.host(np.asarray(hosts[0], dtype=casts[0]), np.asarray(hosts[1], dtype=casts[1]), *key[0])
+        else:
+            r = op.host(*[np.asarray(h, dtype=c) for h, c in zip(hosts, casts)], *key[0])
+        r = np.asarray(r)
     except (OverflowError, TypeError, ValueError):
         return _MISS
     if r.dtype != ok[0] or r.shape != ok[1]:
