@@ -164,3 +164,31 @@ def test_closed_over_tensors_read_and_written_keep_their_values_and_views():
     assert got_t[5] == got_l[5]
     for a, b in zip(got_t[:5], got_l[:5]):
         assert_same(a, b, rtol=1e-5)
+
+
+def test_python_numbers_of_a_compiled_step_are_program_constants():
+    """Numbers the step uses (float, int, negative, a divisor, a clamp bound, an integer tensor's
+    offset) become constants of the program (``_compile._inline_scalars``); a constant tensor made in
+    the step is returned as it is.  Values, dtypes and shapes against PyTorch eager, every call."""
+    def make(T):
+        w = T.tensor(data(5, seed=11), requires_grad=True)
+
+        def step(x, i):
+            y = ((x * w).clamp(min=-0.25, max=2) / 3 - 1.5) ** 2
+            loss = y.sum() * 0.5
+            loss.backward()
+            with T.no_grad():
+                w.sub_(w.grad, alpha=0.01)
+                w.grad = None
+            return loss, i * 3 + 7, (i % 4) == 1, T.tensor(2.5), T.ones(2, dtype=T.int64) - 5
+        return step, w
+    step_t, w_t = make(torch)
+    step_l, w_l = make(torchlike)
+    step_l = torchlike.compile(step_l)
+    for k in range(4):
+        x = data(5, seed=20 + k)
+        i = np.arange(4, dtype=np.int64) + k
+        got = step_l(torchlike.tensor(x), torchlike.tensor(i))
+        want = step_t(torch.tensor(x), torch.tensor(i))
+        assert_same([t.detach() for t in want], [t.detach() for t in got], rtol=1e-6)
+    assert_same(w_t.detach(), w_l.detach(), rtol=1e-6)

@@ -244,12 +244,12 @@ class CompiledFunction:
             np.uint32(_random.default_generator._count & 0xFFFFFFFF))
         if found:
             return found["storages"], found["grads"]
-        jaxpr = _hoist(closed.jaxpr)
+        jaxpr, consts = _inline_scalars(closed.jaxpr, closed.consts)
+        jaxpr = _hoist(jaxpr)
         rng = entry.draws > 0 or _reads(jaxpr, jaxpr.invars[-2:])
         if not rng:     # a step that draws nothing: the program takes no key and no counter
             jaxpr = jaxpr.replace(invars=jaxpr.invars[:-2])
         run = jax.jit(jax.extend.core.jaxpr_as_fun(jax.extend.core.ClosedJaxpr(jaxpr, ())))
-        consts = tuple(closed.consts)
         n_out, n_written = len(out_shape[0]), len(out_shape[1])
 
         def fn(arg_arrays, storage_arrays, rng_key, rng_count):
@@ -304,6 +304,30 @@ def _reads(jaxpr, variables):
     ids = {id(v) for v in variables}
     return (any(id(v) in ids for eqn in jaxpr.eqns for v in eqn.invars)
             or any(id(v) in ids for v in jaxpr.outvars))
+
+
+_CONCRETE = frozenset((_lazy._ARRAY, np.ndarray))
+
+
+def _inline_scalars(jaxpr, consts):
+    """The jaxpr with its 0-dim constants (the step's Python numbers: a learning rate, a clamp's
+    bound) as literals of the program, as ``jax.jit``'s own program has them (XLA folds them into
+    the fused loops, and the call passes no buffer for them); the other constants, to be inputs."""
+    sub, keep_vars, keep = {}, [], []
+    for v, c in zip(jaxpr.constvars, consts):
+        if type(c) in _CONCRETE and c.ndim == 0:     # (not a tracer: a jax.Array is one, too)
+            sub[v] = jax.extend.core.Literal(np.asarray(c), v.aval)
+        else:
+            keep_vars.append(v)
+            keep.append(c)
+    if not sub:
+        return jaxpr, tuple(consts)
+    Var = jax.extend.core.Var
+
+    def put(atoms):
+        return [sub.get(a, a) if isinstance(a, Var) else a for a in atoms]
+    eqns = [e.replace(invars=put(e.invars)) for e in jaxpr.eqns]
+    return jaxpr.replace(constvars=keep_vars, eqns=eqns, outvars=put(jaxpr.outvars)), tuple(keep)
 
 
 def _hoist(jaxpr):
