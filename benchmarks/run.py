@@ -47,8 +47,12 @@ def timeit_all(fns, number, repeat):
 
 def _read(x):
     """Read one value of a result through the public API, as a program would (``.item()`` for
-    tensors of either library, numpy for JAX arrays): never through a private method."""
+    tensors of either library, numpy for JAX arrays): never through a private method.  A
+    0-dim result (a loss) is read as a training loop reads it, ``loss.item()``; another, its first
+    element (``.detach().reshape(-1)[0].item()``)."""
     if hasattr(x, "detach"):
+        if x.dim() == 0:
+            return x.item()
         return x.detach().reshape(-1)[0].item()
     return np.asarray(x).reshape(-1)[0].item()
 

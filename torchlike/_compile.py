@@ -201,6 +201,8 @@ class CompiledFunction:
                 out_leaves, out_tree = jax.tree_util.tree_flatten(out, is_leaf=lambda x: isinstance(x, Tensor))
                 entry.out_tree = (out_tree, [isinstance(x, Tensor) for x in out_leaves],
                                   [None if isinstance(x, Tensor) else x for x in out_leaves])
+                if isinstance(out, Tensor):
+                    entry.out_tree = (None,) + entry.out_tree[1:]
                 out_arrays = tuple(x._arr() for x in out_leaves if isinstance(x, Tensor))
                 # only the storages the step wrote come out: returning an untouched input (the
                 # batch, a frozen weight) would make XLA copy it at every call
@@ -290,6 +292,8 @@ class CompiledFunction:
                 else:
                     t._grad = Tensor._wrap(g)
         out_tree, is_tensor, statics = entry.out_tree
+        if out_tree is None:        # one tensor (a loss): no tree to rebuild
+            return Tensor._wrap(out_arrays[0])
         it = iter(out_arrays)
         out_leaves = [Tensor._wrap(next(it)) if flag else s for flag, s in zip(is_tensor, statics)]
         return jax.tree_util.tree_unflatten(out_tree, out_leaves)
