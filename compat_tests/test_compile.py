@@ -192,3 +192,36 @@ def test_python_numbers_of_a_compiled_step_are_program_constants():
         want = step_t(torch.tensor(x), torch.tensor(i))
         assert_same([t.detach() for t in want], [t.detach() for t in got], rtol=1e-6)
     assert_same(w_t.detach(), w_l.detach(), rtol=1e-6)
+
+
+def test_a_compiled_step_leaks_no_tracer():
+    """Constants first made while a step is traced (``i * 3`` runs on the host when eager, so its
+    device constant is made under the trace) are staged into the program and not cached for later
+    eager calls: JAX's leak checker passes, and eager code using the same numbers afterwards
+    computes what PyTorch computes."""
+    import jax
+
+    def make(T):
+        model = T.nn.Sequential(T.nn.Linear(8, 6), T.nn.ReLU(), T.nn.Linear(6, 2))
+        with T.no_grad():
+            for n, p in enumerate(model.parameters()):
+                p.copy_(T.tensor(data(*p.shape, seed=30 + n) * 0.3))
+        opt = T.optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x, y, i):
+            opt.zero_grad()
+            loss = T.nn.functional.mse_loss(model(x), y) * 0.5 + 1
+            loss.backward()
+            T.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            return loss, i * 3 + 7
+        return step
+    step_l = torchlike.compile(make(torchlike))
+    step_t = make(torch)
+    with jax.checking_leaks():
+        for k in range(4):
+            args = (data(4, 8, seed=k), data(4, 2, seed=k + 9), np.arange(4, dtype=np.int64) + k)
+            got = step_l(*[torchlike.tensor(a) for a in args])
+            want = step_t(*[torch.tensor(a) for a in args])
+            assert_same([t.detach() for t in want], [t.detach() for t in got], rtol=1e-5)
+    assert_same(torch.arange(100) * 3 + 7, torchlike.arange(100) * 3 + 7)

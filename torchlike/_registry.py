@@ -372,6 +372,8 @@ def _constant(value, np_dtype, wrap=False):
             if wrap and type(value) is builtins.int and np.dtype(np_dtype).kind in "iu":
                 return jax.device_put(np.asarray(_wrapped_int(value, np_dtype), dtype=np_dtype))
             raise RuntimeError(f"value cannot be converted to type {np.dtype(np_dtype).name} without overflow") from None
+        if isinstance(c, jax.core.Tracer):
+            return c    # made under a trace (a compiled step's): staged into it, never kept for later calls
         if len(_constants) > 4096:
             _constants.clear()
         _constants[k] = c
