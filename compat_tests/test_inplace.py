@@ -816,3 +816,26 @@ def test_zero_of_whole_tensors_under_no_grad(monkeypatch):
         return out
     same(f)
     assert any(made) and not all(made)      # the shared zeros were written, and the large tensor took the op
+
+
+def test_zero_under_a_jit_caches_no_tracer_for_later_tensors():
+    """``zero_()``'s shared zeros made while a user's ``jax.jit`` traces (of a tensor from outside the
+    function) are staged into that program and not kept (``_registry.put_cached``): a later eager
+    ``zero_()`` of another tensor of that shape gets concrete zeros, as in PyTorch (it raised JAX's
+    UnexpectedTracerError when the traced zeros were cached)."""
+    import jax
+    import jax.numpy as jnp
+    g = torchlike.ones(3, 7)
+
+    def f(x):
+        with torchlike.no_grad():
+            g.zero_()
+        return x + 1
+    jax.jit(f)(jnp.ones(2))
+
+    def later(T):
+        h = T.ones(3, 7)
+        with T.no_grad():
+            h.zero_()
+        return h + 1, h._version
+    same(later)

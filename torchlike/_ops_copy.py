@@ -106,9 +106,7 @@ def _zeros_of(t):
     k = (shape, t._dtype.np)
     z = _ZEROS.get(k)
     if z is None:
-        if len(_ZEROS) >= 16:
-            _ZEROS.clear()
-        z = _ZEROS[k] = jax.device_put(np.zeros(shape, t._dtype.np))
+        z = R.put_cached(_ZEROS, k, np.zeros(shape, t._dtype.np), 16)
     return z
 
 

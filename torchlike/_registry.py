@@ -367,16 +367,27 @@ def _constant(value, np_dtype, wrap=False):
     c = _constants.get(k)
     if c is None:
         try:
-            c = jax.device_put(np.asarray(value, dtype=np_dtype))
+            host = np.asarray(value, dtype=np_dtype)
         except OverflowError:
             if wrap and type(value) is builtins.int and np.dtype(np_dtype).kind in "iu":
                 return jax.device_put(np.asarray(_wrapped_int(value, np_dtype), dtype=np_dtype))
             raise RuntimeError(f"value cannot be converted to type {np.dtype(np_dtype).name} without overflow") from None
-        if isinstance(c, jax.core.Tracer):
-            return c    # made under a trace (a compiled step's): staged into it, never kept for later calls
-        if len(_constants) > 4096:
-            _constants.clear()
-        _constants[k] = c
+        c = put_cached(_constants, k, host, 4096)
+    return c
+
+
+def put_cached(cache, key, host, limit):
+    """The numpy value ``host`` on the device, kept in ``cache`` under ``key`` (emptied once it holds
+    ``limit`` entries) for later calls, unless it was made under a JAX trace (a compiled step's, a
+    user's ``jax.jit``): then it is staged into that program and never kept, since a later call
+    would get a leaked tracer.  The one way the constant caches (``_constant``, ``zero_``'s
+    shared zeros) fill."""
+    c = jax.device_put(host)
+    if isinstance(c, jax.core.Tracer):
+        return c
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = c
     return c
 
 
